@@ -1,0 +1,144 @@
+/**
+ * Who has approved a grant, and whether that is enough — a pure function of reviews,
+ * commits and group memberships (PRODUCT.md §4).
+ *
+ * It runs in two steps so the GitHub adapter fetches only the memberships that matter:
+ * `screenReviews` decides from reviews and commits alone which reviewers could count
+ * (and why the others do not); `countApprovals` then needs membership of just those.
+ */
+
+export type ReviewState = "APPROVED" | "CHANGES_REQUESTED" | "COMMENTED" | "DISMISSED" | "PENDING";
+
+export interface Review {
+  login: string;
+  isBot: boolean;
+  state: ReviewState;
+  commitId: string;
+}
+
+export interface ReviewFacts {
+  requester: string;
+  author: string;
+  reviews: readonly Review[];
+  /** Logins of the authors and committers of every commit in the PR (those GitHub could link to an account). */
+  contributors: readonly string[];
+  headSha: string;
+  /** The grant file's blob SHA at the head. */
+  headBlobSha: string;
+  /** The grant file's blob SHA at another commit; null where the file did not exist; undefined where not looked up. */
+  blobAt: ReadonlyMap<string, string | null>;
+}
+
+export interface Screened {
+  /** Reviewers whose latest review approves the current content and who may approve. */
+  approvers: string[];
+  /** Reviewers whose latest review requests changes and who could otherwise approve. */
+  objectors: string[];
+  /** Reviews that do not count, each with the reason shown to people. */
+  ignored: { login: string; reason: string }[];
+}
+
+/** `login` lowercased: GitHub logins are case-insensitive. */
+const norm = (login: string) => login.toLowerCase();
+
+/** Commits whose grant file differs from the head's need their blob looked up; this says which. */
+export function commitsToCompare(facts: Pick<ReviewFacts, "reviews" | "headSha">): string[] {
+  const latest = latestReviews(facts.reviews);
+  return [...new Set([...latest.values()].filter((r) => r.state === "APPROVED" && r.commitId !== facts.headSha).map((r) => r.commitId))];
+}
+
+export function screenReviews(facts: ReviewFacts): Screened {
+  const contributors = new Set(facts.contributors.map(norm));
+  const out: Screened = { approvers: [], objectors: [], ignored: [] };
+  for (const review of latestReviews(facts.reviews).values()) {
+    const login = review.login;
+    if (review.state !== "APPROVED" && review.state !== "CHANGES_REQUESTED") continue;
+    const why = ineligibility(review, facts, contributors);
+    if (why) {
+      out.ignored.push({ login, reason: why });
+      continue;
+    }
+    if (review.state === "CHANGES_REQUESTED") {
+      out.objectors.push(login);
+      continue;
+    }
+    if (review.commitId !== facts.headSha && facts.blobAt.get(review.commitId) !== facts.headBlobSha) {
+      out.ignored.push({ login, reason: "given on an older commit whose grant file differs from the current one" });
+      continue;
+    }
+    out.approvers.push(login);
+  }
+  return out;
+}
+
+function ineligibility(review: Review, facts: ReviewFacts, contributors: Set<string>): string | undefined {
+  const login = norm(review.login);
+  if (review.isBot || login.endsWith("[bot]")) return "bots cannot approve";
+  if (login === norm(facts.requester)) return "the requester cannot approve their own request";
+  if (login === norm(facts.author)) return "the pull request's author cannot approve it";
+  if (contributors.has(login)) return "authored or committed a commit in this pull request";
+  return undefined;
+}
+
+/**
+ * The review that decides a reviewer's position: their latest APPROVED, CHANGES_REQUESTED or
+ * DISMISSED review. As on GitHub, a later COMMENTED review does not withdraw an approval.
+ */
+function latestReviews(reviews: readonly Review[]): Map<string, Review> {
+  const latest = new Map<string, Review>();
+  for (const review of reviews) {
+    if (review.state === "COMMENTED" || review.state === "PENDING") continue;
+    latest.set(norm(review.login), review);
+  }
+  return latest;
+}
+
+export interface Requirement {
+  /** Approver groups: `@org/team` or `@login`, lowercased. */
+  groups: string[];
+  minPerGroup: number;
+  mode: "all" | "any";
+  /** An emergency grant judged by break_glass.approvers. */
+  breakGlass: boolean;
+}
+
+export interface GroupProgress {
+  group: string;
+  approvedBy: string[];
+  needed: number;
+  satisfied: boolean;
+}
+
+export interface ApprovalOutcome {
+  complete: boolean;
+  groups: GroupProgress[];
+  /** Approvers who requested changes: the request is rejected. */
+  rejectedBy: string[];
+  ignored: { login: string; reason: string }[];
+  /** Set when the requester's membership in an auto_approve group stands in for approvals. */
+  autoApprovedBy?: string;
+}
+
+/** Is `login` in the group? Teams need a lookup (undefined when not looked up: counts as no); users are themselves. */
+export type MembershipLookup = (team: string, login: string) => boolean | undefined;
+
+export function isInGroup(group: string, login: string, teamMember: MembershipLookup): boolean {
+  return group.includes("/") ? teamMember(group, norm(login)) === true : group === `@${norm(login)}`;
+}
+
+export function countApprovals(requirement: Requirement, screened: Screened, teamMember: MembershipLookup): ApprovalOutcome {
+  const ignored = [...screened.ignored];
+  const groups = requirement.groups.map((group) => {
+    const approvedBy = screened.approvers.filter((login) => isInGroup(group, login, teamMember));
+    return { group, approvedBy, needed: requirement.minPerGroup, satisfied: approvedBy.length >= requirement.minPerGroup };
+  });
+  for (const login of screened.approvers) {
+    if (!requirement.groups.some((g) => isInGroup(g, login, teamMember))) {
+      ignored.push({ login, reason: `not a member of ${requirement.groups.join(" or ") || "any approver group"}` });
+    }
+  }
+  const rejectedBy = screened.objectors.filter((login) => requirement.groups.some((g) => isInGroup(g, login, teamMember)));
+  const complete =
+    groups.length > 0 && rejectedBy.length === 0 && (requirement.mode === "all" ? groups.every((g) => g.satisfied) : groups.some((g) => g.satisfied));
+  return { complete, groups, rejectedBy, ignored };
+}

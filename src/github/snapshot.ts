@@ -1,0 +1,197 @@
+import { commitsToCompare, type Review, type ReviewState } from "../approval/evaluate.js";
+import { fileDiagnostic } from "../diagnostics.js";
+import { classifyPullRequest, type ChangedFile } from "../lifecycle/classify.js";
+import { judgeRequest } from "../lifecycle/judge.js";
+import { membershipKey, type CommentCommand, type RequestSnapshot } from "../lifecycle/snapshot.js";
+import { readState } from "../lifecycle/state-block.js";
+import { COMMENT_MARKER } from "../lifecycle/state-block.js";
+import { parseCodeowners, type Codeowners } from "../policy/codeowners.js";
+import { parseGrant } from "../grant/parse.js";
+import { checkGrantRules } from "../grant/rules.js";
+import { loadPolicy, type LoadedPolicy, type PolicyResult } from "../policy/load.js";
+import { CODEOWNERS_PATHS, MAX_CODEOWNERS_BYTES, MAX_GRANT_BYTES, MAX_POLICY_BYTES, POLICY_PATH } from "../policy/paths.js";
+import { isNotFound, readFileAt, type GitHub, type RepoRef } from "./client.js";
+
+export interface LoadOptions {
+  /** This app's id: only its own comments are trusted to hold state. */
+  appId: number;
+  now: Date;
+}
+
+/** The policy on a ref; null when there is none (the repository is not an access repository). */
+export async function loadPolicyAt(gh: GitHub, ref: RepoRef, at: string): Promise<PolicyResult | null> {
+  const file = await readFileAt(gh, { ...ref, path: POLICY_PATH, ref: at }, MAX_POLICY_BYTES);
+  if (file === null) return null;
+  if (file.kind === "file") return loadPolicy(POLICY_PATH, file.content);
+  const why = file.kind === "too-large" ? `is ${file.size} bytes; the limit is ${MAX_POLICY_BYTES}` : "is not a regular file";
+  return { ok: false, diagnostics: [fileDiagnostic(POLICY_PATH, `${POLICY_PATH} ${why}`)] };
+}
+
+/** CODEOWNERS from a ref, first found in GitHub's order; null when there is none. */
+export async function loadCodeownersAt(gh: GitHub, ref: RepoRef, at: string): Promise<Codeowners | null> {
+  for (const path of CODEOWNERS_PATHS) {
+    const file = await readFileAt(gh, { ...ref, path, ref: at }, MAX_CODEOWNERS_BYTES);
+    if (file === null) continue;
+    if (file.kind !== "file") return { path, rules: [], problems: [fileDiagnostic(path, `${path} could not be read (${file.kind})`)] };
+    return parseCodeowners(path, Buffer.from(file.content).toString("utf8"));
+  }
+  return null;
+}
+
+/**
+ * Loads everything a decision about one pull request needs, from GitHub's current state.
+ * Returns null when the repository has no policy on its default branch: not ours to judge.
+ */
+export async function loadRequestSnapshot(gh: GitHub, ref: RepoRef & { number: number }, options: LoadOptions): Promise<RequestSnapshot | null> {
+  const { data: pr } = await gh.rest.pulls.get({ owner: ref.owner, repo: ref.repo, pull_number: ref.number });
+  const defaultBranch = pr.base.repo.default_branch;
+  const policy = await loadPolicyAt(gh, ref, defaultBranch);
+  if (policy === null) return null;
+
+  const { data: rawFiles } = await gh.rest.pulls.listFiles({ owner: ref.owner, repo: ref.repo, pull_number: ref.number, per_page: 100 });
+  const files: ChangedFile[] = rawFiles.map((f) => ({
+    path: f.filename,
+    status: f.status,
+    blobSha: f.sha ?? "",
+    ...(f.previous_filename ? { previousPath: f.previous_filename } : {}),
+  }));
+  const kind = classifyPullRequest(files, pr.changed_files);
+  const snapshot: RequestSnapshot = {
+    owner: ref.owner,
+    repo: ref.repo,
+    defaultBranch,
+    pr: {
+      number: pr.number,
+      url: pr.html_url,
+      author: pr.user.login,
+      state: pr.state === "closed" ? "closed" : "open",
+      merged: pr.merged,
+      draft: pr.draft ?? false,
+      headSha: pr.head.sha,
+      baseRef: pr.base.ref,
+      fromFork: pr.head.repo?.full_name !== pr.base.repo.full_name,
+      createdAt: pr.created_at,
+      labels: pr.labels.map((l) => l.name),
+    },
+    kind,
+    policy,
+    reviews: [],
+    contributors: [],
+    blobAt: new Map(),
+    memberships: new Map(),
+    commands: [],
+  };
+  if (kind.kind === "unrelated" || kind.kind === "removal") return snapshot;
+
+  if (kind.kind === "policy-change") {
+    snapshot.proposedPolicy = (await loadPolicyAt(gh, ref, pr.head.sha)) ?? { ok: false, diagnostics: [fileDiagnostic(POLICY_PATH, "the policy file is missing at the head")] };
+    return snapshot;
+  }
+
+  await loadComments(gh, ref, options.appId, snapshot);
+  if (kind.kind !== "request" || snapshot.pr.fromFork || snapshot.pr.state === "closed") return snapshot;
+
+  const grant = await readFileAt(gh, { ...ref, path: kind.file.path, ref: pr.head.sha }, MAX_GRANT_BYTES);
+  if (grant === null || grant.kind !== "file" || grant.sha !== kind.file.blobSha) {
+    snapshot.kind = { kind: "malformed", diagnostics: [fileDiagnostic(kind.file.path, grantReadProblem(grant, MAX_GRANT_BYTES))] };
+    return snapshot;
+  }
+  snapshot.grantContent = grant.content;
+  if (!policy.ok) return snapshot;
+
+  // Approvals only matter for a grant that passes the rules; an invalid one costs no more reads.
+  if (passesOfflineRules(snapshot, policy.policy, kind.file.path)) {
+    snapshot.codeowners = await loadCodeownersAt(gh, ref, pr.base.ref);
+    snapshot.reviews = await loadReviews(gh, ref);
+    snapshot.contributors = await loadContributors(gh, ref);
+    for (const sha of commitsToCompare({ reviews: snapshot.reviews, headSha: pr.head.sha })) {
+      const file = await readFileAt(gh, { ...ref, path: kind.file.path, ref: sha }, MAX_GRANT_BYTES);
+      snapshot.blobAt.set(sha, file?.kind === "file" ? file.sha : null);
+    }
+  }
+  await loadMemberships(gh, snapshot, options.now);
+  return snapshot;
+}
+
+/** The grant's schema and rules, minus what needs GitHub (the requester allow-list). */
+function passesOfflineRules(s: RequestSnapshot, policy: LoadedPolicy, path: string): boolean {
+  const parsed = parseGrant(path, s.grantContent!);
+  return parsed.ok && checkGrantRules(parsed, policy, { author: s.pr.author, requestedAt: new Date(s.pr.createdAt) }).diagnostics.length === 0;
+}
+
+function grantReadProblem(file: Awaited<ReturnType<typeof readFileAt>>, max: number): string {
+  if (file === null) return "the grant file could not be found at the head commit";
+  if (file.kind === "too-large") return `file is ${file.size} bytes; the limit is ${max} bytes`;
+  if (file.kind === "not-a-file") return "the grant path is not a regular file (a symlink or submodule?)";
+  return "the grant file changed while it was being read; it will be checked again";
+}
+
+async function loadReviews(gh: GitHub, ref: RepoRef & { number: number }): Promise<Review[]> {
+  const reviews = await gh.paginate(gh.rest.pulls.listReviews, { owner: ref.owner, repo: ref.repo, pull_number: ref.number, per_page: 100 });
+  return reviews
+    .filter((r) => r.user && r.commit_id)
+    .map((r) => ({ login: r.user!.login, isBot: r.user!.type === "Bot", state: r.state as ReviewState, commitId: r.commit_id! }));
+}
+
+/** Authors and committers GitHub linked to accounts. GitHub lists at most 250 commits; a request has one or two. */
+async function loadContributors(gh: GitHub, ref: RepoRef & { number: number }): Promise<string[]> {
+  const commits = await gh.paginate(gh.rest.pulls.listCommits, { owner: ref.owner, repo: ref.repo, pull_number: ref.number, per_page: 100 });
+  const logins = new Set<string>();
+  for (const c of commits) {
+    if (c.author?.login) logins.add(c.author.login);
+    if (c.committer?.login && c.committer.login !== "web-flow") logins.add(c.committer.login);
+  }
+  return [...logins];
+}
+
+const COMMAND = /^\/jit\s+(reject|revoke)\b[ \t]*(.*)$/m;
+
+/** This app's status comment (trusted only when GitHub says this app wrote it) and `/jit` commands. */
+async function loadComments(gh: GitHub, ref: RepoRef & { number: number }, appId: number, snapshot: RequestSnapshot): Promise<void> {
+  const comments = await gh.paginate(gh.rest.issues.listComments, { owner: ref.owner, repo: ref.repo, issue_number: ref.number, per_page: 100 });
+  const commands: CommentCommand[] = [];
+  for (const c of comments) {
+    const body = c.body ?? "";
+    const ours = c.performed_via_github_app?.id === appId;
+    if (ours && body.startsWith(COMMENT_MARKER) && !snapshot.comment) {
+      snapshot.comment = { id: c.id, body, state: readState(body) };
+      continue;
+    }
+    if (ours || !c.user || c.user.type === "Bot") continue;
+    const match = COMMAND.exec(body.trim());
+    if (match && body.trim().startsWith("/jit")) {
+      commands.push({ login: c.user.login, command: match[1] as "reject" | "revoke", reason: (match[2] ?? "").trim().slice(0, 500), createdAt: c.created_at });
+    }
+  }
+  snapshot.commands = commands;
+}
+
+/**
+ * Team memberships, fetched lazily: the judgement runs with a lookup that records which
+ * (team, login) pairs it asked about; those are fetched and it runs again, until it asks
+ * nothing new. So the rules that need memberships are written once, in the pure core.
+ */
+async function loadMemberships(gh: GitHub, snapshot: RequestSnapshot, now: Date): Promise<void> {
+  for (let round = 0; round < 10; round++) {
+    const wanted = new Map<string, [string, string]>();
+    judgeRequest(snapshot, now, (team, login) => {
+      const key = membershipKey(team, login);
+      if (!snapshot.memberships.has(key)) wanted.set(key, [team, login]);
+      return snapshot.memberships.get(key);
+    });
+    if (wanted.size === 0) return;
+    for (const [key, [team, login]] of wanted) snapshot.memberships.set(key, await isActiveMember(gh, team, login));
+  }
+}
+
+/** `@org/team`: an active member (a pending invitation or a 404 is not membership). */
+async function isActiveMember(gh: GitHub, team: string, login: string): Promise<boolean> {
+  const [org, slug] = team.replace(/^@/, "").split("/") as [string, string];
+  try {
+    const { data } = await gh.rest.teams.getMembershipForUserInOrg({ org, team_slug: slug, username: login });
+    return data.state === "active";
+  } catch (error) {
+    if (isNotFound(error)) return false;
+    throw error;
+  }
+}

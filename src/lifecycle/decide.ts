@@ -1,0 +1,222 @@
+import type { ApprovalOutcome, MembershipLookup, Requirement } from "../approval/evaluate.js";
+import { formatDiagnostic, sortDiagnostics, type Diagnostic } from "../diagnostics.js";
+import { POLICY_PATH } from "../policy/paths.js";
+import type { Grant } from "../schemas/grant.js";
+import { judgeRequest, type Judgement } from "./judge.js";
+import { renderTemplate } from "./render.js";
+import type { RequestSnapshot } from "./snapshot.js";
+import { embedState, type CommentState } from "./state-block.js";
+import { STATUS_LABELS, type Status, type StatusLabel } from "./status.js";
+
+export interface CheckPlan {
+  status: "in_progress" | "completed";
+  conclusion?: "success" | "failure";
+  title: string;
+  summary: string;
+  annotations: Diagnostic[];
+}
+
+export type Action =
+  | { type: "merge"; sha: string; title: string; message: string }
+  | { type: "close" };
+
+/** What should be true on GitHub after this event. `undefined` fields are left as they are. */
+export interface Decision {
+  status: Status | null;
+  check?: CheckPlan;
+  /** The one status label to carry (null: none of ours). */
+  label?: StatusLabel | null;
+  /** The status comment's full body, state block included. */
+  comment?: string;
+  actions: Action[];
+}
+
+const NOTHING: Decision = { status: null, actions: [] };
+
+export function decide(s: RequestSnapshot, now: Date, teamMember: MembershipLookup): Decision {
+  switch (s.kind.kind) {
+    case "unrelated":
+    case "removal": // ending live grants by deletion belongs to the revocation flow
+      return NOTHING;
+    case "policy-change":
+      return decidePolicyChange(s);
+    default:
+      if (s.pr.merged) return NOTHING; // applying merged grants belongs to the apply flow
+      if (s.pr.state === "closed") return decideClosedUnmerged(s);
+      return decideOpenRequest(s, judgeRequest(s, now, teamMember));
+  }
+}
+
+function decidePolicyChange(s: RequestSnapshot): Decision {
+  const result = s.proposedPolicy;
+  if (result?.ok) {
+    const resources = Object.keys(result.policy.raw.resources).length;
+    return { status: null, actions: [], check: completed("success", "The new policy is valid", `${POLICY_PATH} is valid: ${resources} resource(s). It will judge requests once merged into ${s.defaultBranch}.`, []) };
+  }
+  const diagnostics = result?.ok === false ? result.diagnostics : [];
+  return { status: null, actions: [], check: completed("failure", `The new policy has ${count(diagnostics, "error")}`, errorList(diagnostics), diagnostics) };
+}
+
+function decideClosedUnmerged(s: RequestSnapshot): Decision {
+  const previous = s.comment?.state?.status ?? null;
+  const note = "This pull request was closed without merging: the request is rejected and nothing was granted.";
+  const body = previous === "REJECTED" && s.comment ? undefined : statusComment(s, "❌ Rejected", { note }, "REJECTED");
+  return { status: "REJECTED", label: STATUS_LABELS.REJECTED, ...(body ? { comment: body } : {}), actions: [] };
+}
+
+function decideOpenRequest(s: RequestSnapshot, j: Judgement): Decision {
+  switch (j.verdict) {
+    case "broken-policy": {
+      const summary = `The policy on ${s.defaultBranch} is broken, so every request fails closed until it is fixed.\n\n${errorList(j.diagnostics)}`;
+      return {
+        status: null,
+        label: null,
+        check: completed("failure", "The access policy is broken", summary, j.diagnostics),
+        comment: statusComment(s, "⛔ The access policy is broken", { errors: j.diagnostics, note: `Fix ${POLICY_PATH} on ${s.defaultBranch}; this request will be checked again on its next change.` }, null),
+        actions: [],
+      };
+    }
+    case "invalid":
+      return {
+        status: null,
+        label: null,
+        check: completed("failure", `The request has ${count(j.diagnostics, "problem")}`, errorList(j.diagnostics), j.diagnostics),
+        comment: statusComment(s, "⚠️ Invalid request", { grant: j.grant, errors: j.diagnostics, note: "Push a fix to this branch; the request is checked again on every change." }, null),
+        actions: [],
+      };
+    case "no-approvers":
+      return {
+        status: null,
+        label: null,
+        check: completed("failure", "No approvers mapped", errorList(j.diagnostics), j.diagnostics),
+        comment: statusComment(s, "⛔ No approvers mapped", { grant: j.grant, errors: j.diagnostics, note: "Nobody can approve this request, so it cannot proceed. Add an owner for this path to CODEOWNERS." }, null),
+        actions: [],
+      };
+    case "rejected": {
+      const note = `Rejected by ${j.by}: ${j.reason}. Nothing was granted.`;
+      return {
+        status: "REJECTED",
+        label: STATUS_LABELS.REJECTED,
+        check: completed("failure", "Rejected", `${note}\n\n${progressSummary(j.grant, j.requirement, j.outcome)}`, []),
+        comment: statusComment(s, "❌ Rejected", { grant: j.grant, approvals: { requirement: j.requirement, outcome: j.outcome }, note }, "REJECTED"),
+        actions: [{ type: "close" }],
+      };
+    }
+    case "pending":
+      return {
+        status: "PENDING",
+        label: STATUS_LABELS.PENDING,
+        check: { status: "in_progress", title: "Waiting for approvals", summary: progressSummary(j.grant, j.requirement, j.outcome), annotations: [] },
+        comment: statusComment(s, "⏳ Waiting for approvals", { grant: j.grant, approvals: { requirement: j.requirement, outcome: j.outcome } }, "PENDING"),
+        actions: [],
+      };
+    case "approved": {
+      const auto = j.role.merge === "auto";
+      const note = s.pr.draft
+        ? "Approved. Mark the pull request ready for review to merge it."
+        : auto
+          ? "Approved: jit-access merges this pull request and then applies the grant."
+          : "Approved. The policy leaves merging to a person (merge: manual); the grant is applied when it is merged.";
+      const actions: Action[] = auto && !s.pr.draft ? [mergeAction(s, j.grant, j.outcome)] : [];
+      return {
+        status: "PENDING",
+        label: STATUS_LABELS.PENDING,
+        check: completed("success", "Approved", progressSummary(j.grant, j.requirement, j.outcome), []),
+        comment: statusComment(s, "✅ Approved", { grant: j.grant, approvals: { requirement: j.requirement, outcome: j.outcome }, note }, "PENDING"),
+        actions,
+      };
+    }
+  }
+}
+
+/**
+ * The merge is pinned to the approved head SHA (GitHub refuses it if the branch moved) and its
+ * commit message carries trailers, so git history alone tells who asked and who approved.
+ */
+function mergeAction(s: RequestSnapshot, grant: Grant, outcome: ApprovalOutcome): Action {
+  const approvers = [...new Set(outcome.groups.flatMap((g) => g.approvedBy))];
+  const trailers = [
+    `Jit-Requester: ${grant.requester}`,
+    `Jit-Access: ${grant.resource}/${grant.role}`,
+    `Jit-Duration: ${grant.duration}`,
+    ...(outcome.autoApprovedBy ? [`Jit-Auto-Approved-By: ${outcome.autoApprovedBy}`] : []),
+    ...approvers.map((a) => `Jit-Approved-By: ${a}`),
+    ...(grant.emergency ? ["Jit-Break-Glass: true"] : []),
+  ];
+  return {
+    type: "merge",
+    sha: s.pr.headSha,
+    title: `jit: ${grant.requester} → ${grant.resource}/${grant.role} for ${grant.duration} (#${s.pr.number})`,
+    message: trailers.join("\n"),
+  };
+}
+
+function completed(conclusion: "success" | "failure", title: string, summary: string, annotations: Diagnostic[]): CheckPlan {
+  return { status: "completed", conclusion, title, summary, annotations: sortDiagnostics(annotations) };
+}
+
+function count(list: readonly unknown[], noun: string): string {
+  return `${list.length} ${noun}${list.length === 1 ? "" : "s"}`;
+}
+
+function errorList(diagnostics: readonly Diagnostic[]): string {
+  return renderTemplate("check-summary.md", { hasErrors: diagnostics.length > 0, errors: errorViews(diagnostics) }).trim();
+}
+
+function errorViews(diagnostics: readonly Diagnostic[]) {
+  return sortDiagnostics(diagnostics).map((d) => ({ location: formatDiagnostic(d).slice(0, -(d.message.length + 2)), message: d.message }));
+}
+
+interface ApprovalsView {
+  requirement: Requirement;
+  outcome: ApprovalOutcome;
+}
+
+function approvalsView({ requirement, outcome }: ApprovalsView) {
+  return {
+    modeText: requirement.breakGlass
+      ? "break-glass: one approval from any of these"
+      : requirement.mode === "all"
+        ? `every group, ${requirement.minPerGroup} each`
+        : `any one group, ${requirement.minPerGroup} approval${requirement.minPerGroup === 1 ? "" : "s"}`,
+    groups: outcome.groups.map((g) => ({
+      icon: g.satisfied ? "✅" : "⏳",
+      group: g.group,
+      count: Math.min(g.approvedBy.length, g.needed),
+      needed: g.needed,
+      approvedBy: g.approvedBy.join(", "),
+    })),
+    autoApprovedBy: outcome.autoApprovedBy,
+    hasIgnored: outcome.ignored.length > 0,
+    ignored: outcome.ignored,
+  };
+}
+
+function grantView(grant: Grant | undefined) {
+  return grant && { ...grant, ticket: grant.ticket, start: grant.start };
+}
+
+function progressSummary(grant: Grant, requirement: Requirement, outcome: ApprovalOutcome): string {
+  return renderTemplate("check-summary.md", { grant: grantView(grant), approvals: approvalsView({ requirement, outcome }) }).trim();
+}
+
+function statusComment(
+  s: RequestSnapshot,
+  headline: string,
+  parts: { grant?: Grant; approvals?: ApprovalsView; errors?: Diagnostic[]; note?: string },
+  status: Status | null,
+): string {
+  const view = {
+    headline,
+    emergency: parts.grant?.emergency === true,
+    breakGlassApprovers: s.policy.ok ? (s.policy.policy.breakGlass?.approvers ?? []).join(", ") : "",
+    grant: grantView(parts.grant),
+    approvals: parts.approvals && approvalsView(parts.approvals),
+    hasErrors: (parts.errors?.length ?? 0) > 0,
+    errors: errorViews(parts.errors ?? []),
+    note: parts.note,
+  };
+  const state: CommentState = { v: 1, status };
+  if (s.kind.kind === "request") Object.assign(state, { path: s.kind.file.path, blob: s.kind.file.blobSha });
+  return embedState(renderTemplate("status-comment.md", view), state);
+}

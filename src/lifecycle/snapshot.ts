@@ -1,0 +1,61 @@
+import type { Review } from "../approval/evaluate.js";
+import type { Codeowners } from "../policy/codeowners.js";
+import type { PolicyResult } from "../policy/load.js";
+import type { PullRequestKind } from "./classify.js";
+import type { CommentState } from "./state-block.js";
+
+/**
+ * Everything one decision about a pull request needs, loaded fresh from GitHub on every
+ * event (never taken from the webhook body or from memory). Plain data: the decision
+ * functions are pure over it, and tests build it by hand.
+ */
+export interface PullRequestFacts {
+  number: number;
+  url: string;
+  author: string;
+  state: "open" | "closed";
+  merged: boolean;
+  draft: boolean;
+  headSha: string;
+  baseRef: string;
+  /** The head branch lives in another repository. */
+  fromFork: boolean;
+  createdAt: string;
+  labels: string[];
+}
+
+export interface CommentCommand {
+  login: string;
+  command: "reject" | "revoke";
+  reason: string;
+  createdAt: string;
+}
+
+export interface RequestSnapshot {
+  owner: string;
+  repo: string;
+  defaultBranch: string;
+  pr: PullRequestFacts;
+  kind: PullRequestKind;
+  /** The policy on the default branch: what judges every request. */
+  policy: PolicyResult;
+  /** For a policy-change PR: the policy as the PR would make it. */
+  proposedPolicy?: PolicyResult;
+  /** For a request: the grant file's content at the head, read by blob SHA. */
+  grantContent?: Uint8Array;
+  /** CODEOWNERS from the PR's base branch; null where the repository has none. */
+  codeowners?: Codeowners | null;
+  reviews: Review[];
+  /** Logins of authors and committers of the PR's commits. */
+  contributors: string[];
+  /** The grant file's blob SHA at commits that approvals were given on. */
+  blobAt: Map<string, string | null>;
+  /** Team memberships looked up for this decision: `@org/team\0login` → active member. */
+  memberships: Map<string, boolean>;
+  /** `/jit` commands commented on the PR, oldest first. */
+  commands: CommentCommand[];
+  /** This app's status comment, if it wrote one. */
+  comment?: { id: number; body: string; state: CommentState | undefined };
+}
+
+export const membershipKey = (team: string, login: string) => `${team.toLowerCase()}\u0000${login.toLowerCase()}`;

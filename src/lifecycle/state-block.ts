@@ -1,0 +1,35 @@
+/**
+ * The status comment carries a machine-readable block, so the app keeps its state in GitHub
+ * rather than in memory. Only comments written by this app are trusted for it (the adapter
+ * checks `performed_via_github_app`): anyone can type the marker into a comment of their own.
+ */
+export const COMMENT_MARKER = "<!-- jit-access:status -->";
+const STATE_PREFIX = "<!-- jit-access:state ";
+const STATE_SUFFIX = " -->";
+
+export interface CommentState {
+  v: 1;
+  status: string | null;
+  /** The grant file and its blob: the exact content the state refers to. */
+  path?: string;
+  blob?: string;
+}
+
+export function embedState(body: string, state: CommentState): string {
+  // JSON cannot contain "-->" once "<" and ">" are escaped, so the block cannot be closed early.
+  const json = JSON.stringify(state).replace(/</g, "\\u003c").replace(/>/g, "\\u003e");
+  return `${COMMENT_MARKER}\n${body.trimEnd()}\n\n${STATE_PREFIX}${json}${STATE_SUFFIX}\n`;
+}
+
+export function readState(body: string): CommentState | undefined {
+  const start = body.lastIndexOf(STATE_PREFIX);
+  if (start < 0) return undefined;
+  const end = body.indexOf(STATE_SUFFIX, start + STATE_PREFIX.length);
+  if (end < 0) return undefined;
+  try {
+    const value = JSON.parse(body.slice(start + STATE_PREFIX.length, end)) as CommentState;
+    return value && value.v === 1 ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}

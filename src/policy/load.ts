@@ -1,0 +1,141 @@
+import type { Diagnostic } from "../diagnostics.js";
+import { parseDuration } from "../grant/duration.js";
+import { PROVIDERS, PROVIDER_NAMES } from "../providers/catalog.js";
+import { PolicySchema, type Policy, type RoleSettings } from "../schemas/policy.js";
+import { schemaCheck, type SchemaCheck } from "../schemas/validate.js";
+import { parseYamlMapping, type Locator } from "../yaml/safe-parse.js";
+import { MAX_POLICY_BYTES } from "./paths.js";
+
+/** A role with every setting resolved: the role's own, else `defaults`, else the built-in default. */
+export interface EffectiveRole {
+  resource: string;
+  role: string;
+  provider: string;
+  config: Record<string, unknown>;
+  grant: Record<string, unknown>;
+  maxDurationMs: number;
+  reasonMinLength: number;
+  pendingTimeoutMs: number;
+  expiryWarningMs: number;
+  merge: "auto" | "manual";
+  approvals: { minPerGroup: number; mode: "all" | "any" };
+  ticketPattern: RegExp | undefined;
+  autoApprove: string[];
+}
+
+export interface LoadedPolicy {
+  raw: Policy;
+  role(resource: string, role: string): EffectiveRole | undefined;
+  breakGlass: { approvers: string[]; maxDurationMs: number } | undefined;
+  requesters: string[] | undefined;
+  admins: string[];
+}
+
+export type PolicyResult = { ok: true; policy: LoadedPolicy } | { ok: false; diagnostics: Diagnostic[] };
+
+/** Used where neither the role nor `defaults` says otherwise; documented in the README. */
+export const BUILTIN_DEFAULTS = {
+  max_duration: "8h",
+  reason_min_length: 10,
+  pending_timeout: "24h",
+  expiry_warning: "10m",
+  merge: "auto",
+  approvals: { min_per_group: 1, mode: "all" },
+} as const;
+
+const checkPolicySchema: SchemaCheck<Policy> = schemaCheck<Policy>(PolicySchema);
+const providerChecks = Object.fromEntries(
+  Object.entries(PROVIDERS).map(([name, spec]) => [name, { config: schemaCheck(spec.config), grant: schemaCheck(spec.grant) }]),
+);
+
+/** Parses, schema-checks and cross-checks a policy file. Never throws. */
+export function loadPolicy(path: string, content: Uint8Array | string): PolicyResult {
+  const parsed = parseYamlMapping(path, content, { maxBytes: MAX_POLICY_BYTES });
+  if (!parsed.ok) return parsed;
+  const checked = checkPolicySchema(parsed.value, path, parsed.locate);
+  if (!checked.ok) return checked;
+  const policy = checked.value;
+  const diagnostics = crossCheck(policy, path, parsed.locate);
+  if (diagnostics.length > 0) return { ok: false, diagnostics };
+  return { ok: true, policy: compile(policy) };
+}
+
+/** What the schema cannot say: providers exist and get valid settings, patterns compile, durations are positive. */
+function crossCheck(policy: Policy, path: string, locate: Locator): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const at = (where: (string | number)[], message: string) => out.push({ path, message, ...locate.value(where) });
+  const positive = (where: (string | number)[], text: string | undefined) => {
+    if (text !== undefined && !(parseDuration(text)! > 0)) at(where, `${where.join(".")} must be longer than 0m`);
+  };
+  const checkSettings = (where: (string | number)[], s: RoleSettings | undefined) => {
+    if (!s) return;
+    positive([...where, "max_duration"], s.max_duration);
+    positive([...where, "pending_timeout"], s.pending_timeout);
+    if (s.ticket_pattern !== undefined) {
+      try {
+        new RegExp(s.ticket_pattern, "u");
+      } catch (error) {
+        at([...where, "ticket_pattern"], `ticket_pattern is not a valid regular expression: ${(error as Error).message}`);
+      }
+    }
+  };
+  checkSettings(["defaults"], policy.defaults);
+  positive(["break_glass", "max_duration"], policy.break_glass?.max_duration);
+  for (const [name, resource] of Object.entries(policy.resources)) {
+    const checks = providerChecks[resource.provider];
+    if (!checks) {
+      at(["resources", name, "provider"], `unknown provider "${resource.provider}"; known providers: ${PROVIDER_NAMES.join(", ")}`);
+      continue;
+    }
+    const config = checks.config(resource.config ?? {}, path, prefixed(locate, ["resources", name, "config"]));
+    if (!config.ok) out.push(...config.diagnostics.map((d) => ({ ...d, message: `${name}.config: ${d.message}` })));
+    for (const [roleName, role] of Object.entries(resource.roles)) {
+      checkSettings(["resources", name, "roles", roleName], role);
+      const where = ["resources", name, "roles", roleName, "grant"];
+      const grant = checks.grant(role.grant ?? {}, path, prefixed(locate, where));
+      if (!grant.ok) out.push(...grant.diagnostics.map((d) => ({ ...d, message: `${name}.${roleName}.grant: ${d.message}` })));
+    }
+  }
+  return out;
+}
+
+/** A locator for a sub-document, so nested schema checks still point at the right lines. */
+function prefixed(locate: Locator, prefix: (string | number)[]): Locator {
+  return { value: (p) => locate.value([...prefix, ...p]), key: (p) => locate.key([...prefix, ...p]) };
+}
+
+function compile(policy: Policy): LoadedPolicy {
+  const d = policy.defaults ?? {};
+  const ms = (text: string) => parseDuration(text)!;
+  const roles = new Map<string, EffectiveRole>();
+  for (const [resourceName, resource] of Object.entries(policy.resources)) {
+    for (const [roleName, r] of Object.entries(resource.roles)) {
+      const pattern = r.ticket_pattern ?? d.ticket_pattern;
+      roles.set(`${resourceName}\u0000${roleName}`, {
+        resource: resourceName,
+        role: roleName,
+        provider: resource.provider,
+        config: resource.config ?? {},
+        grant: r.grant ?? {},
+        maxDurationMs: ms(r.max_duration ?? d.max_duration ?? BUILTIN_DEFAULTS.max_duration),
+        reasonMinLength: r.reason_min_length ?? d.reason_min_length ?? BUILTIN_DEFAULTS.reason_min_length,
+        pendingTimeoutMs: ms(r.pending_timeout ?? d.pending_timeout ?? BUILTIN_DEFAULTS.pending_timeout),
+        expiryWarningMs: ms(r.expiry_warning ?? d.expiry_warning ?? BUILTIN_DEFAULTS.expiry_warning),
+        merge: r.merge ?? d.merge ?? BUILTIN_DEFAULTS.merge,
+        approvals: {
+          minPerGroup: r.approvals?.min_per_group ?? d.approvals?.min_per_group ?? BUILTIN_DEFAULTS.approvals.min_per_group,
+          mode: r.approvals?.mode ?? d.approvals?.mode ?? BUILTIN_DEFAULTS.approvals.mode,
+        },
+        ticketPattern: pattern === undefined ? undefined : new RegExp(pattern, "u"),
+        autoApprove: r.auto_approve ?? d.auto_approve ?? [],
+      });
+    }
+  }
+  return {
+    raw: policy,
+    role: (resource, role) => roles.get(`${resource}\u0000${role}`),
+    breakGlass: policy.break_glass && { approvers: policy.break_glass.approvers, maxDurationMs: ms(policy.break_glass.max_duration) },
+    requesters: policy.requesters,
+    admins: policy.admins ?? [],
+  };
+}

@@ -1,0 +1,79 @@
+import { Type, type Static } from "@sinclair/typebox";
+import { Duration, EnvName, Name, Owner } from "./common.js";
+
+/** Settings every role inherits from `defaults` and may set itself. */
+const settings = {
+  max_duration: Type.Optional({ ...Duration, title: "the longest duration a grant may ask for" }),
+  reason_min_length: Type.Optional(Type.Integer({ minimum: 0, maximum: 2000, description: "a whole number from 0 to 2000" })),
+  pending_timeout: Type.Optional({ ...Duration, title: "how long an undecided request stays open" }),
+  expiry_warning: Type.Optional({ ...Duration, title: "how long before expiry the requester is warned" }),
+  merge: Type.Optional(Type.Union([Type.Literal("auto"), Type.Literal("manual")], { description: "auto or manual" })),
+  approvals: Type.Optional(
+    Type.Object(
+      {
+        min_per_group: Type.Optional(Type.Integer({ minimum: 1, maximum: 20, description: "a whole number from 1 to 20" })),
+        mode: Type.Optional(Type.Union([Type.Literal("all"), Type.Literal("any")], { description: "all or any" })),
+      },
+      { additionalProperties: false },
+    ),
+  ),
+  ticket_pattern: Type.Optional(Type.String({ minLength: 1, maxLength: 500, description: "a regular expression" })),
+  auto_approve: Type.Optional(Type.Array(Owner, { maxItems: 100, description: "a list of teams or users" })),
+};
+
+export const RoleSchema = Type.Object(
+  {
+    ...settings,
+    grant: Type.Optional(
+      Type.Record(Type.String(), Type.Unknown(), { description: "provider-specific settings of what the role grants" }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const ResourceSchema = Type.Object(
+  {
+    description: Type.Optional(Type.String({ maxLength: 500 })),
+    provider: Type.String({ minLength: 1, maxLength: 64, description: "the provider that applies grants (github-team, postgres, webhook)" }),
+    config: Type.Optional(
+      Type.Record(Type.String(), Type.Unknown(), { description: "provider-specific settings of the target; secrets only as environment variable names" }),
+    ),
+    roles: Type.Record(Name, RoleSchema, { minProperties: 1, description: "a mapping of role names to roles" }),
+  },
+  { additionalProperties: false },
+);
+
+export const PolicySchema = Type.Object(
+  {
+    version: Type.Literal(1, { description: "1" }),
+    defaults: Type.Optional(Type.Object(settings, { additionalProperties: false })),
+    requesters: Type.Optional(Type.Array(Owner, { maxItems: 100, description: "a list of teams or users allowed to request" })),
+    admins: Type.Optional(Type.Array(Owner, { maxItems: 100, description: "a list of teams or users who may revoke any grant" })),
+    resources: Type.Record(Name, ResourceSchema, { minProperties: 1, description: "a mapping of resource names to resources" }),
+    break_glass: Type.Optional(
+      Type.Object(
+        {
+          approvers: Type.Array(Owner, { minItems: 1, maxItems: 100, description: "a non-empty list of teams or users" }),
+          max_duration: Duration,
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    notifications: Type.Optional(
+      Type.Object(
+        { slack_webhook_env: Type.Optional(EnvName), teams_webhook_env: Type.Optional(EnvName) },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  {
+    $id: "urn:jit-access:schema:policy",
+    title: "jit-access policy (.github/jit-access.yml)",
+    additionalProperties: false,
+  },
+);
+
+export type Policy = Static<typeof PolicySchema>;
+export type Resource = Static<typeof ResourceSchema>;
+export type Role = Static<typeof RoleSchema>;
+export type RoleSettings = Omit<Role, "grant">;

@@ -1,0 +1,52 @@
+import { generateKeyPairSync } from "node:crypto";
+import { Probot, ProbotOctokit } from "probot";
+import { createApp } from "../../src/app.js";
+import { INSTALLATION_ID } from "./payloads.js";
+import type nock from "nock";
+
+export const APP_ID = 123;
+
+// A real RSA key: Probot signs a real JWT for the app-auth flow, which the token mock answers.
+const { privateKey } = generateKeyPairSync("rsa", {
+  modulusLength: 2048,
+  privateKeyEncoding: { type: "pkcs8", format: "pem" },
+  publicKeyEncoding: { type: "spki", format: "pem" },
+});
+
+/**
+ * Retries and throttling off, so a mocked error surfaces at once and comment creation is not
+ * spaced 3 s apart. An object default would not do: Probot wraps this class with defaults of
+ * its own whose `throttle` object replaces ours; a function default runs after that wrapper.
+ */
+const TestOctokit = ProbotOctokit.defaults((options: Record<string, any>) => ({
+  ...options,
+  retry: { ...options.retry, enabled: false },
+  throttle: { ...options.throttle, enabled: false },
+}));
+
+/** A Probot instance running the app, as `probot run` would, with the clock fixed at `now`. */
+export async function startApp(now: Date): Promise<Probot> {
+  const probot = new Probot({
+    appId: APP_ID,
+    privateKey,
+    logLevel: "fatal",
+    Octokit: TestOctokit,
+  });
+  await probot.load(createApp({ appId: APP_ID, now: () => now }));
+  return probot;
+}
+
+/** The installation token exchange Probot performs before its first API call for an event. */
+export function mockInstallationToken(api: nock.Scope): void {
+  api.post(`/app/installations/${INSTALLATION_ID}/access_tokens`).reply(201, {
+    token: "ghs_installation_token_for_tests",
+    expires_at: "2099-01-01T00:00:00Z",
+    permissions: { checks: "write", contents: "write", pull_requests: "write", issues: "read", members: "read", metadata: "read" },
+    repository_selection: "all",
+  });
+}
+
+let deliveries = 0;
+export async function deliver(probot: Probot, name: string, payload: Record<string, unknown>): Promise<void> {
+  await probot.receive({ id: `delivery-${++deliveries}`, name, payload } as Parameters<Probot["receive"]>[0]);
+}

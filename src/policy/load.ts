@@ -1,4 +1,4 @@
-import type { Diagnostic } from "../diagnostics.js";
+import { sortDiagnostics, type Diagnostic } from "../diagnostics.js";
 import { parseDuration } from "../grant/duration.js";
 import { PROVIDERS, PROVIDER_NAMES } from "../providers/catalog.js";
 import { PolicySchema, type Policy, type RoleSettings } from "../schemas/policy.js";
@@ -56,7 +56,7 @@ export function loadPolicy(path: string, content: Uint8Array | string): PolicyRe
   if (!checked.ok) return checked;
   const policy = checked.value;
   const diagnostics = crossCheck(policy, path, parsed.locate);
-  if (diagnostics.length > 0) return { ok: false, diagnostics };
+  if (diagnostics.length > 0) return { ok: false, diagnostics: sortDiagnostics(diagnostics) };
   return { ok: true, policy: compile(policy) };
 }
 

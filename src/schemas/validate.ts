@@ -1,6 +1,6 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import addFormatsImport from "ajv-formats";
-import type { Diagnostic } from "../diagnostics.js";
+import { sortDiagnostics, type Diagnostic } from "../diagnostics.js";
 import type { Locator, YamlPath } from "../yaml/safe-parse.js";
 
 // ajv-formats ships a CommonJS default export that nodenext sees as a namespace.
@@ -16,7 +16,7 @@ export function schemaCheck<T>(schema: object): SchemaCheck<T> {
   const validate: ValidateFunction = ajv.compile(schema);
   return (value, path, locate) => {
     if (validate(value)) return { ok: true, value: value as T };
-    return { ok: false, diagnostics: explain(validate.errors ?? [], path, locate) };
+    return { ok: false, diagnostics: sortDiagnostics(explain(validate.errors ?? [], path, locate)) };
   };
 }
 

@@ -93,14 +93,21 @@ export function parseYamlMapping(path: string, content: Uint8Array | string, lim
       problems.push(at(`YAML aliases (*${node.source}) are not allowed`, s, e));
     },
     Node(_, node) {
-      if (node.anchor) {
+      // yaml's ranges start at the value; point at the anchor or tag itself, which comes before it.
+      const before = (mark: string) => {
         const [s] = node.range ?? [0];
-        problems.push(at(`YAML anchors (&${node.anchor}) are not allowed`, s, s));
+        const i = text.lastIndexOf(mark, s);
+        return i >= 0 ? i : s;
+      };
+      if (node.anchor) {
+        const s = before(`&${node.anchor}`);
+        problems.push(at(`YAML anchors (&${node.anchor}) are not allowed`, s, s + node.anchor.length + 1));
       }
       // Explicit tags (!!binary, !!set, !custom) change what a value means; plain data needs none.
       if (node.tag) {
-        const [s, e] = node.range ?? [0, 0];
-        problems.push(at(`YAML tags (${node.tag.replace("tag:yaml.org,2002:", "!!")}) are not allowed`, s, e));
+        const shown = node.tag.replace("tag:yaml.org,2002:", "!!");
+        const s = before(shown);
+        problems.push(at(`YAML tags (${shown}) are not allowed`, s, s + shown.length));
       }
     },
     Pair(_, pair) {
@@ -112,6 +119,7 @@ export function parseYamlMapping(path: string, content: Uint8Array | string, lim
   });
   if (problems.length > 0) return { ok: false, diagnostics: capped(problems) };
 
+  if (doc.contents === null) return fail(fileDiagnostic(path, "file is empty; expected a YAML mapping"));
   if (!isMap(doc.contents)) {
     const [s, e] = doc.contents?.range ?? [0, 0];
     return fail(at(`the document must be a mapping of keys to values, not ${describe(doc.contents)}`, s, e));

@@ -18,11 +18,27 @@ export interface LoadOptions {
   now: Date;
 }
 
+/**
+ * Parsed policies by blob SHA. Content-addressed, so it can never be stale: a changed policy
+ * has another SHA. It saves the parse (tens of ms for a large policy), not the API read.
+ */
+const policyCache = new Map<string, PolicyResult>();
+const POLICY_CACHE_SIZE = 64;
+
+export function loadPolicyCached(sha: string, content: Uint8Array): PolicyResult {
+  const hit = policyCache.get(sha);
+  if (hit) return hit;
+  const result = loadPolicy(POLICY_PATH, content);
+  if (policyCache.size >= POLICY_CACHE_SIZE) policyCache.delete(policyCache.keys().next().value!);
+  policyCache.set(sha, result);
+  return result;
+}
+
 /** The policy on a ref; null when there is none (the repository is not an access repository). */
 export async function loadPolicyAt(gh: GitHub, ref: RepoRef, at: string): Promise<PolicyResult | null> {
   const file = await readFileAt(gh, { ...ref, path: POLICY_PATH, ref: at }, MAX_POLICY_BYTES);
   if (file === null) return null;
-  if (file.kind === "file") return loadPolicy(POLICY_PATH, file.content);
+  if (file.kind === "file") return loadPolicyCached(file.sha, file.content);
   const why = file.kind === "too-large" ? `is ${file.size} bytes; the limit is ${MAX_POLICY_BYTES}` : "is not a regular file";
   return { ok: false, diagnostics: [fileDiagnostic(POLICY_PATH, `${POLICY_PATH} ${why}`)] };
 }

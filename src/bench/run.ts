@@ -1,0 +1,12 @@
+import { benchValidateGrant } from "./validate-grant.js";
+
+/**
+ * `npm run bench`: speed and cost, measured. Figures are medians and percentiles of many runs;
+ * GitHub API costs are request counts. Nothing here is asserted by the test suite.
+ */
+const sections: [string, () => string[] | Promise<string[]>][] = [["Grant validation (pure core)", () => benchValidateGrant()]];
+
+for (const [title, run] of sections) {
+  console.log(`\n## ${title}`);
+  for (const line of await run()) console.log(line);
+}

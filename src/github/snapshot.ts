@@ -182,21 +182,27 @@ async function loadComments(gh: GitHub, ref: RepoRef & { number: number }, appId
   snapshot.commands = commands;
 }
 
+/** More lookups than any real request needs (groups × reviewers); beyond it, unknown counts as "not a member". */
+const MAX_MEMBERSHIP_LOOKUPS = 60;
+
 /**
- * Team memberships, fetched lazily: the judgement runs with a lookup that records which
- * (team, login) pairs it asked about; those are fetched and it runs again, until it asks
- * nothing new. So the rules that need memberships are written once, in the pure core.
+ * Team memberships, fetched lazily: the judgement runs with a lookup that notes the first
+ * (team, login) pair it does not know yet; that one is fetched and the judgement runs again,
+ * until it needs nothing new. Fetching one pair per round keeps the count minimal (a rule that
+ * is settled by the first group never asks about the second), and the rules that need
+ * memberships are written once, in the pure core. Re-judging costs microseconds; requests are
+ * the scarce resource.
  */
 async function loadMemberships(gh: GitHub, snapshot: RequestSnapshot, now: Date): Promise<void> {
-  for (let round = 0; round < 10; round++) {
-    const wanted = new Map<string, [string, string]>();
+  for (let lookups = 0; lookups < MAX_MEMBERSHIP_LOOKUPS; lookups++) {
+    let wanted: [string, string] | undefined;
     judgeRequest(snapshot, now, (team, login) => {
       const key = membershipKey(team, login);
-      if (!snapshot.memberships.has(key)) wanted.set(key, [team, login]);
+      if (!snapshot.memberships.has(key)) wanted ??= [team, login];
       return snapshot.memberships.get(key);
     });
-    if (wanted.size === 0) return;
-    for (const [key, [team, login]] of wanted) snapshot.memberships.set(key, await isActiveMember(gh, team, login));
+    if (!wanted) return;
+    snapshot.memberships.set(membershipKey(...wanted), await isActiveMember(gh, ...wanted));
   }
 }
 

@@ -43,8 +43,7 @@ export function parseCodeowners(path: string, text: string): Codeowners {
       else if (EMAIL.test(owner)) problem(`email owner ${owner} cannot be checked against reviews; use @login or @org/team`);
       else problem(`${owner} is not an owner (@login or @org/team)`);
     }
-    const matcher = ignore().add(pattern);
-    rules.push({ line, pattern, owners: valid, matches: (p) => matcher.ignores(p) });
+    rules.push({ line, pattern, owners: valid, matches: matcherFor(pattern) });
   });
   return { path, rules, problems };
 }
@@ -56,6 +55,30 @@ export function ownersOf(codeowners: Codeowners, filePath: string): { owners: st
     if (rule.matches(filePath)) return { owners: [...new Set(rule.owners)], rule };
   }
   return { owners: [], rule: undefined };
+}
+
+/**
+ * git's rules (through `ignore`) with GitHub's one documented difference: a rule whose last
+ * segment is a wildcard matches files, not directories — "`docs/*` will match files like
+ * docs/getting-started.md but not further nested files like docs/build-app/troubleshooting.md".
+ * In git, `docs/*` would match the directory docs/build-app and so everything inside it.
+ * Directory rules (`apps/`, `/docs/`) and plain names still own everything below them.
+ */
+function matcherFor(pattern: string): (path: string) => boolean {
+  const matcher = ignore().add(pattern);
+  const body = pattern.replace(/\/$/, "");
+  const last = body.slice(body.lastIndexOf("/") + 1);
+  const wildcardLast = last.includes("*") && last !== "**";
+  if (!wildcardLast) return (path) => matcher.ignores(path);
+  if (!body.includes("/")) {
+    // No slash: matched against the file's own name at any depth.
+    return (path) => matcher.ignores(path.slice(path.lastIndexOf("/") + 1));
+  }
+  return (path) => {
+    if (!matcher.ignores(path)) return false;
+    const parent = path.slice(0, path.lastIndexOf("/") + 1);
+    return parent === "" || !matcher.ignores(parent);
+  };
 }
 
 /** `#` starts a comment unless escaped (`\#`). */

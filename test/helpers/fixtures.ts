@@ -74,3 +74,8 @@ export function contents(path: string, content: string | Buffer): Record<string,
 
 export const HEAD = "a".repeat(40);
 export const OLD_HEAD = "b".repeat(40);
+
+/** What a reader sees of rendered Markdown: escapes and the zero-width spaces that break mentions removed. */
+export function visible(markdown: string): string {
+  return markdown.replace(/\\([\\`*_{}[\]()#+\-.!|<>~&])/g, "$1").replace(/\u200b/g, "");
+}

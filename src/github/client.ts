@@ -21,12 +21,12 @@ export function isNotFound(error: unknown): boolean {
  * Preferred over git.getBlob for untrusted files: the contents API reports the size and
  * sends no content above 1 MB, so a huge file is refused without being downloaded.
  */
-export async function readFileAt(gh: GitHub, ref: RepoRef & { path: string; ref: string }, maxBytes: number): Promise<
+export async function readFileAt(gh: GitHub, ref: RepoRef & { path: string; ref?: string }, maxBytes: number): Promise<
   { kind: "file"; content: Uint8Array; sha: string } | { kind: "too-large"; size: number } | { kind: "not-a-file" } | null
 > {
   let data: unknown;
   try {
-    ({ data } = await gh.rest.repos.getContent({ owner: ref.owner, repo: ref.repo, path: ref.path, ref: ref.ref }));
+    ({ data } = await gh.rest.repos.getContent({ owner: ref.owner, repo: ref.repo, path: ref.path, ...(ref.ref ? { ref: ref.ref } : {}) }));
   } catch (error) {
     if (isNotFound(error)) return null;
     throw error;

@@ -34,8 +34,8 @@ export function loadPolicyCached(sha: string, content: Uint8Array): PolicyResult
   return result;
 }
 
-/** The policy on a ref; null when there is none (the repository is not an access repository). */
-export async function loadPolicyAt(gh: GitHub, ref: RepoRef, at: string): Promise<PolicyResult | null> {
+/** The policy on a ref (default: the default branch); null when there is none (not an access repository). */
+export async function loadPolicyAt(gh: GitHub, ref: RepoRef, at?: string): Promise<PolicyResult | null> {
   const file = await readFileAt(gh, { ...ref, path: POLICY_PATH, ref: at }, MAX_POLICY_BYTES);
   if (file === null) return null;
   if (file.kind === "file") return loadPolicyCached(file.sha, file.content);

@@ -32,7 +32,7 @@ export async function startApp(now: Date): Promise<Probot> {
     logLevel: "fatal",
     Octokit: TestOctokit,
   });
-  await probot.load(createApp({ appId: APP_ID, now: () => now }));
+  await probot.load(createApp({ appId: APP_ID, now: () => now, sweepSchedule: null }));
   return probot;
 }
 

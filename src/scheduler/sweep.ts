@@ -1,0 +1,79 @@
+import type { GitHub, RepoRef } from "../github/client.js";
+import { loadPolicyAt } from "../github/snapshot.js";
+import type { LoadedPolicy } from "../policy/load.js";
+
+/**
+ * Periodic work, found from GitHub's state alone so it survives restarts and needs no memory:
+ * open request PRs carry a status label. One issue search per installation finds them all —
+ * listing every repository instead would cost a request per repository per sweep (500 repos
+ * swept every minute is 30,000 requests an hour, beyond the rate limit). Search results can
+ * lag a few seconds behind; the next sweep catches what one misses.
+ */
+export interface Account {
+  login: string;
+  type: string;
+}
+
+export interface LabelledRequest extends RepoRef {
+  number: number;
+  createdAt: string;
+}
+
+export async function searchOpenRequests(gh: GitHub, account: Account, label: string): Promise<LabelledRequest[]> {
+  const scope = account.type === "Organization" ? "org" : "user";
+  const q = `is:pr is:open label:"${label}" ${scope}:${account.login}`;
+  const items = await gh.paginate(gh.rest.search.issuesAndPullRequests, { q, per_page: 100 });
+  return items.map((i) => {
+    const [owner, repo] = i.repository_url.split("/").slice(-2) as [string, string];
+    return { owner, repo, number: i.number, createdAt: i.created_at };
+  });
+}
+
+/** The shortest pending_timeout of any role: no request younger than this can have timed out. */
+export function shortestPendingTimeout(policy: LoadedPolicy): number {
+  let shortest = Infinity;
+  for (const [resource, r] of Object.entries(policy.raw.resources)) {
+    for (const role of Object.keys(r.roles)) shortest = Math.min(shortest, policy.role(resource, role)!.pendingTimeoutMs);
+  }
+  return shortest;
+}
+
+/** Requests that may have timed out (pure): older than the shortest timeout of their repository's policy. */
+export function timeoutCandidates(pending: readonly LabelledRequest[], policy: LoadedPolicy, now: Date): LabelledRequest[] {
+  const shortest = shortestPendingTimeout(policy);
+  return pending.filter((p) => now.getTime() - Date.parse(p.createdAt) > shortest);
+}
+
+export function groupByRepository<T extends RepoRef>(items: readonly T[]): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const key = `${item.owner}/${item.repo}`;
+    groups.set(key, [...(groups.get(key) ?? []), item]);
+  }
+  return groups;
+}
+
+/**
+ * One installation's pending-timeout sweep. Nothing pending: one request. Pending requests
+ * in a repository: its policy (one request; the parse is cached) and a full evaluation of each
+ * request old enough to have timed out — the evaluation decides, with the role's own timeout.
+ */
+export async function sweepPendingTimeouts(
+  gh: GitHub,
+  account: Account,
+  now: Date,
+  evaluate: (ref: RepoRef & { number: number }) => Promise<void>,
+): Promise<{ pending: number; evaluated: number }> {
+  const pending = await searchOpenRequests(gh, account, "jit:pending");
+  let evaluated = 0;
+  for (const requests of groupByRepository(pending).values()) {
+    const ref = { owner: requests[0]!.owner, repo: requests[0]!.repo };
+    const policy = await loadPolicyAt(gh, ref); // the contents API reads the default branch when no ref is given
+    if (!policy?.ok) continue; // no policy or a broken one: its requests fail closed on their own events
+    for (const request of timeoutCandidates(requests, policy.policy, now)) {
+      await evaluate(request);
+      evaluated++;
+    }
+  }
+  return { pending: pending.length, evaluated };
+}

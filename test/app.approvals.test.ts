@@ -164,6 +164,13 @@ describe("counting approvals on a request PR", () => {
     expect(visible(seen.comment.body)).toContain("(merge: manual)");
   });
 
+  it("CODEOWNERS lines GitHub cannot honour are skipped and shown as warnings in the check", async () => {
+    const sc = scenario({ codeowners: { path: ".github/CODEOWNERS", text: CODEOWNERS + "/grants/prod-db/*.yaml dba@acme.example @acme/dba @acme/security\n" } });
+    const seen = await evaluate(sc);
+    expect(visible(seen.check.output.summary)).toContain("CODEOWNERS lines skipped");
+    expect(visible(seen.check.output.summary)).toContain(".github/CODEOWNERS:5:1: email owner dba@acme.example cannot be checked against reviews; use @login or @org/team");
+  });
+
   it("a path without owners fails closed: no approvers mapped", async () => {
     const sc = scenario({ codeowners: { path: "CODEOWNERS", text: "/grants/prod-admins/ @acme/platform\n" } });
     const seen = await evaluate(sc, { labels: { remove: ["jit:pending"] } });

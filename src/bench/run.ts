@@ -1,10 +1,14 @@
+import { benchApiCost } from "./api-cost.js";
 import { benchValidateGrant } from "./validate-grant.js";
 
 /**
  * `npm run bench`: speed and cost, measured. Figures are medians and percentiles of many runs;
  * GitHub API costs are request counts. Nothing here is asserted by the test suite.
  */
-const sections: [string, () => string[] | Promise<string[]>][] = [["Grant validation (pure core)", () => benchValidateGrant()]];
+const sections: [string, () => string[] | Promise<string[]>][] = [
+  ["Grant validation (pure core)", () => benchValidateGrant()],
+  ["GitHub API requests per evaluation", () => benchApiCost()],
+];
 
 for (const [title, run] of sections) {
   console.log(`\n## ${title}`);

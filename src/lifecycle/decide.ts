@@ -88,7 +88,7 @@ function decideOpenRequest(s: RequestSnapshot, j: Judgement): Decision {
       return {
         status: null,
         label: null,
-        check: completed("failure", "No approvers mapped", errorList(j.diagnostics), j.diagnostics),
+        check: completed("failure", "No approvers mapped", `${errorList(j.diagnostics)}\n\n${warningList(codeownersWarnings(s))}`.trim(), j.diagnostics),
         comment: statusComment(s, "⛔ No approvers mapped", { grant: j.grant, errors: j.diagnostics, note: "Nobody can approve this request, so it cannot proceed. Add an owner for this path to CODEOWNERS." }, null),
         actions: [],
       };
@@ -106,7 +106,7 @@ function decideOpenRequest(s: RequestSnapshot, j: Judgement): Decision {
       return {
         status: "PENDING",
         label: STATUS_LABELS.PENDING,
-        check: { status: "in_progress", title: "Waiting for approvals", summary: progressSummary(j.grant, j.requirement, j.outcome), annotations: [] },
+        check: { status: "in_progress", title: "Waiting for approvals", summary: progressSummary(j.grant, j.requirement, j.outcome, codeownersWarnings(s)), annotations: [] },
         comment: statusComment(s, "⏳ Waiting for approvals", { grant: j.grant, approvals: { requirement: j.requirement, outcome: j.outcome } }, "PENDING"),
         actions: [],
       };
@@ -121,7 +121,7 @@ function decideOpenRequest(s: RequestSnapshot, j: Judgement): Decision {
       return {
         status: "PENDING",
         label: STATUS_LABELS.PENDING,
-        check: completed("success", "Approved", progressSummary(j.grant, j.requirement, j.outcome), []),
+        check: completed("success", "Approved", progressSummary(j.grant, j.requirement, j.outcome, codeownersWarnings(s)), []),
         comment: statusComment(s, "✅ Approved", { grant: j.grant, approvals: { requirement: j.requirement, outcome: j.outcome }, note }, "PENDING"),
         actions,
       };
@@ -196,8 +196,21 @@ function grantView(grant: Grant | undefined) {
   return grant && { ...grant, ticket: grant.ticket, start: grant.start };
 }
 
-function progressSummary(grant: Grant, requirement: Requirement, outcome: ApprovalOutcome): string {
-  return renderTemplate("check-summary.md", { grant: grantView(grant), approvals: approvalsView({ requirement, outcome }) }).trim();
+function progressSummary(grant: Grant, requirement: Requirement, outcome: ApprovalOutcome, warnings: readonly Diagnostic[] = []): string {
+  return renderTemplate("check-summary.md", { grant: grantView(grant), approvals: approvalsView({ requirement, outcome }), ...warningsView(warnings) }).trim();
+}
+
+function warningList(warnings: readonly Diagnostic[]): string {
+  return renderTemplate("check-summary.md", warningsView(warnings)).trim();
+}
+
+function warningsView(warnings: readonly Diagnostic[]) {
+  return { hasWarnings: warnings.length > 0, warnings: errorViews(warnings) };
+}
+
+/** CODEOWNERS lines GitHub cannot honour either (email owners, `!`, `[...]`): skipped, and said so. */
+function codeownersWarnings(s: RequestSnapshot): Diagnostic[] {
+  return s.codeowners?.problems ?? [];
 }
 
 function statusComment(

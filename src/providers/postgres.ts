@@ -1,0 +1,78 @@
+import pg from "pg";
+import { ProviderError, redact, requiredEnv, type Env, type GrantTarget, type Provider } from "./types.js";
+
+/**
+ * `postgres`: `GRANT <roles> TO <login>` on the server whose URL is in the environment variable
+ * `config.url_env`. The login is the PostgreSQL role named like the requester, unless
+ * `config.users` maps it. Identifiers are quoted by the driver (`escapeIdentifier`), so a login
+ * or role name cannot inject SQL; roles the login already has are reported by `held`.
+ */
+export function postgresProvider(env: Env): Provider {
+  const login = (t: GrantTarget) => {
+    const users = (t.config.users ?? {}) as Record<string, string>;
+    const mapped = Object.entries(users).find(([k]) => k.toLowerCase() === t.requester.toLowerCase());
+    return mapped ? mapped[1] : t.requester;
+  };
+  const roles = (t: GrantTarget) => ((t.grant.roles ?? []) as string[]).map(String);
+  const unit = (t: GrantTarget, role: string) => `postgres:${String(t.config.url_env)}:${login(t)}:${role}`;
+
+  async function withClient<T>(t: GrantTarget, what: string, work: (c: pg.Client) => Promise<T>): Promise<T> {
+    const url = requiredEnv(env, t.config, "url_env", t.resource);
+    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000, statement_timeout: 30_000 });
+    client.on("error", () => {}); // a dropped connection surfaces through the query that fails
+    try {
+      await client.connect();
+      return await work(client);
+    } catch (error) {
+      if (error instanceof ProviderError) throw error;
+      const code = (error as { code?: string }).code;
+      // Connection trouble is worth retrying; SQL errors (a missing role, no privilege) are not.
+      const retryable = !code || code.startsWith("08") || code === "57P01" || code === "53300";
+      throw new ProviderError(`${t.resource}: ${what} failed: ${redact((error as Error).message, [url, passwordOf(url)])}`, retryable);
+    } finally {
+      await client.end().catch(() => {});
+    }
+  }
+
+  return {
+    units: (t) => roles(t).map((r) => unit(t, r)),
+    async held(t) {
+      return withClient(t, "reading role memberships", async (c) => {
+        const { rows } = await c.query<{ rolname: string }>(
+          "SELECT g.rolname FROM pg_auth_members m JOIN pg_roles u ON u.oid = m.member JOIN pg_roles g ON g.oid = m.roleid WHERE u.rolname = $1",
+          [login(t)],
+        );
+        const have = new Set(rows.map((r) => r.rolname));
+        return roles(t).filter((r) => have.has(r)).map((r) => unit(t, r));
+      });
+    },
+    async apply(t) {
+      await withClient(t, "GRANT", async (c) => {
+        const { rowCount } = await c.query("SELECT 1 FROM pg_roles WHERE rolname = $1", [login(t)]);
+        if (!rowCount) throw new ProviderError(`${t.resource}: there is no PostgreSQL role named ${login(t)} (map logins with config.users)`, false);
+        await c.query("BEGIN");
+        for (const role of roles(t)) await c.query(`GRANT ${c.escapeIdentifier(role)} TO ${c.escapeIdentifier(login(t))}`);
+        await c.query("COMMIT");
+      });
+    },
+    async revoke(t, units) {
+      const toRevoke = roles(t).filter((r) => units.includes(unit(t, r)));
+      if (toRevoke.length === 0) return;
+      await withClient(t, "REVOKE", async (c) => {
+        await c.query("BEGIN");
+        // REVOKE of a membership that is already gone only warns: idempotent.
+        for (const role of toRevoke) await c.query(`REVOKE ${c.escapeIdentifier(role)} FROM ${c.escapeIdentifier(login(t))}`);
+        await c.query("COMMIT");
+      });
+    },
+    describe: (t) => `PostgreSQL roles ${roles(t).join(", ")} for ${login(t)} (${t.resource})`,
+  };
+}
+
+function passwordOf(url: string): string | undefined {
+  try {
+    return new URL(url).password || undefined;
+  } catch {
+    return undefined;
+  }
+}

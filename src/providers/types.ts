@@ -1,0 +1,83 @@
+/**
+ * A provider applies and revokes one grant at one kind of target (PRODUCT.md §6). Access is
+ * described as *units* (one team membership, one PostgreSQL role) so that reference counting
+ * is a pure set computation: revoking removes only units that were not held before the grant
+ * and that no other live grant still gives.
+ */
+export interface GrantTarget {
+  /** Stable per grant and the idempotency key: `<owner>/<repo>#<number>`. */
+  id: string;
+  requester: string;
+  resource: string;
+  role: string;
+  provider: string;
+  config: Record<string, unknown>;
+  grant: Record<string, unknown>;
+  startsAt: string;
+  expiresAt: string;
+  /** The request PR's URL. */
+  pullRequest: string;
+}
+
+export interface Provider {
+  /** What this grant gives, as comparable unit keys (they name the target and the person). */
+  units(target: GrantTarget): string[];
+  /** Which of those units the requester holds right now: read before applying, to keep standing access. */
+  held(target: GrantTarget): Promise<string[]>;
+  /** Gives the access. Idempotent. */
+  apply(target: GrantTarget): Promise<void>;
+  /** Takes away exactly these units (already reduced by `unitsToRevoke`). Idempotent. */
+  revoke(target: GrantTarget, units: readonly string[]): Promise<void>;
+  /** One line for people: "add alice to acme/prod-admins". */
+  describe(target: GrantTarget): string;
+}
+
+/** Environment variables: where every secret comes from. */
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/** A provider failure whose message is safe to show on a PR (secrets removed). */
+export class ProviderError extends Error {
+  constructor(message: string, readonly retryable: boolean) {
+    super(message);
+    this.name = "ProviderError";
+  }
+}
+
+/** Removes every secret value (and its URL-decoded form) from a message before it is shown or logged. */
+export function redact(message: string, secrets: readonly (string | undefined)[]): string {
+  let out = message;
+  for (const secret of secrets) {
+    if (!secret || secret.length < 4) continue;
+    for (const form of new Set([secret, safeDecode(secret)])) out = out.split(form).join("[redacted]");
+  }
+  return out;
+}
+
+function safeDecode(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}
+
+/**
+ * Reference counting (pure): the units a grant may take away when it ends — its own, minus
+ * those held before it was applied, minus those another live grant still gives.
+ */
+export function unitsToRevoke(provider: Provider, target: GrantTarget, standing: readonly string[], otherLiveGrants: readonly GrantTarget[]): string[] {
+  const kept = new Set(standing);
+  for (const other of otherLiveGrants) {
+    if (other.id === target.id || other.provider !== target.provider) continue;
+    for (const unit of provider.units(other)) kept.add(unit);
+  }
+  return provider.units(target).filter((u) => !kept.has(u));
+}
+
+/** The environment variable a config names, or a clear error (the name is shown, never a value). */
+export function requiredEnv(env: Env, config: Record<string, unknown>, key: string, resource: string): string {
+  const name = String(config[key] ?? "");
+  const value = env[name];
+  if (!value) throw new ProviderError(`${resource}: the environment variable ${name} (${key}) is not set on the jit-access server`, false);
+  return value;
+}

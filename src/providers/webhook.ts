@@ -1,0 +1,70 @@
+import { createHmac } from "node:crypto";
+import { ProviderError, redact, requiredEnv, type Env, type GrantTarget, type Provider } from "./types.js";
+
+export interface WebhookOptions {
+  /** Waits between attempts; the first attempt is immediate. */
+  backoffMs: readonly number[];
+  timeoutMs: number;
+}
+
+export const DEFAULT_WEBHOOK_OPTIONS: WebhookOptions = { backoffMs: [500, 2_000, 8_000], timeoutMs: 10_000 };
+
+export function signature(secret: string, body: string): string {
+  return `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
+}
+
+/**
+ * `webhook`: a signed JSON event per apply and revoke. The grant's `id` is the idempotency key
+ * (also sent as `Idempotency-Key: <id>:<action>`), so a receiver that keys access by it counts
+ * references by itself; each apply is matched by exactly one revoke. Network errors, 5xx and
+ * 429 are retried with backoff; other answers fail at once.
+ */
+export function webhookProvider(env: Env, options: WebhookOptions = DEFAULT_WEBHOOK_OPTIONS): Provider {
+  async function send(t: GrantTarget, action: "apply" | "revoke"): Promise<void> {
+    const url = requiredEnv(env, t.config, "url_env", t.resource);
+    const secret = requiredEnv(env, t.config, "secret_env", t.resource);
+    const body = JSON.stringify({
+      action,
+      id: t.id,
+      requester: t.requester,
+      resource: t.resource,
+      role: t.role,
+      starts_at: t.startsAt,
+      expires_at: t.expiresAt,
+      pull_request: t.pullRequest,
+      grant: t.grant,
+    });
+    const headers = {
+      "content-type": "application/json",
+      "user-agent": "jit-access",
+      "x-jit-event": action,
+      "x-jit-signature-256": signature(secret, body),
+      "idempotency-key": `${t.id}:${action}`,
+    };
+    let last = "";
+    for (let attempt = 0; attempt <= options.backoffMs.length; attempt++) {
+      if (attempt > 0) await new Promise((r) => setTimeout(r, options.backoffMs[attempt - 1]));
+      try {
+        const response = await fetch(url, { method: "POST", headers, body, signal: AbortSignal.timeout(options.timeoutMs) });
+        await response.arrayBuffer().catch(() => undefined);
+        if (response.ok) return;
+        last = `HTTP ${response.status}`;
+        if (response.status < 500 && response.status !== 429) throw new ProviderError(`${t.resource}: the receiver refused the ${action} event (${last})`, false);
+      } catch (error) {
+        if (error instanceof ProviderError) throw error;
+        last = redact((error as Error).message, [url, secret]);
+      }
+    }
+    throw new ProviderError(`${t.resource}: the ${action} event was not accepted after ${options.backoffMs.length + 1} attempts (${last})`, true);
+  }
+  return {
+    // Keyed by the grant itself: the receiver owns the mapping to access.
+    units: (t) => [`webhook:${t.resource}:${t.id}`],
+    held: async () => [],
+    apply: (t) => send(t, "apply"),
+    async revoke(t, units) {
+      if (units.length > 0) await send(t, "revoke");
+    },
+    describe: (t) => `a signed "apply" event to the ${t.resource} receiver`,
+  };
+}

@@ -1,0 +1,79 @@
+import { describe, expect, it } from "@jest/globals";
+import { Octokit } from "@octokit/rest";
+import { githubTeamProvider } from "../../src/providers/github-team.js";
+import { unitsToRevoke, type GrantTarget } from "../../src/providers/types.js";
+import { githubApi } from "../helpers/github-mock.js";
+import { guardNetwork } from "../helpers/setup-nock.js";
+
+guardNetwork();
+const quiet = () => {};
+const gh = new Octokit({ auth: "ghs_test", log: { debug: quiet, info: quiet, warn: quiet, error: quiet } });
+const target = (id: string): GrantTarget => ({
+  id,
+  requester: "alice",
+  resource: "prod-admins",
+  role: "member",
+  provider: "github-team",
+  config: { org: "acme", team: "prod-admins" },
+  grant: {},
+  startsAt: "2026-11-29T13:00:00Z",
+  expiresAt: "2026-11-29T21:00:00Z",
+  pullRequest: "https://github.com/acme/access/pull/7",
+});
+const M = "/orgs/acme/teams/prod-admins/memberships/alice";
+
+describe("the github-team provider", () => {
+  it("adds the requester to the team, and removes them on revoke", async () => {
+    const api = githubApi();
+    api.get(M).reply(404, { message: "Not Found" });
+    api.put(M, { role: "member" }).reply(200, { state: "active", role: "member" });
+    api.delete(M).reply(204);
+    const p = githubTeamProvider(gh);
+    const t = target("acme/access#1");
+    const standing = await p.held(t);
+    await p.apply(t);
+    await p.revoke(t, unitsToRevoke(p, t, standing, []));
+    api.done();
+  });
+
+  it("never removes a member who was in the team before the grant", async () => {
+    const api = githubApi();
+    api.get(M).reply(200, { state: "active", role: "member" });
+    api.put(M, { role: "member" }).reply(200, { state: "active", role: "member" });
+    const p = githubTeamProvider(gh);
+    const t = target("acme/access#2");
+    const standing = await p.held(t);
+    await p.apply(t);
+    expect(unitsToRevoke(p, t, standing, [])).toEqual([]);
+    await p.revoke(t, unitsToRevoke(p, t, standing, []));
+    api.done(); // no DELETE was made
+  });
+
+  it("does not count a pending invitation as standing membership", async () => {
+    const api = githubApi();
+    api.get(M).reply(200, { state: "pending", role: "member" });
+    expect(await githubTeamProvider(gh).held(target("acme/access#3"))).toEqual([]);
+    api.done();
+  });
+
+  it("keeps the membership while another live grant gives it, and treats an already-removed member as revoked", async () => {
+    const api = githubApi();
+    api.delete(M).reply(404, { message: "Not Found" });
+    const p = githubTeamProvider(gh);
+    const first = target("acme/access#4");
+    const second = target("acme/access#5");
+    expect(unitsToRevoke(p, first, [], [second])).toEqual([]);
+    await p.revoke(first, unitsToRevoke(p, first, [], []));
+    api.done();
+  });
+
+  it("reports a refused call as a provider error (5xx retryable, 4xx not)", async () => {
+    const api = githubApi();
+    api.put(M).reply(403, { message: "Resource not accessible by integration" });
+    api.put(M).reply(502, { message: "Bad gateway" });
+    const p = githubTeamProvider(gh);
+    await expect(p.apply(target("acme/access#6"))).rejects.toMatchObject({ retryable: false, message: expect.stringContaining("adding alice in acme/prod-admins failed: Resource not accessible by integration") });
+    await expect(p.apply(target("acme/access#6"))).rejects.toMatchObject({ retryable: true });
+    api.done();
+  });
+});

@@ -1,0 +1,116 @@
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import pg from "pg";
+import { postgresProvider } from "../../src/providers/postgres.js";
+import { ProviderError, unitsToRevoke, type GrantTarget } from "../../src/providers/types.js";
+import { postgresAvailability, startPostgres, type TestPostgres } from "../helpers/postgres.js";
+
+const availability = postgresAvailability();
+if ("missing" in availability) {
+  console.warn(`\n${"!".repeat(80)}\n!! postgres provider tests NOT RUN: ${availability.missing}\n${"!".repeat(80)}\n`);
+}
+const describePg = "bin" in availability ? describe : describe.skip;
+
+let server: TestPostgres;
+let admin: pg.Client;
+
+async function memberships(login: string): Promise<string[]> {
+  const { rows } = await admin.query<{ rolname: string }>(
+    "SELECT g.rolname FROM pg_auth_members m JOIN pg_roles u ON u.oid = m.member JOIN pg_roles g ON g.oid = m.roleid WHERE u.rolname = $1 ORDER BY 1",
+    [login],
+  );
+  return rows.map((r) => r.rolname);
+}
+
+const target = (id: string, roles: string[], extra: Partial<GrantTarget> = {}): GrantTarget => ({
+  id,
+  requester: "alice",
+  resource: "prod-db",
+  role: "read-only",
+  provider: "postgres",
+  config: { url_env: "PROD_DB_URL" },
+  grant: { roles },
+  startsAt: "2026-11-29T13:00:00Z",
+  expiresAt: "2026-11-29T15:00:00Z",
+  pullRequest: "https://github.com/acme/access/pull/7",
+  ...extra,
+});
+
+describePg("the postgres provider, against a real PostgreSQL server", () => {
+  let env: Record<string, string>;
+  beforeAll(async () => {
+    server = await startPostgres((availability as { bin: string }).bin);
+    admin = new pg.Client({ connectionString: server.url() });
+    await admin.connect();
+    await admin.query("CREATE ROLE alice LOGIN; CREATE ROLE alice_ro LOGIN; CREATE ROLE analytics_read; CREATE ROLE app_write; CREATE ROLE \"odd\"\"role\"; CREATE ROLE jit LOGIN PASSWORD 's3cret-pw' CREATEROLE");
+    await admin.query('GRANT analytics_read, app_write, "odd""role" TO jit WITH ADMIN OPTION');
+    // The app connects as a dedicated role with the right to grant these roles, not as a superuser.
+    env = { PROD_DB_URL: server.url("jit", "s3cret-pw") };
+  }, 60_000);
+  afterAll(async () => {
+    await admin?.end();
+    server?.stop();
+  });
+
+  it("applies with GRANT and revokes with REVOKE", async () => {
+    const p = postgresProvider(env);
+    const t = target("acme/access#1", ["analytics_read"]);
+    expect(await p.held(t)).toEqual([]);
+    await p.apply(t);
+    expect(await memberships("alice")).toEqual(["analytics_read"]);
+    await p.apply(t); // idempotent
+    await p.revoke(t, unitsToRevoke(p, t, [], []));
+    expect(await memberships("alice")).toEqual([]);
+    await p.revoke(t, unitsToRevoke(p, t, [], [])); // idempotent: nothing left to revoke
+  });
+
+  it("keeps standing membership: a role held before the grant is not revoked", async () => {
+    await admin.query("GRANT app_write TO alice");
+    const p = postgresProvider(env);
+    const t = target("acme/access#2", ["analytics_read", "app_write"]);
+    const standing = await p.held(t);
+    expect(standing).toEqual(["postgres:PROD_DB_URL:alice:app_write"]);
+    await p.apply(t);
+    await p.revoke(t, unitsToRevoke(p, t, standing, []));
+    expect(await memberships("alice")).toEqual(["app_write"]);
+    await admin.query("REVOKE app_write FROM alice");
+  });
+
+  it("counts references: two live grants of the same role never end each other early", async () => {
+    const p = postgresProvider(env);
+    const first = target("acme/access#3", ["analytics_read"]);
+    const second = target("acme/access#4", ["analytics_read", "app_write"]);
+    await p.apply(first);
+    await p.apply(second);
+    await p.revoke(first, unitsToRevoke(p, first, [], [second]));
+    expect(await memberships("alice")).toEqual(["analytics_read", "app_write"]);
+    await p.revoke(second, unitsToRevoke(p, second, [], []));
+    expect(await memberships("alice")).toEqual([]);
+  });
+
+  it("maps logins through config.users and quotes identifiers (a role name cannot inject SQL)", async () => {
+    const p = postgresProvider(env);
+    const t = target("acme/access#5", ['odd"role'], { config: { url_env: "PROD_DB_URL", users: { Alice: "alice_ro" } } });
+    await p.apply(t);
+    expect(await memberships("alice_ro")).toEqual(['odd"role']);
+    const injection = target("acme/access#6", ["analytics_read; DROP ROLE alice"]);
+    await expect(p.apply(injection)).rejects.toThrow('role "analytics_read; DROP ROLE alice" does not exist');
+    expect((await admin.query("SELECT 1 FROM pg_roles WHERE rolname = 'alice'")).rowCount).toBe(1);
+  });
+
+  it("refuses a requester without a PostgreSQL role, clearly and without retrying", async () => {
+    const error = await postgresProvider(env).apply(target("acme/access#7", ["analytics_read"], { requester: "mallory" })).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ProviderError);
+    expect(error).toMatchObject({ message: "prod-db: there is no PostgreSQL role named mallory (map logins with config.users)", retryable: false });
+  });
+
+  it("names a missing environment variable, and never shows the password of a failing URL", async () => {
+    await expect(postgresProvider({}).apply(target("acme/access#8", ["analytics_read"]))).rejects.toThrow(
+      "prod-db: the environment variable PROD_DB_URL (url_env) is not set on the jit-access server",
+    );
+    const wrong = server.url("nobody-here", "hunter2-secret");
+    const error = (await postgresProvider({ PROD_DB_URL: wrong }).apply(target("acme/access#9", ["analytics_read"])).catch((e: unknown) => e)) as Error;
+    expect(error).toBeInstanceOf(ProviderError);
+    expect(error.message).toContain("GRANT failed");
+    expect(error.message).not.toContain("hunter2-secret");
+  });
+});

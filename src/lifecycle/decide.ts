@@ -1,11 +1,10 @@
-import type { ApprovalOutcome, MembershipLookup, Requirement } from "../approval/evaluate.js";
-import { formatDiagnostic, sortDiagnostics, type Diagnostic } from "../diagnostics.js";
+import type { ApprovalOutcome, MembershipLookup } from "../approval/evaluate.js";
+import type { Diagnostic } from "../diagnostics.js";
 import { POLICY_PATH } from "../policy/paths.js";
 import type { Grant } from "../schemas/grant.js";
 import { judgeRequest, type Judgement } from "./judge.js";
-import { renderTemplate } from "./render.js";
+import { codeownersWarnings, completed, count, errorList, progressSummary, statusComment, warningList } from "./present.js";
 import type { RequestSnapshot } from "./snapshot.js";
-import { embedState, type CommentState } from "./state-block.js";
 import { STATUS_LABELS, type Status, type StatusLabel } from "./status.js";
 
 export interface CheckPlan {
@@ -60,7 +59,7 @@ function decidePolicyChange(s: RequestSnapshot): Decision {
 function decideClosedUnmerged(s: RequestSnapshot): Decision {
   const previous = s.comment?.state?.status ?? null;
   const note = "This pull request was closed without merging: the request is rejected and nothing was granted.";
-  const body = previous === "REJECTED" && s.comment ? undefined : statusComment(s, "❌ Rejected", { note }, "REJECTED");
+  const body = previous === "REJECTED" && s.comment ? undefined : statusComment(s, "❌ Rejected", { note }, { status: "REJECTED" });
   return { status: "REJECTED", label: STATUS_LABELS.REJECTED, ...(body ? { comment: body } : {}), actions: [] };
 }
 
@@ -72,7 +71,7 @@ function decideOpenRequest(s: RequestSnapshot, j: Judgement): Decision {
         status: null,
         label: null,
         check: completed("failure", "The access policy is broken", summary, j.diagnostics),
-        comment: statusComment(s, "⛔ The access policy is broken", { errors: j.diagnostics, note: `Fix ${POLICY_PATH} on ${s.defaultBranch}; this request will be checked again on its next change.` }, null),
+        comment: statusComment(s, "⛔ The access policy is broken", { errors: j.diagnostics, note: `Fix ${POLICY_PATH} on ${s.defaultBranch}; this request will be checked again on its next change.` }, { status: null }),
         actions: [],
       };
     }
@@ -81,7 +80,7 @@ function decideOpenRequest(s: RequestSnapshot, j: Judgement): Decision {
         status: null,
         label: null,
         check: completed("failure", `The request has ${count(j.diagnostics, "problem")}`, errorList(j.diagnostics), j.diagnostics),
-        comment: statusComment(s, "⚠️ Invalid request", { grant: j.grant, errors: j.diagnostics, note: "Push a fix to this branch; the request is checked again on every change." }, null),
+        comment: statusComment(s, "⚠️ Invalid request", { grant: j.grant, errors: j.diagnostics, note: "Push a fix to this branch; the request is checked again on every change." }, { status: null }),
         actions: [],
       };
     case "no-approvers":
@@ -89,7 +88,7 @@ function decideOpenRequest(s: RequestSnapshot, j: Judgement): Decision {
         status: null,
         label: null,
         check: completed("failure", "No approvers mapped", `${errorList(j.diagnostics)}\n\n${warningList(codeownersWarnings(s))}`.trim(), j.diagnostics),
-        comment: statusComment(s, "⛔ No approvers mapped", { grant: j.grant, errors: j.diagnostics, note: "Nobody can approve this request, so it cannot proceed. Add an owner for this path to CODEOWNERS." }, null),
+        comment: statusComment(s, "⛔ No approvers mapped", { grant: j.grant, errors: j.diagnostics, note: "Nobody can approve this request, so it cannot proceed. Add an owner for this path to CODEOWNERS." }, { status: null }),
         actions: [],
       };
     case "rejected": {
@@ -98,7 +97,7 @@ function decideOpenRequest(s: RequestSnapshot, j: Judgement): Decision {
         status: "REJECTED",
         label: STATUS_LABELS.REJECTED,
         check: completed("failure", "Rejected", `${note}\n\n${progressSummary(j.grant, j.requirement, j.outcome)}`, []),
-        comment: statusComment(s, "❌ Rejected", { grant: j.grant, approvals: { requirement: j.requirement, outcome: j.outcome }, note }, "REJECTED"),
+        comment: statusComment(s, "❌ Rejected", { grant: j.grant, approvals: { requirement: j.requirement, outcome: j.outcome }, note }, { status: "REJECTED" }),
         actions: [{ type: "close" }],
       };
     }
@@ -107,7 +106,7 @@ function decideOpenRequest(s: RequestSnapshot, j: Judgement): Decision {
         status: "PENDING",
         label: STATUS_LABELS.PENDING,
         check: { status: "in_progress", title: "Waiting for approvals", summary: progressSummary(j.grant, j.requirement, j.outcome, codeownersWarnings(s)), annotations: [] },
-        comment: statusComment(s, "⏳ Waiting for approvals", { grant: j.grant, approvals: { requirement: j.requirement, outcome: j.outcome } }, "PENDING"),
+        comment: statusComment(s, "⏳ Waiting for approvals", { grant: j.grant, approvals: { requirement: j.requirement, outcome: j.outcome } }, { status: "PENDING" }),
         actions: [],
       };
     case "approved": {
@@ -122,7 +121,7 @@ function decideOpenRequest(s: RequestSnapshot, j: Judgement): Decision {
         status: "PENDING",
         label: STATUS_LABELS.PENDING,
         check: completed("success", "Approved", progressSummary(j.grant, j.requirement, j.outcome, codeownersWarnings(s)), []),
-        comment: statusComment(s, "✅ Approved", { grant: j.grant, approvals: { requirement: j.requirement, outcome: j.outcome }, note }, "PENDING"),
+        comment: statusComment(s, "✅ Approved", { grant: j.grant, approvals: { requirement: j.requirement, outcome: j.outcome }, note }, { status: "PENDING" }),
         actions,
       };
     }
@@ -151,85 +150,3 @@ function mergeAction(s: RequestSnapshot, grant: Grant, outcome: ApprovalOutcome)
   };
 }
 
-function completed(conclusion: "success" | "failure", title: string, summary: string, annotations: Diagnostic[]): CheckPlan {
-  return { status: "completed", conclusion, title, summary, annotations: sortDiagnostics(annotations) };
-}
-
-function count(list: readonly unknown[], noun: string): string {
-  return `${list.length} ${noun}${list.length === 1 ? "" : "s"}`;
-}
-
-function errorList(diagnostics: readonly Diagnostic[]): string {
-  return renderTemplate("check-summary.md", { hasErrors: diagnostics.length > 0, errors: errorViews(diagnostics) }).trim();
-}
-
-function errorViews(diagnostics: readonly Diagnostic[]) {
-  return sortDiagnostics(diagnostics).map((d) => ({ location: formatDiagnostic(d).slice(0, -(d.message.length + 2)), message: d.message }));
-}
-
-interface ApprovalsView {
-  requirement: Requirement;
-  outcome: ApprovalOutcome;
-}
-
-function approvalsView({ requirement, outcome }: ApprovalsView) {
-  return {
-    modeText: requirement.breakGlass
-      ? "break-glass: one approval from any of these"
-      : requirement.mode === "all"
-        ? `every group, ${requirement.minPerGroup} each`
-        : `any one group, ${requirement.minPerGroup} approval${requirement.minPerGroup === 1 ? "" : "s"}`,
-    groups: outcome.groups.map((g) => ({
-      icon: g.satisfied ? "✅" : "⏳",
-      group: g.group,
-      count: Math.min(g.approvedBy.length, g.needed),
-      needed: g.needed,
-      approvedBy: g.approvedBy.join(", "),
-    })),
-    autoApprovedBy: outcome.autoApprovedBy,
-    hasIgnored: outcome.ignored.length > 0,
-    ignored: outcome.ignored,
-  };
-}
-
-function grantView(grant: Grant | undefined) {
-  return grant && { ...grant, ticket: grant.ticket, start: grant.start };
-}
-
-function progressSummary(grant: Grant, requirement: Requirement, outcome: ApprovalOutcome, warnings: readonly Diagnostic[] = []): string {
-  return renderTemplate("check-summary.md", { grant: grantView(grant), approvals: approvalsView({ requirement, outcome }), ...warningsView(warnings) }).trim();
-}
-
-function warningList(warnings: readonly Diagnostic[]): string {
-  return renderTemplate("check-summary.md", warningsView(warnings)).trim();
-}
-
-function warningsView(warnings: readonly Diagnostic[]) {
-  return { hasWarnings: warnings.length > 0, warnings: errorViews(warnings) };
-}
-
-/** CODEOWNERS lines GitHub cannot honour either (email owners, `!`, `[...]`): skipped, and said so. */
-function codeownersWarnings(s: RequestSnapshot): Diagnostic[] {
-  return s.codeowners?.problems ?? [];
-}
-
-function statusComment(
-  s: RequestSnapshot,
-  headline: string,
-  parts: { grant?: Grant; approvals?: ApprovalsView; errors?: Diagnostic[]; note?: string },
-  status: Status | null,
-): string {
-  const view = {
-    headline,
-    emergency: parts.grant?.emergency === true,
-    breakGlassApprovers: s.policy.ok ? (s.policy.policy.breakGlass?.approvers ?? []).join(", ") : "",
-    grant: grantView(parts.grant),
-    approvals: parts.approvals && approvalsView(parts.approvals),
-    hasErrors: (parts.errors?.length ?? 0) > 0,
-    errors: errorViews(parts.errors ?? []),
-    note: parts.note,
-  };
-  const state: CommentState = { v: 1, status };
-  if (s.kind.kind === "request") Object.assign(state, { path: s.kind.file.path, blob: s.kind.file.blobSha });
-  return embedState(renderTemplate("status-comment.md", view), state);
-}

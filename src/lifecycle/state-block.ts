@@ -1,3 +1,5 @@
+import type { Grant } from "../schemas/grant.js";
+
 /**
  * The status comment carries a machine-readable block, so the app keeps its state in GitHub
  * rather than in memory. Only comments written by this app are trusted for it (the adapter
@@ -7,12 +9,31 @@ export const COMMENT_MARKER = "<!-- jit-access:status -->";
 const STATE_PREFIX = "<!-- jit-access:state ";
 const STATE_SUFFIX = " -->";
 
+/**
+ * Statuses beyond the five public ones are internal steps of an approved grant, shown with
+ * the `jit:pending` label: SCHEDULED (merged, waits for `start`) and APPLYING (merged, the
+ * provider has not confirmed yet; retried with backoff).
+ */
+export type StateStatus = "PENDING" | "SCHEDULED" | "APPLYING" | "APPROVED" | "REJECTED" | "REVOKED" | "EXECUTED";
+
 export interface CommentState {
   v: 1;
-  status: string | null;
+  status: StateStatus | null;
   /** The grant file and its blob: the exact content the state refers to. */
   path?: string;
   blob?: string;
+  /** What was approved, recorded at merge so later steps need not re-read the file. */
+  grant?: Grant;
+  /** Units of access the requester held before this grant was applied: never revoked. */
+  standing?: string[];
+  starts_at?: string;
+  expires_at?: string;
+  applied_at?: string;
+  /** Failed provider attempts so far, the next one, and the last error (secrets redacted). */
+  attempts?: number;
+  next_attempt_at?: string;
+  error?: string;
+  revert_pr?: number;
 }
 
 export function embedState(body: string, state: CommentState): string {

@@ -22,7 +22,7 @@ export interface AppOptions extends AppDeps {
 
 /** The app: wires webhook events and the sweep to the evaluation. Dependencies come in so tests control them. */
 export function createApp(options: AppOptions): ApplicationFunction {
-  const deps: AppDeps = { appId: options.appId, now: options.now };
+  const deps: AppDeps = { appId: options.appId, now: options.now, providers: options.providers };
   return (app) => {
     const onPullRequest = async (context: Context<"pull_request" | "pull_request_review">) => {
       const { owner, repo } = context.repo();

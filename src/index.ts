@@ -1,5 +1,9 @@
 import { createApp } from "./app.js";
 import { appIdFromEnv } from "./config.js";
+import { providerFactory } from "./providers/registry.js";
 
-/** The entry point `probot run ./lib/index.js` loads. The sweep runs every minute. */
-export default createApp({ appId: appIdFromEnv(process.env), now: () => new Date(), sweepSchedule: "* * * * *" });
+/**
+ * The entry point `probot run ./lib/index.js` loads. Providers read their secrets from the
+ * environment variables the policy names; the sweep runs every minute.
+ */
+export default createApp({ appId: appIdFromEnv(process.env), now: () => new Date(), providers: providerFactory(process.env), sweepSchedule: "* * * * *" });

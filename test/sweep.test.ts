@@ -1,6 +1,7 @@
 import { beforeEach, describe, expect, it } from "@jest/globals";
 import type { Probot } from "probot";
 import { loadPolicy } from "../src/policy/load.js";
+import { providerFactory } from "../src/providers/registry.js";
 import { sweepAllInstallations } from "../src/scheduler/cron.js";
 import { shortestPendingTimeout, timeoutCandidates } from "../src/scheduler/sweep.js";
 import { APP_ID, deliver, mockInstallationToken, startApp } from "./helpers/app.js";
@@ -28,6 +29,8 @@ function searchHit(number: number, createdAt: string) {
 }
 
 const SEARCH = { q: `is:pr is:open label:"jit:pending" org:${OWNER}`, per_page: 100 };
+const UNAPPLIED = { q: `is:pr is:merged label:"jit:pending" org:${OWNER}`, per_page: 100 };
+const emptySearch = { total_count: 0, incomplete_results: false, items: [] };
 
 function mockInstallations(api: ReturnType<typeof githubApi>) {
   api.get("/app/installations").query({ per_page: 100 }).reply(200, [{ id: INSTALLATION_ID, account: { login: OWNER, type: "Organization" }, app_id: APP_ID }]);
@@ -45,12 +48,13 @@ describe("choosing what to re-evaluate (pure)", () => {
 });
 
 describe("the sweep", () => {
-  it("with nothing pending costs one search per installation", async () => {
+  it("with nothing pending costs two searches per installation", async () => {
     const api = githubApi();
     mockInstallations(api);
     mockInstallationToken(api);
-    api.get("/search/issues").query(SEARCH).reply(200, { total_count: 0, incomplete_results: false, items: [] });
-    expect(await sweepAllInstallations(probot, { appId: APP_ID, now: () => NOW })).toEqual({ installations: 1, evaluated: 0 });
+    api.get("/search/issues").query(SEARCH).reply(200, emptySearch);
+    api.get("/search/issues").query(UNAPPLIED).reply(200, emptySearch);
+    expect(await sweepAllInstallations(probot, { appId: APP_ID, now: () => NOW, providers: providerFactory({}) })).toEqual({ installations: 1, evaluated: 0 });
     api.done();
   });
 
@@ -60,7 +64,8 @@ describe("the sweep", () => {
     mockInstallationToken(api);
     api.get("/search/issues").query(SEARCH).reply(200, { total_count: 1, incomplete_results: false, items: [searchHit(7, "2026-11-29T10:00:00Z")] });
     api.get(`${R}/contents/${enc(".github/jit-access.yml")}`).reply(200, contents(".github/jit-access.yml", POLICY));
-    expect(await sweepAllInstallations(probot, { appId: APP_ID, now: () => NOW })).toEqual({ installations: 1, evaluated: 0 });
+    api.get("/search/issues").query(UNAPPLIED).reply(200, emptySearch);
+    expect(await sweepAllInstallations(probot, { appId: APP_ID, now: () => NOW, providers: providerFactory({}) })).toEqual({ installations: 1, evaluated: 0 });
     api.done();
   });
 
@@ -87,11 +92,24 @@ describe("the sweep", () => {
     api.patch(`${R}/pulls/7`, { state: "closed" }).reply(200, {});
     let comment: any;
     api.post(`${R}/issues/7/comments`, (b) => ((comment = b), true)).reply(201, { id: 55 });
+    api.get("/search/issues").query(UNAPPLIED).reply(200, emptySearch);
 
     const restarted = await startApp(NOW);
-    expect(await sweepAllInstallations(restarted, { appId: APP_ID, now: () => NOW })).toEqual({ installations: 1, evaluated: 1 });
+    expect(await sweepAllInstallations(restarted, { appId: APP_ID, now: () => NOW, providers: providerFactory({}) })).toEqual({ installations: 1, evaluated: 1 });
     api.done();
     expect(visible(comment.body)).toContain("timed out: not approved within the pending timeout");
+  });
+
+  it("re-evaluates merged requests that wait for their start or a retry", async () => {
+    const api = githubApi();
+    mockInstallations(api);
+    mockInstallationToken(api);
+    api.get("/search/issues").query(SEARCH).reply(200, emptySearch);
+    api.get("/search/issues").query(UNAPPLIED).reply(200, { total_count: 1, incomplete_results: false, items: [searchHit(7, "2026-11-29T10:00:00Z")] });
+    // Its repository has lost its policy since: the evaluation stops after two reads.
+    mockReads(api, { pr: prFields({ state: "closed", merged: true }), files: [], policy: null });
+    expect(await sweepAllInstallations(probot, { appId: APP_ID, now: () => NOW, providers: providerFactory({}) })).toEqual({ installations: 1, evaluated: 1 });
+    api.done();
   });
 });
 

@@ -1,4 +1,5 @@
 import { evaluatePullRequest } from "../handlers/evaluate.js";
+import { providerFactory } from "../providers/registry.js";
 import { FakeGitHub, type FakePull } from "./fake-github.js";
 
 const APP_ID = 1;
@@ -35,9 +36,9 @@ export async function benchApiCost(): Promise<string[]> {
   });
   for (const m of ["@acme/engineering:alice", "@acme/dba:bob", "@acme/security:carol"]) fake.members.add(m);
   const gh = fake.client();
-  const quiet = { info() {}, warn() {} };
+  const quiet = { info() {}, warn() {}, error() {} };
   const ref = { owner: "acme", repo: "access", number: 7 };
-  const deps = { appId: APP_ID, now: () => new Date() };
+  const deps = { appId: APP_ID, now: () => new Date(), providers: providerFactory({}) };
 
   // With merge: auto this first evaluation would merge; count a pending one first (eve's
   // approval does not count, and carol has not approved yet), then the approved one.

@@ -1,49 +1,131 @@
 import type { Diagnostic } from "../diagnostics.js";
-import type { CheckPlan, Decision } from "../lifecycle/decide.js";
+import type { Action, CheckPlan, Decision } from "../lifecycle/decide.js";
 import type { RequestSnapshot } from "../lifecycle/snapshot.js";
-import { CHECK_NAME, labelChanges } from "../lifecycle/status.js";
+import { readState } from "../lifecycle/state-block.js";
+import { CHECK_NAME, labelChanges, type StatusLabel } from "../lifecycle/status.js";
+import type { ProviderFactory } from "../providers/registry.js";
+import { ProviderError } from "../providers/types.js";
 import type { GitHub } from "./client.js";
+import { openAndMergeRevert } from "./revert.js";
 
 export interface ExecuteOptions {
   appId: number;
-  log: { info(msg: string): void; warn(msg: string): void };
+  now: () => Date;
+  providers: ProviderFactory;
+  log: { info(msg: string): void; warn(msg: string): void; error(msg: string): void };
 }
 
 /** GitHub takes at most 50 annotations per check-run request. */
 const MAX_ANNOTATIONS = 50;
 
+/** The status comment, written in place: created once, then edited; unchanged text is not re-sent. */
+class StatusComment {
+  constructor(
+    private readonly gh: GitHub,
+    private readonly s: RequestSnapshot,
+    private id: number | undefined = s.comment?.id,
+    private body: string | undefined = s.comment?.body,
+  ) {}
+
+  async write(body: string): Promise<void> {
+    if (body === this.body) return;
+    const ref = { owner: this.s.owner, repo: this.s.repo };
+    if (this.id) await this.gh.rest.issues.updateComment({ ...ref, comment_id: this.id, body });
+    else this.id = (await this.gh.rest.issues.createComment({ ...ref, issue_number: this.s.pr.number, body })).data.id;
+    this.body = body;
+  }
+
+  /** The state another replica may have recorded since the snapshot was loaded. */
+  async freshStanding(): Promise<string[] | undefined> {
+    if (!this.id) return undefined;
+    const { data } = await this.gh.rest.issues.getComment({ owner: this.s.owner, repo: this.s.repo, comment_id: this.id });
+    return readState(data.body ?? "")?.standing;
+  }
+}
+
 /**
- * Makes GitHub match a decision. Each step compares with what is there first, so a
- * redelivered webhook or a second replica changes nothing and spends few requests.
- * Order matters: the check is set before a merge (branch protection may require it), and
- * the comment is written last so it can report a merge that failed.
+ * Makes GitHub (and the targets) match a decision. Each step compares with what is there
+ * first, so a redelivered webhook or a second replica changes nothing and spends few requests.
+ * Order matters: the check is set before a merge (branch protection may require it); labels
+ * and the comment come after the actions, so they tell their outcome.
  */
 export async function execute(gh: GitHub, s: RequestSnapshot, d: Decision, options: ExecuteOptions): Promise<void> {
   const ref = { owner: s.owner, repo: s.repo };
+  if (d.alert) options.log.error(d.alert);
   if (d.check) await upsertCheck(gh, s, d.check, options.appId);
-  if (d.label !== undefined) {
-    const { add, remove } = labelChanges(s.pr.labels, d.label);
+  const comment = new StatusComment(gh, s);
+  let body = d.comment;
+  let label = d.label;
+  for (const action of d.actions) {
+    const outcome = await perform(gh, s, action, comment, options);
+    if (outcome.comment !== undefined) body = outcome.comment;
+    if (outcome.label !== undefined) label = outcome.label;
+    if (outcome.note && body) body = appendNote(body, outcome.note);
+  }
+  if (label !== undefined) {
+    const { add, remove } = labelChanges(s.pr.labels, label);
     for (const name of remove) await gh.rest.issues.removeLabel({ ...ref, issue_number: s.pr.number, name });
     if (add.length > 0) await gh.rest.issues.addLabels({ ...ref, issue_number: s.pr.number, labels: add });
   }
-  let comment = d.comment;
-  for (const action of d.actions) {
-    if (action.type === "merge") {
+  if (body !== undefined) await comment.write(body);
+}
+
+interface Outcome {
+  comment?: string;
+  label?: StatusLabel;
+  note?: string;
+}
+
+async function perform(gh: GitHub, s: RequestSnapshot, action: Action, comment: StatusComment, options: ExecuteOptions): Promise<Outcome> {
+  const ref = { owner: s.owner, repo: s.repo };
+  switch (action.type) {
+    case "merge":
       try {
         await gh.rest.pulls.merge({ ...ref, pull_number: s.pr.number, sha: action.sha, merge_method: "squash", commit_title: action.title, commit_message: action.message });
         options.log.info(`merged ${s.owner}/${s.repo}#${s.pr.number}`);
+        return {};
       } catch (error) {
-        const message = (error as Error).message;
+        const message = (error as Error).message.replace(/[\r\n]+/g, " ").slice(0, 300);
         options.log.warn(`merge of ${s.owner}/${s.repo}#${s.pr.number} failed: ${message}`);
-        if (comment) comment = appendNote(comment, `⚠️ **jit-access could not merge this pull request:** ${message.replace(/[\r\n]+/g, " ").slice(0, 300)}. It is tried again on the next change; a person may merge it.`);
+        return { note: `⚠️ **jit-access could not merge this pull request:** ${message}. It is tried again on the next change; a person may merge it.` };
       }
-    } else if (action.type === "close") {
+    case "close":
       if (s.pr.state === "open") await gh.rest.pulls.update({ ...ref, pull_number: s.pr.number, state: "closed" });
+      return {};
+    case "apply":
+      return applyGrant(gh, action, comment, options);
+    case "revert": {
+      const revert = await openAndMergeRevert(gh, ref, { ...action, defaultBranch: s.defaultBranch });
+      const note = revert.merged ? undefined : `⚠️ The revert pull request #${revert.number} could not be merged: ${revert.blocked ?? "it is not open"}. A person must merge it.`;
+      return { comment: action.recorded(revert.number), ...(note ? { note } : {}) };
     }
   }
-  if (comment !== undefined && comment !== s.comment?.body) {
-    if (s.comment) await gh.rest.issues.updateComment({ ...ref, comment_id: s.comment.id, body: comment });
-    else await gh.rest.issues.createComment({ ...ref, issue_number: s.pr.number, body: comment });
+}
+
+/**
+ * State first: the units the requester already holds are recorded in the status comment
+ * before anything is applied, so a later revoke never removes standing access. A replica that
+ * finds them recorded (re-read just before deciding) uses that record rather than looking
+ * again after the grant may already have been applied.
+ */
+async function applyGrant(gh: GitHub, action: Extract<Action, { type: "apply" }>, comment: StatusComment, options: ExecuteOptions): Promise<Outcome> {
+  const t = action.target;
+  const provider = options.providers(t.provider, gh);
+  if (!provider) return { comment: action.failed(`no provider named ${t.provider}`, action.standing) };
+  let standing = action.standing ?? (await comment.freshStanding());
+  try {
+    if (!standing) {
+      standing = await provider.held(t);
+      await comment.write(action.applying(standing));
+    }
+    await provider.apply(t);
+    options.log.info(`applied ${t.id}: ${provider.describe(t)}`);
+    return action.applied(options.now(), standing, provider.describe(t));
+  } catch (error) {
+    // Provider errors are written to be shown (secrets redacted); anything else stays in the log.
+    const message = error instanceof ProviderError ? error.message : "an unexpected error (details in the app's log)";
+    options.log.warn(`apply of ${t.id} failed: ${(error as Error).message}`);
+    return { comment: action.failed(message, standing) };
   }
 }
 
@@ -61,14 +143,14 @@ async function upsertCheck(gh: GitHub, s: RequestSnapshot, plan: CheckPlan, appI
   const state = plan.status === "completed" ? { status: "completed" as const, conclusion: plan.conclusion! } : { status: "in_progress" as const };
   // A completed run is not reopened (GitHub would keep its old conclusion): a newer run replaces it.
   const reusable = existing && !(existing.status === "completed" && plan.status !== "completed") ? existing : undefined;
-  if (existing && reusable) {
+  if (reusable) {
     const same =
-      existing.status === plan.status &&
-      (existing.conclusion ?? undefined) === plan.conclusion &&
-      existing.output.title === plan.title &&
-      existing.output.summary === output.summary;
+      reusable.status === plan.status &&
+      (reusable.conclusion ?? undefined) === plan.conclusion &&
+      reusable.output.title === plan.title &&
+      reusable.output.summary === output.summary;
     if (same) return;
-    await gh.rest.checks.update({ ...ref, check_run_id: existing.id, ...state, output });
+    await gh.rest.checks.update({ ...ref, check_run_id: reusable.id, ...state, output });
   } else {
     await gh.rest.checks.create({ ...ref, name: CHECK_NAME, head_sha: s.pr.headSha, ...state, output });
   }

@@ -2,6 +2,7 @@ import { commitsToCompare, type Review, type ReviewState } from "../approval/eva
 import { fileDiagnostic } from "../diagnostics.js";
 import { classifyPullRequest, type ChangedFile } from "../lifecycle/classify.js";
 import { judgeRequest } from "../lifecycle/judge.js";
+import { decidedFromState } from "../lifecycle/merged.js";
 import { membershipKey, type CommentCommand, type RequestSnapshot } from "../lifecycle/snapshot.js";
 import { readState } from "../lifecycle/state-block.js";
 import { COMMENT_MARKER } from "../lifecycle/state-block.js";
@@ -105,7 +106,10 @@ export async function loadRequestSnapshot(gh: GitHub, ref: RepoRef & { number: n
   }
 
   await loadComments(gh, ref, options.appId, snapshot);
-  if (kind.kind !== "request" || snapshot.pr.fromFork || snapshot.pr.state === "closed") return snapshot;
+  if (kind.kind !== "request" || snapshot.pr.fromFork) return snapshot;
+  if (snapshot.pr.state === "closed" && !snapshot.pr.merged) return snapshot;
+  // A merged request whose verdict the state block already records needs nothing more.
+  if (snapshot.pr.merged && decidedFromState(snapshot.comment?.state)) return snapshot;
 
   const grant = await readFileAt(gh, { ...ref, path: kind.file.path, ref: pr.head.sha }, MAX_GRANT_BYTES);
   if (grant === null || grant.kind !== "file" || grant.sha !== kind.file.blobSha) {

@@ -2,7 +2,9 @@ import type { ApprovalOutcome, MembershipLookup } from "../approval/evaluate.js"
 import type { Diagnostic } from "../diagnostics.js";
 import { POLICY_PATH } from "../policy/paths.js";
 import type { Grant } from "../schemas/grant.js";
+import type { GrantTarget } from "../providers/types.js";
 import { judgeRequest, type Judgement } from "./judge.js";
+import { decideMerged } from "./merged.js";
 import { codeownersWarnings, completed, count, errorList, progressSummary, statusComment, warningList } from "./present.js";
 import type { RequestSnapshot } from "./snapshot.js";
 import { STATUS_LABELS, type Status, type StatusLabel } from "./status.js";
@@ -17,7 +19,27 @@ export interface CheckPlan {
 
 export type Action =
   | { type: "merge"; sha: string; title: string; message: string }
-  | { type: "close" };
+  | { type: "close" }
+  | {
+      /** Apply through the provider. The executor records `standing` first, then applies, then writes the outcome. */
+      type: "apply";
+      target: GrantTarget;
+      /** Units held before the grant, when an earlier attempt already recorded them. */
+      standing: string[] | undefined;
+      applying(standing: string[]): string;
+      applied(appliedAt: Date, standing: string[], access: string): { label: StatusLabel; comment: string };
+      failed(message: string, standing: string[] | undefined): string;
+    }
+  | {
+      /** Open (once: the branch name is deterministic) and merge a PR that deletes the grant file. */
+      type: "revert";
+      branch: string;
+      path: string;
+      blobSha: string;
+      title: string;
+      body: string;
+      recorded(revertPr: number): string;
+    };
 
 /** What should be true on GitHub after this event. `undefined` fields are left as they are. */
 export interface Decision {
@@ -28,6 +50,8 @@ export interface Decision {
   /** The status comment's full body, state block included. */
   comment?: string;
   actions: Action[];
+  /** Something security must hear about (a policy bypass): logged at error level. */
+  alert?: string;
 }
 
 const NOTHING: Decision = { status: null, actions: [] };
@@ -40,7 +64,7 @@ export function decide(s: RequestSnapshot, now: Date, teamMember: MembershipLook
     case "policy-change":
       return decidePolicyChange(s);
     default:
-      if (s.pr.merged) return NOTHING; // applying merged grants belongs to the apply flow
+      if (s.pr.merged) return decideMerged(s, now, () => judgeRequest(s, now, teamMember));
       if (s.pr.state === "closed") return decideClosedUnmerged(s);
       return decideOpenRequest(s, judgeRequest(s, now, teamMember));
   }

@@ -2,7 +2,7 @@ import cron, { type ScheduledTask } from "node-cron";
 import type { Probot } from "probot";
 import type { GitHub } from "../github/client.js";
 import { evaluatePullRequest, type AppDeps } from "../handlers/evaluate.js";
-import { sweepPendingTimeouts } from "./sweep.js";
+import { sweepPendingTimeouts, sweepUnapplied } from "./sweep.js";
 
 /**
  * The sweep over every installation, on a node-cron schedule. It keeps nothing in memory:
@@ -19,10 +19,10 @@ export async function sweepAllInstallations(app: Probot, deps: AppDeps): Promise
     const gh: GitHub = await app.auth(installation.id);
     const log = app.log.child({ installation: installation.id });
     try {
-      const result = await sweepPendingTimeouts(gh, { login: account.login ?? account.slug ?? "", type: account.type ?? "Organization" }, deps.now(), (ref) =>
-        evaluatePullRequest(gh, ref, deps, log),
-      );
-      evaluated += result.evaluated;
+      const owner = { login: account.login ?? account.slug ?? "", type: account.type ?? "Organization" };
+      const evaluate = (ref: Parameters<typeof evaluatePullRequest>[1]) => evaluatePullRequest(gh, ref, deps, log);
+      evaluated += (await sweepPendingTimeouts(gh, owner, deps.now(), evaluate)).evaluated;
+      evaluated += await sweepUnapplied(gh, owner, evaluate);
     } catch (error) {
       // One installation's failure (suspended, rate-limited) must not stop the others.
       log.error(error as Error, "sweep failed for this installation");

@@ -19,9 +19,9 @@ export interface LabelledRequest extends RepoRef {
   createdAt: string;
 }
 
-export async function searchOpenRequests(gh: GitHub, account: Account, label: string): Promise<LabelledRequest[]> {
+export async function searchOpenRequests(gh: GitHub, account: Account, label: string, state: "open" | "merged" = "open"): Promise<LabelledRequest[]> {
   const scope = account.type === "Organization" ? "org" : "user";
-  const q = `is:pr is:open label:"${label}" ${scope}:${account.login}`;
+  const q = `is:pr is:${state} label:"${label}" ${scope}:${account.login}`;
   const items = await gh.paginate(gh.rest.search.issuesAndPullRequests, { q, per_page: 100 });
   return items.map((i) => {
     const [owner, repo] = i.repository_url.split("/").slice(-2) as [string, string];
@@ -76,4 +76,15 @@ export async function sweepPendingTimeouts(
     }
   }
   return { pending: pending.length, evaluated };
+}
+
+/**
+ * Merged requests still labelled `jit:pending` are approved but not applied yet: scheduled for
+ * a later start, or waiting to retry a failed apply. Each is re-evaluated; its state block says
+ * whether anything is due (four reads when nothing is).
+ */
+export async function sweepUnapplied(gh: GitHub, account: Account, evaluate: (ref: RepoRef & { number: number }) => Promise<void>): Promise<number> {
+  const waiting = await searchOpenRequests(gh, account, "jit:pending", "merged");
+  for (const request of waiting) await evaluate(request);
+  return waiting.length;
 }

@@ -1,6 +1,7 @@
 import { generateKeyPairSync } from "node:crypto";
 import { Probot, ProbotOctokit } from "probot";
 import { createApp } from "../../src/app.js";
+import { providerFactory } from "../../src/providers/registry.js";
 import { INSTALLATION_ID } from "./payloads.js";
 import type nock from "nock";
 
@@ -25,14 +26,14 @@ const TestOctokit = ProbotOctokit.defaults((options: Record<string, any>) => ({
 }));
 
 /** A Probot instance running the app, as `probot run` would, with the clock fixed at `now`. */
-export async function startApp(now: Date): Promise<Probot> {
+export async function startApp(now: Date, env: Record<string, string> = {}): Promise<Probot> {
   const probot = new Probot({
     appId: APP_ID,
     privateKey,
     logLevel: "fatal",
     Octokit: TestOctokit,
   });
-  await probot.load(createApp({ appId: APP_ID, now: () => now, sweepSchedule: null }));
+  await probot.load(createApp({ appId: APP_ID, now: () => now, providers: providerFactory(env, { backoffMs: [10], timeoutMs: 2_000 }), sweepSchedule: null }));
   return probot;
 }
 

@@ -1,10 +1,14 @@
 import { afterEach, beforeEach, expect } from "@jest/globals";
 import nock from "nock";
 
-/** No test reaches the network; every mock defined must be used; nothing leaks between tests. */
+/**
+ * No test reaches the network, except the real servers tests start on loopback (a webhook
+ * receiver, PostgreSQL); every mock defined must be used; nothing leaks between tests.
+ */
 export function guardNetwork(): void {
   beforeEach(() => {
     nock.disableNetConnect();
+    nock.enableNetConnect(/^127\.0\.0\.1:\d+$/);
   });
   afterEach(() => {
     const pending = nock.pendingMocks();

@@ -1,0 +1,238 @@
+import { afterEach, beforeEach, describe, expect, it } from "@jest/globals";
+import type { Probot } from "probot";
+import { readState } from "../src/lifecycle/state-block.js";
+import { deliver, mockInstallationToken, startApp } from "./helpers/app.js";
+import { blobSha, CODEOWNERS, grantYaml, HEAD, POLICY, visible } from "./helpers/fixtures.js";
+import { githubApi } from "./helpers/github-mock.js";
+import { pullRequestEvent } from "./helpers/payloads.js";
+import { startReceiver, type Receiver } from "./helpers/receiver.js";
+import { mockApprovalReads, mockReads, prFields, R, type Scenario } from "./helpers/scenario.js";
+import { guardNetwork } from "./helpers/setup-nock.js";
+
+guardNetwork();
+const NOW = new Date("2026-11-29T13:00:00Z");
+const PATH = "grants/prod-admins/alice-1.yaml";
+const TEAM = "/orgs/acme/teams/prod-admins/memberships/alice";
+const CONTENT = grantYaml({ resource: "prod-admins", role: "member", duration: "2h" });
+
+function merged(extra: Partial<Scenario> = {}, content = CONTENT): Scenario {
+  return {
+    pr: prFields({ state: "closed", merged: true, labels: ["jit:pending"] }),
+    files: [{ filename: PATH, status: "added", content }],
+    policy: POLICY,
+    codeowners: { path: ".github/CODEOWNERS", text: CODEOWNERS },
+    reviews: [{ login: "pat", state: "APPROVED" }],
+    comments: [{ id: 55, login: "", byApp: true, body: "<!-- jit-access:status -->\nApproved\n<!-- jit-access:state {\"v\":1,\"status\":\"PENDING\"} -->\n" }],
+    ...extra,
+    memberships: { "@acme/engineering:alice": "active", ...(extra.memberships ?? { "@acme/platform:pat": "active" }) },
+  };
+}
+
+/** Captures every edit of the status comment, in order. */
+function captureComment(api: ReturnType<typeof githubApi>, times: number, bodies: string[]) {
+  for (let i = 0; i < times; i++) api.patch(`${R}/issues/comments/55`, (b: any) => (bodies.push(b.body), true)).reply(200, {});
+}
+
+describe("a merged request whose policy was met", () => {
+  it("records standing access first, applies through the provider, then labels it jit:approved with its window", async () => {
+    const probot = await startApp(NOW);
+    const sc = merged();
+    const api = githubApi();
+    mockInstallationToken(api);
+    mockReads(api, sc);
+    mockApprovalReads(api, sc);
+    api.get(`${R}/issues/comments/55`).reply(200, { id: 55, body: sc.comments![0]!.body });
+    api.get(TEAM).reply(404, { message: "Not Found" }); // not a member before: nothing standing
+    api.put(TEAM, { role: "member" }).reply(200, { state: "active" });
+    const bodies: string[] = [];
+    captureComment(api, 2, bodies);
+    api.delete(`${R}/issues/7/labels/jit%3Apending`).reply(200, []);
+    api.post(`${R}/issues/7/labels`, { labels: ["jit:approved"] }).reply(200, []);
+    await deliver(probot, "pull_request", pullRequestEvent("closed", sc.pr));
+    api.done();
+
+    expect(readState(bodies[0]!)).toMatchObject({ status: "APPLYING", standing: [] });
+    const state = readState(bodies[1]!)!;
+    expect(state).toMatchObject({ status: "APPROVED", standing: [], applied_at: NOW.toISOString(), starts_at: NOW.toISOString(), expires_at: "2026-11-29T15:00:00.000Z" });
+    expect(state.grant).toMatchObject({ requester: "alice", resource: "prod-admins", role: "member", duration: "2h" });
+    expect(visible(bodies[1]!)).toContain("| Window | 2026-11-29 13:00 UTC → **2026-11-29 15:00 UTC** |");
+    expect(visible(bodies[1]!)).toContain("| Applied | 2026-11-29 13:00 UTC: membership of alice in the GitHub team acme/prod-admins |");
+  });
+
+  it("records membership the requester already had, so the revoke will keep it", async () => {
+    const probot = await startApp(NOW);
+    const sc = merged();
+    const api = githubApi();
+    mockInstallationToken(api);
+    mockReads(api, sc);
+    mockApprovalReads(api, sc);
+    api.get(`${R}/issues/comments/55`).reply(200, { id: 55, body: sc.comments![0]!.body });
+    api.get(TEAM).reply(200, { state: "active", role: "member" });
+    api.put(TEAM).reply(200, { state: "active" });
+    const bodies: string[] = [];
+    captureComment(api, 2, bodies);
+    api.delete(`${R}/issues/7/labels/jit%3Apending`).reply(200, []);
+    api.post(`${R}/issues/7/labels`).reply(200, []);
+    await deliver(probot, "pull_request", pullRequestEvent("closed", sc.pr));
+    api.done();
+    expect(readState(bodies[1]!)!.standing).toEqual(["github-team:acme/prod-admins:alice"]);
+  });
+
+  it("redelivered after it was applied: reads four things, applies nothing, writes nothing", async () => {
+    const probot = await startApp(NOW);
+    const applied = `<!-- jit-access:status -->\nGranted\n<!-- jit-access:state ${JSON.stringify({ v: 1, status: "APPROVED", grant: { requester: "alice", resource: "prod-admins", role: "member", duration: "2h", reason: "x" } })} -->\n`;
+    const sc = merged({ pr: prFields({ state: "closed", merged: true, labels: ["jit:approved"] }), comments: [{ id: 55, login: "", byApp: true, body: applied }] });
+    const api = githubApi();
+    mockInstallationToken(api);
+    mockReads(api, sc, "through-comments");
+    await deliver(probot, "pull_request", pullRequestEvent("closed", sc.pr));
+    api.done();
+  });
+
+  it("a failed apply is shown with the provider's error and retried with backoff; it is not APPROVED until applied", async () => {
+    const sc = merged();
+    const api = githubApi();
+    mockInstallationToken(api);
+    mockReads(api, sc);
+    mockApprovalReads(api, sc);
+    api.get(`${R}/issues/comments/55`).reply(200, { id: 55, body: sc.comments![0]!.body });
+    api.get(TEAM).reply(404, { message: "Not Found" });
+    api.put(TEAM).reply(403, { message: "Resource not accessible by integration" });
+    const bodies: string[] = [];
+    captureComment(api, 2, bodies);
+    await deliver(await startApp(NOW), "pull_request", pullRequestEvent("closed", sc.pr));
+    api.done();
+    const failed = readState(bodies[1]!)!;
+    expect(failed).toMatchObject({ status: "APPLYING", standing: [], attempts: 1, next_attempt_at: "2026-11-29T13:01:00.000Z" });
+    expect(failed.error).toBe("adding alice in acme/prod-admins failed: Resource not accessible by integration");
+    expect(visible(bodies[1]!)).toContain("Attempt 1 failed: adding alice in acme/prod-admins failed: Resource not accessible by integration");
+
+    // Before the backoff has passed, the state alone says to wait: four reads, nothing else.
+    const waiting = merged({ comments: [{ id: 55, login: "", byApp: true, body: bodies[1]! }] });
+    const early = githubApi();
+    mockInstallationToken(early);
+    mockReads(early, waiting, "through-comments");
+    await deliver(await startApp(new Date("2026-11-29T13:00:30Z")), "pull_request", pullRequestEvent("closed", waiting.pr));
+    early.done();
+
+    // After it, the retry uses the recorded standing (no second look) and succeeds.
+    const retry = githubApi();
+    mockInstallationToken(retry);
+    mockReads(retry, waiting, "through-comments");
+    retry.put(TEAM).reply(200, { state: "active" });
+    const after: string[] = [];
+    captureComment(retry, 1, after);
+    retry.delete(`${R}/issues/7/labels/jit%3Apending`).reply(200, []);
+    retry.post(`${R}/issues/7/labels`, { labels: ["jit:approved"] }).reply(200, []);
+    await deliver(await startApp(new Date("2026-11-29T13:02:00Z")), "pull_request", pullRequestEvent("closed", waiting.pr));
+    retry.done();
+    expect(readState(after[0]!)).toMatchObject({ status: "APPROVED", standing: [], applied_at: "2026-11-29T13:02:00.000Z", expires_at: "2026-11-29T15:02:00.000Z" });
+  });
+
+  it("with a scheduled start in the future, waits and says so; at the start it applies", async () => {
+    const content = grantYaml({ resource: "prod-admins", role: "member", duration: "2h", start: "2026-11-29T14:00:00Z" });
+    const sc = merged({}, content);
+    const api = githubApi();
+    mockInstallationToken(api);
+    mockReads(api, sc);
+    mockApprovalReads(api, sc);
+    const bodies: string[] = [];
+    captureComment(api, 1, bodies);
+    await deliver(await startApp(NOW), "pull_request", pullRequestEvent("closed", sc.pr));
+    api.done();
+    expect(readState(bodies[0]!)).toMatchObject({ status: "SCHEDULED", starts_at: "2026-11-29T14:00:00.000Z", expires_at: "2026-11-29T16:00:00.000Z" });
+    expect(visible(bodies[0]!)).toContain("🕒 Approved and scheduled");
+
+    const later = merged({ comments: [{ id: 55, login: "", byApp: true, body: bodies[0]! }] }, content);
+    const due = githubApi();
+    mockInstallationToken(due);
+    mockReads(due, later, "through-comments");
+    due.get(`${R}/issues/comments/55`).reply(200, { id: 55, body: bodies[0] });
+    due.get(TEAM).reply(404, { message: "Not Found" });
+    due.put(TEAM).reply(200, { state: "active" });
+    const after: string[] = [];
+    captureComment(due, 2, after);
+    due.delete(`${R}/issues/7/labels/jit%3Apending`).reply(200, []);
+    due.post(`${R}/issues/7/labels`).reply(200, []);
+    await deliver(await startApp(new Date("2026-11-29T14:00:05Z")), "pull_request", pullRequestEvent("closed", later.pr));
+    due.done();
+    // The window ends at start + duration, not 2h after the moment it was applied.
+    expect(readState(after[1]!)).toMatchObject({ status: "APPROVED", starts_at: "2026-11-29T14:00:05.000Z", expires_at: "2026-11-29T16:00:00.000Z" });
+  });
+});
+
+describe("a merge that bypassed the policy", () => {
+  it("applies nothing, labels jit:rejected, opens and merges a revert PR, and explains", async () => {
+    const probot = await startApp(NOW);
+    const sc = merged({ reviews: [], memberships: {} }); // an admin merged without any approval
+    const api = githubApi();
+    mockInstallationToken(api);
+    mockReads(api, sc);
+    mockApprovalReads(api, sc);
+    api.get(`${R}/pulls`).query({ head: "acme:jit-access/revert-7", state: "all", per_page: 1 }).reply(200, []);
+    api.get(`${R}/git/ref/heads%2Fmain`).reply(200, { ref: "refs/heads/main", object: { sha: "f".repeat(40), type: "commit" } });
+    api.post(`${R}/git/refs`, { ref: "refs/heads/jit-access/revert-7", sha: "f".repeat(40) }).reply(201, {});
+    api.delete(`${R}/contents/${encodeURIComponent(PATH)}`, (b: any) => b.sha === blobSha(CONTENT) && b.branch === "jit-access/revert-7").reply(200, {});
+    let revert: any;
+    api.post(`${R}/pulls`, (b) => ((revert = b), true)).reply(201, { number: 8, html_url: "https://github.com/acme/access/pull/8" });
+    api.put(`${R}/pulls/8/merge`).reply(200, { merged: true });
+    api.delete(`${R}/issues/7/labels/jit%3Apending`).reply(200, []);
+    api.post(`${R}/issues/7/labels`, { labels: ["jit:rejected"] }).reply(200, []);
+    const bodies: string[] = [];
+    captureComment(api, 1, bodies);
+    await deliver(probot, "pull_request", pullRequestEvent("closed", sc.pr));
+    api.done(); // and no team membership call was made
+
+    expect(revert).toMatchObject({ head: "jit-access/revert-7", base: "main", title: "jit: revert #7 (merged without meeting the policy)" });
+    expect(readState(bodies[0]!)).toMatchObject({ status: "REJECTED", revert_pr: 8 });
+    expect(visible(bodies[0]!)).toContain("merged although the required approvals were not complete. jit-access applied nothing");
+  });
+
+  it("finds its own revert PR on a redelivery instead of opening another; a blocked merge is labelled and reported", async () => {
+    const probot = await startApp(NOW);
+    const sc = merged({ reviews: [], memberships: {} });
+    const api = githubApi();
+    mockInstallationToken(api);
+    mockReads(api, sc);
+    mockApprovalReads(api, sc);
+    api.get(`${R}/pulls`).query({ head: "acme:jit-access/revert-7", state: "all", per_page: 1 }).reply(200, [{ number: 8, html_url: "u", state: "open", merged_at: null }]);
+    api.put(`${R}/pulls/8/merge`).reply(405, { message: "Required status check \"ci\" is expected." });
+    api.post(`${R}/issues/8/labels`, { labels: ["jit:revert-blocked"] }).reply(200, []);
+    api.delete(`${R}/issues/7/labels/jit%3Apending`).reply(200, []);
+    api.post(`${R}/issues/7/labels`).reply(200, []);
+    const bodies: string[] = [];
+    captureComment(api, 1, bodies);
+    await deliver(probot, "pull_request", pullRequestEvent("closed", sc.pr));
+    api.done();
+    expect(visible(bodies[0]!)).toContain('The revert pull request #8 could not be merged: Required status check "ci" is expected.');
+  });
+});
+
+describe("the webhook provider, end to end", () => {
+  let receiver: Receiver;
+  beforeEach(async () => {
+    receiver = await startReceiver("hook-secret-for-tests");
+  });
+  afterEach(() => receiver.close());
+
+  it("a merged request sends one signed apply event to a real receiver", async () => {
+    const policy = POLICY.replace("break_glass:", "  billing:\n    provider: webhook\n    config: { url_env: BILLING_URL, secret_env: BILLING_SECRET }\n    roles:\n      operator: { max_duration: 4h, grant: { scope: refunds } }\nbreak_glass:");
+    const content = grantYaml({ resource: "billing", role: "operator", duration: "1h" });
+    const sc = merged({ policy, files: [{ filename: "grants/billing/alice-1.yaml", status: "added", content }], codeowners: { path: ".github/CODEOWNERS", text: "* @acme/platform\n" } });
+    const probot = await startApp(NOW, { BILLING_URL: receiver.url, BILLING_SECRET: "hook-secret-for-tests" });
+    const api = githubApi();
+    mockInstallationToken(api);
+    mockReads(api, sc);
+    mockApprovalReads(api, sc);
+    api.get(`${R}/issues/comments/55`).reply(200, { id: 55, body: sc.comments![0]!.body });
+    const bodies: string[] = [];
+    captureComment(api, 2, bodies);
+    api.delete(`${R}/issues/7/labels/jit%3Apending`).reply(200, []);
+    api.post(`${R}/issues/7/labels`).reply(200, []);
+    await deliver(probot, "pull_request", pullRequestEvent("closed", sc.pr));
+    api.done();
+    expect(receiver.received).toHaveLength(1);
+    expect(receiver.received[0]).toMatchObject({ signatureValid: true, body: { action: "apply", id: "acme/access#7", requester: "alice", resource: "billing", role: "operator", expires_at: "2026-11-29T14:00:00.000Z", grant: { scope: "refunds" } } });
+    expect(readState(bodies[1]!)!.status).toBe("APPROVED");
+  });
+});

@@ -199,12 +199,14 @@ describe("a merge that bypassed the policy", () => {
     api.put(`${R}/pulls/8/merge`).reply(405, { message: "Required status check \"ci\" is expected." });
     api.post(`${R}/issues/8/labels`, { labels: ["jit:revert-blocked"] }).reply(200, []);
     api.delete(`${R}/issues/7/labels/jit%3Apending`).reply(200, []);
-    api.post(`${R}/issues/7/labels`).reply(200, []);
+    api.post(`${R}/issues/7/labels`, { labels: ["jit:rejected"] }).reply(200, []);
+    api.post(`${R}/issues/7/labels`, { labels: ["jit:revert-blocked"] }).reply(200, []); // so the sweep finds it again
     const bodies: string[] = [];
     captureComment(api, 1, bodies);
     await deliver(probot, "pull_request", pullRequestEvent("closed", sc.pr));
     api.done();
     expect(visible(bodies[0]!)).toContain('The revert pull request #8 could not be merged: Required status check "ci" is expected.');
+    expect(readState(bodies[0]!)).toMatchObject({ status: "REJECTED", revert_pr: 8, revert_pending: true });
   });
 });
 

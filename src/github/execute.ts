@@ -1,18 +1,21 @@
 import type { Diagnostic } from "../diagnostics.js";
 import type { Action, CheckPlan, Decision } from "../lifecycle/decide.js";
 import type { RequestSnapshot } from "../lifecycle/snapshot.js";
-import { readState } from "../lifecycle/state-block.js";
+import { readState, type CommentState } from "../lifecycle/state-block.js";
 import { CHECK_NAME, labelChanges, type StatusLabel } from "../lifecycle/status.js";
 import type { ProviderFactory } from "../providers/registry.js";
-import { ProviderError } from "../providers/types.js";
+import { ProviderError, unitsToRevoke } from "../providers/types.js";
 import type { GitHub } from "./client.js";
-import { openAndMergeRevert } from "./revert.js";
+import { listLiveGrants, type LiveGrantLister } from "./live-grants.js";
+import { openAndMergeRevert, REVERT_BLOCKED_LABEL } from "./revert.js";
 
 export interface ExecuteOptions {
   appId: number;
   now: () => Date;
   providers: ProviderFactory;
   log: { info(msg: string): void; warn(msg: string): void; error(msg: string): void };
+  /** Other live grants of the repository (reference counting); replaceable in benchmarks. */
+  liveGrants?: LiveGrantLister;
 }
 
 /** GitHub takes at most 50 annotations per check-run request. */
@@ -26,6 +29,10 @@ class StatusComment {
     private id: number | undefined = s.comment?.id,
     private body: string | undefined = s.comment?.body,
   ) {}
+
+  get current(): string | undefined {
+    return this.body;
+  }
 
   async write(body: string): Promise<void> {
     if (body === this.body) return;
@@ -49,18 +56,20 @@ class StatusComment {
  * Order matters: the check is set before a merge (branch protection may require it); labels
  * and the comment come after the actions, so they tell their outcome.
  */
-export async function execute(gh: GitHub, s: RequestSnapshot, d: Decision, options: ExecuteOptions): Promise<void> {
+export async function execute(gh: GitHub, s: RequestSnapshot, d: Decision, options: ExecuteOptions): Promise<CommentState | undefined> {
   const ref = { owner: s.owner, repo: s.repo };
   if (d.alert) options.log.error(d.alert);
   if (d.check) await upsertCheck(gh, s, d.check, options.appId);
   const comment = new StatusComment(gh, s);
   let body = d.comment;
   let label = d.label;
+  let revertBlocked: boolean | undefined;
   for (const action of d.actions) {
     const outcome = await perform(gh, s, action, comment, options);
     if (outcome.comment !== undefined) body = outcome.comment;
     if (outcome.label !== undefined) label = outcome.label;
     if (outcome.note && body) body = appendNote(body, outcome.note);
+    if (outcome.revertBlocked !== undefined) revertBlocked = outcome.revertBlocked;
   }
   if (label !== undefined) {
     const { add, remove } = labelChanges(s.pr.labels, label);
@@ -68,12 +77,20 @@ export async function execute(gh: GitHub, s: RequestSnapshot, d: Decision, optio
     if (add.length > 0) await gh.rest.issues.addLabels({ ...ref, issue_number: s.pr.number, labels: add });
   }
   if (body !== undefined) await comment.write(body);
+  // A request whose end is not yet recorded in git history carries this label, so the sweep finds it again.
+  if (revertBlocked !== undefined && revertBlocked !== s.pr.labels.includes(REVERT_BLOCKED_LABEL)) {
+    if (revertBlocked) await gh.rest.issues.addLabels({ ...ref, issue_number: s.pr.number, labels: [REVERT_BLOCKED_LABEL] });
+    else await gh.rest.issues.removeLabel({ ...ref, issue_number: s.pr.number, name: REVERT_BLOCKED_LABEL });
+  }
+  return readState(comment.current ?? "");
 }
 
 interface Outcome {
   comment?: string;
   label?: StatusLabel;
   note?: string;
+  /** Whether the end still waits for its revert PR to merge. */
+  revertBlocked?: boolean;
 }
 
 async function perform(gh: GitHub, s: RequestSnapshot, action: Action, comment: StatusComment, options: ExecuteOptions): Promise<Outcome> {
@@ -97,8 +114,46 @@ async function perform(gh: GitHub, s: RequestSnapshot, action: Action, comment: 
     case "revert": {
       const revert = await openAndMergeRevert(gh, ref, { ...action, defaultBranch: s.defaultBranch });
       const note = revert.merged ? undefined : `⚠️ The revert pull request #${revert.number} could not be merged: ${revert.blocked ?? "it is not open"}. A person must merge it.`;
-      return { comment: action.recorded(revert.number), ...(note ? { note } : {}) };
+      return { comment: action.recorded(revert.number, revert.merged), revertBlocked: !revert.merged, ...(note ? { note } : {}) };
     }
+    case "comment":
+      await gh.rest.issues.createComment({ ...ref, issue_number: s.pr.number, body: action.body });
+      return {};
+    case "revoke":
+      return revokeGrant(gh, s, action, options);
+  }
+}
+
+/**
+ * Revoke first, record after: the provider takes away only what no standing access and no
+ * other live grant still gives; then a revert PR records the end. The revert never delays the
+ * revoke, and its failure does not undo it — the request is labelled until history catches up.
+ */
+async function revokeGrant(gh: GitHub, s: RequestSnapshot, action: Extract<Action, { type: "revoke" }>, options: ExecuteOptions): Promise<Outcome> {
+  const t = action.target;
+  const provider = options.providers(t.provider, gh);
+  if (!provider) return { comment: action.failed(`no provider named ${t.provider}`) };
+  let revokedAt: Date;
+  try {
+    const others = await (options.liveGrants ?? listLiveGrants)(gh, { owner: s.owner, repo: s.repo }, s.pr.number);
+    const units = unitsToRevoke(provider, t, action.standing, others);
+    await provider.revoke(t, units);
+    revokedAt = options.now();
+    options.log.info(`revoked ${t.id}: ${units.length ? units.join(", ") : "nothing to remove (standing or still granted)"}`);
+  } catch (error) {
+    const message = error instanceof ProviderError ? error.message : "an unexpected error (details in the app's log)";
+    options.log.error(`revoke of ${t.id} failed: ${(error as Error).message}`);
+    return { comment: action.failed(message) };
+  }
+  if (!action.revert) return action.ended(revokedAt, undefined);
+  try {
+    const revert = await openAndMergeRevert(gh, { owner: s.owner, repo: s.repo }, { ...action.revert, body: action.revert.body(revokedAt), defaultBranch: s.defaultBranch });
+    const outcome = action.ended(revokedAt, revert);
+    const note = revert.merged ? undefined : `⚠️ The revert pull request #${revert.number} could not be merged: ${revert.blocked ?? "it is not open"}. The access is already gone; a person must merge it to record the end.`;
+    return { ...outcome, revertBlocked: !revert.merged, ...(note ? { note } : {}) };
+  } catch (error) {
+    options.log.warn(`revert for ${t.id} failed: ${(error as Error).message}`);
+    return { ...action.ended(revokedAt, undefined), revertBlocked: true, note: "⚠️ The revert pull request could not be opened; jit-access tries again. The access is already gone." };
   }
 }
 

@@ -1,7 +1,6 @@
-import { commitsToCompare, type Review, type ReviewState } from "../approval/evaluate.js";
+import { commitsToCompare, type MembershipLookup, type Review, type ReviewState } from "../approval/evaluate.js";
 import { fileDiagnostic } from "../diagnostics.js";
 import { classifyPullRequest, type ChangedFile } from "../lifecycle/classify.js";
-import { judgeRequest } from "../lifecycle/judge.js";
 import { decidedFromState } from "../lifecycle/merged.js";
 import { membershipKey, type CommentCommand, type RequestSnapshot } from "../lifecycle/snapshot.js";
 import { readState } from "../lifecycle/state-block.js";
@@ -129,7 +128,6 @@ export async function loadRequestSnapshot(gh: GitHub, ref: RepoRef & { number: n
       snapshot.blobAt.set(sha, file?.kind === "file" ? file.sha : null);
     }
   }
-  await loadMemberships(gh, snapshot, options.now);
   return snapshot;
 }
 
@@ -180,7 +178,7 @@ async function loadComments(gh: GitHub, ref: RepoRef & { number: number }, appId
     if (ours || !c.user || c.user.type === "Bot") continue;
     const match = COMMAND.exec(body.trim());
     if (match && body.trim().startsWith("/jit")) {
-      commands.push({ login: c.user.login, command: match[1] as "reject" | "revoke", reason: (match[2] ?? "").trim().slice(0, 500), createdAt: c.created_at });
+      commands.push({ id: c.id, login: c.user.login, command: match[1] as "reject" | "revoke", reason: (match[2] ?? "").trim().slice(0, 500), createdAt: c.created_at });
     }
   }
   snapshot.commands = commands;
@@ -190,17 +188,17 @@ async function loadComments(gh: GitHub, ref: RepoRef & { number: number }, appId
 const MAX_MEMBERSHIP_LOOKUPS = 60;
 
 /**
- * Team memberships, fetched lazily: the judgement runs with a lookup that notes the first
- * (team, login) pair it does not know yet; that one is fetched and the judgement runs again,
+ * Team memberships, fetched lazily: the decision runs with a lookup that notes the first
+ * (team, login) pair it does not know yet; that one is fetched and the decision runs again,
  * until it needs nothing new. Fetching one pair per round keeps the count minimal (a rule that
- * is settled by the first group never asks about the second), and the rules that need
- * memberships are written once, in the pure core. Re-judging costs microseconds; requests are
+ * is settled by the first group never asks about the second), and every rule that needs
+ * memberships is written once, in the pure core. Re-deciding costs microseconds; requests are
  * the scarce resource.
  */
-async function loadMemberships(gh: GitHub, snapshot: RequestSnapshot, now: Date): Promise<void> {
+export async function resolveMemberships(gh: GitHub, snapshot: RequestSnapshot, decideWith: (lookup: MembershipLookup) => unknown): Promise<void> {
   for (let lookups = 0; lookups < MAX_MEMBERSHIP_LOOKUPS; lookups++) {
     let wanted: [string, string] | undefined;
-    judgeRequest(snapshot, now, (team, login) => {
+    decideWith((team, login) => {
       const key = membershipKey(team, login);
       if (!snapshot.memberships.has(key)) wanted ??= [team, login];
       return snapshot.memberships.get(key);

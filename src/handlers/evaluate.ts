@@ -2,14 +2,19 @@ import { decide } from "../lifecycle/decide.js";
 import { membershipKey } from "../lifecycle/snapshot.js";
 import type { GitHub, RepoRef } from "../github/client.js";
 import { execute } from "../github/execute.js";
-import { loadRequestSnapshot } from "../github/snapshot.js";
+import { loadRequestSnapshot, resolveMemberships } from "../github/snapshot.js";
+import { findLiveGrantByPath } from "../github/live-grants.js";
+import type { CommentState } from "../lifecycle/state-block.js";
 import type { ProviderFactory } from "../providers/registry.js";
+import type { LiveGrantLister } from "../github/live-grants.js";
 
 export interface AppDeps {
   appId: number;
   /** The clock, injectable so tests control time. */
   now: () => Date;
   providers: ProviderFactory;
+  /** Other live grants of a repository; defaults to a search (benchmarks replace it). */
+  liveGrants?: LiveGrantLister;
 }
 
 export interface Log {
@@ -18,11 +23,31 @@ export interface Log {
   error(msg: string): void;
 }
 
-/** snapshot → decide → act, for one pull request. Every event that may change a request comes here. */
-export async function evaluatePullRequest(gh: GitHub, ref: RepoRef & { number: number }, deps: AppDeps, log: Log): Promise<void> {
+/**
+ * snapshot → decide → act, for one pull request. Every event that may change a request comes
+ * here. Returns the grant's state as it was left (for the scheduler's index of live grants).
+ */
+export async function evaluatePullRequest(
+  gh: GitHub,
+  ref: RepoRef & { number: number },
+  deps: AppDeps,
+  log: Log,
+  deletedBy?: { number: number; author: string },
+): Promise<CommentState | undefined> {
   const now = deps.now();
   const snapshot = await loadRequestSnapshot(gh, ref, { appId: deps.appId, now });
-  if (!snapshot) return; // no policy on the default branch: not an access repository
-  const decision = decide(snapshot, now, (team, login) => snapshot.memberships.get(membershipKey(team, login)));
-  await execute(gh, snapshot, decision, { appId: deps.appId, now: deps.now, providers: deps.providers, log });
+  if (!snapshot) return undefined; // no policy on the default branch: not an access repository
+  if (deletedBy) snapshot.deletedBy = deletedBy;
+  if (snapshot.kind.kind === "removal" && snapshot.pr.merged) {
+    // A merged PR that deletes grant files ends those grants early; the PR itself needs nothing.
+    for (const file of snapshot.kind.files) {
+      const live = await findLiveGrantByPath(gh, ref, file.path);
+      if (live !== undefined && live !== ref.number) await evaluatePullRequest(gh, { ...ref, number: live }, deps, log, { number: ref.number, author: snapshot.pr.author });
+    }
+    return undefined;
+  }
+  const lookup = (team: string, login: string) => snapshot.memberships.get(membershipKey(team, login));
+  await resolveMemberships(gh, snapshot, (l) => decide(snapshot, now, l));
+  const decision = decide(snapshot, now, lookup);
+  return execute(gh, snapshot, decision, { appId: deps.appId, now: deps.now, providers: deps.providers, log, ...(deps.liveGrants ? { liveGrants: deps.liveGrants } : {}) });
 }

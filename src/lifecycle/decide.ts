@@ -31,6 +31,19 @@ export type Action =
       failed(message: string, standing: string[] | undefined): string;
     }
   | {
+      /**
+       * Take access away: the executor finds the other live grants, revokes only the units
+       * none of them (nor standing access) still gives, then records the end with a revert PR.
+       */
+      type: "revoke";
+      target: GrantTarget;
+      standing: string[];
+      revert: { branch: string; path: string; blobSha: string; title: string; body(revokedAt: Date): string } | undefined;
+      ended(revokedAt: Date, revert: { number: number; merged: boolean } | undefined): { label: StatusLabel; comment: string };
+      failed(message: string): string;
+    }
+  | { /** A new comment (a warning, a reply), besides the status comment. */ type: "comment"; body: string }
+  | {
       /** Open (once: the branch name is deterministic) and merge a PR that deletes the grant file. */
       type: "revert";
       branch: string;
@@ -38,7 +51,7 @@ export type Action =
       blobSha: string;
       title: string;
       body: string;
-      recorded(revertPr: number): string;
+      recorded(revertPr: number, merged: boolean): string;
     };
 
 /** What should be true on GitHub after this event. `undefined` fields are left as they are. */
@@ -64,7 +77,7 @@ export function decide(s: RequestSnapshot, now: Date, teamMember: MembershipLook
     case "policy-change":
       return decidePolicyChange(s);
     default:
-      if (s.pr.merged) return decideMerged(s, now, () => judgeRequest(s, now, teamMember));
+      if (s.pr.merged) return decideMerged(s, now, teamMember, () => judgeRequest(s, now, teamMember));
       if (s.pr.state === "closed") return decideClosedUnmerged(s);
       return decideOpenRequest(s, judgeRequest(s, now, teamMember));
   }

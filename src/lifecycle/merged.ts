@@ -1,8 +1,10 @@
+import type { MembershipLookup } from "../approval/evaluate.js";
 import type { Judgement } from "./judge.js";
+import { decideLive } from "./live.js";
 import type { Action, Decision } from "./decide.js";
 import { statusComment } from "./present.js";
 import type { RequestSnapshot } from "./snapshot.js";
-import type { CommentState, StateStatus } from "./state-block.js";
+import { replaceState, type CommentState, type StateStatus } from "./state-block.js";
 import { STATUS_LABELS, type Status, type StatusLabel } from "./status.js";
 import { nextAttemptAt, planWindow } from "./window.js";
 import type { GrantTarget } from "../providers/types.js";
@@ -25,8 +27,10 @@ export function decidedFromState(state: CommentState | undefined): boolean {
   return !!state?.status && (SETTLED.includes(state.status) || ((state.status === "SCHEDULED" || state.status === "APPLYING") && !!state.grant));
 }
 
-export function decideMerged(s: RequestSnapshot, now: Date, judge: () => Judgement): Decision {
+export function decideMerged(s: RequestSnapshot, now: Date, teamMember: MembershipLookup, judge: () => Judgement): Decision {
   const st = s.comment?.state;
+  if (st?.status === "APPROVED" && st.grant && st.target) return decideLive(s, st, now, teamMember);
+  if (st?.revert_pending && st.revert_path_blob !== undefined) return revertFollowUp(s, st);
   if (st?.status && SETTLED.includes(st.status)) {
     // Already decided: only keep the label true (someone may have edited labels by hand).
     return { status: st.status as Status, label: labelOf(st.status), actions: [] };
@@ -35,7 +39,8 @@ export function decideMerged(s: RequestSnapshot, now: Date, judge: () => Judgeme
 
   const j = judge();
   if (j.verdict !== "approved") return bypassed(s, j);
-  return applyStep(s, j.grant, { v: 1, status: "APPLYING", grant: j.grant }, now);
+  const approvers = [...new Set(j.outcome.groups.flatMap((g) => g.approvedBy))];
+  return applyStep(s, j.grant, { v: 1, status: "APPLYING", grant: j.grant, approvers }, now);
 }
 
 /** Merged although the policy was not met (an admin bypassed branch protection, a race): apply nothing. */
@@ -64,7 +69,8 @@ function bypassed(s: RequestSnapshot, j: Judgement): Decision {
           blobSha: s.kind.file.blobSha,
           title: `jit: revert #${s.pr.number} (merged without meeting the policy)`,
           body: `Reverts #${s.pr.number}: it was merged although ${why}, so jit-access granted nothing. This removes its grant file so the repository shows no grant that never existed.`,
-          recorded: (revertPr) => statusComment(s, "⛔ Merged without meeting the policy: nothing was granted", { ...(grant ? { grant } : {}), note: `${note} Revert: #${revertPr}.` }, { ...state, revert_pr: revertPr }),
+          recorded: (revertPr, merged) =>
+            statusComment(s, "⛔ Merged without meeting the policy: nothing was granted", { ...(grant ? { grant } : {}), note: `${note} Revert: #${revertPr}.` }, { ...state, revert_pr: revertPr, revert_pending: !merged, revert_path_blob: [path, s.kind.kind === "request" ? s.kind.file.blobSha : ""] }),
         }]
       : [],
   };
@@ -72,7 +78,7 @@ function bypassed(s: RequestSnapshot, j: Judgement): Decision {
 
 /** Merged, the policy met: wait for `start`, back off after a failure, or apply now. */
 function applyStep(s: RequestSnapshot, grant: Grant, st: CommentState, now: Date): Decision {
-  const base = { grant, status: st.status } as const;
+  const base = { grant, status: st.status, ...(st.approvers ? { approvers: st.approvers } : {}) } as const;
   const planned = planWindow(grant, now);
   if (planned.startsAt > now) {
     const state = { ...base, status: "SCHEDULED" as const, starts_at: planned.startsAt.toISOString(), expires_at: planned.expiresAt.toISOString() };
@@ -119,13 +125,16 @@ function applyStep(s: RequestSnapshot, grant: Grant, st: CommentState, now: Date
       statusComment(s, "⚙️ Applying", { grant, note: "Approved and merged; the provider is applying the grant." }, { ...base, status: "APPLYING", standing, ...attemptFields(st) }),
     applied(appliedAt, standing, access) {
       const window = planWindow(grant, appliedAt);
+      const warnAt = new Date(window.expiresAt.getTime() - role.expiryWarningMs);
       const state: Omit<CommentState, "v"> = {
-        grant,
+        ...base,
         status: "APPROVED",
         standing,
         applied_at: appliedAt.toISOString(),
         starts_at: window.startsAt.toISOString(),
         expires_at: window.expiresAt.toISOString(),
+        ...(warnAt > appliedAt ? { warn_at: warnAt.toISOString() } : {}),
+        target: { provider: role.provider, config: role.config, grant: role.grant },
       };
       return {
         label: STATUS_LABELS.APPROVED,
@@ -151,5 +160,23 @@ function applyFailed(s: RequestSnapshot, grant: Grant, st: CommentState, now: Da
     label: STATUS_LABELS.PENDING,
     comment: statusComment(s, "⚠️ Approved, but not applied yet", { grant, errors: [], note: `Attempt ${attempts} failed: ${error}. jit-access tries again after ${next.toISOString()}; access is not granted until the provider confirms.` }, state),
     actions: [],
+  };
+}
+
+/** The end was recorded but its revert PR was not merged (blocked, or GitHub failed): try again. */
+function revertFollowUp(s: RequestSnapshot, st: CommentState): Decision {
+  const [path, blobSha] = st.revert_path_blob!;
+  const body = s.comment!.body;
+  return {
+    status: st.status as Status,
+    actions: [{
+      type: "revert",
+      branch: `jit-access/revert-${s.pr.number}`,
+      path,
+      blobSha,
+      title: `jit: end #${s.pr.number}`,
+      body: `Records the end of #${s.pr.number} in git history; access was already taken away.`,
+      recorded: (revertPr, merged) => replaceState(body, { ...st, revert_pr: revertPr, revert_pending: !merged }),
+    }],
   };
 }

@@ -25,6 +25,7 @@ export interface PullRequestFacts {
 }
 
 export interface CommentCommand {
+  id: number;
   login: string;
   command: "reject" | "revoke";
   reason: string;
@@ -56,6 +57,8 @@ export interface RequestSnapshot {
   commands: CommentCommand[];
   /** This app's status comment, if it wrote one. */
   comment?: { id: number; body: string; state: CommentState | undefined };
+  /** Set when a merged PR deleted this grant's file: the grant ends early. */
+  deletedBy?: { number: number; author: string };
 }
 
 export const membershipKey = (team: string, login: string) => `${team.toLowerCase()}\u0000${login.toLowerCase()}`;

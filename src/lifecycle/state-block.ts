@@ -34,12 +34,40 @@ export interface CommentState {
   next_attempt_at?: string;
   error?: string;
   revert_pr?: number;
+  /** Where the access lives, recorded when applied, so it can be revoked even if the policy changes later. Names of environment variables only. */
+  target?: { provider: string; config: Record<string, unknown>; grant: Record<string, unknown> };
+  /** True while the revert PR recording the end has not been merged; what it must delete. */
+  revert_pending?: boolean;
+  revert_path_blob?: [string, string];
+  /** Whose approvals counted (they may `/jit revoke`), and when the requester is warned. */
+  approvers?: string[];
+  warn_at?: string;
+  warned_at?: string;
+  /** The end: when access was actually taken away, and why. */
+  revoked_at?: string;
+  ended_by?: string;
+  /** Failed revokes: retried with backoff, never reported as done. */
+  revoke_attempts?: number;
+  next_revoke_at?: string;
+  revoke_error?: string;
+  /** `/jit revoke` comments already answered (refused), so each gets one reply. */
+  answered?: number[];
+}
+
+function stateBlock(state: CommentState): string {
+  // JSON cannot contain "-->" once "<" and ">" are escaped, so the block cannot be closed early.
+  const json = JSON.stringify(state).replace(/</g, "\\u003c").replace(/>/g, "\\u003e");
+  return `${STATE_PREFIX}${json}${STATE_SUFFIX}\n`;
 }
 
 export function embedState(body: string, state: CommentState): string {
-  // JSON cannot contain "-->" once "<" and ">" are escaped, so the block cannot be closed early.
-  const json = JSON.stringify(state).replace(/</g, "\\u003c").replace(/>/g, "\\u003e");
-  return `${COMMENT_MARKER}\n${body.trimEnd()}\n\n${STATE_PREFIX}${json}${STATE_SUFFIX}\n`;
+  return `${COMMENT_MARKER}\n${body.trimEnd()}\n\n${stateBlock(state)}`;
+}
+
+/** The same comment with a new state block (its text unchanged). */
+export function replaceState(comment: string, state: CommentState): string {
+  const at = comment.lastIndexOf(STATE_PREFIX);
+  return `${at < 0 ? `${comment.trimEnd()}\n\n` : comment.slice(0, at)}${stateBlock(state)}`;
 }
 
 export function readState(body: string): CommentState | undefined {

@@ -62,7 +62,7 @@ export async function sweepPendingTimeouts(
   gh: GitHub,
   account: Account,
   now: Date,
-  evaluate: (ref: RepoRef & { number: number }) => Promise<void>,
+  evaluate: (ref: RepoRef & { number: number }) => Promise<unknown>,
 ): Promise<{ pending: number; evaluated: number }> {
   const pending = await searchOpenRequests(gh, account, "jit:pending");
   let evaluated = 0;
@@ -83,7 +83,7 @@ export async function sweepPendingTimeouts(
  * a later start, or waiting to retry a failed apply. Each is re-evaluated; its state block says
  * whether anything is due (four reads when nothing is).
  */
-export async function sweepUnapplied(gh: GitHub, account: Account, evaluate: (ref: RepoRef & { number: number }) => Promise<void>): Promise<number> {
+export async function sweepUnapplied(gh: GitHub, account: Account, evaluate: (ref: RepoRef & { number: number }) => Promise<unknown>): Promise<number> {
   const waiting = await searchOpenRequests(gh, account, "jit:pending", "merged");
   for (const request of waiting) await evaluate(request);
   return waiting.length;

@@ -1,0 +1,54 @@
+import { targetOf } from "../lifecycle/live.js";
+import { COMMENT_MARKER, readState } from "../lifecycle/state-block.js";
+import type { RequestSnapshot } from "../lifecycle/snapshot.js";
+import type { GrantTarget } from "../providers/types.js";
+import type { GitHub, RepoRef } from "./client.js";
+
+/**
+ * The other live grants of a repository, for reference counting at revoke time. Liveness comes
+ * from GitHub (merged PRs labelled `jit:approved`, one search); what each grant gives comes from
+ * its status comment, which never changes once applied, so it is cached by PR.
+ */
+interface LiveGrant {
+  path: string;
+  target: GrantTarget;
+}
+const grants = new Map<string, LiveGrant | null>();
+const MAX_CACHED = 5_000;
+
+export type LiveGrantLister = (gh: GitHub, ref: RepoRef, except: number) => Promise<GrantTarget[]>;
+
+async function liveGrants(gh: GitHub, ref: RepoRef): Promise<Map<number, LiveGrant>> {
+  const q = `is:pr is:merged label:"jit:approved" repo:${ref.owner}/${ref.repo}`;
+  const items = await gh.paginate(gh.rest.search.issuesAndPullRequests, { q, per_page: 100 });
+  const out = new Map<number, LiveGrant>();
+  for (const item of items) {
+    const key = `${ref.owner}/${ref.repo}#${item.number}`;
+    if (!grants.has(key)) {
+      if (grants.size >= MAX_CACHED) grants.delete(grants.keys().next().value!);
+      grants.set(key, await readGrant(gh, ref, item.number, item.html_url));
+    }
+    const grant = grants.get(key);
+    if (grant) out.set(item.number, grant);
+  }
+  return out;
+}
+
+export const listLiveGrants: LiveGrantLister = async (gh, ref, except) =>
+  [...(await liveGrants(gh, ref)).entries()].filter(([n]) => n !== except).map(([, g]) => g.target);
+
+/** The live grant whose file is at `path`, if any (a merged PR deleted it: the grant ends). */
+export async function findLiveGrantByPath(gh: GitHub, ref: RepoRef, path: string): Promise<number | undefined> {
+  for (const [number, grant] of await liveGrants(gh, ref)) if (grant.path === path) return number;
+  return undefined;
+}
+
+/** This app's status comment on a PR tells what the grant gives; null when it has no applied grant. */
+async function readGrant(gh: GitHub, ref: RepoRef, number: number, url: string): Promise<LiveGrant | null> {
+  const comments = await gh.paginate(gh.rest.issues.listComments, { ...ref, issue_number: number, per_page: 100 });
+  const ours = comments.find((c) => c.performed_via_github_app && (c.body ?? "").startsWith(COMMENT_MARKER));
+  const state = ours ? readState(ours.body ?? "") : undefined;
+  if (!state?.grant || !state.target || !state.starts_at || !state.expires_at || !state.path) return null;
+  const s = { owner: ref.owner, repo: ref.repo, pr: { number, url } } as RequestSnapshot;
+  return { path: state.path, target: targetOf(s, state) };
+}

@@ -1,9 +1,11 @@
-import type { ApplicationFunction, Context } from "probot";
-import { evaluatePullRequest, type AppDeps } from "./handlers/evaluate.js";
-import { scheduleSweeps } from "./scheduler/cron.js";
+import type { ApplicationFunction, Context, Probot } from "probot";
+import type { GitHub, RepoRef } from "./github/client.js";
+import { evaluatePullRequest, type AppDeps, type Log } from "./handlers/evaluate.js";
+import { probotInstallations, scheduleSweeps } from "./scheduler/cron.js";
+import { Scheduler, systemClock, type Clock } from "./scheduler/scheduler.js";
 import { searchOpenRequests } from "./scheduler/sweep.js";
 
-/** Pull request events that can change a request's validity or approval. */
+/** Pull request events that can change a request's validity, approval or life. */
 export const PULL_REQUEST_EVENTS = [
   "pull_request.opened",
   "pull_request.reopened",
@@ -15,18 +17,39 @@ export const PULL_REQUEST_EVENTS = [
 
 export const REVIEW_EVENTS = ["pull_request_review.submitted", "pull_request_review.dismissed", "pull_request_review.edited"] as const;
 
-export interface AppOptions extends AppDeps {
-  /** node-cron expression for the sweep (pending timeouts); null: no sweep (tests drive it directly). */
+export interface AppOptions extends Omit<AppDeps, "now"> {
+  /** Time (and timers), injectable; the system clock by default. */
+  clock?: Clock;
+  /** node-cron expression for the sweep; null: no cron and no start-up rebuild (tests drive the scheduler). */
   sweepSchedule: string | null;
 }
 
-/** The app: wires webhook events and the sweep to the evaluation. Dependencies come in so tests control them. */
-export function createApp(options: AppOptions): ApplicationFunction {
-  const deps: AppDeps = { appId: options.appId, now: options.now, providers: options.providers };
-  return (app) => {
+export type JitApp = ApplicationFunction & { scheduler: Scheduler };
+
+/** The app: webhook events and the scheduler, both feeding the one evaluation. */
+export function createApp(options: AppOptions): JitApp {
+  const clock = options.clock ?? systemClock;
+  const deps: AppDeps = { ...options, now: () => clock.now() };
+  let probot: Probot | undefined;
+  const logger: Log = {
+    info: (m) => probot?.log.info(m),
+    warn: (m) => probot?.log.warn(m),
+    error: (m) => probot?.log.error(m),
+  };
+  const scheduler = new Scheduler(probotInstallations(() => probot!), deps, clock, logger);
+
+  const appFn: ApplicationFunction = (app) => {
+    probot = app;
+    /** Evaluates one PR and tells the scheduler what state the grant was left in. */
+    const evaluate = async (gh: GitHub, installationId: number | undefined, ref: RepoRef & { number: number }, log: Log) => {
+      const state = await evaluatePullRequest(gh, ref, deps, log);
+      if (installationId) scheduler.observe(installationId, ref, state);
+    };
+
+    const installationOf = (context: Context) => (context.payload as { installation?: { id: number } }).installation?.id;
     const onPullRequest = async (context: Context<"pull_request" | "pull_request_review">) => {
       const { owner, repo } = context.repo();
-      await evaluatePullRequest(context.octokit, { owner, repo, number: context.payload.pull_request.number }, deps, context.log);
+      await evaluate(context.octokit, installationOf(context), { owner, repo, number: context.payload.pull_request.number }, context.log);
     };
     app.on([...PULL_REQUEST_EVENTS], onPullRequest);
     app.on([...REVIEW_EVENTS], onPullRequest);
@@ -36,16 +59,21 @@ export function createApp(options: AppOptions): ApplicationFunction {
       if (!context.payload.issue.pull_request || !/^\s*\/jit\s/m.test(context.payload.comment.body)) return;
       if (context.payload.comment.user?.type === "Bot") return;
       const { owner, repo } = context.repo();
-      await evaluatePullRequest(context.octokit, { owner, repo, number: context.payload.issue.number }, deps, context.log);
+      await evaluate(context.octokit, installationOf(context), { owner, repo, number: context.payload.issue.number }, context.log);
     });
 
     // Someone joined or left a team: any pending request of the organization may be gated by it.
     app.on("membership", async (context) => {
       const org = context.payload.organization;
       const pending = await searchOpenRequests(context.octokit, { login: org.login, type: "Organization" }, "jit:pending");
-      for (const ref of pending) await evaluatePullRequest(context.octokit, ref, deps, context.log);
+      for (const ref of pending) await evaluate(context.octokit, installationOf(context), ref, context.log);
     });
 
-    if (options.sweepSchedule) scheduleSweeps(app, deps, options.sweepSchedule);
+    if (options.sweepSchedule) {
+      // Rebuild the view of live grants from GitHub, then keep it by events, timers and the sweep.
+      void scheduler.rebuild().catch((error: unknown) => app.log.error(`start-up rebuild failed: ${(error as Error).message}`));
+      scheduleSweeps(scheduler, options.sweepSchedule, app.log);
+    }
   };
+  return Object.assign(appFn, { scheduler });
 }

@@ -6,4 +6,4 @@ import { providerFactory } from "./providers/registry.js";
  * The entry point `probot run ./lib/index.js` loads. Providers read their secrets from the
  * environment variables the policy names; the sweep runs every minute.
  */
-export default createApp({ appId: appIdFromEnv(process.env), now: () => new Date(), providers: providerFactory(process.env), sweepSchedule: "* * * * *" });
+export default createApp({ appId: appIdFromEnv(process.env), providers: providerFactory(process.env), sweepSchedule: "* * * * *" });

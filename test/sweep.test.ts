@@ -1,10 +1,9 @@
 import { beforeEach, describe, expect, it } from "@jest/globals";
 import type { Probot } from "probot";
+import type { JitApp } from "../src/app.js";
 import { loadPolicy } from "../src/policy/load.js";
-import { providerFactory } from "../src/providers/registry.js";
-import { sweepAllInstallations } from "../src/scheduler/cron.js";
 import { shortestPendingTimeout, timeoutCandidates } from "../src/scheduler/sweep.js";
-import { APP_ID, deliver, mockInstallationToken, startApp } from "./helpers/app.js";
+import { APP_ID, deliver, fixedClock, mockInstallationToken, startAppWithScheduler } from "./helpers/app.js";
 import { CODEOWNERS, contents, grantYaml, HEAD, POLICY, visible } from "./helpers/fixtures.js";
 import { githubApi } from "./helpers/github-mock.js";
 import { example, INSTALLATION_ID, OWNER, REPO } from "./helpers/payloads.js";
@@ -14,8 +13,9 @@ import { guardNetwork } from "./helpers/setup-nock.js";
 guardNetwork();
 const NOW = new Date("2026-11-29T13:00:00Z");
 let probot: Probot;
+let app: JitApp;
 beforeEach(async () => {
-  probot = await startApp(NOW);
+  ({ probot, app } = await startAppWithScheduler(fixedClock(NOW)));
 });
 
 const policy = () => {
@@ -24,16 +24,21 @@ const policy = () => {
   return r.policy;
 };
 
-function searchHit(number: number, createdAt: string) {
-  return { number, created_at: createdAt, repository_url: `https://api.github.com/repos/${OWNER}/${REPO}`, pull_request: { url: "" }, labels: [{ name: "jit:pending" }], state: "open", title: "request" };
+export function searchHit(number: number, createdAt: string, updatedAt = createdAt) {
+  return { number, created_at: createdAt, updated_at: updatedAt, repository_url: `https://api.github.com/repos/${OWNER}/${REPO}`, html_url: `https://github.com/${OWNER}/${REPO}/pull/${number}`, pull_request: { url: "" }, state: "open", title: "request" };
 }
 
-const SEARCH = { q: `is:pr is:open label:"jit:pending" org:${OWNER}`, per_page: 100 };
-const UNAPPLIED = { q: `is:pr is:merged label:"jit:pending" org:${OWNER}`, per_page: 100 };
-const emptySearch = { total_count: 0, incomplete_results: false, items: [] };
+const found = (items: unknown[]) => ({ total_count: items.length, incomplete_results: false, items });
+const q = (query: string) => ({ q: query, per_page: 100 });
 
-function mockInstallations(api: ReturnType<typeof githubApi>) {
-  api.get("/app/installations").query({ per_page: 100 }).reply(200, [{ id: INSTALLATION_ID, account: { login: OWNER, type: "Organization" }, app_id: APP_ID }]);
+/** The searches of one sweep over the acme installation; `since` is the `updated:>=` bound of a later sweep. */
+function mockSweep(api: ReturnType<typeof githubApi>, hits: { approved?: unknown[]; merged?: unknown[]; open?: unknown[]; blocked?: unknown[] } = {}, since?: string) {
+  const updated = since ? ` updated:>=${since}` : "";
+  api.get("/app/installations").query({ per_page: 100 }).reply(200, [{ id: INSTALLATION_ID, account: { login: OWNER, type: "Organization" }, app_id: APP_ID, suspended_at: null }]);
+  api.get("/search/issues").query(q(`is:pr is:merged label:"jit:approved" org:${OWNER}${updated}`)).reply(200, found(hits.approved ?? []));
+  api.get("/search/issues").query(q(`is:pr is:merged label:"jit:pending" org:${OWNER}${updated}`)).reply(200, found(hits.merged ?? []));
+  api.get("/search/issues").query(q(`is:pr is:open label:"jit:pending" org:${OWNER}`)).reply(200, found(hits.open ?? []));
+  api.get("/search/issues").query(q(`is:pr is:merged label:"jit:revert-blocked" org:${OWNER}`)).reply(200, found(hits.blocked ?? []));
 }
 
 describe("choosing what to re-evaluate (pure)", () => {
@@ -48,24 +53,22 @@ describe("choosing what to re-evaluate (pure)", () => {
 });
 
 describe("the sweep", () => {
-  it("with nothing pending costs two searches per installation", async () => {
+  it("with nothing live or pending costs four searches per installation, and a later sweep asks only what changed", async () => {
     const api = githubApi();
-    mockInstallations(api);
     mockInstallationToken(api);
-    api.get("/search/issues").query(SEARCH).reply(200, emptySearch);
-    api.get("/search/issues").query(UNAPPLIED).reply(200, emptySearch);
-    expect(await sweepAllInstallations(probot, { appId: APP_ID, now: () => NOW, providers: providerFactory({}) })).toEqual({ installations: 1, evaluated: 0 });
+    mockSweep(api);
+    await app.scheduler.sweep();
+    mockSweep(api, {}, "2026-11-29T12:55:00Z"); // the previous sweep's start, less five minutes of search lag
+    await app.scheduler.sweep();
     api.done();
   });
 
   it("reads the policy once for a repository with pending requests, and evaluates only those old enough", async () => {
     const api = githubApi();
-    mockInstallations(api);
     mockInstallationToken(api);
-    api.get("/search/issues").query(SEARCH).reply(200, { total_count: 1, incomplete_results: false, items: [searchHit(7, "2026-11-29T10:00:00Z")] });
+    mockSweep(api, { open: [searchHit(7, "2026-11-29T10:00:00Z")] });
     api.get(`${R}/contents/${enc(".github/jit-access.yml")}`).reply(200, contents(".github/jit-access.yml", POLICY));
-    api.get("/search/issues").query(UNAPPLIED).reply(200, emptySearch);
-    expect(await sweepAllInstallations(probot, { appId: APP_ID, now: () => NOW, providers: providerFactory({}) })).toEqual({ installations: 1, evaluated: 0 });
+    await app.scheduler.sweep();
     api.done();
   });
 
@@ -79,9 +82,8 @@ describe("the sweep", () => {
       memberships: { "@acme/engineering:alice": "active" },
     };
     const api = githubApi();
-    mockInstallations(api);
     mockInstallationToken(api);
-    api.get("/search/issues").query(SEARCH).reply(200, { total_count: 1, incomplete_results: false, items: [searchHit(7, pr.createdAt!)] });
+    mockSweep(api, { open: [searchHit(7, pr.createdAt!)] });
     api.get(`${R}/contents/${enc(".github/jit-access.yml")}`).reply(200, contents(".github/jit-access.yml", POLICY));
     mockReads(api, sc);
     mockApprovalReads(api, sc);
@@ -92,23 +94,21 @@ describe("the sweep", () => {
     api.patch(`${R}/pulls/7`, { state: "closed" }).reply(200, {});
     let comment: any;
     api.post(`${R}/issues/7/comments`, (b) => ((comment = b), true)).reply(201, { id: 55 });
-    api.get("/search/issues").query(UNAPPLIED).reply(200, emptySearch);
 
-    const restarted = await startApp(NOW);
-    expect(await sweepAllInstallations(restarted, { appId: APP_ID, now: () => NOW, providers: providerFactory({}) })).toEqual({ installations: 1, evaluated: 1 });
+    const restarted = await startAppWithScheduler(fixedClock(NOW));
+    await restarted.app.scheduler.sweep();
     api.done();
     expect(visible(comment.body)).toContain("timed out: not approved within the pending timeout");
   });
 
-  it("re-evaluates merged requests that wait for their start or a retry", async () => {
+  it("a merged request whose merge was never handled (the app was down) is evaluated at once", async () => {
     const api = githubApi();
-    mockInstallations(api);
     mockInstallationToken(api);
-    api.get("/search/issues").query(SEARCH).reply(200, emptySearch);
-    api.get("/search/issues").query(UNAPPLIED).reply(200, { total_count: 1, incomplete_results: false, items: [searchHit(7, "2026-11-29T10:00:00Z")] });
+    mockSweep(api, { merged: [searchHit(7, "2026-11-29T10:00:00Z")] });
+    api.get(`${R}/issues/7/comments`).query({ per_page: 100 }).reply(200, []); // no status comment: never handled as merged
     // Its repository has lost its policy since: the evaluation stops after two reads.
     mockReads(api, { pr: prFields({ state: "closed", merged: true }), files: [], policy: null });
-    expect(await sweepAllInstallations(probot, { appId: APP_ID, now: () => NOW, providers: providerFactory({}) })).toEqual({ installations: 1, evaluated: 1 });
+    await app.scheduler.sweep();
     api.done();
   });
 });
@@ -120,8 +120,7 @@ describe("a team membership change", () => {
     payload.installation = { id: INSTALLATION_ID };
     const api = githubApi();
     mockInstallationToken(api);
-    api.get("/search/issues").query(SEARCH).reply(200, { total_count: 1, incomplete_results: false, items: [searchHit(7, "2026-11-29T12:00:00Z")] });
-    // The request's repository has since lost its policy: the evaluation stops after two reads.
+    api.get("/search/issues").query(q(`is:pr is:open label:"jit:pending" org:${OWNER}`)).reply(200, found([searchHit(7, "2026-11-29T12:00:00Z")]));
     mockReads(api, { pr: prFields(), files: [], policy: null });
     await deliver(probot, "membership", payload);
     api.done();

@@ -1,8 +1,8 @@
 import { targetOf } from "../lifecycle/live.js";
-import { COMMENT_MARKER, readState } from "../lifecycle/state-block.js";
 import type { RequestSnapshot } from "../lifecycle/snapshot.js";
 import type { GrantTarget } from "../providers/types.js";
 import type { GitHub, RepoRef } from "./client.js";
+import { readStatusState } from "./snapshot.js";
 
 /**
  * The other live grants of a repository, for reference counting at revoke time. Liveness comes
@@ -16,9 +16,9 @@ interface LiveGrant {
 const grants = new Map<string, LiveGrant | null>();
 const MAX_CACHED = 5_000;
 
-export type LiveGrantLister = (gh: GitHub, ref: RepoRef, except: number) => Promise<GrantTarget[]>;
+export type LiveGrantLister = (gh: GitHub, ref: RepoRef, except: number, appId: number) => Promise<GrantTarget[]>;
 
-async function liveGrants(gh: GitHub, ref: RepoRef): Promise<Map<number, LiveGrant>> {
+async function liveGrants(gh: GitHub, ref: RepoRef, appId: number): Promise<Map<number, LiveGrant>> {
   const q = `is:pr is:merged label:"jit:approved" repo:${ref.owner}/${ref.repo}`;
   const items = await gh.paginate(gh.rest.search.issuesAndPullRequests, { q, per_page: 100 });
   const out = new Map<number, LiveGrant>();
@@ -26,7 +26,7 @@ async function liveGrants(gh: GitHub, ref: RepoRef): Promise<Map<number, LiveGra
     const key = `${ref.owner}/${ref.repo}#${item.number}`;
     if (!grants.has(key)) {
       if (grants.size >= MAX_CACHED) grants.delete(grants.keys().next().value!);
-      grants.set(key, await readGrant(gh, ref, item.number, item.html_url));
+      grants.set(key, await readGrant(gh, { ...ref, number: item.number }, item.html_url, appId));
     }
     const grant = grants.get(key);
     if (grant) out.set(item.number, grant);
@@ -34,21 +34,19 @@ async function liveGrants(gh: GitHub, ref: RepoRef): Promise<Map<number, LiveGra
   return out;
 }
 
-export const listLiveGrants: LiveGrantLister = async (gh, ref, except) =>
-  [...(await liveGrants(gh, ref)).entries()].filter(([n]) => n !== except).map(([, g]) => g.target);
+export const listLiveGrants: LiveGrantLister = async (gh, ref, except, appId) =>
+  [...(await liveGrants(gh, ref, appId)).entries()].filter(([n]) => n !== except).map(([, g]) => g.target);
 
 /** The live grant whose file is at `path`, if any (a merged PR deleted it: the grant ends). */
-export async function findLiveGrantByPath(gh: GitHub, ref: RepoRef, path: string): Promise<number | undefined> {
-  for (const [number, grant] of await liveGrants(gh, ref)) if (grant.path === path) return number;
+export async function findLiveGrantByPath(gh: GitHub, ref: RepoRef, path: string, appId: number): Promise<number | undefined> {
+  for (const [number, grant] of await liveGrants(gh, ref, appId)) if (grant.path === path) return number;
   return undefined;
 }
 
 /** This app's status comment on a PR tells what the grant gives; null when it has no applied grant. */
-async function readGrant(gh: GitHub, ref: RepoRef, number: number, url: string): Promise<LiveGrant | null> {
-  const comments = await gh.paginate(gh.rest.issues.listComments, { ...ref, issue_number: number, per_page: 100 });
-  const ours = comments.find((c) => c.performed_via_github_app && (c.body ?? "").startsWith(COMMENT_MARKER));
-  const state = ours ? readState(ours.body ?? "") : undefined;
+async function readGrant(gh: GitHub, ref: RepoRef & { number: number }, url: string, appId: number): Promise<LiveGrant | null> {
+  const state = await readStatusState(gh, ref, appId);
   if (!state?.grant || !state.target || !state.starts_at || !state.expires_at || !state.path) return null;
-  const s = { owner: ref.owner, repo: ref.repo, pr: { number, url } } as RequestSnapshot;
+  const s = { owner: ref.owner, repo: ref.repo, pr: { number: ref.number, url } } as RequestSnapshot;
   return { path: state.path, target: targetOf(s, state) };
 }

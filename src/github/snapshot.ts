@@ -3,7 +3,7 @@ import { fileDiagnostic } from "../diagnostics.js";
 import { classifyPullRequest, type ChangedFile } from "../lifecycle/classify.js";
 import { decidedFromState } from "../lifecycle/merged.js";
 import { membershipKey, type CommentCommand, type RequestSnapshot } from "../lifecycle/snapshot.js";
-import { readState } from "../lifecycle/state-block.js";
+import { readState, type CommentState } from "../lifecycle/state-block.js";
 import { COMMENT_MARKER } from "../lifecycle/state-block.js";
 import { parseCodeowners, type Codeowners } from "../policy/codeowners.js";
 import { parseGrant } from "../grant/parse.js";
@@ -218,4 +218,11 @@ async function isActiveMember(gh: GitHub, team: string, login: string): Promise<
     if (isNotFound(error)) return false;
     throw error;
   }
+}
+
+/** The state block of this app's status comment on a PR (only comments GitHub says this app wrote). */
+export async function readStatusState(gh: GitHub, ref: RepoRef & { number: number }, appId: number): Promise<CommentState | undefined> {
+  const comments = await gh.paginate(gh.rest.issues.listComments, { owner: ref.owner, repo: ref.repo, issue_number: ref.number, per_page: 100 });
+  const ours = comments.find((c) => c.performed_via_github_app?.id === appId && (c.body ?? "").startsWith(COMMENT_MARKER));
+  return ours ? readState(ours.body ?? "") : undefined;
 }

@@ -41,7 +41,7 @@ export async function evaluatePullRequest(
   if (snapshot.kind.kind === "removal" && snapshot.pr.merged) {
     // A merged PR that deletes grant files ends those grants early; the PR itself needs nothing.
     for (const file of snapshot.kind.files) {
-      const live = await findLiveGrantByPath(gh, ref, file.path);
+      const live = await findLiveGrantByPath(gh, ref, file.path, deps.appId);
       if (live !== undefined && live !== ref.number) await evaluatePullRequest(gh, { ...ref, number: live }, deps, log, { number: ref.number, author: snapshot.pr.author });
     }
     return undefined;

@@ -1,44 +1,37 @@
 import cron, { type ScheduledTask } from "node-cron";
 import type { Probot } from "probot";
 import type { GitHub } from "../github/client.js";
-import { evaluatePullRequest, type AppDeps } from "../handlers/evaluate.js";
-import { sweepPendingTimeouts, sweepUnapplied } from "./sweep.js";
+import type { Installations, Scheduler } from "./scheduler.js";
 
-/**
- * The sweep over every installation, on a node-cron schedule. It keeps nothing in memory:
- * each run finds its work through GitHub, so a restart loses nothing and two replicas only
- * repeat idempotent evaluations. `noOverlap` skips a tick while the previous run is still going.
- */
-export async function sweepAllInstallations(app: Probot, deps: AppDeps): Promise<{ installations: number; evaluated: number }> {
-  const appOctokit = await app.auth();
-  const installations = await appOctokit.paginate(appOctokit.rest.apps.listInstallations, { per_page: 100 });
-  let evaluated = 0;
-  for (const installation of installations) {
-    const account = installation.account as { login?: string; type?: string; slug?: string } | null;
-    if (!account) continue;
-    const gh: GitHub = await app.auth(installation.id);
-    const log = app.log.child({ installation: installation.id });
-    try {
-      const owner = { login: account.login ?? account.slug ?? "", type: account.type ?? "Organization" };
-      const evaluate = (ref: Parameters<typeof evaluatePullRequest>[1]) => evaluatePullRequest(gh, ref, deps, log);
-      evaluated += (await sweepPendingTimeouts(gh, owner, deps.now(), evaluate)).evaluated;
-      evaluated += await sweepUnapplied(gh, owner, evaluate);
-    } catch (error) {
-      // One installation's failure (suspended, rate-limited) must not stop the others.
-      log.error(error as Error, "sweep failed for this installation");
-    }
-  }
-  return { installations: installations.length, evaluated };
+/** Installations through Probot: the app's JWT lists them, each gets an installation token. */
+export function probotInstallations(probot: () => Probot): Installations {
+  return {
+    async list() {
+      const appOctokit = await probot().auth();
+      const installations = await appOctokit.paginate(appOctokit.rest.apps.listInstallations, { per_page: 100 });
+      return installations
+        .filter((i) => i.account && !i.suspended_at)
+        .map((i) => {
+          const account = i.account as { login?: string; slug?: string; type?: string };
+          return { id: i.id, account: { login: account.login ?? account.slug ?? "", type: account.type ?? "Organization" } };
+        });
+    },
+    client: async (id): Promise<GitHub> => probot().auth(id),
+  };
 }
 
-export function scheduleSweeps(app: Probot, deps: AppDeps, expression: string): ScheduledTask {
+/**
+ * The sweep on a node-cron schedule (every minute in production). `noOverlap` skips a tick
+ * while the previous sweep still runs. Nothing lives only in memory: a restart rebuilds.
+ */
+export function scheduleSweeps(scheduler: Scheduler, expression: string, log: { error(msg: string): void }): ScheduledTask {
   return cron.schedule(
     expression,
     async () => {
       try {
-        await sweepAllInstallations(app, deps);
+        await scheduler.sweep();
       } catch (error) {
-        app.log.error(error as Error, "sweep failed");
+        log.error(`sweep failed: ${(error as Error).message}`);
       }
     },
     { name: "jit-access-sweep", noOverlap: true, timezone: "UTC" },

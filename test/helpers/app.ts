@@ -1,6 +1,7 @@
 import { generateKeyPairSync } from "node:crypto";
 import { Probot, ProbotOctokit } from "probot";
-import { createApp } from "../../src/app.js";
+import { createApp, type JitApp } from "../../src/app.js";
+import type { Clock } from "../../src/scheduler/scheduler.js";
 import { providerFactory } from "../../src/providers/registry.js";
 import { INSTALLATION_ID } from "./payloads.js";
 import type nock from "nock";
@@ -27,14 +28,46 @@ const TestOctokit = ProbotOctokit.defaults((options: Record<string, any>) => ({
 
 /** A Probot instance running the app, as `probot run` would, with the clock fixed at `now`. */
 export async function startApp(now: Date, env: Record<string, string> = {}): Promise<Probot> {
+  return (await startAppWithScheduler(fixedClock(now), env)).probot;
+}
+
+/** A clock that stays where the test puts it; timers are collected, and fire only when the test says. */
+export interface ManualClock extends Clock {
+  set(date: Date): void;
+  timers: { fn: () => void; at: number }[];
+}
+
+export function fixedClock(start: Date): ManualClock {
+  let now = start.getTime();
+  const timers: { fn: () => void; at: number }[] = [];
+  return {
+    now: () => new Date(now),
+    set: (date) => {
+      now = date.getTime();
+    },
+    timers,
+    setTimeout: (fn, ms) => {
+      const timer = { fn, at: now + ms };
+      timers.push(timer);
+      return timer;
+    },
+    clearTimeout: (handle) => {
+      const i = timers.indexOf(handle as { fn: () => void; at: number });
+      if (i >= 0) timers.splice(i, 1);
+    },
+  };
+}
+
+export async function startAppWithScheduler(clock: Clock, env: Record<string, string> = {}): Promise<{ probot: Probot; app: JitApp }> {
   const probot = new Probot({
     appId: APP_ID,
     privateKey,
     logLevel: "fatal",
     Octokit: TestOctokit,
   });
-  await probot.load(createApp({ appId: APP_ID, now: () => now, providers: providerFactory(env, { backoffMs: [10], timeoutMs: 2_000 }), sweepSchedule: null }));
-  return probot;
+  const app = createApp({ appId: APP_ID, clock, providers: providerFactory(env, { backoffMs: [10], timeoutMs: 2_000 }), sweepSchedule: null });
+  await probot.load(app);
+  return { probot, app };
 }
 
 /** The installation token exchange Probot performs before its first API call for an event. */

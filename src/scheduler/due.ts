@@ -1,0 +1,76 @@
+import type { CommentState } from "../lifecycle/state-block.js";
+
+/**
+ * When a grant next needs the app, from its recorded state alone (pure): the warning, the
+ * expiry or a revoke retry of a live grant; the start of a scheduled one; the retry of a failed
+ * apply. Undefined: nothing is ever due again (ended, rejected, or not a merged request).
+ */
+export function nextDueAt(state: CommentState | undefined): number | undefined {
+  if (!state?.status) return undefined;
+  const t = (iso: string | undefined) => (iso ? Date.parse(iso) : undefined);
+  const earliest = (...times: (number | undefined)[]) => {
+    const known = times.filter((x): x is number => x !== undefined && !Number.isNaN(x));
+    return known.length ? Math.min(...known) : undefined;
+  };
+  switch (state.status) {
+    case "APPROVED":
+      if (state.next_revoke_at) return t(state.next_revoke_at);
+      return earliest(state.warned_at ? undefined : t(state.warn_at), t(state.expires_at));
+    case "SCHEDULED":
+      return t(state.starts_at);
+    case "APPLYING":
+      return t(state.next_attempt_at) ?? 0; // never attempted, or interrupted: due now
+    default:
+      return undefined;
+  }
+}
+
+export interface IndexedGrant {
+  installationId: number;
+  owner: string;
+  repo: string;
+  number: number;
+  dueAt: number;
+  /** The PR's `updated_at` when its state was read: unchanged means no need to read it again. */
+  updatedAt: string;
+}
+
+/** Live and waiting grants by `owner/repo#number`: a cache of GitHub's state, rebuilt at start-up. */
+export class GrantIndex {
+  private readonly entries = new Map<string, IndexedGrant>();
+
+  static key(ref: { owner: string; repo: string; number: number }): string {
+    return `${ref.owner}/${ref.repo}#${ref.number}`.toLowerCase();
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  get(key: string): IndexedGrant | undefined {
+    return this.entries.get(key);
+  }
+
+  /** Records what a state says; forgets the grant when nothing is due any more. */
+  observe(entry: Omit<IndexedGrant, "dueAt">, state: CommentState | undefined): void {
+    const dueAt = nextDueAt(state);
+    const key = GrantIndex.key(entry);
+    if (dueAt === undefined) this.entries.delete(key);
+    else this.entries.set(key, { ...entry, dueAt });
+  }
+
+  /** Sets when a grant is due regardless of its state (a failed evaluation waits; a missed merge is due now). */
+  setDue(entry: Omit<IndexedGrant, "dueAt">, dueAt: number): void {
+    this.entries.set(GrantIndex.key(entry), { ...entry, dueAt });
+  }
+
+  due(now: number): IndexedGrant[] {
+    return [...this.entries.values()].filter((e) => e.dueAt <= now).sort((a, b) => a.dueAt - b.dueAt);
+  }
+
+  nextDueAt(): number | undefined {
+    let next: number | undefined;
+    for (const e of this.entries.values()) if (next === undefined || e.dueAt < next) next = e.dueAt;
+    return next;
+  }
+}

@@ -1,0 +1,170 @@
+import type { GitHub, RepoRef } from "../github/client.js";
+import { readStatusState } from "../github/snapshot.js";
+import { evaluatePullRequest, type AppDeps, type Log } from "../handlers/evaluate.js";
+import type { CommentState } from "../lifecycle/state-block.js";
+import { GrantIndex } from "./due.js";
+import { searchOpenRequests, sweepPendingTimeouts, type Account } from "./sweep.js";
+import { REVERT_BLOCKED_LABEL } from "../github/revert.js";
+
+/** Time, injectable: tests and benchmarks drive it by hand. */
+export interface Clock {
+  now(): Date;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export const systemClock: Clock = {
+  now: () => new Date(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+};
+
+/** The installations the app can act in, and a client for each. */
+export interface Installations {
+  list(): Promise<{ id: number; account: Account }[]>;
+  client(id: number): Promise<GitHub>;
+}
+
+export interface SchedulerOptions {
+  /** Due grants evaluated at once. */
+  concurrency: number;
+  /** Search results can lag behind GitHub's state; each sweep looks back this much further. */
+  searchLagMs: number;
+}
+
+const DEFAULTS: SchedulerOptions = { concurrency: 10, searchLagMs: 5 * 60_000 };
+const MAX_TIMER_MS = 2 ** 31 - 1;
+const RETRY_AFTER_ERROR_MS = 60_000;
+
+/**
+ * Knows every live (and scheduled, and not-yet-applied) grant, and acts when one is due.
+ *
+ * The index is a cache of GitHub's state, never the truth: at start-up it is rebuilt from a
+ * search per installation and one status-comment read per grant; every due grant is
+ * re-evaluated from GitHub before anything is done. A precise timer fires at the next due
+ * moment (expiry, warning, start, retry); the per-minute sweep is the safety net and costs
+ * O(1) requests per installation when nothing changed, because it searches only PRs updated
+ * since the previous sweep.
+ */
+export class Scheduler {
+  readonly index = new GrantIndex();
+  private timer: unknown;
+  private lastSweep: Date | undefined;
+  private readonly inFlight = new Set<string>();
+  private readonly options: SchedulerOptions;
+
+  constructor(
+    private readonly installations: Installations,
+    private readonly deps: AppDeps,
+    private readonly clock: Clock,
+    private readonly log: Log,
+    options: Partial<SchedulerOptions> = {},
+  ) {
+    this.options = { ...DEFAULTS, ...options };
+  }
+
+  /** Start-up: every merged grant that is live or waiting, its state read once. Then what is due runs. */
+  async rebuild(): Promise<void> {
+    const started = this.clock.now();
+    for (const installation of await this.installations.list()) {
+      const gh = await this.installations.client(installation.id);
+      await this.scan(gh, installation.id, installation.account, undefined);
+    }
+    this.lastSweep = started;
+    await this.runDue();
+  }
+
+  /** The safety net: what changed since the last sweep, pending timeouts, unrecorded ends; then what is due. */
+  async sweep(): Promise<void> {
+    const started = this.clock.now();
+    const since = this.lastSweep ? new Date(this.lastSweep.getTime() - this.options.searchLagMs) : undefined;
+    for (const installation of await this.installations.list()) {
+      try {
+        const gh = await this.installations.client(installation.id);
+        await this.scan(gh, installation.id, installation.account, since);
+        const evaluate = (ref: RepoRef & { number: number }) => this.evaluate(gh, installation.id, ref);
+        await sweepPendingTimeouts(gh, installation.account, started, evaluate);
+        for (const ref of await searchOpenRequests(gh, installation.account, REVERT_BLOCKED_LABEL, "merged")) await evaluate(ref);
+      } catch (error) {
+        // One installation's failure (suspended, rate-limited) must not stop the others.
+        this.log.error(`sweep of installation ${installation.id} failed: ${(error as Error).message}`);
+      }
+    }
+    this.lastSweep = started;
+    await this.runDue();
+  }
+
+  /** Event handlers report the state a grant was left in. */
+  observe(installationId: number, ref: RepoRef & { number: number }, state: CommentState | undefined, updatedAt = ""): void {
+    this.index.observe({ installationId, ...ref, updatedAt }, state);
+    this.arm();
+  }
+
+  stop(): void {
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Merged requests labelled approved (live) or pending (scheduled, not yet applied), changed since `since`. */
+  private async scan(gh: GitHub, installationId: number, account: Account, since: Date | undefined): Promise<void> {
+    const scope = account.type === "Organization" ? "org" : "user";
+    for (const label of ["jit:approved", "jit:pending"]) {
+      const q = `is:pr is:merged label:"${label}" ${scope}:${account.login}${since ? ` updated:>=${since.toISOString().slice(0, 19)}Z` : ""}`;
+      const items = await gh.paginate(gh.rest.search.issuesAndPullRequests, { q, per_page: 100 });
+      for (const item of items) {
+        const [owner, repo] = item.repository_url.split("/").slice(-2) as [string, string];
+        const ref = { owner, repo, number: item.number };
+        if (this.index.get(GrantIndex.key(ref))?.updatedAt === item.updated_at) continue;
+        const state = await readStatusState(gh, ref, this.deps.appId);
+        const entry = { installationId, ...ref, updatedAt: item.updated_at };
+        // Merged but never handled as merged (its webhook was lost while the app was down): due now.
+        if (!state?.status || state.status === "PENDING") this.index.setDue(entry, 0);
+        else this.index.observe(entry, state);
+      }
+    }
+    this.arm();
+  }
+
+  /** Every due grant, re-evaluated from GitHub, a few at a time. */
+  async runDue(): Promise<void> {
+    const due = this.index.due(this.clock.now().getTime()).filter((e) => !this.inFlight.has(GrantIndex.key(e)));
+    let next = 0;
+    const worker = async () => {
+      while (next < due.length) {
+        const entry = due[next++]!;
+        const gh = await this.installations.client(entry.installationId);
+        await this.evaluate(gh, entry.installationId, entry);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.options.concurrency, due.length) }, worker));
+    this.arm();
+  }
+
+  private async evaluate(gh: GitHub, installationId: number, ref: RepoRef & { number: number }): Promise<void> {
+    const key = GrantIndex.key(ref);
+    if (this.inFlight.has(key)) return;
+    this.inFlight.add(key);
+    try {
+      const state = await evaluatePullRequest(gh, ref, this.deps, this.log);
+      this.index.observe({ installationId, ...ref, updatedAt: "" }, state);
+    } catch (error) {
+      // Kept in the index and tried again a minute later (GitHub or the network failed).
+      this.log.error(`evaluation of ${key} failed: ${(error as Error).message}`);
+      this.index.setDue({ installationId, ...ref, updatedAt: "" }, this.clock.now().getTime() + RETRY_AFTER_ERROR_MS);
+    } finally {
+      this.inFlight.delete(key);
+    }
+  }
+
+  /** One timer, for the earliest due moment. */
+  private arm(): void {
+    this.stop();
+    const next = this.index.nextDueAt();
+    if (next === undefined) return;
+    const wait = Math.min(MAX_TIMER_MS, Math.max(0, next - this.clock.now().getTime()));
+    this.timer = this.clock.setTimeout(() => {
+      this.timer = undefined;
+      void this.runDue().catch((error: unknown) => this.log.error(`timer run failed: ${(error as Error).message}`));
+    }, wait);
+  }
+}

@@ -18,11 +18,12 @@ const MAX_CACHED = 5_000;
 
 export type LiveGrantLister = (gh: GitHub, ref: RepoRef, except: number, appId: number) => Promise<GrantTarget[]>;
 
-async function liveGrants(gh: GitHub, ref: RepoRef, appId: number): Promise<Map<number, LiveGrant>> {
+async function liveGrants(gh: GitHub, ref: RepoRef, appId: number, except?: number): Promise<Map<number, LiveGrant>> {
   const q = `is:pr is:merged label:"jit:approved" repo:${ref.owner}/${ref.repo}`;
   const items = await gh.paginate(gh.rest.search.issuesAndPullRequests, { q, per_page: 100 });
   const out = new Map<number, LiveGrant>();
   for (const item of items) {
+    if (item.number === except) continue;
     const key = `${ref.owner}/${ref.repo}#${item.number}`;
     if (!grants.has(key)) {
       if (grants.size >= MAX_CACHED) grants.delete(grants.keys().next().value!);
@@ -34,8 +35,7 @@ async function liveGrants(gh: GitHub, ref: RepoRef, appId: number): Promise<Map<
   return out;
 }
 
-export const listLiveGrants: LiveGrantLister = async (gh, ref, except, appId) =>
-  [...(await liveGrants(gh, ref, appId)).entries()].filter(([n]) => n !== except).map(([, g]) => g.target);
+export const listLiveGrants: LiveGrantLister = async (gh, ref, except, appId) => [...(await liveGrants(gh, ref, appId, except)).values()].map((g) => g.target);
 
 /** The live grant whose file is at `path`, if any (a merged PR deleted it: the grant ends). */
 export async function findLiveGrantByPath(gh: GitHub, ref: RepoRef, path: string, appId: number): Promise<number | undefined> {

@@ -21,7 +21,7 @@ export interface Scenario {
   codeowners?: { path: string; text: string } | null;
   reviews?: { login: string; state: string; commitId?: string; bot?: boolean }[];
   commits?: { author?: string; committer?: string }[];
-  comments?: { id: number; login: string; body: string; byApp?: boolean }[];
+  comments?: { id: number; login: string; body: string; byApp?: boolean; createdAt?: string }[];
   /** Grant file content at older commits that approvals were given on (null: absent). */
   contentAt?: Record<string, string | null>;
   /** `@org/team:login` → membership state; only these lookups may happen. */
@@ -73,7 +73,7 @@ export function mockComments(api: nock.Scope, sc: Pick<Scenario, "pr" | "comment
         id: c.id,
         body: c.body,
         user: { login: c.byApp ? "jit-access[bot]" : c.login, type: c.byApp ? "Bot" : "User" },
-        created_at: "2026-11-29T12:30:00Z",
+        created_at: c.createdAt ?? "2026-11-29T12:30:00Z",
         performed_via_github_app: c.byApp ? { id: APP_ID, slug: "jit-access" } : null,
       })),
     );

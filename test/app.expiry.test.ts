@@ -1,0 +1,314 @@
+import { describe, expect, it } from "@jest/globals";
+import { embedState, readState, type CommentState } from "../src/lifecycle/state-block.js";
+import { APP_ID, deliver, fixedClock, mockInstallationToken, startAppWithScheduler } from "./helpers/app.js";
+import { blobSha, grantYaml, POLICY, visible } from "./helpers/fixtures.js";
+import { githubApi } from "./helpers/github-mock.js";
+import { commentEvent, INSTALLATION_ID, OWNER, pullRequestEvent, REPO } from "./helpers/payloads.js";
+import { mockReads, prFields, R, type Scenario } from "./helpers/scenario.js";
+import { guardNetwork } from "./helpers/setup-nock.js";
+
+guardNetwork();
+const PATH = "grants/prod-admins/alice-1.yaml";
+const CONTENT = grantYaml({ resource: "prod-admins", role: "member", duration: "2h" });
+const TEAM = "/orgs/acme/teams/prod-admins/memberships/alice";
+const APPLIED = "2026-11-29T13:00:00.000Z";
+const EXPIRES = "2026-11-29T15:00:00.000Z";
+
+function liveState(extra: Partial<CommentState> = {}): CommentState {
+  return {
+    v: 1,
+    status: "APPROVED",
+    path: PATH,
+    blob: blobSha(CONTENT),
+    grant: { requester: "alice", resource: "prod-admins", role: "member", duration: "2h", reason: "Investigate INC-4211: slow checkout queries" },
+    approvers: ["pat"],
+    standing: [],
+    applied_at: APPLIED,
+    starts_at: APPLIED,
+    expires_at: EXPIRES,
+    warn_at: "2026-11-29T14:50:00.000Z",
+    target: { provider: "github-team", config: { org: "acme", team: "prod-admins" }, grant: {} },
+    ...extra,
+  };
+}
+
+const liveComment = (state: CommentState) => embedState("### jit-access · 🟢 Access granted", state);
+
+function live(state = liveState(), comments: Scenario["comments"] = []): Scenario {
+  return {
+    pr: prFields({ state: "closed", merged: true, labels: ["jit:approved"] }),
+    files: [{ filename: PATH, status: "added", content: CONTENT }],
+    policy: POLICY,
+    comments: [{ id: 55, login: "", byApp: true, body: liveComment(state) }, ...(comments ?? [])],
+  };
+}
+
+const found = (items: unknown[]) => ({ total_count: items.length, incomplete_results: false, items });
+const hit = (number: number) => ({ number, created_at: "2026-11-29T12:00:00Z", updated_at: "2026-11-29T13:00:01Z", repository_url: `https://api.github.com/repos/${OWNER}/${REPO}`, html_url: `https://github.com/${OWNER}/${REPO}/pull/${number}` });
+
+/** The rebuild at start-up: one live grant found by search, its state read once. */
+function mockRebuild(api: ReturnType<typeof githubApi>, state: CommentState) {
+  api.get("/app/installations").query({ per_page: 100 }).reply(200, [{ id: INSTALLATION_ID, account: { login: OWNER, type: "Organization" }, app_id: APP_ID, suspended_at: null }]);
+  api.get("/search/issues").query({ q: `is:pr is:merged label:"jit:approved" org:${OWNER}`, per_page: 100 }).reply(200, found([hit(7)]));
+  api.get("/search/issues").query({ q: `is:pr is:merged label:"jit:pending" org:${OWNER}`, per_page: 100 }).reply(200, found([]));
+  api.get(`${R}/issues/7/comments`).query({ per_page: 100 }).reply(200, [{ id: 55, body: liveComment(state), user: { login: "jit-access[bot]", type: "Bot" }, performed_via_github_app: { id: APP_ID } }]);
+}
+
+/** Reference counting: the other live grants of the repository (here: none but this one). */
+function mockNoOtherLiveGrants(api: ReturnType<typeof githubApi>) {
+  api.get("/search/issues").query({ q: `is:pr is:merged label:"jit:approved" repo:${OWNER}/${REPO}`, per_page: 100 }).reply(200, found([hit(7)]));
+}
+
+/** The revert PR that records the end: found or opened on its deterministic branch, then merged. */
+function mockRevert(api: ReturnType<typeof githubApi>, capture: { body?: any }, merge: "ok" | "blocked" = "ok") {
+  api.get(`${R}/pulls`).query({ head: "acme:jit-access/revert-7", state: "all", per_page: 1 }).reply(200, []);
+  api.get(`${R}/git/ref/heads%2Fmain`).reply(200, { object: { sha: "f".repeat(40) } });
+  api.post(`${R}/git/refs`, { ref: "refs/heads/jit-access/revert-7", sha: "f".repeat(40) }).reply(201, {});
+  api.delete(`${R}/contents/${encodeURIComponent(PATH)}`, (b: any) => b.branch === "jit-access/revert-7" && b.sha === blobSha(CONTENT)).reply(200, {});
+  api.post(`${R}/pulls`, (b) => ((capture.body = b), true)).reply(201, { number: 9, html_url: "https://github.com/acme/access/pull/9" });
+  if (merge === "ok") api.put(`${R}/pulls/9/merge`).reply(200, { merged: true });
+  else {
+    api.put(`${R}/pulls/9/merge`).reply(405, { message: "Changes must be made through a pull request with 1 approving review." });
+    api.post(`${R}/issues/9/labels`, { labels: ["jit:revert-blocked"] }).reply(200, []);
+  }
+}
+
+describe("expiry", () => {
+  it("a timer fires at expires_at: revoke first, then a revert PR with planned and actual times, then jit:expired", async () => {
+    const clock = fixedClock(new Date("2026-11-29T14:55:00Z"));
+    const { app } = await startAppWithScheduler(clock);
+    const api = githubApi();
+    mockInstallationToken(api);
+    mockRebuild(api, liveState({ warned_at: "2026-11-29T14:50:00.000Z" }));
+    await app.scheduler.rebuild();
+    expect(clock.timers.map((t) => new Date(t.at).toISOString())).toEqual([EXPIRES]); // armed for the exact moment
+
+    clock.set(new Date("2026-11-29T15:00:00.250Z"));
+    const sc = live(liveState({ warned_at: "2026-11-29T14:50:00.000Z" }));
+    mockReads(api, sc, "through-comments");
+    mockNoOtherLiveGrants(api);
+    api.delete(TEAM).reply(204);
+    const revert: { body?: any } = {};
+    mockRevert(api, revert);
+    api.delete(`${R}/issues/7/labels/jit%3Aapproved`).reply(200, []);
+    api.post(`${R}/issues/7/labels`, { labels: ["jit:expired"] }).reply(200, []);
+    let comment: any;
+    api.patch(`${R}/issues/comments/55`, (b) => ((comment = b), true)).reply(200, {});
+    const timer = clock.timers.shift()!;
+    timer.fn();
+    await new Promise((r) => setTimeout(r, 200)); // let the timer's run finish (real time, not the app's clock)
+    api.done();
+
+    expect(revert.body.head).toBe("jit-access/revert-7");
+    expect(revert.body.body).toContain("- Planned revoke: 2026-11-29T15:00:00.000Z\n- Actual revoke: 2026-11-29T15:00:00.250Z");
+    expect(revert.body.body).toContain("Records the end of #7");
+    const state = readState(comment.body)!;
+    expect(state).toMatchObject({ status: "EXECUTED", revoked_at: "2026-11-29T15:00:00.250Z", ended_by: "its window ended", revert_pr: 9, revert_pending: false });
+    expect(visible(comment.body)).toContain("⌛ Expired: access taken away");
+    expect(app.scheduler.index.size).toBe(0); // nothing is due any more
+  });
+
+  it("after downtime, the start-up rebuild revokes what expired while the app was down", async () => {
+    const clock = fixedClock(new Date("2026-11-29T18:00:00Z"));
+    const { app } = await startAppWithScheduler(clock);
+    const api = githubApi();
+    mockInstallationToken(api);
+    mockRebuild(api, liveState());
+    mockReads(api, live(), "through-comments");
+    mockNoOtherLiveGrants(api);
+    api.delete(TEAM).reply(204);
+    mockRevert(api, {});
+    api.delete(`${R}/issues/7/labels/jit%3Aapproved`).reply(200, []);
+    api.post(`${R}/issues/7/labels`, { labels: ["jit:expired"] }).reply(200, []);
+    let comment: any;
+    api.patch(`${R}/issues/comments/55`, (b) => ((comment = b), true)).reply(200, {});
+    await app.scheduler.rebuild();
+    api.done();
+    expect(readState(comment.body)).toMatchObject({ status: "EXECUTED", revoked_at: "2026-11-29T18:00:00.000Z" });
+  });
+
+  it("keeps the membership while another live grant gives the same access", async () => {
+    const { probot } = await startAppWithScheduler(fixedClock(new Date("2026-11-29T15:00:01Z")));
+    const api = githubApi();
+    mockInstallationToken(api);
+    mockReads(api, live(), "through-comments");
+    api.get("/search/issues").query({ q: `is:pr is:merged label:"jit:approved" repo:${OWNER}/${REPO}`, per_page: 100 }).reply(200, found([hit(7), hit(12)]));
+    const other = liveState({ path: "grants/prod-admins/alice-2.yaml", expires_at: "2026-11-29T20:00:00.000Z" });
+    api.get(`${R}/issues/12/comments`).query({ per_page: 100 }).reply(200, [{ id: 99, body: liveComment(other), performed_via_github_app: { id: APP_ID } }]);
+    mockRevert(api, {});
+    api.delete(`${R}/issues/7/labels/jit%3Aapproved`).reply(200, []);
+    api.post(`${R}/issues/7/labels`).reply(200, []);
+    api.patch(`${R}/issues/comments/55`).reply(200, {});
+    await deliver(probot, "pull_request", pullRequestEvent("closed", live().pr));
+    api.done(); // no DELETE of the membership: #12 still gives it
+  });
+
+  it("a failed revoke is shown, retried with backoff and never reported as done", async () => {
+    const clock = fixedClock(new Date("2026-11-29T15:00:01Z"));
+    const { probot } = await startAppWithScheduler(clock);
+    const api = githubApi();
+    mockInstallationToken(api);
+    mockReads(api, live(), "through-comments");
+    mockNoOtherLiveGrants(api);
+    api.delete(TEAM).reply(502, { message: "Server Error" });
+    let comment: any;
+    api.patch(`${R}/issues/comments/55`, (b) => ((comment = b), true)).reply(200, {});
+    await deliver(probot, "pull_request", pullRequestEvent("closed", live().pr));
+    api.done(); // no revert PR, no label change
+    const state = readState(comment.body)!;
+    expect(state).toMatchObject({ status: "APPROVED", revoke_attempts: 1, next_revoke_at: "2026-11-29T15:01:01.000Z" });
+    expect(state.revoke_error).toContain("removing alice in acme/prod-admins failed");
+    expect(visible(comment.body)).toContain("until then the access is still live");
+
+    // The retry, once the backoff has passed, completes the end.
+    const { probot: later } = await startAppWithScheduler(fixedClock(new Date("2026-11-29T15:01:30Z")));
+    const retry = githubApi();
+    mockInstallationToken(retry);
+    mockReads(retry, live(state), "through-comments");
+    mockNoOtherLiveGrants(retry);
+    retry.delete(TEAM).reply(204);
+    mockRevert(retry, {});
+    retry.delete(`${R}/issues/7/labels/jit%3Aapproved`).reply(200, []);
+    retry.post(`${R}/issues/7/labels`, { labels: ["jit:expired"] }).reply(200, []);
+    let done: any;
+    retry.patch(`${R}/issues/comments/55`, (b) => ((done = b), true)).reply(200, {});
+    await deliver(later, "pull_request", pullRequestEvent("closed", live().pr));
+    retry.done();
+    expect(readState(done.body)).toMatchObject({ status: "EXECUTED", revoked_at: "2026-11-29T15:01:30.000Z" });
+    expect(readState(done.body)!.revoke_error).toBeUndefined();
+  });
+
+  it("a blocked revert merge leaves the PR open and labelled, and says so; the access is gone all the same", async () => {
+    const { probot } = await startAppWithScheduler(fixedClock(new Date("2026-11-29T15:00:01Z")));
+    const api = githubApi();
+    mockInstallationToken(api);
+    mockReads(api, live(), "through-comments");
+    mockNoOtherLiveGrants(api);
+    api.delete(TEAM).reply(204);
+    mockRevert(api, {}, "blocked");
+    api.delete(`${R}/issues/7/labels/jit%3Aapproved`).reply(200, []);
+    api.post(`${R}/issues/7/labels`, { labels: ["jit:expired"] }).reply(200, []);
+    api.post(`${R}/issues/7/labels`, { labels: ["jit:revert-blocked"] }).reply(200, []);
+    let comment: any;
+    api.patch(`${R}/issues/comments/55`, (b) => ((comment = b), true)).reply(200, {});
+    await deliver(probot, "pull_request", pullRequestEvent("closed", live().pr));
+    api.done();
+    expect(readState(comment.body)).toMatchObject({ status: "EXECUTED", revert_pr: 9, revert_pending: true });
+    expect(visible(comment.body)).toContain("The revert pull request #9 could not be merged: Changes must be made through a pull request with 1 approving review.. The access is already gone");
+  });
+
+  it("redelivered after the end: reads, and does nothing twice", async () => {
+    const { probot } = await startAppWithScheduler(fixedClock(new Date("2026-11-29T15:05:00Z")));
+    const ended = liveState({ status: "EXECUTED", revoked_at: "2026-11-29T15:00:00.250Z", revert_pr: 9, revert_pending: false });
+    const sc = live(ended);
+    sc.pr.labels = ["jit:expired"];
+    const api = githubApi();
+    mockInstallationToken(api);
+    mockReads(api, sc, "through-comments");
+    await deliver(probot, "pull_request", pullRequestEvent("closed", sc.pr));
+    api.done();
+  });
+});
+
+describe("the expiry warning", () => {
+  it("mentions the requester once, expiry_warning before the end", async () => {
+    const { probot } = await startAppWithScheduler(fixedClock(new Date("2026-11-29T14:50:00Z")));
+    const api = githubApi();
+    mockInstallationToken(api);
+    mockReads(api, live(), "through-comments");
+    let warning: any;
+    api.post(`${R}/issues/7/comments`, (b) => ((warning = b), true)).reply(201, { id: 77 });
+    let comment: any;
+    api.patch(`${R}/issues/comments/55`, (b) => ((comment = b), true)).reply(200, {});
+    await deliver(probot, "pull_request", pullRequestEvent("closed", live().pr));
+    api.done();
+    expect(warning.body).toBe("⏰ @alice your access (prod-admins · member) ends at 2026-11-29 15:00 UTC. jit-access will revoke it then; open a new request if you still need it.");
+    expect(readState(comment.body)!.warned_at).toBe("2026-11-29T14:50:00.000Z");
+
+    // The next evaluation sees it recorded: no second warning.
+    const again = githubApi(); // the installation token is still cached
+    mockReads(again, live(readState(comment.body)!), "through-comments");
+    await deliver(probot, "pull_request", pullRequestEvent("closed", live().pr));
+    again.done();
+  });
+});
+
+describe("early revoke", () => {
+  const at = new Date("2026-11-29T14:00:00Z");
+  const command = (login: string, body = "/jit revoke done early", createdAt = "2026-11-29T13:59:00Z") => [{ id: 60, login, body, createdAt }];
+
+  async function revokedBy(login: string, memberships: Record<string, "active" | "none"> = {}) {
+    const { probot } = await startAppWithScheduler(fixedClock(at));
+    const sc = live(liveState(), command(login));
+    const api = githubApi();
+    mockInstallationToken(api);
+    mockReads(api, sc, "through-comments");
+    for (const [key, state] of Object.entries(memberships)) {
+      const [team, user] = key.split(":") as [string, string];
+      const i = api.get(`/orgs/acme/teams/${team.split("/")[1]}/memberships/${user}`);
+      if (state === "active") i.reply(200, { state: "active" });
+      else i.reply(404, { message: "Not Found" });
+    }
+    return { probot, api, sc };
+  }
+
+  it.each([
+    ["the requester", "alice", {}],
+    ["an approver of the grant", "pat", {}],
+    ["a policy admin", "sam", { "@acme/security:sam": "active" as const }],
+  ])("by %s: revoke, revert PR, jit:revoked", async (_, login, memberships) => {
+    const { probot, api, sc } = await revokedBy(login, memberships);
+    mockNoOtherLiveGrants(api);
+    api.delete(TEAM).reply(204);
+    mockRevert(api, {});
+    api.delete(`${R}/issues/7/labels/jit%3Aapproved`).reply(200, []);
+    api.post(`${R}/issues/7/labels`, { labels: ["jit:revoked"] }).reply(200, []);
+    let comment: any;
+    api.patch(`${R}/issues/comments/55`, (b) => ((comment = b), true)).reply(200, {});
+    await deliver(probot, "issue_comment", commentEvent(sc.pr, { login, body: "/jit revoke done early" }));
+    api.done();
+    expect(readState(comment.body)).toMatchObject({ status: "REVOKED", ended_by: `revoked by ${login}: done early`, revoked_at: at.toISOString() });
+  });
+
+  it("by anyone else: nothing changes, and they get one reply that says why", async () => {
+    const { probot, api, sc } = await revokedBy("mallory", { "@acme/security:mallory": "none" });
+    let reply: any;
+    api.post(`${R}/issues/7/comments`, (b) => ((reply = b), true)).reply(201, { id: 61 });
+    let comment: any;
+    api.patch(`${R}/issues/comments/55`, (b) => ((comment = b), true)).reply(200, {});
+    await deliver(probot, "issue_comment", commentEvent(sc.pr, { login: "mallory", body: "/jit revoke" }));
+    api.done();
+    expect(reply.body).toBe("@mallory `/jit revoke` was not carried out: only the requester (alice), an approver of this grant (pat) or a policy admin (@acme/security) may end it early.");
+    expect(readState(comment.body)).toMatchObject({ status: "APPROVED", answered: [60] });
+  });
+
+  it("a /jit revoke written before the grant was applied does not end it", async () => {
+    const { probot } = await startAppWithScheduler(fixedClock(at));
+    const sc = live(liveState({ applied_at: "2026-11-29T12:45:00.000Z" }), command("alice", "/jit revoke", "2026-11-29T12:30:00Z"));
+    const api = githubApi();
+    mockInstallationToken(api);
+    mockReads(api, sc, "through-comments");
+    await deliver(probot, "pull_request", pullRequestEvent("closed", sc.pr));
+    api.done();
+  });
+
+  it("a merged PR that deletes a live grant file ends that grant (no revert needed: the file is gone)", async () => {
+    const { probot } = await startAppWithScheduler(fixedClock(at));
+    const removal = prFields({ number: 20, author: "sam", state: "closed", merged: true });
+    const api = githubApi();
+    mockInstallationToken(api);
+    mockReads(api, { pr: removal, files: [{ filename: PATH, status: "removed", content: CONTENT }], policy: POLICY }, "policy-only");
+    api.get("/search/issues").query({ q: `is:pr is:merged label:"jit:approved" repo:${OWNER}/${REPO}`, per_page: 100 }).reply(200, found([hit(7)]));
+    api.get(`${R}/issues/7/comments`).query({ per_page: 100 }).reply(200, [{ id: 55, body: liveComment(liveState()), performed_via_github_app: { id: APP_ID } }]);
+    mockReads(api, live(), "through-comments");
+    mockNoOtherLiveGrants(api); // reference counting searches again; #7's own state is not re-read
+    api.delete(TEAM).reply(204);
+    api.delete(`${R}/issues/7/labels/jit%3Aapproved`).reply(200, []);
+    api.post(`${R}/issues/7/labels`, { labels: ["jit:revoked"] }).reply(200, []);
+    let comment: any;
+    api.patch(`${R}/issues/comments/55`, (b) => ((comment = b), true)).reply(200, {});
+    await deliver(probot, "pull_request", pullRequestEvent("closed", removal));
+    api.done();
+    expect(readState(comment.body)).toMatchObject({ status: "REVOKED", ended_by: "its grant file was deleted in #20 by sam", revert_pending: false });
+  });
+});

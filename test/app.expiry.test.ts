@@ -216,6 +216,7 @@ describe("the expiry warning", () => {
     const api = githubApi();
     mockInstallationToken(api);
     mockReads(api, live(), "through-comments");
+    api.get(`${R}/issues/comments/55`).reply(200, { id: 55, body: liveComment(liveState()) }); // not yet warned by another replica
     let warning: any;
     api.post(`${R}/issues/7/comments`, (b) => ((warning = b), true)).reply(201, { id: 77 });
     let comment: any;
@@ -230,6 +231,17 @@ describe("the expiry warning", () => {
     mockReads(again, live(readState(comment.body)!), "through-comments");
     await deliver(probot, "pull_request", pullRequestEvent("closed", live().pr));
     again.done();
+  });
+
+  it("is not posted again when another replica recorded it since this one read the state", async () => {
+    const { probot } = await startAppWithScheduler(fixedClock(new Date("2026-11-29T14:50:01Z")));
+    const api = githubApi();
+    mockInstallationToken(api);
+    mockReads(api, live(), "through-comments");
+    api.get(`${R}/issues/comments/55`).reply(200, { id: 55, body: liveComment(liveState({ warned_at: "2026-11-29T14:50:00.000Z" })) });
+    api.patch(`${R}/issues/comments/55`).reply(200, {}); // the status comment is still brought up to date
+    await deliver(probot, "pull_request", pullRequestEvent("closed", live().pr));
+    api.done(); // and no warning comment was created
   });
 });
 

@@ -43,10 +43,10 @@ class StatusComment {
   }
 
   /** The state another replica may have recorded since the snapshot was loaded. */
-  async freshStanding(): Promise<string[] | undefined> {
+  async freshState(): Promise<CommentState | undefined> {
     if (!this.id) return undefined;
     const { data } = await this.gh.rest.issues.getComment({ owner: this.s.owner, repo: this.s.repo, comment_id: this.id });
-    return readState(data.body ?? "")?.standing;
+    return readState(data.body ?? "");
   }
 }
 
@@ -65,7 +65,7 @@ export async function execute(gh: GitHub, s: RequestSnapshot, d: Decision, optio
   let label = d.label;
   let revertBlocked: boolean | undefined;
   for (const action of d.actions) {
-    const outcome = await perform(gh, s, action, comment, options);
+    const outcome = await perform(gh, s, action, comment, body, options);
     if (outcome.comment !== undefined) body = outcome.comment;
     if (outcome.label !== undefined) label = outcome.label;
     if (outcome.note && body) body = appendNote(body, outcome.note);
@@ -93,7 +93,7 @@ interface Outcome {
   revertBlocked?: boolean;
 }
 
-async function perform(gh: GitHub, s: RequestSnapshot, action: Action, comment: StatusComment, options: ExecuteOptions): Promise<Outcome> {
+async function perform(gh: GitHub, s: RequestSnapshot, action: Action, comment: StatusComment, body: string | undefined, options: ExecuteOptions): Promise<Outcome> {
   const ref = { owner: s.owner, repo: s.repo };
   switch (action.type) {
     case "merge":
@@ -117,6 +117,10 @@ async function perform(gh: GitHub, s: RequestSnapshot, action: Action, comment: 
       return { comment: action.recorded(revert.number, revert.merged), revertBlocked: !revert.merged, ...(note ? { note } : {}) };
     }
     case "comment":
+      if (action.once) {
+        if (!action.once(await comment.freshState())) return {};
+        if (body !== undefined) await comment.write(body); // recorded before it is posted: at most once
+      }
       await gh.rest.issues.createComment({ ...ref, issue_number: s.pr.number, body: action.body });
       return {};
     case "revoke":
@@ -167,7 +171,7 @@ async function applyGrant(gh: GitHub, action: Extract<Action, { type: "apply" }>
   const t = action.target;
   const provider = options.providers(t.provider, gh);
   if (!provider) return { comment: action.failed(`no provider named ${t.provider}`, action.standing) };
-  let standing = action.standing ?? (await comment.freshStanding());
+  let standing = action.standing ?? (await comment.freshState())?.standing;
   try {
     if (!standing) {
       standing = await provider.held(t);

@@ -3,6 +3,7 @@ import type { Diagnostic } from "../diagnostics.js";
 import { POLICY_PATH } from "../policy/paths.js";
 import type { Grant } from "../schemas/grant.js";
 import type { GrantTarget } from "../providers/types.js";
+import type { CommentState } from "./state-block.js";
 import { judgeRequest, type Judgement } from "./judge.js";
 import { decideMerged } from "./merged.js";
 import { codeownersWarnings, completed, count, errorList, progressSummary, statusComment, warningList } from "./present.js";
@@ -42,7 +43,16 @@ export type Action =
       ended(revokedAt: Date, revert: { number: number; merged: boolean } | undefined): { label: StatusLabel; comment: string };
       failed(message: string): string;
     }
-  | { /** A new comment (a warning, a reply), besides the status comment. */ type: "comment"; body: string }
+  | {
+      /** A new comment (a warning, a reply), besides the status comment. */
+      type: "comment";
+      body: string;
+      /**
+       * Post at most once across replicas: the status comment (which records it) is re-read and
+       * written before posting, and nothing is posted if another replica already recorded it.
+       */
+      once?: (state: CommentState | undefined) => boolean;
+    }
   | {
       /** Open (once: the branch name is deterministic) and merge a PR that deletes the grant file. */
       type: "revert";

@@ -49,6 +49,7 @@ export function decideLive(s: RequestSnapshot, st: CommentState, now: Date, team
     state.warned_at = now.toISOString();
     actions.push({
       type: "comment",
+      once: (fresh) => !fresh?.warned_at,
       body: `⏰ @${grant.requester} your access (${grant.resource} · ${grant.role}) ends at ${utc(new Date(st.expires_at!))}. jit-access will revoke it then; open a new request if you still need it.`,
     });
   }

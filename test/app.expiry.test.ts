@@ -69,6 +69,7 @@ function mockRevert(api: ReturnType<typeof githubApi>, capture: { body?: any }, 
   if (merge === "ok") api.put(`${R}/pulls/9/merge`).reply(200, { merged: true });
   else {
     api.put(`${R}/pulls/9/merge`).reply(405, { message: "Changes must be made through a pull request with 1 approving review." });
+    api.get(`${R}/pulls/9`).reply(200, { number: 9, merged: false }); // not merged by another replica either
     api.post(`${R}/issues/9/labels`, { labels: ["jit:revert-blocked"] }).reply(200, []);
   }
 }

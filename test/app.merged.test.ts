@@ -197,6 +197,7 @@ describe("a merge that bypassed the policy", () => {
     mockApprovalReads(api, sc);
     api.get(`${R}/pulls`).query({ head: "acme:jit-access/revert-7", state: "all", per_page: 1 }).reply(200, [{ number: 8, html_url: "u", state: "open", merged_at: null }]);
     api.put(`${R}/pulls/8/merge`).reply(405, { message: "Required status check \"ci\" is expected." });
+    api.get(`${R}/pulls/8`).reply(200, { number: 8, merged: false });
     api.post(`${R}/issues/8/labels`, { labels: ["jit:revert-blocked"] }).reply(200, []);
     api.delete(`${R}/issues/7/labels/jit%3Apending`).reply(200, []);
     api.post(`${R}/issues/7/labels`, { labels: ["jit:rejected"] }).reply(200, []);

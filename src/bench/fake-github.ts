@@ -10,6 +10,8 @@ import type { GitHub } from "../github/client.js";
  */
 export interface FakePull {
   number: number;
+  updatedAt?: string;
+  headRef?: string;
   author: string;
   headSha: string;
   createdAt: string;
@@ -29,6 +31,8 @@ export interface FakeRepo {
   files: Map<string, Map<string, string>>;
   pulls: Map<number, FakePull>;
   checkRuns: { id: number; headSha: string; status: string; conclusion: string | null; output: { title: string; summary: string } }[];
+  /** Branch refs created through the API (name → sha). */
+  refs?: Map<string, string>;
 }
 
 export const blobSha = (content: string) => createHash("sha1").update(`blob ${Buffer.byteLength(content)}\0`).update(content).digest("hex");
@@ -38,6 +42,8 @@ export class FakeGitHub {
   readonly repos = new Map<string, FakeRepo>();
   /** `@org/team:login` → active */
   readonly members = new Set<string>();
+  /** Added latency per request, to make concurrency realistic (0: none). */
+  latencyMs = 0;
   private nextId = 1000;
 
   constructor(private readonly appId: number) {}
@@ -59,16 +65,36 @@ export class FakeGitHub {
     const url = new URL(String(input));
     const method = (init?.method ?? "GET").toUpperCase();
     this.requests.push(`${method} ${url.pathname}`);
+    if (this.latencyMs) await new Promise((r) => setTimeout(r, this.latencyMs));
     const body = init?.body ? JSON.parse(init.body) : undefined;
     const result = this.route(method, decodeURIComponent(url.pathname), url.searchParams, body);
-    return new Response(result.body === undefined ? null : JSON.stringify(result.body), { status: result.status, headers: { "content-type": "application/json" } });
+    const headers: Record<string, string> = { "content-type": "application/json" };
+    if (result.next) {
+      const next = new URL(url);
+      next.searchParams.set("page", String(result.next));
+      headers.link = `<${next.toString()}>; rel="next"`;
+    }
+    const response = new Response(result.body === undefined ? null : JSON.stringify(result.body), { status: result.status, headers });
+    // A Response built by hand has no URL; Octokit's paginator reads it.
+    Object.defineProperty(response, "url", { value: url.toString() });
+    return response;
   };
 
-  private route(method: string, path: string, query: URLSearchParams, body: any): { status: number; body?: unknown } {
+  private route(method: string, path: string, query: URLSearchParams, body: any): { status: number; body?: unknown; next?: number } {
     const notFound = { status: 404, body: { message: "Not Found" } };
     let m: RegExpMatchArray | null;
     if ((m = path.match(/^\/orgs\/([^/]+)\/teams\/([^/]+)\/memberships\/([^/]+)$/))) {
-      return this.members.has(`@${m[1]}/${m[2]}:${m[3]}`.toLowerCase()) ? { status: 200, body: { state: "active", role: "member" } } : notFound;
+      const key = `@${m[1]}/${m[2]}:${m[3]}`.toLowerCase();
+      if (method === "PUT") this.members.add(key);
+      if (method === "DELETE") return this.members.delete(key) ? { status: 204 } : notFound;
+      return this.members.has(key) ? { status: 200, body: { state: "active", role: "member" } } : notFound;
+    }
+    if (method === "GET" && path === "/search/issues") {
+      // 100 a page with a Link header, as GitHub pages search results.
+      const all = this.search(query.get("q") ?? "");
+      const page = Number(query.get("page") ?? 1);
+      const items = all.items.slice((page - 1) * 100, page * 100);
+      return { status: 200, body: { ...all, items }, ...(page * 100 < all.items.length ? { next: page + 1 } : {}) };
     }
     if ((m = path.match(/^\/repos\/([^/]+)\/([^/]+)\/(.*)$/))) {
       const repo = this.repos.get(`${m[1]}/${m[2]}`);
@@ -86,6 +112,36 @@ export class FakeGitHub {
       const content = repo.files.get(query.get("ref") ?? "main")?.get(m[1]!);
       if (content === undefined) return notFound;
       return { status: 200, body: { type: "file", encoding: "base64", size: Buffer.byteLength(content), path: m[1], content: Buffer.from(content).toString("base64"), sha: blobSha(content) } };
+    }
+    if (rest === "pulls" && method === "GET") {
+      const head = query.get("head")?.split(":")[1];
+      const found = [...repo.pulls.values()].filter((p) => p.headRef === head);
+      return { status: 200, body: found.map((p) => ({ number: p.number, html_url: "", state: p.state, merged_at: p.merged ? p.createdAt : null })) };
+    }
+    if (rest === "pulls" && method === "POST") {
+      if ([...repo.pulls.values()].some((p) => p.headRef === body.head && p.state === "open")) return { status: 422, body: { message: "A pull request already exists" } };
+      const number = Math.max(0, ...repo.pulls.keys()) + 1;
+      repo.pulls.set(number, { ...emptyPull(number, "jit-access[bot]"), headRef: body.head });
+      return { status: 201, body: { number, html_url: `https://github.com/${fullName}/pull/${number}` } };
+    }
+    if (method === "GET" && (m = rest.match(/^git\/ref\/heads\/(.+)$/))) return { status: 200, body: { object: { sha: "f".repeat(40) } } };
+    if (method === "POST" && rest === "git/refs") {
+      repo.refs ??= new Map();
+      if (repo.refs.has(body.ref)) return { status: 422, body: { message: "Reference already exists" } };
+      repo.refs.set(body.ref, body.sha);
+      return { status: 201, body: {} };
+    }
+    if (method === "DELETE" && (m = rest.match(/^contents\/(.+)$/))) {
+      const files = repo.files.get(body.branch) ?? new Map(repo.files.get("main"));
+      repo.files.set(body.branch, files);
+      return files.delete(m[1]!) ? { status: 200, body: {} } : notFound;
+    }
+    if (method === "GET" && (m = rest.match(/^issues\/comments\/(\d+)$/))) {
+      for (const pr of repo.pulls.values()) {
+        const c = pr.comments.find((x) => x.id === Number(m![1]));
+        if (c) return { status: 200, body: { id: c.id, body: c.body } };
+      }
+      return notFound;
     }
     if ((m = rest.match(/^pulls\/(\d+)(\/.*)?$/))) {
       const pr = repo.pulls.get(Number(m[1]));
@@ -106,6 +162,7 @@ export class FakeGitHub {
       if (method === "GET" && sub === "/reviews") return { status: 200, body: pr.reviews.map((r, i) => ({ id: i + 1, user: { login: r.login, type: "User" }, state: r.state, commit_id: r.commitId })) };
       if (method === "GET" && sub === "/commits") return { status: 200, body: pr.commits.map((c, i) => ({ sha: `${i}`, author: { login: c.author }, committer: { login: c.committer } })) };
       if (method === "PUT" && sub === "/merge") {
+        if (pr.merged) return { status: 405, body: { message: "Pull Request is not mergeable" } };
         pr.merged = true;
         pr.state = "closed";
         return { status: 200, body: { merged: true } };
@@ -123,15 +180,20 @@ export class FakeGitHub {
         return { status: 200, body: pr.comments.map((c) => ({ id: c.id, body: c.body, user: { login: c.login, type: c.byApp ? "Bot" : "User" }, created_at: pr.createdAt, performed_via_github_app: c.byApp ? { id: this.appId } : null })) };
       }
       if (m[2] === "comments" && method === "POST") {
-        pr.comments.push({ id: this.nextId++, body: body.body, byApp: true, login: "jit-access[bot]" });
-        return { status: 201, body: {} };
+        const id = this.nextId++;
+        pr.comments.push({ id, body: body.body, byApp: true, login: "jit-access[bot]" });
+        this.touch(pr);
+        return { status: 201, body: { id } };
       }
       if (m[2] === "labels" && method === "POST") {
-        pr.labels.push(...body.labels);
+        for (const l of body.labels as string[]) if (!pr.labels.includes(l)) pr.labels.push(l);
+        this.touch(pr);
         return { status: 200, body: [] };
       }
       if (m[2] === "labels" && method === "DELETE") {
+        if (!pr.labels.includes(m[3]!)) return notFound;
         pr.labels = pr.labels.filter((l) => l !== m![3]);
+        this.touch(pr);
         return { status: 200, body: [] };
       }
       return undefined;
@@ -139,7 +201,10 @@ export class FakeGitHub {
     if (method === "PATCH" && (m = rest.match(/^issues\/comments\/(\d+)$/))) {
       for (const pr of repo.pulls.values()) {
         const c = pr.comments.find((x) => x.id === Number(m![1]));
-        if (c) c.body = body.body;
+        if (c) {
+          c.body = body.body;
+          this.touch(pr);
+        }
       }
       return { status: 200, body: {} };
     }
@@ -158,4 +223,44 @@ export class FakeGitHub {
     }
     return undefined;
   }
+
+  private touch(pr: FakePull): void {
+    pr.updatedAt = new Date().toISOString();
+  }
+
+  /** The subset of GitHub's issue search the app uses: is:pr, is:open|merged, label:"…", org:|user:|repo:, updated:>=. */
+  private search(q: string) {
+    const label = /label:"([^"]+)"/.exec(q)?.[1];
+    const owner = /(?:org|user):(\S+)/.exec(q)?.[1];
+    const repoName = /repo:(\S+)/.exec(q)?.[1];
+    const since = /updated:>=(\S+)/.exec(q)?.[1];
+    const items = [];
+    for (const [name, repo] of this.repos) {
+      if (owner && repo.owner !== owner) continue;
+      if (repoName && name !== repoName) continue;
+      for (const pr of repo.pulls.values()) {
+        if (q.includes("is:merged") && !pr.merged) continue;
+        if (q.includes("is:open") && pr.state !== "open") continue;
+        if (label && !pr.labels.includes(label)) continue;
+        const updated = pr.updatedAt ?? pr.createdAt;
+        if (since && updated < since) continue;
+        items.push({
+          number: pr.number,
+          created_at: pr.createdAt,
+          updated_at: updated,
+          html_url: `https://github.com/${name}/pull/${pr.number}`,
+          repository_url: `https://api.github.com/repos/${name}`,
+          pull_request: {},
+        });
+      }
+    }
+    return { total_count: items.length, incomplete_results: false, items };
+  }
+}
+
+export function emptyPull(number: number, author: string): FakePull {
+  return {
+    number, author, headSha: "e".repeat(40), createdAt: new Date().toISOString(), state: "open", merged: false, labels: [],
+    files: [], reviews: [], commits: [], comments: [],
+  };
 }

@@ -29,8 +29,11 @@ const status = (error: unknown) => (error as { status?: number }).status;
  * labelled, and is reported, never hidden.
  */
 export async function openAndMergeRevert(gh: GitHub, ref: RepoRef, r: RevertRequest): Promise<RevertOutcome> {
-  const { data: existing } = await gh.rest.pulls.list({ ...ref, head: `${ref.owner}:${r.branch}`, state: "all", per_page: 1 });
-  let pr = existing[0] ? { number: existing[0].number, url: existing[0].html_url, merged: !!existing[0].merged_at, open: existing[0].state === "open" } : undefined;
+  const find = async () => {
+    const { data } = await gh.rest.pulls.list({ ...ref, head: `${ref.owner}:${r.branch}`, state: "all", per_page: 1 });
+    return data[0] ? { number: data[0].number, url: data[0].html_url, merged: !!data[0].merged_at, open: data[0].state === "open" } : undefined;
+  };
+  let pr = await find();
   if (!pr) {
     const { data: base } = await gh.rest.git.getRef({ ...ref, ref: `heads/${r.defaultBranch}` });
     try {
@@ -43,14 +46,23 @@ export async function openAndMergeRevert(gh: GitHub, ref: RepoRef, r: RevertRequ
     } catch (error) {
       if (status(error) !== 404 && status(error) !== 409 && status(error) !== 422) throw error; // already deleted on the branch
     }
-    const { data: created } = await gh.rest.pulls.create({ ...ref, head: r.branch, base: r.defaultBranch, title: r.title, body: r.body });
-    pr = { number: created.number, url: created.html_url, merged: false, open: true };
+    try {
+      const { data: created } = await gh.rest.pulls.create({ ...ref, head: r.branch, base: r.defaultBranch, title: r.title, body: r.body });
+      pr = { number: created.number, url: created.html_url, merged: false, open: true };
+    } catch (error) {
+      // 422: another replica opened it between our look-up and now.
+      pr = status(error) === 422 ? await find() : undefined;
+      if (!pr) throw error;
+    }
   }
   if (pr.merged || !pr.open) return { number: pr.number, url: pr.url, merged: pr.merged };
   try {
     await gh.rest.pulls.merge({ ...ref, pull_number: pr.number, merge_method: "squash", commit_title: `${r.title} (#${pr.number})`, commit_message: r.body });
     return { number: pr.number, url: pr.url, merged: true };
   } catch (error) {
+    // Another replica may have merged it a moment ago (GitHub answers 405 for a merged PR too).
+    const { data: now } = await gh.rest.pulls.get({ ...ref, pull_number: pr.number });
+    if (now.merged) return { number: pr.number, url: pr.url, merged: true };
     const blocked = (error as Error).message.replace(/[\r\n]+/g, " ").slice(0, 300);
     await gh.rest.issues.addLabels({ ...ref, issue_number: pr.number, labels: [REVERT_BLOCKED_LABEL] });
     return { number: pr.number, url: pr.url, merged: false, blocked };

@@ -56,7 +56,7 @@ function mockRebuild(api: ReturnType<typeof githubApi>, state: CommentState) {
 
 /** Reference counting: the other live grants of the repository (here: none but this one). */
 function mockNoOtherLiveGrants(api: ReturnType<typeof githubApi>) {
-  api.get("/search/issues").query({ q: `is:pr is:merged label:"jit:approved" repo:${OWNER}/${REPO}`, per_page: 100 }).reply(200, found([hit(7)]));
+  api.get("/search/issues").query({ q: `is:pr is:merged label:"jit:approved" repo:${OWNER}/${REPO} author:alice`, per_page: 100 }).reply(200, found([hit(7)]));
 }
 
 /** The revert PR that records the end: found or opened on its deterministic branch, then merged. */
@@ -133,7 +133,7 @@ describe("expiry", () => {
     const api = githubApi();
     mockInstallationToken(api);
     mockReads(api, live(), "through-comments");
-    api.get("/search/issues").query({ q: `is:pr is:merged label:"jit:approved" repo:${OWNER}/${REPO}`, per_page: 100 }).reply(200, found([hit(7), hit(12)]));
+    api.get("/search/issues").query({ q: `is:pr is:merged label:"jit:approved" repo:${OWNER}/${REPO} author:alice`, per_page: 100 }).reply(200, found([hit(7), hit(12)]));
     const other = liveState({ path: "grants/prod-admins/alice-2.yaml", expires_at: "2026-11-29T20:00:00.000Z" });
     api.get(`${R}/issues/12/comments`).query({ per_page: 100 }).reply(200, [{ id: 99, body: liveComment(other), performed_via_github_app: { id: APP_ID } }]);
     mockRevert(api, {});

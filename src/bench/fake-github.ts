@@ -234,6 +234,7 @@ export class FakeGitHub {
     const owner = /(?:org|user):(\S+)/.exec(q)?.[1];
     const repoName = /repo:(\S+)/.exec(q)?.[1];
     const since = /updated:>=(\S+)/.exec(q)?.[1];
+    const author = /author:(\S+)/.exec(q)?.[1];
     const items = [];
     for (const [name, repo] of this.repos) {
       if (owner && repo.owner !== owner) continue;
@@ -242,6 +243,7 @@ export class FakeGitHub {
         if (q.includes("is:merged") && !pr.merged) continue;
         if (q.includes("is:open") && pr.state !== "open") continue;
         if (label && !pr.labels.includes(label)) continue;
+        if (author && pr.author.toLowerCase() !== author.toLowerCase()) continue;
         const updated = pr.updatedAt ?? pr.createdAt;
         if (since && updated < since) continue;
         items.push({

@@ -1,4 +1,5 @@
 import { benchApiCost } from "./api-cost.js";
+import { benchExpiryLag, benchSweepCost } from "./expiry.js";
 import { benchValidateGrant } from "./validate-grant.js";
 
 /**
@@ -8,6 +9,8 @@ import { benchValidateGrant } from "./validate-grant.js";
 const sections: [string, () => string[] | Promise<string[]>][] = [
   ["Grant validation (pure core)", () => benchValidateGrant()],
   ["GitHub API requests per evaluation", () => benchApiCost()],
+  ["Expiry lag, 100 grants expiring in the same second (in-memory GitHub)", async () => [...(await benchExpiryLag(0)), ...(await benchExpiryLag(20)), ...(await benchExpiryLag(50))]],
+  ["GitHub API requests per sweep, 1,000 live grants", () => benchSweepCost()],
 ];
 
 for (const [title, run] of sections) {

@@ -139,7 +139,7 @@ async function revokeGrant(gh: GitHub, s: RequestSnapshot, action: Extract<Actio
   if (!provider) return { comment: action.failed(`no provider named ${t.provider}`) };
   let revokedAt: Date;
   try {
-    const others = await (options.liveGrants ?? listLiveGrants)(gh, { owner: s.owner, repo: s.repo }, s.pr.number, options.appId);
+    const others = await (options.liveGrants ?? listLiveGrants)(gh, { owner: s.owner, repo: s.repo }, s.pr.number, options.appId, t.requester);
     const units = unitsToRevoke(provider, t, action.standing, others);
     await provider.revoke(t, units);
     revokedAt = options.now();

@@ -16,10 +16,15 @@ interface LiveGrant {
 const grants = new Map<string, LiveGrant | null>();
 const MAX_CACHED = 5_000;
 
-export type LiveGrantLister = (gh: GitHub, ref: RepoRef, except: number, appId: number) => Promise<GrantTarget[]>;
+export type LiveGrantLister = (gh: GitHub, ref: RepoRef, except: number, appId: number, requester: string) => Promise<GrantTarget[]>;
 
-async function liveGrants(gh: GitHub, ref: RepoRef, appId: number, except?: number): Promise<Map<number, LiveGrant>> {
-  const q = `is:pr is:merged label:"jit:approved" repo:${ref.owner}/${ref.repo}`;
+/**
+ * Live grants of a repository; with `requester`, only theirs. A request PR's author is always
+ * its requester (a rule every grant passed), so `author:` narrows the search to the grants that
+ * can overlap: reference counting costs O(that person's grants), not O(all live grants).
+ */
+async function liveGrants(gh: GitHub, ref: RepoRef, appId: number, except?: number, requester?: string): Promise<Map<number, LiveGrant>> {
+  const q = `is:pr is:merged label:"jit:approved" repo:${ref.owner}/${ref.repo}${requester ? ` author:${requester}` : ""}`;
   const items = await gh.paginate(gh.rest.search.issuesAndPullRequests, { q, per_page: 100 });
   const out = new Map<number, LiveGrant>();
   for (const item of items) {
@@ -35,7 +40,8 @@ async function liveGrants(gh: GitHub, ref: RepoRef, appId: number, except?: numb
   return out;
 }
 
-export const listLiveGrants: LiveGrantLister = async (gh, ref, except, appId) => [...(await liveGrants(gh, ref, appId, except)).values()].map((g) => g.target);
+export const listLiveGrants: LiveGrantLister = async (gh, ref, except, appId, requester) =>
+  [...(await liveGrants(gh, ref, appId, except, requester)).values()].map((g) => g.target).filter((t) => t.requester.toLowerCase() === requester.toLowerCase());
 
 /** The live grant whose file is at `path`, if any (a merged PR deleted it: the grant ends). */
 export async function findLiveGrantByPath(gh: GitHub, ref: RepoRef, path: string, appId: number): Promise<number | undefined> {

@@ -32,7 +32,7 @@ export interface SchedulerOptions {
   searchLagMs: number;
 }
 
-const DEFAULTS: SchedulerOptions = { concurrency: 10, searchLagMs: 5 * 60_000 };
+const DEFAULTS: SchedulerOptions = { concurrency: 25, searchLagMs: 5 * 60_000 };
 const MAX_TIMER_MS = 2 ** 31 - 1;
 const RETRY_AFTER_ERROR_MS = 60_000;
 

@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it } from "@jest/globals";
 import type { Probot } from "probot";
+import { readState } from "../src/lifecycle/state-block.js";
 import { deliver, mockInstallationToken, startApp } from "./helpers/app.js";
 import { CODEOWNERS, grantYaml, HEAD, POLICY, visible } from "./helpers/fixtures.js";
 import { githubApi } from "./helpers/github-mock.js";
@@ -61,7 +62,9 @@ describe("a valid request", () => {
     expect(comment.body.startsWith("<!-- jit-access:status -->")).toBe(true);
     expect(comment.body).toContain("| Reason | Investigate INC\\-4211: slow checkout queries |");
     expect(visible(comment.body)).toContain("| Reason | Investigate INC-4211: slow checkout queries |");
-    expect(comment.body).toMatch(/<!-- jit-access:state \{"v":1,"status":"PENDING","path":"grants\/prod-db\/alice-2026-11-29.yaml","blob":"[0-9a-f]{40}"\} -->\n$/);
+    expect(comment.body).toMatch(/\n<!-- jit-access:state \{.*\} -->\n$/);
+    expect(readState(comment.body)).toMatchObject({ v: 1, status: "PENDING", path: "grants/prod-db/alice-2026-11-29.yaml", waiting_for: ["@acme/dba", "@acme/security"], grant: { requester: "alice" } });
+    expect(readState(comment.body)!.blob).toMatch(/^[0-9a-f]{40}$/);
   });
 
   it("redelivered, finds its comment and check unchanged and writes nothing", async () => {

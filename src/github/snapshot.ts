@@ -220,9 +220,14 @@ async function isActiveMember(gh: GitHub, team: string, login: string): Promise<
   }
 }
 
-/** The state block of this app's status comment on a PR (only comments GitHub says this app wrote). */
-export async function readStatusState(gh: GitHub, ref: RepoRef & { number: number }, appId: number): Promise<CommentState | undefined> {
+/**
+ * The state block of this app's status comment on a PR (only comments GitHub says this app
+ * wrote). The CLI, which only displays, does not know the app's id: `appId` undefined accepts a
+ * status comment written by any GitHub App, never one written by a person.
+ */
+export async function readStatusState(gh: GitHub, ref: RepoRef & { number: number }, appId: number | undefined): Promise<CommentState | undefined> {
   const comments = await gh.paginate(gh.rest.issues.listComments, { owner: ref.owner, repo: ref.repo, issue_number: ref.number, per_page: 100 });
-  const ours = comments.find((c) => c.performed_via_github_app?.id === appId && (c.body ?? "").startsWith(COMMENT_MARKER));
+  const byApp = (id: number | undefined) => (appId === undefined ? id !== undefined : id === appId);
+  const ours = comments.find((c) => byApp(c.performed_via_github_app?.id) && (c.body ?? "").startsWith(COMMENT_MARKER));
   return ours ? readState(ours.body ?? "") : undefined;
 }

@@ -153,7 +153,7 @@ function decideOpenRequest(s: RequestSnapshot, j: Judgement): Decision {
         status: "PENDING",
         label: STATUS_LABELS.PENDING,
         check: { status: "in_progress", title: "Waiting for approvals", summary: progressSummary(j.grant, j.requirement, j.outcome, codeownersWarnings(s)), annotations: [] },
-        comment: statusComment(s, "⏳ Waiting for approvals", { grant: j.grant, approvals: { requirement: j.requirement, outcome: j.outcome } }, { status: "PENDING" }),
+        comment: statusComment(s, "⏳ Waiting for approvals", { grant: j.grant, approvals: { requirement: j.requirement, outcome: j.outcome } }, { status: "PENDING", grant: j.grant, waiting_for: j.outcome.groups.filter((g) => !g.satisfied).map((g) => g.group) }),
         actions: [],
       };
     case "approved": {

@@ -50,6 +50,8 @@ export interface CommentState {
   revoke_attempts?: number;
   next_revoke_at?: string;
   revoke_error?: string;
+  /** While pending: the approver groups still missing (for `jit status`). */
+  waiting_for?: string[];
   /** `/jit revoke` comments already answered (refused), so each gets one reply. */
   answered?: number[];
 }

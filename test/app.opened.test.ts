@@ -28,6 +28,25 @@ function request(content: string, extra: Partial<Scenario> = {}): Scenario {
   };
 }
 
+/**
+ * Delivers `opened` for a request that fails its check, expecting exactly: the reads (up to the
+ * given stage, plus any extra), the check run created, and a new status comment. Returns both.
+ */
+async function failedRequest(sc: Scenario, stage: "through-comments" | "full", extra: (api: ReturnType<typeof githubApi>) => void = () => {}) {
+  const api = githubApi();
+  mockInstallationToken(api);
+  mockReads(api, sc, stage);
+  extra(api);
+  mockCheckRuns(api, HEAD);
+  let check: any;
+  api.post(`${R}/check-runs`, (b) => ((check = b), true)).reply(201, { id: 1 });
+  let comment: any;
+  api.post(`${R}/issues/7/comments`, (b) => ((comment = b), true)).reply(201, { id: 55 });
+  await deliver(probot, "pull_request", pullRequestEvent("opened", sc.pr));
+  api.done();
+  return { check, comment };
+}
+
 describe("a pull request in a repository without a policy", () => {
   it("is left alone: two reads, no writes", async () => {
     const api = githubApi();
@@ -135,49 +154,24 @@ describe("an invalid request", () => {
   });
 
   it("reports rule errors (duration over the role's maximum) at the value's line", async () => {
-    const sc = request(grantYaml({ duration: "6h" }));
-    const api = githubApi();
-    mockInstallationToken(api);
-    mockReads(api, sc);
-    // The requester allow-list is checked before the rules report.
-    api.get("/orgs/acme/teams/engineering/memberships/alice").reply(200, { state: "active", role: "member" });
-    mockCheckRuns(api, HEAD);
-    let check: any;
-    api.post(`${R}/check-runs`, (b) => ((check = b), true)).reply(201, { id: 1 });
-    api.post(`${R}/issues/7/comments`).reply(201, { id: 55 });
-    await deliver(probot, "pull_request", pullRequestEvent("opened", sc.pr));
-    api.done();
+    const { check } = await failedRequest(request(grantYaml({ duration: "6h" })), "full", (api) => {
+      // The requester allow-list is checked before the rules report.
+      api.get("/orgs/acme/teams/engineering/memberships/alice").reply(200, { state: "active", role: "member" });
+    });
     expect(check.output.annotations).toEqual([
       expect.objectContaining({ start_line: 4, end_line: 4, start_column: 11, end_column: 13, message: "duration 6h is longer than 4h, the most prod-db/read-only allows" }),
     ]);
   });
 
   it("refuses a request from a fork before reading its content", async () => {
-    const sc = request(grantYaml(), { pr: prFields({ fork: true }) });
-    const api = githubApi();
-    mockInstallationToken(api);
-    mockReads(api, sc, "through-comments");
-    mockCheckRuns(api, HEAD);
-    let check: any;
-    api.post(`${R}/check-runs`, (b) => ((check = b), true)).reply(201, { id: 1 });
-    api.post(`${R}/issues/7/comments`).reply(201, { id: 55 });
-    await deliver(probot, "pull_request", pullRequestEvent("opened", sc.pr));
-    api.done();
+    const { check } = await failedRequest(request(grantYaml(), { pr: prFields({ fork: true }) }), "through-comments");
     expect(check.output.annotations[0].message).toBe("requests from forks are refused: push the branch to the access repository itself");
   });
 
   it("refuses a request that changes other files too", async () => {
     const sc = request(grantYaml(), { pr: prFields({ changedFiles: 2 }) });
     sc.files.push({ filename: "README.md", status: "modified", content: "hi" });
-    const api = githubApi();
-    mockInstallationToken(api);
-    mockReads(api, sc, "through-comments");
-    mockCheckRuns(api, HEAD);
-    let check: any;
-    api.post(`${R}/check-runs`, (b) => ((check = b), true)).reply(201, { id: 1 });
-    api.post(`${R}/issues/7/comments`).reply(201, { id: 55 });
-    await deliver(probot, "pull_request", pullRequestEvent("opened", sc.pr));
-    api.done();
+    const { check } = await failedRequest(sc, "through-comments");
     expect(check.conclusion).toBe("failure");
     expect(check.output.annotations.map((a: any) => [a.path, a.message])).toEqual([
       ["README.md", "a request pull request may only add one grant file; move other changes to their own pull request"],
@@ -186,16 +180,7 @@ describe("an invalid request", () => {
 
   it("refuses hostile YAML (an alias bomb) with a clear error and no crash", async () => {
     const bomb = 'a: &a ["x","x","x","x","x","x","x","x","x"]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n';
-    const sc = request(bomb);
-    const api = githubApi();
-    mockInstallationToken(api);
-    mockReads(api, sc);
-    mockCheckRuns(api, HEAD);
-    let check: any;
-    api.post(`${R}/check-runs`, (b) => ((check = b), true)).reply(201, { id: 1 });
-    api.post(`${R}/issues/7/comments`).reply(201, { id: 55 });
-    await deliver(probot, "pull_request", pullRequestEvent("opened", sc.pr));
-    api.done();
+    const { check } = await failedRequest(request(bomb), "full");
     expect(check.conclusion).toBe("failure");
     expect(check.output.annotations[0]).toMatchObject({ start_line: 1, message: "YAML anchors (&a) are not allowed" });
   });
@@ -203,16 +188,7 @@ describe("an invalid request", () => {
 
 describe("the policy", () => {
   it("when broken on the default branch, fails every request closed and says what to fix", async () => {
-    const sc = request(grantYaml(), { policy: POLICY.replace("provider: postgres", "provider: oracle") });
-    const api = githubApi();
-    mockInstallationToken(api);
-    mockReads(api, sc);
-    mockCheckRuns(api, HEAD);
-    let check: any;
-    api.post(`${R}/check-runs`, (b) => ((check = b), true)).reply(201, { id: 1 });
-    api.post(`${R}/issues/7/comments`).reply(201, { id: 55 });
-    await deliver(probot, "pull_request", pullRequestEvent("opened", sc.pr));
-    api.done();
+    const { check } = await failedRequest(request(grantYaml(), { policy: POLICY.replace("provider: postgres", "provider: oracle") }), "full");
     expect(check).toMatchObject({ conclusion: "failure", output: { title: "The access policy is broken" } });
     expect(check.output.annotations).toEqual([
       expect.objectContaining({ path: ".github/jit-access.yml", start_line: 13, message: 'unknown provider "oracle"; known providers: github-team, postgres, webhook' }),

@@ -7,7 +7,7 @@ export default {
   extensionsToTreatAsEsm: [".ts"],
   moduleNameMapper: { "^(\\.{1,2}/.*)\\.js$": "$1" },
   transform: {
-    "^.+\\.ts$": ["ts-jest", { useESM: true, tsconfig: "test/tsconfig.json", diagnostics: false, isolatedModules: true }],
+    "^.+\\.ts$": ["ts-jest", { useESM: true, tsconfig: "test/tsconfig.json", diagnostics: false }],
   },
   testTimeout: 30000,
 };

@@ -97,7 +97,7 @@ describe("expiry", () => {
     api.patch(`${R}/issues/comments/55`, (b) => ((comment = b), true)).reply(200, {});
     const timer = clock.timers.shift()!;
     timer.fn();
-    await new Promise((r) => setTimeout(r, 200)); // let the timer's run finish (real time, not the app's clock)
+    await app.scheduler.settled();
     api.done();
 
     expect(revert.body.head).toBe("jit-access/revert-7");

@@ -39,6 +39,7 @@ export function readGitHistory(root: string): GitCommit[] {
   const out = execFileSync("git", ["-C", root, "log", "--reverse", "--no-renames", `--format=${RECORD}%H${FIELD}%cI${FIELD}%s${FIELD}%b${FIELD}`, "--name-status", "--", "grants/"], {
     encoding: "utf8",
     maxBuffer: 256 * 1024 * 1024,
+    stdio: ["ignore", "pipe", "pipe"],
   });
   return parseGitLog(out);
 }

@@ -51,6 +51,7 @@ export class Scheduler {
   private timer: unknown;
   private lastSweep: Date | undefined;
   private readonly inFlight = new Set<string>();
+  private running: Promise<void> = Promise.resolve();
   private readonly options: SchedulerOptions;
 
   constructor(
@@ -98,6 +99,11 @@ export class Scheduler {
   observe(installationId: number, ref: RepoRef & { number: number }, state: CommentState | undefined, updatedAt = ""): void {
     this.index.observe({ installationId, ...ref, updatedAt }, state);
     this.arm();
+  }
+
+  /** Resolves when the run the timer last started has finished (for tests and shutdown). */
+  settled(): Promise<void> {
+    return this.running;
   }
 
   stop(): void {
@@ -164,7 +170,7 @@ export class Scheduler {
     const wait = Math.min(MAX_TIMER_MS, Math.max(0, next - this.clock.now().getTime()));
     this.timer = this.clock.setTimeout(() => {
       this.timer = undefined;
-      void this.runDue().catch((error: unknown) => this.log.error(`timer run failed: ${(error as Error).message}`));
+      this.running = this.runDue().catch((error: unknown) => this.log.error(`timer run failed: ${(error as Error).message}`));
     }, wait);
   }
 }

@@ -1,7 +1,10 @@
 import type { Diagnostic } from "../diagnostics.js";
 import type { Action, CheckPlan, Decision } from "../lifecycle/decide.js";
 import type { RequestSnapshot } from "../lifecycle/snapshot.js";
-import { readState, type CommentState } from "../lifecycle/state-block.js";
+import { announcements, notificationOf } from "../lifecycle/announce.js";
+import { readState, replaceState, type CommentState } from "../lifecycle/state-block.js";
+import type { Notifier } from "../notify/deliver.js";
+import type { Notification } from "../notify/message.js";
 import { CHECK_NAME, labelChanges, type StatusLabel } from "../lifecycle/status.js";
 import type { ProviderFactory } from "../providers/registry.js";
 import { ProviderError, unitsToRevoke } from "../providers/types.js";
@@ -16,6 +19,8 @@ export interface ExecuteOptions {
   log: { info(msg: string): void; warn(msg: string): void; error(msg: string): void };
   /** Other live grants of the repository (reference counting); replaceable in benchmarks. */
   liveGrants?: LiveGrantLister;
+  /** Slack and Teams delivery, in the background. */
+  notifier?: Notifier;
 }
 
 /** GitHub takes at most 50 annotations per check-run request. */
@@ -76,7 +81,12 @@ export async function execute(gh: GitHub, s: RequestSnapshot, d: Decision, optio
     for (const name of remove) await gh.rest.issues.removeLabel({ ...ref, issue_number: s.pr.number, name });
     if (add.length > 0) await gh.rest.issues.addLabels({ ...ref, issue_number: s.pr.number, labels: add });
   }
-  if (body !== undefined) await comment.write(body);
+  let announced: Notification[] = [];
+  if (body !== undefined) {
+    ({ body, announced } = await recordAnnouncements(s, body, comment, options));
+    await comment.write(body);
+  }
+  for (const n of announced) options.notifier!.send(n, reportDeliveryFailure(gh, s));
   // A request whose end is not yet recorded in git history carries this label, so the sweep finds it again.
   if (revertBlocked !== undefined && revertBlocked !== s.pr.labels.includes(REVERT_BLOCKED_LABEL)) {
     if (revertBlocked) await gh.rest.issues.addLabels({ ...ref, issue_number: s.pr.number, labels: [REVERT_BLOCKED_LABEL] });
@@ -119,7 +129,12 @@ async function perform(gh: GitHub, s: RequestSnapshot, action: Action, comment: 
     case "comment":
       if (action.once) {
         if (!action.once(await comment.freshState())) return {};
-        if (body !== undefined) await comment.write(body); // recorded before it is posted: at most once
+        let announced: Notification[] = [];
+  if (body !== undefined) {
+    ({ body, announced } = await recordAnnouncements(s, body, comment, options));
+    await comment.write(body);
+  }
+  for (const n of announced) options.notifier!.send(n, reportDeliveryFailure(gh, s)); // recorded before it is posted: at most once
       }
       await gh.rest.issues.createComment({ ...ref, issue_number: s.pr.number, body: action.body });
       return {};
@@ -186,6 +201,36 @@ async function applyGrant(gh: GitHub, action: Extract<Action, { type: "apply" }>
     options.log.warn(`apply of ${t.id} failed: ${(error as Error).message}`);
     return { comment: action.failed(message, standing) };
   }
+}
+
+/**
+ * The notifications this change deserves, recorded in the state block before they are sent, so
+ * each goes out once: an event another replica recorded since the snapshot (re-read first) is
+ * dropped. Only events with a destination for the resource count.
+ */
+async function recordAnnouncements(s: RequestSnapshot, body: string, comment: StatusComment, options: ExecuteOptions): Promise<{ body: string; announced: Notification[] }> {
+  const next = readState(body);
+  if (!next || !options.notifier) return { body, announced: [] };
+  let events = announcements(s.comment?.state, next).filter((e) => {
+    const d = notificationOf(s, next, e).destinations;
+    return d.slackEnv !== undefined || d.teamsEnv !== undefined;
+  });
+  if (events.length === 0) return { body, announced: [] };
+  const fresh = await comment.freshState();
+  events = events.filter((e) => !fresh?.notified?.includes(e));
+  const state: CommentState = { ...next, notified: [...new Set([...(next.notified ?? []), ...(fresh?.notified ?? []), ...events])] };
+  return { body: replaceState(body, state), announced: events.map((e) => notificationOf(s, state, e)) };
+}
+
+/** A destination that keeps failing is said on the PR, once per destination (marked, so it is found again). */
+function reportDeliveryFailure(gh: GitHub, s: RequestSnapshot) {
+  return async (n: Notification, destination: string, reason: string) => {
+    const marker = `<!-- jit-access:notify-failed ${destination} -->`;
+    const ref = { owner: s.owner, repo: s.repo, issue_number: s.pr.number };
+    const comments = await gh.paginate(gh.rest.issues.listComments, { ...ref, per_page: 100 });
+    if (comments.some((c) => c.performed_via_github_app && (c.body ?? "").includes(marker))) return;
+    await gh.rest.issues.createComment({ ...ref, body: `${marker}\n⚠️ jit-access could not deliver the "${n.event}" notification to ${destination}: ${reason}. Notifications of this request to that destination may be missing; check the webhook and the environment variable.` });
+  };
 }
 
 /** Inserts a note just above the state block, which must stay last. */

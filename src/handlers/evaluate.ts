@@ -7,6 +7,7 @@ import { findLiveGrantByPath } from "../github/live-grants.js";
 import type { CommentState } from "../lifecycle/state-block.js";
 import type { ProviderFactory } from "../providers/registry.js";
 import type { LiveGrantLister } from "../github/live-grants.js";
+import type { Notifier } from "../notify/deliver.js";
 
 export interface AppDeps {
   appId: number;
@@ -15,6 +16,8 @@ export interface AppDeps {
   providers: ProviderFactory;
   /** Other live grants of a repository; defaults to a search (benchmarks replace it). */
   liveGrants?: LiveGrantLister;
+  /** Slack and Teams; without it nothing is announced. */
+  notifier?: Notifier;
 }
 
 export interface Log {
@@ -49,5 +52,12 @@ export async function evaluatePullRequest(
   const lookup = (team: string, login: string) => snapshot.memberships.get(membershipKey(team, login));
   await resolveMemberships(gh, snapshot, (l) => decide(snapshot, now, l));
   const decision = decide(snapshot, now, lookup);
-  return execute(gh, snapshot, decision, { appId: deps.appId, now: deps.now, providers: deps.providers, log, ...(deps.liveGrants ? { liveGrants: deps.liveGrants } : {}) });
+  return execute(gh, snapshot, decision, {
+    appId: deps.appId,
+    now: deps.now,
+    providers: deps.providers,
+    log,
+    ...(deps.liveGrants ? { liveGrants: deps.liveGrants } : {}),
+    ...(deps.notifier ? { notifier: deps.notifier } : {}),
+  });
 }

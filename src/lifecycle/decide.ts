@@ -106,7 +106,8 @@ function decidePolicyChange(s: RequestSnapshot): Decision {
 function decideClosedUnmerged(s: RequestSnapshot): Decision {
   const previous = s.comment?.state?.status ?? null;
   const note = "This pull request was closed without merging: the request is rejected and nothing was granted.";
-  const body = previous === "REJECTED" && s.comment ? undefined : statusComment(s, "❌ Rejected", { note }, { status: "REJECTED" });
+  const grant = s.comment?.state?.grant;
+  const body = previous === "REJECTED" && s.comment ? undefined : statusComment(s, "❌ Rejected", { ...(grant ? { grant } : {}), note }, { status: "REJECTED", ...(grant ? { grant } : {}), ended_by: "closed without merging" });
   return { status: "REJECTED", label: STATUS_LABELS.REJECTED, ...(body ? { comment: body } : {}), actions: [] };
 }
 
@@ -144,7 +145,7 @@ function decideOpenRequest(s: RequestSnapshot, j: Judgement): Decision {
         status: "REJECTED",
         label: STATUS_LABELS.REJECTED,
         check: completed("failure", "Rejected", `${note}\n\n${progressSummary(j.grant, j.requirement, j.outcome)}`, []),
-        comment: statusComment(s, "❌ Rejected", { grant: j.grant, approvals: { requirement: j.requirement, outcome: j.outcome }, note }, { status: "REJECTED" }),
+        comment: statusComment(s, "❌ Rejected", { grant: j.grant, approvals: { requirement: j.requirement, outcome: j.outcome }, note }, { status: "REJECTED", grant: j.grant, ended_by: `rejected by ${j.by}: ${j.reason}` }),
         actions: [{ type: "close" }],
       };
     }

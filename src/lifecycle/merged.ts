@@ -53,7 +53,7 @@ function bypassed(s: RequestSnapshot, j: Judgement): Decision {
     : "the request is invalid";
   const grant = "grant" in j ? j.grant : undefined;
   const note = `This pull request was merged although ${why}. jit-access applied nothing and reverts the grant file; the security team has been alerted in the app's log.`;
-  const state: Omit<CommentState, "v"> = { status: "REJECTED", ...(grant ? { grant } : {}) };
+  const state: Omit<CommentState, "v"> = { status: "REJECTED", ...(grant ? { grant } : {}), ended_by: `merged although ${why}` };
   const branch = `jit-access/revert-${s.pr.number}`;
   const path = s.kind.kind === "request" ? s.kind.file.path : "";
   return {

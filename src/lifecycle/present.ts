@@ -99,7 +99,9 @@ export function statusComment(
     errors: errorViews(parts.errors ?? []),
     note: parts.note,
   };
-  const full: CommentState = { v: 1, ...state };
+  // What was announced stays recorded through every later state.
+  const notified = [...new Set([...(s.comment?.state?.notified ?? []), ...(state.notified ?? [])])];
+  const full: CommentState = { v: 1, ...state, ...(notified.length ? { notified } : {}) };
   if (s.kind.kind === "request") Object.assign(full, { path: s.kind.file.path, blob: s.kind.file.blobSha });
   return embedState(renderTemplate("status-comment.md", view), full);
 }

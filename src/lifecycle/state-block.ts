@@ -52,13 +52,20 @@ export interface CommentState {
   revoke_error?: string;
   /** While pending: the approver groups still missing (for `jit status`). */
   waiting_for?: string[];
+  /** Notification events already sent for this request: each goes out once. */
+  notified?: string[];
+  /** Where a rejection came from, for people and notifications. */
+  rejected_by?: string;
   /** `/jit revoke` comments already answered (refused), so each gets one reply. */
   answered?: number[];
 }
 
 function stateBlock(state: CommentState): string {
+  // Canonical (v first, then keys in order): the same state always gives the same text, so an
+  // unchanged comment is recognised and not written again, however the state was assembled.
+  const canonical = Object.fromEntries(Object.entries(state).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a === "v" ? -1 : b === "v" ? 1 : a.localeCompare(b))));
   // JSON cannot contain "-->" once "<" and ">" are escaped, so the block cannot be closed early.
-  const json = JSON.stringify(state).replace(/</g, "\\u003c").replace(/>/g, "\\u003e");
+  const json = JSON.stringify(canonical).replace(/</g, "\\u003c").replace(/>/g, "\\u003e");
   return `${STATE_PREFIX}${json}${STATE_SUFFIX}\n`;
 }
 

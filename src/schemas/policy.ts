@@ -31,9 +31,16 @@ export const RoleSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** Where notifications go: incoming-webhook URLs, named as environment variables (they are secrets). */
+export const NotificationsSchema = Type.Object(
+  { slack_webhook_env: Type.Optional(EnvName), teams_webhook_env: Type.Optional(EnvName) },
+  { additionalProperties: false },
+);
+
 export const ResourceSchema = Type.Object(
   {
     description: Type.Optional(Type.String({ maxLength: 500 })),
+    notifications: Type.Optional({ ...NotificationsSchema, title: "this resource's own destinations, instead of the policy's" }),
     provider: Type.String({ minLength: 1, maxLength: 64, description: "the provider that applies grants (github-team, postgres, webhook)" }),
     config: Type.Optional(
       Type.Record(Type.String(), Type.Unknown(), { description: "provider-specific settings of the target; secrets only as environment variable names" }),
@@ -59,12 +66,7 @@ export const PolicySchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
-    notifications: Type.Optional(
-      Type.Object(
-        { slack_webhook_env: Type.Optional(EnvName), teams_webhook_env: Type.Optional(EnvName) },
-        { additionalProperties: false },
-      ),
-    ),
+    notifications: Type.Optional(NotificationsSchema),
   },
   {
     $id: "urn:jit-access:schema:policy",
@@ -77,3 +79,4 @@ export type Policy = Static<typeof PolicySchema>;
 export type Resource = Static<typeof ResourceSchema>;
 export type Role = Static<typeof RoleSchema>;
 export type RoleSettings = Omit<Role, "grant">;
+export type Notifications = Static<typeof NotificationsSchema>;

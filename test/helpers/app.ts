@@ -2,6 +2,7 @@ import { generateKeyPairSync } from "node:crypto";
 import { Probot, ProbotOctokit } from "probot";
 import { createApp, type JitApp } from "../../src/app.js";
 import type { Clock } from "../../src/scheduler/scheduler.js";
+import type { Notifier } from "../../src/notify/deliver.js";
 import { providerFactory } from "../../src/providers/registry.js";
 import { INSTALLATION_ID } from "./payloads.js";
 import type nock from "nock";
@@ -58,14 +59,14 @@ export function fixedClock(start: Date): ManualClock {
   };
 }
 
-export async function startAppWithScheduler(clock: Clock, env: Record<string, string> = {}): Promise<{ probot: Probot; app: JitApp }> {
+export async function startAppWithScheduler(clock: Clock, env: Record<string, string> = {}, notifier?: Notifier): Promise<{ probot: Probot; app: JitApp }> {
   const probot = new Probot({
     appId: APP_ID,
     privateKey,
     logLevel: "fatal",
     Octokit: TestOctokit,
   });
-  const app = createApp({ appId: APP_ID, clock, providers: providerFactory(env, { backoffMs: [10], timeoutMs: 2_000 }), sweepSchedule: null });
+  const app = createApp({ appId: APP_ID, clock, providers: providerFactory(env, { backoffMs: [10], timeoutMs: 2_000 }), sweepSchedule: null, ...(notifier ? { notifier } : {}) });
   await probot.load(app);
   return { probot, app };
 }

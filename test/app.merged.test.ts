@@ -33,16 +33,25 @@ function captureComment(api: ReturnType<typeof githubApi>, times: number, bodies
   for (let i = 0; i < times; i++) api.patch(`${R}/issues/comments/55`, (b: any) => (bodies.push(b.body), true)).reply(200, {});
 }
 
+/**
+ * The first evaluation of a merged request: every read (the merged content re-judged), the fresh
+ * re-read of the status comment before the standing check, and the standing check itself.
+ */
+function mockFirstApply(api: ReturnType<typeof githubApi>, sc: Scenario, standing: "member" | "not-member" | "none") {
+  mockInstallationToken(api);
+  mockReads(api, sc);
+  mockApprovalReads(api, sc);
+  api.get(`${R}/issues/comments/55`).reply(200, { id: 55, body: sc.comments![0]!.body });
+  if (standing === "member") api.get(TEAM).reply(200, { state: "active", role: "member" });
+  if (standing === "not-member") api.get(TEAM).reply(404, { message: "Not Found" });
+}
+
 describe("a merged request whose policy was met", () => {
   it("records standing access first, applies through the provider, then labels it jit:approved with its window", async () => {
     const probot = await startApp(NOW);
     const sc = merged();
     const api = githubApi();
-    mockInstallationToken(api);
-    mockReads(api, sc);
-    mockApprovalReads(api, sc);
-    api.get(`${R}/issues/comments/55`).reply(200, { id: 55, body: sc.comments![0]!.body });
-    api.get(TEAM).reply(404, { message: "Not Found" }); // not a member before: nothing standing
+    mockFirstApply(api, sc, "not-member"); // not a member before: nothing standing
     api.put(TEAM, { role: "member" }).reply(200, { state: "active" });
     const bodies: string[] = [];
     captureComment(api, 2, bodies);
@@ -63,11 +72,7 @@ describe("a merged request whose policy was met", () => {
     const probot = await startApp(NOW);
     const sc = merged();
     const api = githubApi();
-    mockInstallationToken(api);
-    mockReads(api, sc);
-    mockApprovalReads(api, sc);
-    api.get(`${R}/issues/comments/55`).reply(200, { id: 55, body: sc.comments![0]!.body });
-    api.get(TEAM).reply(200, { state: "active", role: "member" });
+    mockFirstApply(api, sc, "member");
     api.put(TEAM).reply(200, { state: "active" });
     const bodies: string[] = [];
     captureComment(api, 2, bodies);
@@ -92,11 +97,7 @@ describe("a merged request whose policy was met", () => {
   it("a failed apply is shown with the provider's error and retried with backoff; it is not APPROVED until applied", async () => {
     const sc = merged();
     const api = githubApi();
-    mockInstallationToken(api);
-    mockReads(api, sc);
-    mockApprovalReads(api, sc);
-    api.get(`${R}/issues/comments/55`).reply(200, { id: 55, body: sc.comments![0]!.body });
-    api.get(TEAM).reply(404, { message: "Not Found" });
+    mockFirstApply(api, sc, "not-member");
     api.put(TEAM).reply(403, { message: "Resource not accessible by integration" });
     const bodies: string[] = [];
     captureComment(api, 2, bodies);
@@ -224,10 +225,7 @@ describe("the webhook provider, end to end", () => {
     const sc = merged({ policy, files: [{ filename: "grants/billing/alice-1.yaml", status: "added", content }], codeowners: { path: ".github/CODEOWNERS", text: "* @acme/platform\n" } });
     const probot = await startApp(NOW, { BILLING_URL: receiver.url, BILLING_SECRET: "hook-secret-for-tests" });
     const api = githubApi();
-    mockInstallationToken(api);
-    mockReads(api, sc);
-    mockApprovalReads(api, sc);
-    api.get(`${R}/issues/comments/55`).reply(200, { id: 55, body: sc.comments![0]!.body });
+    mockFirstApply(api, sc, "none"); // the webhook provider holds nothing to look up
     const bodies: string[] = [];
     captureComment(api, 2, bodies);
     api.delete(`${R}/issues/7/labels/jit%3Apending`).reply(200, []);

@@ -44,7 +44,7 @@ function live(state = liveState(), comments: Scenario["comments"] = []): Scenari
 }
 
 const found = (items: unknown[]) => ({ total_count: items.length, incomplete_results: false, items });
-const hit = (number: number) => ({ number, created_at: "2026-11-29T12:00:00Z", updated_at: "2026-11-29T13:00:01Z", repository_url: `https://api.github.com/repos/${OWNER}/${REPO}`, html_url: `https://github.com/${OWNER}/${REPO}/pull/${number}` });
+const hit = (number: number, author = "alice") => ({ number, user: { login: author }, created_at: "2026-11-29T12:00:00Z", updated_at: "2026-11-29T13:00:01Z", repository_url: `https://api.github.com/repos/${OWNER}/${REPO}`, html_url: `https://github.com/${OWNER}/${REPO}/pull/${number}` });
 
 /** The rebuild at start-up: one live grant found by search, its state read once. */
 function mockRebuild(api: ReturnType<typeof githubApi>, state: CommentState) {
@@ -54,9 +54,9 @@ function mockRebuild(api: ReturnType<typeof githubApi>, state: CommentState) {
   api.get(`${R}/issues/7/comments`).query({ per_page: 100 }).reply(200, [{ id: 55, body: liveComment(state), user: { login: "jit-access[bot]", type: "Bot" }, performed_via_github_app: { id: APP_ID } }]);
 }
 
-/** Reference counting: the other live grants of the repository (here: none but this one). */
+/** Reference counting: the repository's live grants (one search), of which the requester's are read. Here: another person's only. */
 function mockNoOtherLiveGrants(api: ReturnType<typeof githubApi>) {
-  api.get("/search/issues").query({ q: `is:pr is:merged label:"jit:approved" repo:${OWNER}/${REPO} author:alice`, per_page: 100 }).reply(200, found([hit(7)]));
+  api.get("/search/issues").query({ q: `is:pr is:merged label:"jit:approved" repo:${OWNER}/${REPO}`, per_page: 100 }).reply(200, found([hit(7), hit(30, "zoe")]));
 }
 
 /** The revert PR that records the end: found or opened on its deterministic branch, then merged. */
@@ -75,18 +75,26 @@ function mockRevert(api: ReturnType<typeof githubApi>, capture: { body?: any }, 
 }
 
 describe("expiry", () => {
-  it("a timer fires at expires_at: revoke first, then a revert PR with planned and actual times, then jit:expired", async () => {
+  it("a timer reads the grant 10 s early, revokes at expires_at, then opens a revert PR with planned and actual times, then jit:expired", async () => {
     const clock = fixedClock(new Date("2026-11-29T14:55:00Z"));
     const { app } = await startAppWithScheduler(clock);
     const api = githubApi();
     mockInstallationToken(api);
     mockRebuild(api, liveState({ warned_at: "2026-11-29T14:50:00.000Z" }));
     await app.scheduler.rebuild();
-    expect(clock.timers.map((t) => new Date(t.at).toISOString())).toEqual([EXPIRES]); // armed for the exact moment
+    expect(clock.timers.map((t) => new Date(t.at).toISOString())).toEqual(["2026-11-29T14:59:50.000Z"]); // the lead before expires_at
 
-    clock.set(new Date("2026-11-29T15:00:00.250Z"));
+    // 10 s before: the snapshot is read, and the run waits for the exact moment.
+    clock.set(new Date("2026-11-29T14:59:50Z"));
     const sc = live(liveState({ warned_at: "2026-11-29T14:50:00.000Z" }));
     mockReads(api, sc, "through-comments");
+    clock.timers.shift()!.fn();
+    while (clock.timers.length === 0) await new Promise((r) => setImmediate(r)); // until it waits on the clock
+    expect(clock.timers.map((t) => new Date(t.at).toISOString())).toEqual([EXPIRES]);
+    expect(api.pendingMocks()).toEqual([]); // everything read, nothing revoked yet
+
+    // At expires_at: only the decision, the reference count and the revoke stand between.
+    clock.set(new Date("2026-11-29T15:00:00.250Z"));
     mockNoOtherLiveGrants(api);
     api.delete(TEAM).reply(204);
     const revert: { body?: any } = {};
@@ -95,8 +103,7 @@ describe("expiry", () => {
     api.post(`${R}/issues/7/labels`, { labels: ["jit:expired"] }).reply(200, []);
     let comment: any;
     api.patch(`${R}/issues/comments/55`, (b) => ((comment = b), true)).reply(200, {});
-    const timer = clock.timers.shift()!;
-    timer.fn();
+    clock.timers.shift()!.fn();
     await app.scheduler.settled();
     api.done();
 
@@ -133,7 +140,7 @@ describe("expiry", () => {
     const api = githubApi();
     mockInstallationToken(api);
     mockReads(api, live(), "through-comments");
-    api.get("/search/issues").query({ q: `is:pr is:merged label:"jit:approved" repo:${OWNER}/${REPO} author:alice`, per_page: 100 }).reply(200, found([hit(7), hit(12)]));
+    api.get("/search/issues").query({ q: `is:pr is:merged label:"jit:approved" repo:${OWNER}/${REPO}`, per_page: 100 }).reply(200, found([hit(7), hit(12), hit(30, "zoe")]));
     const other = liveState({ path: "grants/prod-admins/alice-2.yaml", expires_at: "2026-11-29T20:00:00.000Z" });
     api.get(`${R}/issues/12/comments`).query({ per_page: 100 }).reply(200, [{ id: 99, body: liveComment(other), performed_via_github_app: { id: APP_ID } }]);
     mockRevert(api, {});
@@ -165,8 +172,7 @@ describe("expiry", () => {
     const { probot: later } = await startAppWithScheduler(fixedClock(new Date("2026-11-29T15:01:30Z")));
     const retry = githubApi();
     mockInstallationToken(retry);
-    mockReads(retry, live(state), "through-comments");
-    mockNoOtherLiveGrants(retry);
+    mockReads(retry, live(state), "through-comments"); // the repository's live grants are still cached: no search
     retry.delete(TEAM).reply(204);
     mockRevert(retry, {});
     retry.delete(`${R}/issues/7/labels/jit%3Aapproved`).reply(200, []);
@@ -313,8 +319,7 @@ describe("early revoke", () => {
     mockReads(api, { pr: removal, files: [{ filename: PATH, status: "removed", content: CONTENT }], policy: POLICY }, "policy-only");
     api.get("/search/issues").query({ q: `is:pr is:merged label:"jit:approved" repo:${OWNER}/${REPO}`, per_page: 100 }).reply(200, found([hit(7)]));
     api.get(`${R}/issues/7/comments`).query({ per_page: 100 }).reply(200, [{ id: 55, body: liveComment(liveState()), performed_via_github_app: { id: APP_ID } }]);
-    mockReads(api, live(), "through-comments");
-    mockNoOtherLiveGrants(api); // reference counting searches again; #7's own state is not re-read
+    mockReads(api, live(), "through-comments"); // reference counting reuses the search just made
     api.delete(TEAM).reply(204);
     api.delete(`${R}/issues/7/labels/jit%3Aapproved`).reply(200, []);
     api.post(`${R}/issues/7/labels`, { labels: ["jit:revoked"] }).reply(200, []);

@@ -1,4 +1,5 @@
-import { describe, expect, it } from "@jest/globals";
+import { beforeEach, describe, expect, it } from "@jest/globals";
+import { resetLiveGrantCaches } from "../src/github/live-grants.js";
 import { FakeGitHub, emptyPull, blobSha } from "../src/bench/fake-github.js";
 import { embedState, readState, type CommentState } from "../src/lifecycle/state-block.js";
 import type { Provider } from "../src/providers/types.js";
@@ -27,6 +28,8 @@ function inMemoryProvider() {
   };
   return { provider, held, removals: () => removals };
 }
+
+beforeEach(() => resetLiveGrantCaches());
 
 describe("two replicas at once", () => {
   it.each([0, 1, 3])("revoke once, open and merge one revert PR, and label the request once (%i ms a request)", async (latency) => {

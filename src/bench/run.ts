@@ -9,7 +9,17 @@ import { benchValidateGrant } from "./validate-grant.js";
 const sections: [string, () => string[] | Promise<string[]>][] = [
   ["Grant validation (pure core)", () => benchValidateGrant()],
   ["GitHub API requests per evaluation", () => benchApiCost()],
-  ["Expiry lag, 100 grants expiring in the same second (in-memory GitHub)", async () => [...(await benchExpiryLag(0)), ...(await benchExpiryLag(20)), ...(await benchExpiryLag(50))]],
+  [
+    "Expiry lag (in-memory GitHub with a set latency, real timers)",
+    async () => [
+      ...(await benchExpiryLag(20, 1)),
+      ...(await benchExpiryLag(200, 1)),
+      ...(await benchExpiryLag(0)),
+      ...(await benchExpiryLag(20)),
+      ...(await benchExpiryLag(50)),
+      ...(await benchExpiryLag(200)),
+    ],
+  ],
   ["GitHub API requests per sweep, 1,000 live grants", () => benchSweepCost()],
 ];
 

@@ -9,7 +9,7 @@ import { CHECK_NAME, labelChanges, type StatusLabel } from "../lifecycle/status.
 import type { ProviderFactory } from "../providers/registry.js";
 import { ProviderError, unitsToRevoke } from "../providers/types.js";
 import type { GitHub } from "./client.js";
-import { listLiveGrants, type LiveGrantLister } from "./live-grants.js";
+import { forgetLiveGrants, listLiveGrants, type LiveGrantLister } from "./live-grants.js";
 import { openAndMergeRevert, REVERT_BLOCKED_LABEL } from "./revert.js";
 
 export interface ExecuteOptions {
@@ -120,7 +120,7 @@ async function perform(gh: GitHub, s: RequestSnapshot, action: Action, comment: 
       if (s.pr.state === "open") await gh.rest.pulls.update({ ...ref, pull_number: s.pr.number, state: "closed" });
       return {};
     case "apply":
-      return applyGrant(gh, action, comment, options);
+      return applyGrant(gh, s, action, comment, options);
     case "revert": {
       const revert = await openAndMergeRevert(gh, ref, { ...action, defaultBranch: s.defaultBranch });
       const note = revert.merged ? undefined : `⚠️ The revert pull request #${revert.number} could not be merged: ${revert.blocked ?? "it is not open"}. A person must merge it.`;
@@ -182,7 +182,7 @@ async function revokeGrant(gh: GitHub, s: RequestSnapshot, action: Extract<Actio
  * finds them recorded (re-read just before deciding) uses that record rather than looking
  * again after the grant may already have been applied.
  */
-async function applyGrant(gh: GitHub, action: Extract<Action, { type: "apply" }>, comment: StatusComment, options: ExecuteOptions): Promise<Outcome> {
+async function applyGrant(gh: GitHub, s: RequestSnapshot, action: Extract<Action, { type: "apply" }>, comment: StatusComment, options: ExecuteOptions): Promise<Outcome> {
   const t = action.target;
   const provider = options.providers(t.provider, gh);
   if (!provider) return { comment: action.failed(`no provider named ${t.provider}`, action.standing) };
@@ -193,6 +193,7 @@ async function applyGrant(gh: GitHub, action: Extract<Action, { type: "apply" }>
       await comment.write(action.applying(standing));
     }
     await provider.apply(t);
+    forgetLiveGrants({ owner: s.owner, repo: s.repo }); // a revoke from now on must count this grant
     options.log.info(`applied ${t.id}: ${provider.describe(t)}`);
     return action.applied(options.now(), standing, provider.describe(t));
   } catch (error) {

@@ -19,20 +19,54 @@ const MAX_CACHED = 5_000;
 export type LiveGrantLister = (gh: GitHub, ref: RepoRef, except: number, appId: number, requester: string) => Promise<GrantTarget[]>;
 
 /**
+ * The repository's live grants (number and author) from one search, kept for a few seconds:
+ * a burst of expiries in one repository then costs one search, not one each (the search quota is
+ * 30 requests a minute). Applying a grant in this process forgets the list at once, so a grant
+ * this process just made live is never missed; another replica's is found within the TTL and
+ * the search index's own lag.
+ */
+const LIVE_TTL_MS = 15_000;
+type LiveItem = { number: number; author: string; url: string };
+/** The promise is cached, not its result: concurrent revokes share one search in flight. */
+const liveLists = new Map<string, { at: number; items: Promise<LiveItem[]> }>();
+
+/** Forgets every cached list and grant (tests: each starts from an empty cache). */
+export function resetLiveGrantCaches(): void {
+  liveLists.clear();
+  grants.clear();
+}
+
+export function forgetLiveGrants(ref: RepoRef): void {
+  liveLists.delete(`${ref.owner}/${ref.repo}`.toLowerCase());
+}
+
+async function liveList(gh: GitHub, ref: RepoRef): Promise<LiveItem[]> {
+  const key = `${ref.owner}/${ref.repo}`.toLowerCase();
+  const cached = liveLists.get(key);
+  if (cached && Date.now() - cached.at < LIVE_TTL_MS) return cached.items;
+  const q = `is:pr is:merged label:"jit:approved" repo:${ref.owner}/${ref.repo}`;
+  const items = gh
+    .paginate(gh.rest.search.issuesAndPullRequests, { q, per_page: 100 })
+    .then((found) => found.map((i) => ({ number: i.number, author: i.user?.login ?? "", url: i.html_url })));
+  liveLists.set(key, { at: Date.now(), items });
+  items.catch(() => liveLists.delete(key)); // a failed search is not cached
+  return items;
+}
+
+/**
  * Live grants of a repository; with `requester`, only theirs. A request PR's author is always
- * its requester (a rule every grant passed), so `author:` narrows the search to the grants that
- * can overlap: reference counting costs O(that person's grants), not O(all live grants).
+ * its requester (a rule every grant passed), so the author narrows the list to the grants that
+ * can overlap: reference counting reads O(that person's grants), not O(all live grants).
  */
 async function liveGrants(gh: GitHub, ref: RepoRef, appId: number, except?: number, requester?: string): Promise<Map<number, LiveGrant>> {
-  const q = `is:pr is:merged label:"jit:approved" repo:${ref.owner}/${ref.repo}${requester ? ` author:${requester}` : ""}`;
-  const items = await gh.paginate(gh.rest.search.issuesAndPullRequests, { q, per_page: 100 });
   const out = new Map<number, LiveGrant>();
-  for (const item of items) {
+  for (const item of await liveList(gh, ref)) {
     if (item.number === except) continue;
+    if (requester && item.author.toLowerCase() !== requester.toLowerCase()) continue;
     const key = `${ref.owner}/${ref.repo}#${item.number}`;
     if (!grants.has(key)) {
       if (grants.size >= MAX_CACHED) grants.delete(grants.keys().next().value!);
-      grants.set(key, await readGrant(gh, { ...ref, number: item.number }, item.html_url, appId));
+      grants.set(key, await readGrant(gh, { ...ref, number: item.number }, item.url, appId));
     }
     const grant = grants.get(key);
     if (grant) out.set(item.number, grant);

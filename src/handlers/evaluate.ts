@@ -1,5 +1,5 @@
 import { decide } from "../lifecycle/decide.js";
-import { membershipKey } from "../lifecycle/snapshot.js";
+import { membershipKey, type RequestSnapshot } from "../lifecycle/snapshot.js";
 import type { GitHub, RepoRef } from "../github/client.js";
 import { execute } from "../github/execute.js";
 import { loadRequestSnapshot, resolveMemberships } from "../github/snapshot.js";
@@ -37,8 +37,7 @@ export async function evaluatePullRequest(
   log: Log,
   deletedBy?: { number: number; author: string },
 ): Promise<CommentState | undefined> {
-  const now = deps.now();
-  const snapshot = await loadRequestSnapshot(gh, ref, { appId: deps.appId, now });
+  const snapshot = await prepareEvaluation(gh, ref, deps);
   if (!snapshot) return undefined; // no policy on the default branch: not an access repository
   if (deletedBy) snapshot.deletedBy = deletedBy;
   if (snapshot.kind.kind === "removal" && snapshot.pr.merged) {
@@ -49,6 +48,21 @@ export async function evaluatePullRequest(
     }
     return undefined;
   }
+  return finishEvaluation(gh, snapshot, deps, log);
+}
+
+/** The snapshot: everything the decision needs, read from GitHub now. */
+export async function prepareEvaluation(gh: GitHub, ref: RepoRef & { number: number }, deps: AppDeps): Promise<RequestSnapshot | null> {
+  return loadRequestSnapshot(gh, ref, { appId: deps.appId, now: deps.now() });
+}
+
+/**
+ * Decide and act on a snapshot, at the clock's current time. The scheduler prepares snapshots
+ * of grants about to expire a few seconds early and finishes them at the exact moment, so the
+ * revoke does not wait for the reads.
+ */
+export async function finishEvaluation(gh: GitHub, snapshot: RequestSnapshot, deps: AppDeps, log: Log): Promise<CommentState | undefined> {
+  const now = deps.now();
   const lookup = (team: string, login: string) => snapshot.memberships.get(membershipKey(team, login));
   await resolveMemberships(gh, snapshot, (l) => decide(snapshot, now, l));
   const decision = decide(snapshot, now, lookup);

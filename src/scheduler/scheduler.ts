@@ -1,8 +1,8 @@
 import type { GitHub, RepoRef } from "../github/client.js";
 import { readStatusState } from "../github/snapshot.js";
-import { evaluatePullRequest, type AppDeps, type Log } from "../handlers/evaluate.js";
+import { evaluatePullRequest, finishEvaluation, prepareEvaluation, type AppDeps, type Log } from "../handlers/evaluate.js";
 import type { CommentState } from "../lifecycle/state-block.js";
-import { GrantIndex } from "./due.js";
+import { GrantIndex, type IndexedGrant } from "./due.js";
 import { searchOpenRequests, sweepPendingTimeouts, type Account } from "./sweep.js";
 import { REVERT_BLOCKED_LABEL } from "../github/revert.js";
 
@@ -30,9 +30,14 @@ export interface SchedulerOptions {
   concurrency: number;
   /** Search results can lag behind GitHub's state; each sweep looks back this much further. */
   searchLagMs: number;
+  /**
+   * How long before a grant is due its snapshot is read, so that at the moment itself only the
+   * decision and the revoke remain (reading first would cost several round trips of lag).
+   */
+  leadMs: number;
 }
 
-const DEFAULTS: SchedulerOptions = { concurrency: 25, searchLagMs: 5 * 60_000 };
+const DEFAULTS: SchedulerOptions = { concurrency: 25, searchLagMs: 5 * 60_000, leadMs: 10_000 };
 const MAX_TIMER_MS = 2 ** 31 - 1;
 const RETRY_AFTER_ERROR_MS = 60_000;
 
@@ -131,43 +136,84 @@ export class Scheduler {
     this.arm();
   }
 
-  /** Every due grant, re-evaluated from GitHub, a few at a time. */
+  /**
+   * Every grant due now or within the lead, in two phases: first every snapshot is read (a few
+   * at a time), then each is decided and acted on at its own moment — so a burst of expiries
+   * does not wait for reads that could be done before.
+   */
   async runDue(): Promise<void> {
-    const due = this.index.due(this.clock.now().getTime()).filter((e) => !this.inFlight.has(GrantIndex.key(e)));
-    let next = 0;
-    const worker = async () => {
-      while (next < due.length) {
-        const entry = due[next++]!;
+    const due = this.index.due(this.clock.now().getTime() + this.options.leadMs).filter((e) => !this.inFlight.has(GrantIndex.key(e)));
+    for (const e of due) this.inFlight.add(GrantIndex.key(e));
+    try {
+      const prepared = await this.pool(due, async (entry) => {
         const gh = await this.installations.client(entry.installationId);
-        await this.evaluate(gh, entry.installationId, entry);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(this.options.concurrency, due.length) }, worker));
+        try {
+          return { entry, gh, snapshot: await prepareEvaluation(gh, entry, this.deps) };
+        } catch (error) {
+          this.failed(entry, error);
+          return undefined;
+        }
+      });
+      await this.pool(prepared.filter((p) => p !== undefined), async ({ entry, gh, snapshot }) => {
+        await this.until(entry.dueAt);
+        try {
+          const state = snapshot ? await finishEvaluation(gh, snapshot, this.deps, this.log) : undefined;
+          this.index.observe({ ...entry, updatedAt: "" }, state);
+        } catch (error) {
+          this.failed(entry, error);
+        }
+      });
+    } finally {
+      for (const e of due) this.inFlight.delete(GrantIndex.key(e));
+    }
     this.arm();
   }
 
+  /** Runs `work` over `items`, `concurrency` at a time, keeping their order in the results. */
+  private async pool<T, R>(items: readonly T[], work: (item: T) => Promise<R>): Promise<R[]> {
+    const results: R[] = new Array(items.length);
+    let next = 0;
+    const worker = async () => {
+      while (next < items.length) {
+        const i = next++;
+        results[i] = await work(items[i]!);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.options.concurrency, items.length) }, worker));
+    return results;
+  }
+
+  /** Kept in the index and tried again a minute later (GitHub or the network failed). */
+  private failed(entry: IndexedGrant, error: unknown): void {
+    this.log.error(`evaluation of ${GrantIndex.key(entry)} failed: ${(error as Error).message}`);
+    this.index.setDue({ ...entry, updatedAt: "" }, this.clock.now().getTime() + RETRY_AFTER_ERROR_MS);
+  }
+
+  /** Evaluates one pull request now (sweep work: pending timeouts, unrecorded ends). */
   private async evaluate(gh: GitHub, installationId: number, ref: RepoRef & { number: number }): Promise<void> {
     const key = GrantIndex.key(ref);
     if (this.inFlight.has(key)) return;
     this.inFlight.add(key);
     try {
-      const state = await evaluatePullRequest(gh, ref, this.deps, this.log);
-      this.index.observe({ installationId, ...ref, updatedAt: "" }, state);
+      this.index.observe({ installationId, ...ref, updatedAt: "" }, await evaluatePullRequest(gh, ref, this.deps, this.log));
     } catch (error) {
-      // Kept in the index and tried again a minute later (GitHub or the network failed).
-      this.log.error(`evaluation of ${key} failed: ${(error as Error).message}`);
-      this.index.setDue({ installationId, ...ref, updatedAt: "" }, this.clock.now().getTime() + RETRY_AFTER_ERROR_MS);
+      this.failed({ installationId, ...ref, dueAt: 0, updatedAt: "" }, error);
     } finally {
       this.inFlight.delete(key);
     }
   }
 
-  /** One timer, for the earliest due moment. */
+  private until(at: number): Promise<void> {
+    const wait = at - this.clock.now().getTime();
+    return wait <= 0 ? Promise.resolve() : new Promise((resolve) => this.clock.setTimeout(resolve, wait));
+  }
+
+  /** One timer, `leadMs` before the earliest due moment. */
   private arm(): void {
     this.stop();
     const next = this.index.nextDueAt();
     if (next === undefined) return;
-    const wait = Math.min(MAX_TIMER_MS, Math.max(0, next - this.clock.now().getTime()));
+    const wait = Math.min(MAX_TIMER_MS, Math.max(0, next - this.options.leadMs - this.clock.now().getTime()));
     this.timer = this.clock.setTimeout(() => {
       this.timer = undefined;
       this.running = this.runDue().catch((error: unknown) => this.log.error(`timer run failed: ${(error as Error).message}`));

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, expect } from "@jest/globals";
 import nock from "nock";
+import { resetLiveGrantCaches } from "../../src/github/live-grants.js";
 
 /**
  * No test reaches the network, except the real servers tests start on loopback (a webhook
@@ -7,6 +8,7 @@ import nock from "nock";
  */
 export function guardNetwork(): void {
   beforeEach(() => {
+    resetLiveGrantCaches();
     nock.disableNetConnect();
     nock.enableNetConnect(/^127\.0\.0\.1:\d+$/);
   });

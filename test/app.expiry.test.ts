@@ -271,6 +271,26 @@ describe("early revoke", () => {
     return { probot, api, sc };
   }
 
+  it("a revoke reason cannot mention anyone or inject links in the revert PR", async () => {
+    const { probot } = await startAppWithScheduler(fixedClock(at));
+    const body = "/jit revoke ping @acme/everyone [here](https://evil.example)";
+    const sc = live(liveState(), [{ id: 60, login: "alice", body, createdAt: "2026-11-29T13:59:00Z" }]);
+    const api = githubApi();
+    mockInstallationToken(api);
+    mockReads(api, sc, "through-comments");
+    mockNoOtherLiveGrants(api);
+    api.delete(TEAM).reply(204);
+    const revert: { body?: any } = {};
+    mockRevert(api, revert);
+    api.delete(`${R}/issues/7/labels/jit%3Aapproved`).reply(200, []);
+    api.post(`${R}/issues/7/labels`).reply(200, []);
+    api.patch(`${R}/issues/comments/55`).reply(200, {});
+    await deliver(probot, "issue_comment", commentEvent(sc.pr, { login: "alice", body }));
+    api.done();
+    expect(revert.body.body).toContain("revoked by alice: ping @\u200bacme/everyone \\[here\\]\\(https://evil\\.example\\)");
+    expect(revert.body.body).not.toContain("@acme/everyone");
+  });
+
   it.each([
     ["the requester", "alice", {}],
     ["an approver of the grant", "pat", {}],
@@ -297,7 +317,7 @@ describe("early revoke", () => {
     api.patch(`${R}/issues/comments/55`, (b) => ((comment = b), true)).reply(200, {});
     await deliver(probot, "issue_comment", commentEvent(sc.pr, { login: "mallory", body: "/jit revoke" }));
     api.done();
-    expect(reply.body).toBe("@mallory `/jit revoke` was not carried out: only the requester (alice), an approver of this grant (pat) or a policy admin (@acme/security) may end it early.");
+    expect(reply.body).toBe("@mallory `/jit revoke` was not carried out: only the requester (alice), an approver of this grant (pat) or a policy admin (`@acme/security`) may end it early.");
     expect(readState(comment.body)).toMatchObject({ status: "APPROVED", answered: [60] });
   });
 

@@ -2,6 +2,7 @@ import { isInGroup, type MembershipLookup } from "../approval/evaluate.js";
 import type { GrantTarget } from "../providers/types.js";
 import type { Action, Decision } from "./decide.js";
 import { statusComment, utc } from "./present.js";
+import { escapeMarkdown } from "./render.js";
 import type { RequestSnapshot } from "./snapshot.js";
 import type { CommentState } from "./state-block.js";
 import { STATUS_LABELS } from "./status.js";
@@ -32,7 +33,8 @@ export function decideLive(s: RequestSnapshot, st: CommentState, now: Date, team
       const admins = s.policy.ok ? s.policy.policy.admins : [];
       replies.push({
         type: "comment",
-        body: `@${command.login} \`/jit revoke\` was not carried out: only the requester (${grant.requester}), an approver of this grant${(st.approvers ?? []).length ? ` (${st.approvers!.join(", ")})` : ""} or a policy admin${admins.length ? ` (${admins.join(", ")})` : ""} may end it early.`,
+        // Groups in code spans: a refused command must not ping the admins' whole team.
+        body: `@${command.login} \`/jit revoke\` was not carried out: only the requester (${grant.requester}), an approver of this grant${(st.approvers ?? []).length ? ` (${st.approvers!.join(", ")})` : ""} or a policy admin${admins.length ? ` (${admins.map((a) => `\`${a}\``).join(", ")})` : ""} may end it early.`,
       });
     }
   }
@@ -115,7 +117,7 @@ function revokeAction(s: RequestSnapshot, st: CommentState, end: { status: "EXEC
           title: `jit: end #${s.pr.number} — ${grant.requester} ${grant.resource}/${grant.role} ${verb}`,
           body: (revokedAt) =>
             [
-              `Records the end of #${s.pr.number}: ${grant.requester}'s access to ${grant.resource} (${grant.role}) ${verb} — ${end.endedBy}.`,
+              `Records the end of #${s.pr.number}: ${grant.requester}'s access to ${grant.resource} (${grant.role}) ${verb} — ${escapeMarkdown(end.endedBy)}.`,
               "",
               `- Planned revoke: ${st.expires_at}`,
               `- Actual revoke: ${revokedAt.toISOString()}`,

@@ -3,6 +3,7 @@ import type { Judgement } from "./judge.js";
 import { decideLive } from "./live.js";
 import type { Action, Decision } from "./decide.js";
 import { statusComment } from "./present.js";
+import { escapeMarkdown } from "./render.js";
 import type { RequestSnapshot } from "./snapshot.js";
 import { replaceState, type CommentState, type StateStatus } from "./state-block.js";
 import { STATUS_LABELS, type Status, type StatusLabel } from "./status.js";
@@ -68,7 +69,7 @@ function bypassed(s: RequestSnapshot, j: Judgement): Decision {
           path,
           blobSha: s.kind.file.blobSha,
           title: `jit: revert #${s.pr.number} (merged without meeting the policy)`,
-          body: `Reverts #${s.pr.number}: it was merged although ${why}, so jit-access granted nothing. This removes its grant file so the repository shows no grant that never existed.`,
+          body: `Reverts #${s.pr.number}: it was merged although ${escapeMarkdown(why)}, so jit-access granted nothing. This removes its grant file so the repository shows no grant that never existed.`,
           recorded: (revertPr, merged) =>
             statusComment(s, "⛔ Merged without meeting the policy: nothing was granted", { ...(grant ? { grant } : {}), note: `${note} Revert: #${revertPr}.` }, { ...state, revert_pr: revertPr, revert_pending: !merged, revert_path_blob: [path, s.kind.kind === "request" ? s.kind.file.blobSha : ""] }),
         }]

@@ -10,4 +10,5 @@ export default {
     "^.+\\.ts$": ["ts-jest", { useESM: true, tsconfig: "test/tsconfig.json", diagnostics: false }],
   },
   testTimeout: 30000,
+  reporters: ["default", "<rootDir>/test/summary-reporter.js"],
 };

@@ -64,14 +64,14 @@ function scheduler(fake: FakeGitHub, provider: Provider): Scheduler {
 /** Expiry lag: from `expires_at` to the provider's revoke, `count` grants expiring in the same second, real timers. */
 export async function benchExpiryLag(latencyMs: number, count = 100): Promise<string[]> {
   const fake = new FakeGitHub(APP_ID);
-  fake.latencyMs = latencyMs;
   // A whole second beyond the scheduler's 10 s lead, as in production: the reads happen before it.
   const expiry = new Date(Math.ceil((Date.now() + 12_000) / 1000) * 1000);
   repositoryWith(fake, count, () => expiry);
   resetLiveGrantCaches();
   const timing = timingProvider();
   const s = scheduler(fake, timing.provider);
-  await s.rebuild(); // arms the timer for `expiry`
+  await s.rebuild(); // the index a running app has long had; it arms the timer for `expiry`
+  fake.latencyMs = latencyMs;
   while (timing.revokedAt.size < count && Date.now() < expiry.getTime() + 60_000) await new Promise((r) => setTimeout(r, 20));
   s.stop();
   const lags = [...timing.revokedAt.values()].map((t) => t - expiry.getTime());

@@ -21,6 +21,11 @@ export interface ExecuteOptions {
   liveGrants?: LiveGrantLister;
   /** Slack and Teams delivery, in the background. */
   notifier?: Notifier;
+  /**
+   * Entered after a revoke, before its bookkeeping (revert PR, labels, comment); resolves to its
+   * release. The scheduler uses it so a burst of expiries revokes everything first.
+   */
+  gate?: () => Promise<() => void>;
 }
 
 /** GitHub takes at most 50 annotations per check-run request. */
@@ -69,13 +74,31 @@ export async function execute(gh: GitHub, s: RequestSnapshot, d: Decision, optio
   let body = d.comment;
   let label = d.label;
   let revertBlocked: boolean | undefined;
-  for (const action of d.actions) {
-    const outcome = await perform(gh, s, action, comment, body, options);
-    if (outcome.comment !== undefined) body = outcome.comment;
-    if (outcome.label !== undefined) label = outcome.label;
-    if (outcome.note && body) body = appendNote(body, outcome.note);
-    if (outcome.revertBlocked !== undefined) revertBlocked = outcome.revertBlocked;
+  const releases: (() => void)[] = [];
+  try {
+    for (const action of d.actions) {
+      const outcome = await perform(gh, s, action, comment, body, options);
+      if (outcome.comment !== undefined) body = outcome.comment;
+      if (outcome.label !== undefined) label = outcome.label;
+      if (outcome.note && body) body = appendNote(body, outcome.note);
+      if (outcome.revertBlocked !== undefined) revertBlocked = outcome.revertBlocked;
+      if (outcome.release) releases.push(outcome.release);
+    }
+    return await record(gh, s, comment, { body, label, revertBlocked }, options);
+  } finally {
+    for (const release of releases) release();
   }
+}
+
+/** Labels, the status comment (with the notifications it records), the revert-blocked marker. */
+async function record(
+  gh: GitHub,
+  s: RequestSnapshot,
+  comment: StatusComment,
+  { body, label, revertBlocked }: { body: string | undefined; label: StatusLabel | null | undefined; revertBlocked: boolean | undefined },
+  options: ExecuteOptions,
+): Promise<CommentState | undefined> {
+  const ref = { owner: s.owner, repo: s.repo };
   if (label !== undefined) {
     const { add, remove } = labelChanges(s.pr.labels, label);
     for (const name of remove) await gh.rest.issues.removeLabel({ ...ref, issue_number: s.pr.number, name });
@@ -101,6 +124,8 @@ interface Outcome {
   note?: string;
   /** Whether the end still waits for its revert PR to merge. */
   revertBlocked?: boolean;
+  /** Leaves the bookkeeping gate, once everything is recorded. */
+  release?: () => void;
 }
 
 async function perform(gh: GitHub, s: RequestSnapshot, action: Action, comment: StatusComment, body: string | undefined, options: ExecuteOptions): Promise<Outcome> {
@@ -164,15 +189,18 @@ async function revokeGrant(gh: GitHub, s: RequestSnapshot, action: Extract<Actio
     options.log.error(`revoke of ${t.id} failed: ${(error as Error).message}`);
     return { comment: action.failed(message) };
   }
-  if (!action.revert) return action.ended(revokedAt, undefined);
+  // Access is gone; what follows only records it, and may wait its turn behind other revokes.
+  const release = options.gate ? await options.gate() : undefined;
+  const gated = release ? { release } : {};
+  if (!action.revert) return { ...action.ended(revokedAt, undefined), ...gated };
   try {
     const revert = await openAndMergeRevert(gh, { owner: s.owner, repo: s.repo }, { ...action.revert, body: action.revert.body(revokedAt), defaultBranch: s.defaultBranch });
     const outcome = action.ended(revokedAt, revert);
     const note = revert.merged ? undefined : `⚠️ The revert pull request #${revert.number} could not be merged: ${revert.blocked ?? "it is not open"}. The access is already gone; a person must merge it to record the end.`;
-    return { ...outcome, revertBlocked: !revert.merged, ...(note ? { note } : {}) };
+    return { ...outcome, revertBlocked: !revert.merged, ...(note ? { note } : {}), ...gated };
   } catch (error) {
     options.log.warn(`revert for ${t.id} failed: ${(error as Error).message}`);
-    return { ...action.ended(revokedAt, undefined), revertBlocked: true, note: "⚠️ The revert pull request could not be opened; jit-access tries again. The access is already gone." };
+    return { ...action.ended(revokedAt, undefined), revertBlocked: true, note: "⚠️ The revert pull request could not be opened; jit-access tries again. The access is already gone.", ...gated };
   }
 }
 

@@ -18,6 +18,8 @@ export interface AppDeps {
   liveGrants?: LiveGrantLister;
   /** Slack and Teams; without it nothing is announced. */
   notifier?: Notifier;
+  /** Bookkeeping after a revoke waits its turn here (the scheduler's bursts); none elsewhere. */
+  gate?: () => Promise<() => void>;
 }
 
 export interface Log {
@@ -73,5 +75,6 @@ export async function finishEvaluation(gh: GitHub, snapshot: RequestSnapshot, de
     log,
     ...(deps.liveGrants ? { liveGrants: deps.liveGrants } : {}),
     ...(deps.notifier ? { notifier: deps.notifier } : {}),
+    ...(deps.gate ? { gate: deps.gate } : {}),
   });
 }

@@ -6,6 +6,27 @@ import { GrantIndex, type IndexedGrant } from "./due.js";
 import { searchOpenRequests, sweepPendingTimeouts, type Account } from "./sweep.js";
 import { REVERT_BLOCKED_LABEL } from "../github/revert.js";
 
+/** At most `n` holders at once; acquiring resolves to the release (calling it twice is harmless). */
+export function semaphore(n: number): () => Promise<() => void> {
+  let free = n;
+  const waiting: (() => void)[] = [];
+  return () =>
+    new Promise((resolve) => {
+      const enter = () => {
+        free--;
+        let released = false;
+        resolve(() => {
+          if (released) return;
+          released = true;
+          free++;
+          waiting.shift()?.();
+        });
+      };
+      if (free > 0) enter();
+      else waiting.push(enter);
+    });
+}
+
 /** Time, injectable: tests and benchmarks drive it by hand. */
 export interface Clock {
   now(): Date;
@@ -122,16 +143,20 @@ export class Scheduler {
     for (const label of ["jit:approved", "jit:pending"]) {
       const q = `is:pr is:merged label:"${label}" ${scope}:${account.login}${since ? ` updated:>=${since.toISOString().slice(0, 19)}Z` : ""}`;
       const items = await gh.paginate(gh.rest.search.issuesAndPullRequests, { q, per_page: 100 });
-      for (const item of items) {
+      const changed = items.filter((item) => {
+        const [owner, repo] = item.repository_url.split("/").slice(-2) as [string, string];
+        return this.index.get(GrantIndex.key({ owner, repo, number: item.number }))?.updatedAt !== item.updated_at;
+      });
+      // States are read a few at a time: a start-up with a thousand live grants must not take minutes.
+      await this.pool(changed, async (item) => {
         const [owner, repo] = item.repository_url.split("/").slice(-2) as [string, string];
         const ref = { owner, repo, number: item.number };
-        if (this.index.get(GrantIndex.key(ref))?.updatedAt === item.updated_at) continue;
         const state = await readStatusState(gh, ref, this.deps.appId);
         const entry = { installationId, ...ref, updatedAt: item.updated_at };
         // Merged but never handled as merged (its webhook was lost while the app was down): due now.
         if (!state?.status || state.status === "PENDING") this.index.setDue(entry, 0);
         else this.index.observe(entry, state);
-      }
+      });
     }
     this.arm();
   }
@@ -154,15 +179,22 @@ export class Scheduler {
           return undefined;
         }
       });
-      await this.pool(prepared.filter((p) => p !== undefined), async ({ entry, gh, snapshot }) => {
-        await this.until(entry.dueAt);
-        try {
-          const state = snapshot ? await finishEvaluation(gh, snapshot, this.deps, this.log) : undefined;
-          this.index.observe({ ...entry, updatedAt: "" }, state);
-        } catch (error) {
-          this.failed(entry, error);
-        }
-      });
+      // At its moment each grant is decided and revoked at once; only the bookkeeping that follows
+      // a revoke (revert PR, labels, comment) takes turns, so no revoke waits behind another's.
+      const gate = semaphore(this.options.concurrency);
+      await Promise.all(
+        prepared
+          .filter((p) => p !== undefined)
+          .map(async ({ entry, gh, snapshot }) => {
+            await this.until(entry.dueAt);
+            try {
+              const state = snapshot ? await finishEvaluation(gh, snapshot, { ...this.deps, gate }, this.log) : undefined;
+              this.index.observe({ ...entry, updatedAt: "" }, state);
+            } catch (error) {
+              this.failed(entry, error);
+            }
+          }),
+      );
     } finally {
       for (const e of due) this.inFlight.delete(GrantIndex.key(e));
     }

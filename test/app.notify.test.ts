@@ -82,3 +82,36 @@ describe("notifications through the app", () => {
     });
   });
 });
+
+describe("the expiry warning with a destination", () => {
+  it("records the warning and its notification in one write, reads the comment once, and sends once", async () => {
+    const clock = new Date("2026-11-29T14:50:00Z");
+    const { probot } = await startAppWithScheduler(fixedClock(clock), {}, notifier);
+    const state = {
+      v: 1 as const, status: "APPROVED" as const, path: "grants/prod-admins/alice-1.yaml", blob: "b".repeat(40),
+      grant: { requester: "alice", resource: "prod-admins", role: "member", duration: "2h", reason: "Investigate INC-4211" },
+      approvers: ["pat"], standing: [], applied_at: "2026-11-29T13:00:00.000Z", starts_at: "2026-11-29T13:00:00.000Z",
+      expires_at: "2026-11-29T15:00:00.000Z", warn_at: "2026-11-29T14:50:00.000Z", notified: ["requested", "granted"],
+      target: { provider: "github-team", config: { org: "acme", team: "prod-admins" }, grant: {} },
+    };
+    const body = embedState("granted", state);
+    const sc: Scenario = {
+      pr: prFields({ state: "closed", merged: true, labels: ["jit:approved"] }),
+      files: [{ filename: "grants/prod-admins/alice-1.yaml", status: "added", content: grantYaml({ resource: "prod-admins", role: "member" }) }],
+      policy: NOTIFYING_POLICY,
+      comments: [{ id: 55, login: "", byApp: true, body }],
+    };
+    const api = githubApi();
+    mockInstallationToken(api);
+    mockReads(api, sc, "through-comments");
+    api.get(`${R}/issues/comments/55`).reply(200, { id: 55, body }); // once: no other replica warned
+    let written: any;
+    api.patch(`${R}/issues/comments/55`, (b) => ((written = b), true)).reply(200, {});
+    api.post(`${R}/issues/7/comments`, (b: any) => b.body.startsWith("⏰ @alice")).reply(201, { id: 77 });
+    await deliver(probot, "pull_request", pullRequestEvent("closed", sc.pr));
+    await notifier.settled();
+    api.done();
+    expect(readState(written.body)).toMatchObject({ warned_at: "2026-11-29T14:50:00.000Z", notified: ["requested", "granted", "expiring"] });
+    expect(slack.received.map((r) => r.body.text)).toEqual(["Access expiring: alice → prod-admins · member"]);
+  });
+});

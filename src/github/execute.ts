@@ -67,7 +67,6 @@ class StatusComment {
  * and the comment come after the actions, so they tell their outcome.
  */
 export async function execute(gh: GitHub, s: RequestSnapshot, d: Decision, options: ExecuteOptions): Promise<CommentState | undefined> {
-  const ref = { owner: s.owner, repo: s.repo };
   if (d.alert) options.log.error(d.alert);
   if (d.check) await upsertCheck(gh, s, d.check, options.appId);
   const comment = new StatusComment(gh, s);
@@ -104,12 +103,7 @@ async function record(
     for (const name of remove) await gh.rest.issues.removeLabel({ ...ref, issue_number: s.pr.number, name });
     if (add.length > 0) await gh.rest.issues.addLabels({ ...ref, issue_number: s.pr.number, labels: add });
   }
-  let announced: Notification[] = [];
-  if (body !== undefined) {
-    ({ body, announced } = await recordAnnouncements(s, body, comment, options));
-    await comment.write(body);
-  }
-  for (const n of announced) options.notifier!.send(n, reportDeliveryFailure(gh, s));
+  if (body !== undefined) await writeStatus(gh, s, comment, body, options);
   // A request whose end is not yet recorded in git history carries this label, so the sweep finds it again.
   if (revertBlocked !== undefined && revertBlocked !== s.pr.labels.includes(REVERT_BLOCKED_LABEL)) {
     if (revertBlocked) await gh.rest.issues.addLabels({ ...ref, issue_number: s.pr.number, labels: [REVERT_BLOCKED_LABEL] });
@@ -153,13 +147,9 @@ async function perform(gh: GitHub, s: RequestSnapshot, action: Action, comment: 
     }
     case "comment":
       if (action.once) {
-        if (!action.once(await comment.freshState())) return {};
-        let announced: Notification[] = [];
-  if (body !== undefined) {
-    ({ body, announced } = await recordAnnouncements(s, body, comment, options));
-    await comment.write(body);
-  }
-  for (const n of announced) options.notifier!.send(n, reportDeliveryFailure(gh, s)); // recorded before it is posted: at most once
+        const fresh = await comment.freshState();
+        if (!action.once(fresh)) return {};
+        if (body !== undefined) await writeStatus(gh, s, comment, body, options, { fresh }); // recorded before it is posted: at most once
       }
       await gh.rest.issues.createComment({ ...ref, issue_number: s.pr.number, body: action.body });
       return {};
@@ -232,20 +222,37 @@ async function applyGrant(gh: GitHub, s: RequestSnapshot, action: Extract<Action
   }
 }
 
+/** Writes the status comment with the notifications it newly records, then sends those. */
+async function writeStatus(gh: GitHub, s: RequestSnapshot, comment: StatusComment, body: string, options: ExecuteOptions, read?: { fresh: CommentState | undefined }): Promise<void> {
+  const recorded = await recordAnnouncements(s, body, comment, options, read);
+  await comment.write(recorded.body);
+  for (const n of recorded.announced) options.notifier!.send(n, reportDeliveryFailure(gh, s));
+}
+
 /**
  * The notifications this change deserves, recorded in the state block before they are sent, so
- * each goes out once: an event another replica recorded since the snapshot (re-read first) is
- * dropped. Only events with a destination for the resource count.
+ * each goes out once: an event this evaluation already wrote, or another replica recorded since
+ * the snapshot (re-read first), is dropped. Only events with a destination for the resource count.
  */
-async function recordAnnouncements(s: RequestSnapshot, body: string, comment: StatusComment, options: ExecuteOptions): Promise<{ body: string; announced: Notification[] }> {
-  const next = readState(body);
-  if (!next || !options.notifier) return { body, announced: [] };
+async function recordAnnouncements(
+  s: RequestSnapshot,
+  body: string,
+  comment: StatusComment,
+  options: ExecuteOptions,
+  read?: { fresh: CommentState | undefined },
+): Promise<{ body: string; announced: Notification[] }> {
+  const parsed = readState(body);
+  if (!parsed || !options.notifier) return { body, announced: [] };
+  // What this evaluation already wrote (the warning is recorded before it is posted) stays recorded.
+  const written = readState(comment.current ?? "")?.notified ?? [];
+  const next: CommentState = written.every((e) => parsed.notified?.includes(e)) ? parsed : { ...parsed, notified: [...new Set([...(parsed.notified ?? []), ...written])] };
+  if (next !== parsed) body = replaceState(body, next);
   let events = announcements(s.comment?.state, next).filter((e) => {
     const d = notificationOf(s, next, e).destinations;
     return d.slackEnv !== undefined || d.teamsEnv !== undefined;
   });
   if (events.length === 0) return { body, announced: [] };
-  const fresh = await comment.freshState();
+  const fresh = read ? read.fresh : await comment.freshState();
   events = events.filter((e) => !fresh?.notified?.includes(e));
   const state: CommentState = { ...next, notified: [...new Set([...(next.notified ?? []), ...(fresh?.notified ?? []), ...events])] };
   return { body: replaceState(body, state), announced: events.map((e) => notificationOf(s, state, e)) };

@@ -139,20 +139,14 @@ export class Scheduler {
 
   /** Merged requests labelled approved (live) or pending (scheduled, not yet applied), changed since `since`. */
   private async scan(gh: GitHub, installationId: number, account: Account, since: Date | undefined): Promise<void> {
-    const scope = account.type === "Organization" ? "org" : "user";
     for (const label of ["jit:approved", "jit:pending"]) {
-      const q = `is:pr is:merged label:"${label}" ${scope}:${account.login}${since ? ` updated:>=${since.toISOString().slice(0, 19)}Z` : ""}`;
-      const items = await gh.paginate(gh.rest.search.issuesAndPullRequests, { q, per_page: 100 });
-      const changed = items.filter((item) => {
-        const [owner, repo] = item.repository_url.split("/").slice(-2) as [string, string];
-        return this.index.get(GrantIndex.key({ owner, repo, number: item.number }))?.updatedAt !== item.updated_at;
-      });
+      const found = await searchOpenRequests(gh, account, label, "merged", since);
+      const changed = found.filter((r) => this.index.get(GrantIndex.key(r))?.updatedAt !== r.updatedAt);
       // States are read a few at a time: a start-up with a thousand live grants must not take minutes.
-      await this.pool(changed, async (item) => {
-        const [owner, repo] = item.repository_url.split("/").slice(-2) as [string, string];
-        const ref = { owner, repo, number: item.number };
+      await this.pool(changed, async ({ owner, repo, number, updatedAt }) => {
+        const ref = { owner, repo, number };
         const state = await readStatusState(gh, ref, this.deps.appId);
-        const entry = { installationId, ...ref, updatedAt: item.updated_at };
+        const entry = { installationId, ...ref, updatedAt };
         // Merged but never handled as merged (its webhook was lost while the app was down): due now.
         if (!state?.status || state.status === "PENDING") this.index.setDue(entry, 0);
         else this.index.observe(entry, state);

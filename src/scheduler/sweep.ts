@@ -17,15 +17,18 @@ export interface Account {
 export interface LabelledRequest extends RepoRef {
   number: number;
   createdAt: string;
+  updatedAt: string;
 }
 
-export async function searchOpenRequests(gh: GitHub, account: Account, label: string, state: "open" | "merged" = "open"): Promise<LabelledRequest[]> {
+/** Request PRs of an installation's account with a label; with `since`, only those updated since. */
+export async function searchOpenRequests(gh: GitHub, account: Account, label: string, state: "open" | "merged" = "open", since?: Date): Promise<LabelledRequest[]> {
   const scope = account.type === "Organization" ? "org" : "user";
-  const q = `is:pr is:${state} label:"${label}" ${scope}:${account.login}`;
+  const updated = since ? ` updated:>=${since.toISOString().slice(0, 19)}Z` : "";
+  const q = `is:pr is:${state} label:"${label}" ${scope}:${account.login}${updated}`;
   const items = await gh.paginate(gh.rest.search.issuesAndPullRequests, { q, per_page: 100 });
   return items.map((i) => {
     const [owner, repo] = i.repository_url.split("/").slice(-2) as [string, string];
-    return { owner, repo, number: i.number, createdAt: i.created_at };
+    return { owner, repo, number: i.number, createdAt: i.created_at, updatedAt: i.updated_at };
   });
 }
 
@@ -39,7 +42,7 @@ export function shortestPendingTimeout(policy: LoadedPolicy): number {
 }
 
 /** Requests that may have timed out (pure): older than the shortest timeout of their repository's policy. */
-export function timeoutCandidates(pending: readonly LabelledRequest[], policy: LoadedPolicy, now: Date): LabelledRequest[] {
+export function timeoutCandidates<T extends { createdAt: string }>(pending: readonly T[], policy: LoadedPolicy, now: Date): T[] {
   const shortest = shortestPendingTimeout(policy);
   return pending.filter((p) => now.getTime() - Date.parse(p.createdAt) > shortest);
 }
@@ -76,15 +79,4 @@ export async function sweepPendingTimeouts(
     }
   }
   return { pending: pending.length, evaluated };
-}
-
-/**
- * Merged requests still labelled `jit:pending` are approved but not applied yet: scheduled for
- * a later start, or waiting to retry a failed apply. Each is re-evaluated; its state block says
- * whether anything is due (four reads when nothing is).
- */
-export async function sweepUnapplied(gh: GitHub, account: Account, evaluate: (ref: RepoRef & { number: number }) => Promise<unknown>): Promise<number> {
-  const waiting = await searchOpenRequests(gh, account, "jit:pending", "merged");
-  for (const request of waiting) await evaluate(request);
-  return waiting.length;
 }

@@ -3,8 +3,7 @@ import { fileDiagnostic } from "../diagnostics.js";
 import { classifyPullRequest, type ChangedFile } from "../lifecycle/classify.js";
 import { decidedFromState } from "../lifecycle/merged.js";
 import { membershipKey, type CommentCommand, type RequestSnapshot } from "../lifecycle/snapshot.js";
-import { readState, type CommentState } from "../lifecycle/state-block.js";
-import { COMMENT_MARKER } from "../lifecycle/state-block.js";
+import { COMMENT_MARKER, readState, type CommentState } from "../lifecycle/state-block.js";
 import { parseCodeowners, type Codeowners } from "../policy/codeowners.js";
 import { parseGrant } from "../grant/parse.js";
 import { checkGrantRules } from "../grant/rules.js";
@@ -171,7 +170,7 @@ async function loadComments(gh: GitHub, ref: RepoRef & { number: number }, appId
   for (const c of comments) {
     const body = c.body ?? "";
     const ours = c.performed_via_github_app?.id === appId;
-    if (ours && body.startsWith(COMMENT_MARKER) && !snapshot.comment) {
+    if (isStatusComment(c, appId) && !snapshot.comment) {
       snapshot.comment = { id: c.id, body, state: readState(body) };
       continue;
     }
@@ -227,7 +226,12 @@ async function isActiveMember(gh: GitHub, team: string, login: string): Promise<
  */
 export async function readStatusState(gh: GitHub, ref: RepoRef & { number: number }, appId: number | undefined): Promise<CommentState | undefined> {
   const comments = await gh.paginate(gh.rest.issues.listComments, { owner: ref.owner, repo: ref.repo, issue_number: ref.number, per_page: 100 });
-  const byApp = (id: number | undefined) => (appId === undefined ? id !== undefined : id === appId);
-  const ours = comments.find((c) => byApp(c.performed_via_github_app?.id) && (c.body ?? "").startsWith(COMMENT_MARKER));
+  const ours = comments.find((c) => isStatusComment(c, appId));
   return ours ? readState(ours.body ?? "") : undefined;
+}
+
+/** A status comment written by this app (`appId`), or — `appId` undefined — by any GitHub App; never by a person. */
+function isStatusComment(c: { body?: string | null; performed_via_github_app?: { id: number } | null }, appId: number | undefined): boolean {
+  const app = c.performed_via_github_app?.id;
+  return (appId === undefined ? app !== undefined : app === appId) && (c.body ?? "").startsWith(COMMENT_MARKER);
 }

@@ -175,9 +175,8 @@ async function revokeGrant(gh: GitHub, s: RequestSnapshot, action: Extract<Actio
     revokedAt = options.now();
     options.log.info(`revoked ${t.id}: ${units.length ? units.join(", ") : "nothing to remove (standing or still granted)"}`);
   } catch (error) {
-    const message = error instanceof ProviderError ? error.message : "an unexpected error (details in the app's log)";
     options.log.error(`revoke of ${t.id} failed: ${(error as Error).message}`);
-    return { comment: action.failed(message) };
+    return { comment: action.failed(shownError(error)) };
   }
   // Access is gone; what follows only records it, and may wait its turn behind other revokes.
   const release = options.gate ? await options.gate() : undefined;
@@ -215,10 +214,8 @@ async function applyGrant(gh: GitHub, s: RequestSnapshot, action: Extract<Action
     options.log.info(`applied ${t.id}: ${provider.describe(t)}`);
     return action.applied(options.now(), standing, provider.describe(t));
   } catch (error) {
-    // Provider errors are written to be shown (secrets redacted); anything else stays in the log.
-    const message = error instanceof ProviderError ? error.message : "an unexpected error (details in the app's log)";
     options.log.warn(`apply of ${t.id} failed: ${(error as Error).message}`);
-    return { comment: action.failed(message, standing) };
+    return { comment: action.failed(shownError(error), standing) };
   }
 }
 
@@ -267,6 +264,11 @@ function reportDeliveryFailure(gh: GitHub, s: RequestSnapshot) {
     if (comments.some((c) => c.performed_via_github_app && (c.body ?? "").includes(marker))) return;
     await gh.rest.issues.createComment({ ...ref, body: `${marker}\n⚠️ jit-access could not deliver the "${n.event}" notification to ${destination}: ${reason}. Notifications of this request to that destination may be missing; check the webhook and the environment variable.` });
   };
+}
+
+/** Provider errors are written to be shown (secrets redacted); anything else stays in the log. */
+function shownError(error: unknown): string {
+  return error instanceof ProviderError ? error.message : "an unexpected error (details in the app's log)";
 }
 
 /** Inserts a note just above the state block, which must stay last. */

@@ -1,6 +1,7 @@
 import type { ApplicationFunction, Context, Probot } from "probot";
 import type { GitHub, RepoRef } from "./github/client.js";
-import { evaluatePullRequest, type AppDeps, type Log } from "./handlers/evaluate.js";
+import type { AppDeps, Log } from "./handlers/evaluate.js";
+import { KeyedQueue } from "./handlers/queue.js";
 import { probotInstallations, scheduleSweeps } from "./scheduler/cron.js";
 import { Scheduler, systemClock, type Clock } from "./scheduler/scheduler.js";
 import { searchOpenRequests } from "./scheduler/sweep.js";
@@ -24,9 +25,15 @@ export interface AppOptions extends Omit<AppDeps, "now"> {
   sweepSchedule: string | null;
 }
 
-export type JitApp = ApplicationFunction & { scheduler: Scheduler };
+export type JitApp = ApplicationFunction & { scheduler: Scheduler; queue: KeyedQueue };
 
-/** The app: webhook events and the scheduler, both feeding the one evaluation. */
+type PullRef = RepoRef & { number: number };
+
+/**
+ * The app: webhook events and the scheduler, both feeding the one evaluation through one keyed
+ * queue. Handlers only name the affected request and enqueue it, so GitHub gets its answer at
+ * once (PRODUCT.md invariant 9) whatever the evaluation has to write.
+ */
 export function createApp(options: AppOptions): JitApp {
   const clock = options.clock ?? systemClock;
   const deps: AppDeps = { ...options, now: () => clock.now() };
@@ -36,20 +43,17 @@ export function createApp(options: AppOptions): JitApp {
     warn: (m) => probot?.log.warn(m),
     error: (m) => probot?.log.error(m),
   };
-  const scheduler = new Scheduler(probotInstallations(() => probot!), deps, clock, logger);
+  const queue = new KeyedQueue((key, error) => logger.error(`evaluation of ${key} failed: ${(error as Error).message}`));
+  const scheduler = new Scheduler(probotInstallations(() => probot!), deps, clock, logger, queue);
 
   const appFn: ApplicationFunction = (app) => {
     probot = app;
-    /** Evaluates one PR and tells the scheduler what state the grant was left in. */
-    const evaluate = async (gh: GitHub, installationId: number | undefined, ref: RepoRef & { number: number }, log: Log) => {
-      const state = await evaluatePullRequest(gh, ref, deps, log);
-      if (installationId) scheduler.observe(installationId, ref, state);
-    };
+    const enqueue = (gh: GitHub, installationId: number | undefined, ref: PullRef, log: Log): void => void scheduler.enqueue(gh, installationId, ref, log);
 
     const installationOf = (context: Context) => (context.payload as { installation?: { id: number } }).installation?.id;
     const onPullRequest = async (context: Context<"pull_request" | "pull_request_review">) => {
       const { owner, repo } = context.repo();
-      await evaluate(context.octokit, installationOf(context), { owner, repo, number: context.payload.pull_request.number }, context.log);
+      enqueue(context.octokit, installationOf(context), { owner, repo, number: context.payload.pull_request.number }, context.log);
     };
     app.on([...PULL_REQUEST_EVENTS], onPullRequest);
     app.on([...REVIEW_EVENTS], onPullRequest);
@@ -59,14 +63,17 @@ export function createApp(options: AppOptions): JitApp {
       if (!context.payload.issue.pull_request || !/^\s*\/jit\s/m.test(context.payload.comment.body)) return;
       if (context.payload.comment.user?.type === "Bot") return;
       const { owner, repo } = context.repo();
-      await evaluate(context.octokit, installationOf(context), { owner, repo, number: context.payload.issue.number }, context.log);
+      enqueue(context.octokit, installationOf(context), { owner, repo, number: context.payload.issue.number }, context.log);
     });
 
     // Someone joined or left a team: any pending request of the organization may be gated by it.
+    // The search is queued too (a burst of membership events coalesces into one search).
     app.on("membership", async (context) => {
       const org = context.payload.organization;
-      const pending = await searchOpenRequests(context.octokit, { login: org.login, type: "Organization" }, "jit:pending");
-      for (const ref of pending) await evaluate(context.octokit, installationOf(context), ref, context.log);
+      void queue.enqueue(`membership:${org.login.toLowerCase()}`, async () => {
+        const pending = await searchOpenRequests(context.octokit, { login: org.login, type: "Organization" }, "jit:pending");
+        for (const ref of pending) enqueue(context.octokit, installationOf(context), ref, context.log);
+      });
     });
 
     if (options.sweepSchedule) {
@@ -75,5 +82,5 @@ export function createApp(options: AppOptions): JitApp {
       scheduleSweeps(scheduler, options.sweepSchedule, app.log);
     }
   };
-  return Object.assign(appFn, { scheduler });
+  return Object.assign(appFn, { scheduler, queue });
 }

@@ -43,7 +43,6 @@ async function evaluate(sc: Scenario, expect_: { merge?: boolean | "fails"; labe
   mockInstallationToken(api);
   mockReads(api, sc);
   mockApprovalReads(api, sc);
-  mockCheckRuns(api, HEAD);
   api.post(`${R}/check-runs`, (b) => ((seen.check = b), true)).reply(201, { id: 1 });
   for (const name of expect_.labels?.remove ?? []) api.delete(`${R}/issues/7/labels/${encodeURIComponent(name)}`).reply(200, []);
   if (expect_.labels?.add) api.post(`${R}/issues/7/labels`, { labels: expect_.labels.add }).reply(200, []);

@@ -37,7 +37,6 @@ async function opened(sc: Scenario, expectComment: (api: ReturnType<typeof githu
   mockInstallationToken(api);
   mockReads(api, sc);
   mockApprovalReads(api, sc);
-  mockCheckRuns(api, HEAD);
   api.post(`${R}/check-runs`).reply(201, { id: 1 });
   if (!sc.pr.labels?.includes("jit:pending")) api.post(`${R}/issues/7/labels`).reply(200, []);
   const capture: { body?: string } = {};

@@ -37,7 +37,6 @@ async function failedRequest(sc: Scenario, stage: "through-comments" | "full", e
   mockInstallationToken(api);
   mockReads(api, sc, stage);
   extra(api);
-  mockCheckRuns(api, HEAD);
   let check: any;
   api.post(`${R}/check-runs`, (b) => ((check = b), true)).reply(201, { id: 1 });
   let comment: any;
@@ -64,7 +63,6 @@ describe("a valid request", () => {
     mockInstallationToken(api);
     mockReads(api, sc);
     mockApprovalReads(api, sc);
-    mockCheckRuns(api, HEAD);
     let check: any;
     api.post(`${R}/check-runs`, (body) => ((check = body), true)).reply(201, { id: 1 });
     api.post(`${R}/issues/7/labels`, { labels: ["jit:pending"] }).reply(200, []);
@@ -93,7 +91,6 @@ describe("a valid request", () => {
     mockInstallationToken(first);
     mockReads(first, sc);
     mockApprovalReads(first, sc);
-    mockCheckRuns(first, HEAD);
     let check: any;
     let comment: any;
     first.post(`${R}/check-runs`, (b) => ((check = b), true)).reply(201, { id: 1 });
@@ -119,7 +116,6 @@ describe("a valid request", () => {
     mockInstallationToken(api);
     mockReads(api, sc);
     mockApprovalReads(api, sc);
-    mockCheckRuns(api, HEAD);
     api.post(`${R}/check-runs`).reply(201, { id: 1 });
     api.post(`${R}/issues/7/labels`).reply(200, []);
     api.post(`${R}/issues/7/comments`).reply(201, { id: 56 }); // a new comment of its own, not an edit of #9
@@ -135,7 +131,6 @@ describe("an invalid request", () => {
     const api = githubApi();
     mockInstallationToken(api);
     mockReads(api, sc);
-    mockCheckRuns(api, HEAD);
     let check: any;
     api.post(`${R}/check-runs`, (b) => ((check = b), true)).reply(201, { id: 1 });
     api.delete(`${R}/issues/7/labels/jit%3Apending`).reply(200, []);
@@ -202,7 +197,6 @@ describe("the policy", () => {
     mockInstallationToken(api);
     mockReads(api, { pr, files: [{ filename: ".github/jit-access.yml", status: "modified", content: proposed }], policy: POLICY }, "policy-only");
     api.get(`${R}/contents/${encodeURIComponent(".github/jit-access.yml")}`).query({ ref: HEAD }).reply(200, (await import("./helpers/fixtures.js")).contents(".github/jit-access.yml", proposed));
-    mockCheckRuns(api, HEAD);
     let check: any;
     api.post(`${R}/check-runs`, (b) => ((check = b), true)).reply(201, { id: 1 });
     await deliver(probot, "pull_request", pullRequestEvent("opened", pr));

@@ -87,7 +87,6 @@ describe("the sweep", () => {
     api.get(`${R}/contents/${enc(".github/jit-access.yml")}`).reply(200, contents(".github/jit-access.yml", POLICY));
     mockReads(api, sc);
     mockApprovalReads(api, sc);
-    mockCheckRuns(api, HEAD);
     api.post(`${R}/check-runs`).reply(201, { id: 1 });
     api.delete(`${R}/issues/7/labels/jit%3Apending`).reply(200, []);
     api.post(`${R}/issues/7/labels`, { labels: ["jit:rejected"] }).reply(200, []);

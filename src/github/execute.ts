@@ -7,9 +7,10 @@ import type { Notifier } from "../notify/deliver.js";
 import type { Notification } from "../notify/message.js";
 import { CHECK_NAME, labelChanges, type StatusLabel } from "../lifecycle/status.js";
 import type { ProviderFactory } from "../providers/registry.js";
-import { ProviderError, unitsToRevoke } from "../providers/types.js";
-import type { GitHub } from "./client.js";
-import { forgetLiveGrants, listLiveGrants, type LiveGrantLister } from "./live-grants.js";
+import { ProviderError, standingOf, unitsToRevoke } from "../providers/types.js";
+import { isNotFound, type GitHub } from "./client.js";
+import { readCheck, type CheckRun } from "./record.js";
+import { listLiveGrants, type LiveGrantLister } from "./live-grants.js";
 import { openAndMergeRevert, REVERT_BLOCKED_LABEL } from "./revert.js";
 
 export interface ExecuteOptions {
@@ -31,32 +32,86 @@ export interface ExecuteOptions {
 /** GitHub takes at most 50 annotations per check-run request. */
 const MAX_ANNOTATIONS = 50;
 
-/** The status comment, written in place: created once, then edited; unchanged text is not re-sent. */
-class StatusComment {
+/**
+ * The grant's record (this app's check run, see record.ts) and its display (the status comment),
+ * written in that order: the record first, so a crash between the two leaves the truth ahead of
+ * the display, never behind it. Unchanged text is not re-sent.
+ */
+class GrantRecord {
+  private check: CheckRun | undefined;
+  private commentId: number | undefined;
+  private commentBody: string | undefined;
+
   constructor(
     private readonly gh: GitHub,
     private readonly s: RequestSnapshot,
-    private id: number | undefined = s.comment?.id,
-    private body: string | undefined = s.comment?.body,
-  ) {}
+  ) {
+    this.check = s.check;
+    this.commentId = s.comment?.id;
+    this.commentBody = s.comment?.body;
+  }
 
+  /** The record's text: the last status comment body the app wrote ("" before the first). */
   get current(): string | undefined {
-    return this.body;
+    return this.check?.text || undefined;
+  }
+
+  /** The display no longer shows the record: someone edited or deleted the app's comment. */
+  get tampered(): boolean {
+    return this.current !== undefined && this.commentBody !== this.current;
   }
 
   async write(body: string): Promise<void> {
-    if (body === this.body) return;
     const ref = { owner: this.s.owner, repo: this.s.repo };
-    if (this.id) await this.gh.rest.issues.updateComment({ ...ref, comment_id: this.id, body });
-    else this.id = (await this.gh.rest.issues.createComment({ ...ref, issue_number: this.s.pr.number, body })).data.id;
-    this.body = body;
+    if (body !== this.check?.text) {
+      if (this.check) {
+        await this.gh.rest.checks.update({ ...ref, check_run_id: this.check.id, output: { title: this.check.title, summary: this.check.summary, text: body } });
+        this.check = { ...this.check, text: body };
+      } else {
+        // A merged request the app never saw open (its webhooks were lost): the record starts here.
+        const title = "Recorded by jit-access";
+        const summary = "This check run holds jit-access's record of this request; the status comment on the pull request shows it.";
+        const { data } = await this.gh.rest.checks.create({ ...ref, name: CHECK_NAME, head_sha: this.s.pr.headSha, status: "completed", conclusion: "neutral", output: { title, summary, text: body } });
+        this.check = { id: data.id, status: "completed", conclusion: "neutral", title, summary, text: body };
+      }
+    }
+    if (body === this.commentBody) return;
+    if (this.commentId) {
+      try {
+        await this.gh.rest.issues.updateComment({ ...ref, comment_id: this.commentId, body });
+      } catch (error) {
+        if (!isNotFound(error)) throw error;
+        this.commentId = undefined; // deleted meanwhile: post it again
+      }
+    }
+    if (!this.commentId) this.commentId = (await this.gh.rest.issues.createComment({ ...ref, issue_number: this.s.pr.number, body })).data.id;
+    this.commentBody = body;
   }
 
-  /** The state another replica may have recorded since the snapshot was loaded. */
+  /** The record as it is on GitHub now (only this app writes it: another replica may have). */
   async freshState(): Promise<CommentState | undefined> {
-    if (!this.id) return undefined;
-    const { data } = await this.gh.rest.issues.getComment({ owner: this.s.owner, repo: this.s.repo, comment_id: this.id });
-    return readState(data.body ?? "");
+    if (!this.check) return undefined;
+    return readState((await readCheck(this.gh, { owner: this.s.owner, repo: this.s.repo }, this.check.id)).text);
+  }
+
+  /** The `jit-access` check the decision wants, carrying the record's text along. */
+  async setCheck(plan: CheckPlan, text: string | undefined): Promise<void> {
+    const ref = { owner: this.s.owner, repo: this.s.repo };
+    const output = { title: plan.title, summary: plan.summary.slice(0, 65_000), text: text ?? this.check?.text ?? "", annotations: plan.annotations.slice(0, MAX_ANNOTATIONS).map(annotation) };
+    const state = plan.status === "completed" ? { status: "completed" as const, conclusion: plan.conclusion! } : { status: "in_progress" as const };
+    const existing = this.check;
+    // A completed run is not reopened (GitHub would keep its old conclusion): a newer run replaces it, record included.
+    const reusable = existing && !(existing.status === "completed" && plan.status !== "completed") ? existing : undefined;
+    const next = { status: state.status, conclusion: plan.conclusion ?? null, title: plan.title, summary: output.summary, text: output.text };
+    if (reusable) {
+      const same = reusable.status === plan.status && (reusable.conclusion ?? undefined) === plan.conclusion && reusable.title === plan.title && reusable.summary === output.summary && reusable.text === output.text;
+      if (same) return;
+      await this.gh.rest.checks.update({ ...ref, check_run_id: reusable.id, ...state, output });
+      this.check = { id: reusable.id, ...next };
+    } else {
+      const { data } = await this.gh.rest.checks.create({ ...ref, name: CHECK_NAME, head_sha: this.s.pr.headSha, ...state, output });
+      this.check = { id: data.id, ...next };
+    }
   }
 }
 
@@ -68,8 +123,12 @@ class StatusComment {
  */
 export async function execute(gh: GitHub, s: RequestSnapshot, d: Decision, options: ExecuteOptions): Promise<CommentState | undefined> {
   if (d.alert) options.log.error(d.alert);
-  if (d.check) await upsertCheck(gh, s, d.check, options.appId);
-  const comment = new StatusComment(gh, s);
+  const comment = new GrantRecord(gh, s);
+  // Someone edited or deleted the app's status comment: the record wins (the comment is written
+  // again below from the decision or the record), and security hears of it.
+  const tampered = comment.tampered;
+  if (tampered) options.log.error(`tamper: the status comment of ${s.owner}/${s.repo}#${s.pr.number} no longer shows jit-access's record (edited or deleted); restoring it`);
+  if (d.check) await comment.setCheck(d.check, d.comment);
   let body = d.comment;
   let label = d.label;
   let revertBlocked: boolean | undefined;
@@ -83,6 +142,7 @@ export async function execute(gh: GitHub, s: RequestSnapshot, d: Decision, optio
       if (outcome.revertBlocked !== undefined) revertBlocked = outcome.revertBlocked;
       if (outcome.release) releases.push(outcome.release);
     }
+    if (body === undefined && tampered) body = comment.current;
     return await record(gh, s, comment, { body, label, revertBlocked }, options);
   } finally {
     for (const release of releases) release();
@@ -93,21 +153,24 @@ export async function execute(gh: GitHub, s: RequestSnapshot, d: Decision, optio
 async function record(
   gh: GitHub,
   s: RequestSnapshot,
-  comment: StatusComment,
+  comment: GrantRecord,
   { body, label, revertBlocked }: { body: string | undefined; label: StatusLabel | null | undefined; revertBlocked: boolean | undefined },
   options: ExecuteOptions,
 ): Promise<CommentState | undefined> {
   const ref = { owner: s.owner, repo: s.repo };
   if (label !== undefined) {
     const { add, remove } = labelChanges(s.pr.labels, label);
-    for (const name of remove) await gh.rest.issues.removeLabel({ ...ref, issue_number: s.pr.number, name });
+    if (remove.length + add.length > 0 && s.record?.status && ["APPROVED", "REJECTED", "REVOKED", "EXECUTED"].includes(s.record.status)) {
+      options.log.warn(`labels of ${s.owner}/${s.repo}#${s.pr.number} did not show its recorded status (${s.record.status}); restored`);
+    }
+    for (const name of remove) await removeLabel(gh, { ...ref, issue_number: s.pr.number, name });
     if (add.length > 0) await gh.rest.issues.addLabels({ ...ref, issue_number: s.pr.number, labels: add });
   }
   if (body !== undefined) await writeStatus(gh, s, comment, body, options);
   // A request whose end is not yet recorded in git history carries this label, so the sweep finds it again.
   if (revertBlocked !== undefined && revertBlocked !== s.pr.labels.includes(REVERT_BLOCKED_LABEL)) {
     if (revertBlocked) await gh.rest.issues.addLabels({ ...ref, issue_number: s.pr.number, labels: [REVERT_BLOCKED_LABEL] });
-    else await gh.rest.issues.removeLabel({ ...ref, issue_number: s.pr.number, name: REVERT_BLOCKED_LABEL });
+    else await removeLabel(gh, { ...ref, issue_number: s.pr.number, name: REVERT_BLOCKED_LABEL });
   }
   return readState(comment.current ?? "");
 }
@@ -122,7 +185,7 @@ interface Outcome {
   release?: () => void;
 }
 
-async function perform(gh: GitHub, s: RequestSnapshot, action: Action, comment: StatusComment, body: string | undefined, options: ExecuteOptions): Promise<Outcome> {
+async function perform(gh: GitHub, s: RequestSnapshot, action: Action, comment: GrantRecord, body: string | undefined, options: ExecuteOptions): Promise<Outcome> {
   const ref = { owner: s.owner, repo: s.repo };
   switch (action.type) {
     case "merge":
@@ -154,22 +217,30 @@ async function perform(gh: GitHub, s: RequestSnapshot, action: Action, comment: 
       await gh.rest.issues.createComment({ ...ref, issue_number: s.pr.number, body: action.body });
       return {};
     case "revoke":
-      return revokeGrant(gh, s, action, options);
+      return revokeGrant(gh, s, action, comment, options);
   }
 }
 
+/** The requester's other live grants in this repository (reference counting). */
+function otherLiveGrants(gh: GitHub, s: RequestSnapshot, requester: string, options: ExecuteOptions) {
+  const q = { defaultBranch: s.defaultBranch, except: s.pr.number, requester, appId: options.appId, now: options.now() };
+  return (options.liveGrants ?? listLiveGrants)(gh, { owner: s.owner, repo: s.repo }, q);
+}
+
 /**
- * Revoke first, record after: the provider takes away only what no standing access and no
- * other live grant still gives; then a revert PR records the end. The revert never delays the
- * revoke, and its failure does not undo it — the request is labelled until history catches up.
+ * Revoke first, record the end next, the revert PR last: the provider takes away only what no
+ * standing access and no other live grant still gives; the end is in the record before any revert
+ * PR exists (so the app's own revert, once merged, is never mistaken for a deletion of a live
+ * grant); the revert never delays the revoke, and its failure does not undo it — the request is
+ * labelled until history catches up.
  */
-async function revokeGrant(gh: GitHub, s: RequestSnapshot, action: Extract<Action, { type: "revoke" }>, options: ExecuteOptions): Promise<Outcome> {
+async function revokeGrant(gh: GitHub, s: RequestSnapshot, action: Extract<Action, { type: "revoke" }>, comment: GrantRecord, options: ExecuteOptions): Promise<Outcome> {
   const t = action.target;
   const provider = options.providers(t.provider, gh);
   if (!provider) return { comment: action.failed(`no provider named ${t.provider}`) };
   let revokedAt: Date;
   try {
-    const others = await (options.liveGrants ?? listLiveGrants)(gh, { owner: s.owner, repo: s.repo }, s.pr.number, options.appId, t.requester);
+    const others = await otherLiveGrants(gh, s, t.requester, options);
     const units = unitsToRevoke(provider, t, action.standing, others);
     await provider.revoke(t, units);
     revokedAt = options.now();
@@ -182,6 +253,7 @@ async function revokeGrant(gh: GitHub, s: RequestSnapshot, action: Extract<Actio
   const release = options.gate ? await options.gate() : undefined;
   const gated = release ? { release } : {};
   if (!action.revert) return { ...action.ended(revokedAt, undefined), ...gated };
+  await comment.write(action.ended(revokedAt, undefined).comment);
   try {
     const revert = await openAndMergeRevert(gh, { owner: s.owner, repo: s.repo }, { ...action.revert, body: action.revert.body(revokedAt), defaultBranch: s.defaultBranch });
     const outcome = action.ended(revokedAt, revert);
@@ -194,23 +266,22 @@ async function revokeGrant(gh: GitHub, s: RequestSnapshot, action: Extract<Actio
 }
 
 /**
- * State first: the units the requester already holds are recorded in the status comment
- * before anything is applied, so a later revoke never removes standing access. A replica that
+ * State first: the units the requester already holds (and not through another live grant) are
+ * recorded in the grant's record before anything is applied, so a later revoke never removes standing access. A replica that
  * finds them recorded (re-read just before deciding) uses that record rather than looking
  * again after the grant may already have been applied.
  */
-async function applyGrant(gh: GitHub, s: RequestSnapshot, action: Extract<Action, { type: "apply" }>, comment: StatusComment, options: ExecuteOptions): Promise<Outcome> {
+async function applyGrant(gh: GitHub, s: RequestSnapshot, action: Extract<Action, { type: "apply" }>, comment: GrantRecord, options: ExecuteOptions): Promise<Outcome> {
   const t = action.target;
   const provider = options.providers(t.provider, gh);
   if (!provider) return { comment: action.failed(`no provider named ${t.provider}`, action.standing) };
   let standing = action.standing ?? (await comment.freshState())?.standing;
   try {
     if (!standing) {
-      standing = await provider.held(t);
+      standing = standingOf(provider, t, await provider.held(t), await otherLiveGrants(gh, s, t.requester, options));
       await comment.write(action.applying(standing));
     }
     await provider.apply(t);
-    forgetLiveGrants({ owner: s.owner, repo: s.repo }); // a revoke from now on must count this grant
     options.log.info(`applied ${t.id}: ${provider.describe(t)}`);
     return action.applied(options.now(), standing, provider.describe(t));
   } catch (error) {
@@ -220,7 +291,7 @@ async function applyGrant(gh: GitHub, s: RequestSnapshot, action: Extract<Action
 }
 
 /** Writes the status comment with the notifications it newly records, then sends those. */
-async function writeStatus(gh: GitHub, s: RequestSnapshot, comment: StatusComment, body: string, options: ExecuteOptions, read?: { fresh: CommentState | undefined }): Promise<void> {
+async function writeStatus(gh: GitHub, s: RequestSnapshot, comment: GrantRecord, body: string, options: ExecuteOptions, read?: { fresh: CommentState | undefined }): Promise<void> {
   const recorded = await recordAnnouncements(s, body, comment, options, read);
   await comment.write(recorded.body);
   for (const n of recorded.announced) options.notifier!.send(n, reportDeliveryFailure(gh, s));
@@ -234,7 +305,7 @@ async function writeStatus(gh: GitHub, s: RequestSnapshot, comment: StatusCommen
 async function recordAnnouncements(
   s: RequestSnapshot,
   body: string,
-  comment: StatusComment,
+  comment: GrantRecord,
   options: ExecuteOptions,
   read?: { fresh: CommentState | undefined },
 ): Promise<{ body: string; announced: Notification[] }> {
@@ -244,7 +315,7 @@ async function recordAnnouncements(
   const written = readState(comment.current ?? "")?.notified ?? [];
   const next: CommentState = written.every((e) => parsed.notified?.includes(e)) ? parsed : { ...parsed, notified: [...new Set([...(parsed.notified ?? []), ...written])] };
   if (next !== parsed) body = replaceState(body, next);
-  let events = announcements(s.comment?.state, next).filter((e) => {
+  let events = announcements(s.record, next).filter((e) => {
     const d = notificationOf(s, next, e).destinations;
     return d.slackEnv !== undefined || d.teamsEnv !== undefined;
   });
@@ -277,24 +348,12 @@ function appendNote(body: string, note: string): string {
   return at < 0 ? `${body}\n${note}\n` : `${body.slice(0, at)}${note}\n\n${body.slice(at)}`;
 }
 
-async function upsertCheck(gh: GitHub, s: RequestSnapshot, plan: CheckPlan, appId: number): Promise<void> {
-  const ref = { owner: s.owner, repo: s.repo };
-  const { data } = await gh.rest.checks.listForRef({ ...ref, ref: s.pr.headSha, check_name: CHECK_NAME, filter: "latest", per_page: 100 });
-  const existing = data.check_runs.find((run) => run.app?.id === appId);
-  const output = { title: plan.title, summary: plan.summary.slice(0, 65_000), annotations: plan.annotations.slice(0, MAX_ANNOTATIONS).map(annotation) };
-  const state = plan.status === "completed" ? { status: "completed" as const, conclusion: plan.conclusion! } : { status: "in_progress" as const };
-  // A completed run is not reopened (GitHub would keep its old conclusion): a newer run replaces it.
-  const reusable = existing && !(existing.status === "completed" && plan.status !== "completed") ? existing : undefined;
-  if (reusable) {
-    const same =
-      reusable.status === plan.status &&
-      (reusable.conclusion ?? undefined) === plan.conclusion &&
-      reusable.output.title === plan.title &&
-      reusable.output.summary === output.summary;
-    if (same) return;
-    await gh.rest.checks.update({ ...ref, check_run_id: reusable.id, ...state, output });
-  } else {
-    await gh.rest.checks.create({ ...ref, name: CHECK_NAME, head_sha: s.pr.headSha, ...state, output });
+/** A label that is already gone is what was wanted: never a failure (someone may have removed it). */
+async function removeLabel(gh: GitHub, params: { owner: string; repo: string; issue_number: number; name: string }): Promise<void> {
+  try {
+    await gh.rest.issues.removeLabel(params);
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
   }
 }
 

@@ -1,92 +1,104 @@
+import { parseGrant } from "../grant/parse.js";
 import { targetOf } from "../lifecycle/live.js";
 import type { RequestSnapshot } from "../lifecycle/snapshot.js";
+import { readState, type CommentState } from "../lifecycle/state-block.js";
+import { parseGrantPath, POLICY_PATH } from "../policy/paths.js";
 import type { GrantTarget } from "../providers/types.js";
 import type { GitHub, RepoRef } from "./client.js";
-import { readStatusState } from "./snapshot.js";
+import { requestsThatAdded } from "./grant-origin.js";
+import { loadCheck } from "./record.js";
 
 /**
- * The other live grants of a repository, for reference counting at revoke time. Liveness comes
- * from GitHub (merged PRs labelled `jit:approved`, one search); what each grant gives comes from
- * its status comment, which never changes once applied, so it is cached by PR.
+ * The live set (PRODUCT.md invariant 7): the grant files present on the default branch, each
+ * with the request PR that added it and that PR's record (this app's check run). Labels and
+ * comments play no part: removing `jit:approved` hides nothing, adding it revives nothing.
+ * A file on the branch is live only while its record says applied and its window is open; an
+ * ended grant whose revert PR has not merged yet still has its file, but not its access.
  */
-interface LiveGrant {
+export interface LiveGrant {
+  number: number;
   path: string;
   target: GrantTarget;
+  /** Units the requester held before this grant, not through another grant (never revoked by it). */
+  standing: string[];
 }
-const grants = new Map<string, LiveGrant | null>();
-const MAX_CACHED = 5_000;
 
-export type LiveGrantLister = (gh: GitHub, ref: RepoRef, except: number, appId: number, requester: string) => Promise<GrantTarget[]>;
+export interface GrantFile {
+  path: string;
+  blobSha: string;
+}
 
-/**
- * The repository's live grants (number and author) from one search, kept for a few seconds:
- * a burst of expiries in one repository then costs one search, not one each (the search quota is
- * 30 requests a minute). Applying a grant in this process forgets the list at once, so a grant
- * this process just made live is never missed; another replica's is found within the TTL and
- * the search index's own lag.
- */
-const LIVE_TTL_MS = 15_000;
-type LiveItem = { number: number; author: string; url: string };
-/** The promise is cached, not its result: concurrent revokes share one search in flight. */
-const liveLists = new Map<string, { at: number; items: Promise<LiveItem[]> }>();
+export type LiveGrantLister = (gh: GitHub, ref: RepoRef, q: { defaultBranch: string; except: number; requester: string; appId: number; now: Date }) => Promise<LiveGrant[]>;
 
-/** Forgets every cached list and grant (tests: each starts from an empty cache). */
+/** Grant files' requesters, by blob SHA: content-addressed, so never stale. */
+const requesterByBlob = new Map<string, string | null>();
+/** Which request PRs added a file with this content at this path: history does not change. */
+const originByFile = new Map<string, { number: number; headSha: string }[]>();
+const MAX_CACHED = 10_000;
+
+/** Forgets every cached fact (tests: each starts from an empty cache). */
 export function resetLiveGrantCaches(): void {
-  liveLists.clear();
-  grants.clear();
+  requesterByBlob.clear();
+  originByFile.clear();
 }
 
-export function forgetLiveGrants(ref: RepoRef): void {
-  liveLists.delete(`${ref.owner}/${ref.repo}`.toLowerCase());
+function remember<K, V>(map: Map<K, V>, key: K, value: V): V {
+  if (map.size >= MAX_CACHED) map.delete(map.keys().next().value!);
+  map.set(key, value);
+  return value;
 }
 
-async function liveList(gh: GitHub, ref: RepoRef): Promise<LiveItem[]> {
-  const key = `${ref.owner}/${ref.repo}`.toLowerCase();
-  const cached = liveLists.get(key);
-  if (cached && Date.now() - cached.at < LIVE_TTL_MS) return cached.items;
-  const q = `is:pr is:merged label:"jit:approved" repo:${ref.owner}/${ref.repo}`;
-  const items = gh
-    .paginate(gh.rest.search.issuesAndPullRequests, { q, per_page: 100 })
-    .then((found) => found.map((i) => ({ number: i.number, author: i.user?.login ?? "", url: i.html_url })));
-  liveLists.set(key, { at: Date.now(), items });
-  items.catch(() => liveLists.delete(key)); // a failed search is not cached
-  return items;
+/** The default branch's tree, one request: whether it holds a policy, and its grant files. */
+export async function grantFilesOn(gh: GitHub, ref: RepoRef, branch: string): Promise<{ hasPolicy: boolean; files: GrantFile[] }> {
+  const { data } = await gh.rest.git.getTree({ owner: ref.owner, repo: ref.repo, tree_sha: branch, recursive: "true" });
+  const files = data.tree.filter((e) => e.type === "blob" && e.path && e.sha && parseGrantPath(e.path)).map((e) => ({ path: e.path!, blobSha: e.sha! }));
+  return { hasPolicy: data.tree.some((e) => e.path === POLICY_PATH && e.type === "blob"), files };
+}
+
+export async function originsOf(gh: GitHub, ref: RepoRef, branch: string, file: GrantFile): Promise<{ number: number; headSha: string }[]> {
+  const key = `${ref.owner}/${ref.repo}:${file.path}:${file.blobSha}`.toLowerCase();
+  return originByFile.get(key) ?? remember(originByFile, key, await requestsThatAdded(gh, ref, branch, file.path));
+}
+
+/** A request's record, read from its check run. */
+export async function recordOf(gh: GitHub, ref: RepoRef, headSha: string, appId: number): Promise<CommentState | undefined> {
+  const check = await loadCheck(gh, ref, headSha, appId);
+  return check ? readState(check.text) : undefined;
+}
+
+async function requesterOf(gh: GitHub, ref: RepoRef, file: GrantFile): Promise<string | null> {
+  const cached = requesterByBlob.get(file.blobSha);
+  if (cached !== undefined) return cached;
+  const { data } = await gh.rest.git.getBlob({ owner: ref.owner, repo: ref.repo, file_sha: file.blobSha });
+  const parsed = parseGrant(file.path, Buffer.from(data.content, "base64"));
+  return remember(requesterByBlob, file.blobSha, parsed.ok ? parsed.grant.requester.toLowerCase() : null);
 }
 
 /**
- * Live grants of a repository; with `requester`, only theirs. A request PR's author is always
- * its requester (a rule every grant passed), so the author narrows the list to the grants that
- * can overlap: reference counting reads O(that person's grants), not O(all live grants).
+ * Applied and inside its window: its units are given by it. A grant still being applied does not
+ * count yet: a revoke that runs meanwhile may take a unit it is about to give, and its own apply
+ * (which comes after) gives it back; the error is never towards keeping access.
  */
-async function liveGrants(gh: GitHub, ref: RepoRef, appId: number, except?: number, requester?: string): Promise<Map<number, LiveGrant>> {
-  const out = new Map<number, LiveGrant>();
-  for (const item of await liveList(gh, ref)) {
-    if (item.number === except) continue;
-    if (requester && item.author.toLowerCase() !== requester.toLowerCase()) continue;
-    const key = `${ref.owner}/${ref.repo}#${item.number}`;
-    if (!grants.has(key)) {
-      if (grants.size >= MAX_CACHED) grants.delete(grants.keys().next().value!);
-      grants.set(key, await readGrant(gh, { ...ref, number: item.number }, item.url, appId));
+export function givesAccess(state: CommentState | undefined, now: Date): state is CommentState {
+  return !!state && state.status === "APPROVED" && !!state.target && !!state.expires_at && now.getTime() < Date.parse(state.expires_at);
+}
+
+/**
+ * The requester's other live grants in a repository. Reference counting reads O(that person's
+ * grants): one tree read, blobs only for files not seen before, and one record per grant of theirs.
+ */
+export const listLiveGrants: LiveGrantLister = async (gh, ref, q) => {
+  const out: LiveGrant[] = [];
+  const { files } = await grantFilesOn(gh, ref, q.defaultBranch);
+  for (const file of files) {
+    if ((await requesterOf(gh, ref, file)) !== q.requester.toLowerCase()) continue;
+    for (const origin of await originsOf(gh, ref, q.defaultBranch, file)) {
+      if (origin.number === q.except) continue;
+      const state = await recordOf(gh, ref, origin.headSha, q.appId);
+      if (!givesAccess(state, q.now) || !state.grant) continue;
+      const s = { owner: ref.owner, repo: ref.repo, pr: { number: origin.number, url: `https://github.com/${ref.owner}/${ref.repo}/pull/${origin.number}` } } as RequestSnapshot;
+      out.push({ number: origin.number, path: file.path, target: targetOf(s, state), standing: state.standing ?? [] });
     }
-    const grant = grants.get(key);
-    if (grant) out.set(item.number, grant);
   }
   return out;
-}
-
-export const listLiveGrants: LiveGrantLister = async (gh, ref, except, appId, requester) =>
-  [...(await liveGrants(gh, ref, appId, except, requester)).values()].map((g) => g.target).filter((t) => t.requester.toLowerCase() === requester.toLowerCase());
-
-/** The live grant whose file is at `path`, if any (a merged PR deleted it: the grant ends). */
-export async function findLiveGrantByPath(gh: GitHub, ref: RepoRef, path: string, appId: number): Promise<number | undefined> {
-  for (const [number, grant] of await liveGrants(gh, ref, appId)) if (grant.path === path) return number;
-  return undefined;
-}
-
-/** This app's status comment on a PR tells what the grant gives; null when it has no applied grant. */
-async function readGrant(gh: GitHub, ref: RepoRef & { number: number }, url: string, appId: number): Promise<LiveGrant | null> {
-  const state = await readStatusState(gh, ref, appId);
-  if (!state?.grant || !state.target || !state.starts_at || !state.expires_at || !state.path) return null;
-  const s = { owner: ref.owner, repo: ref.repo, pr: { number: ref.number, url } } as RequestSnapshot;
-  return { path: state.path, target: targetOf(s, state) };
-}
+};

@@ -10,6 +10,7 @@ import { checkGrantRules } from "../grant/rules.js";
 import { loadPolicy, type LoadedPolicy, type PolicyResult } from "../policy/load.js";
 import { CODEOWNERS_PATHS, MAX_CODEOWNERS_BYTES, MAX_GRANT_BYTES, MAX_POLICY_BYTES, POLICY_PATH } from "../policy/paths.js";
 import { isNotFound, readFileAt, type GitHub, type RepoRef } from "./client.js";
+import { loadCheck } from "./record.js";
 
 export interface LoadOptions {
   /** This app's id: only its own comments are trusted to hold state. */
@@ -87,6 +88,8 @@ export async function loadRequestSnapshot(gh: GitHub, ref: RepoRef & { number: n
       fromFork: pr.head.repo?.full_name !== pr.base.repo.full_name,
       createdAt: pr.created_at,
       labels: pr.labels.map((l) => l.name),
+      ...(pr.merged_at ? { mergedAt: pr.merged_at } : {}),
+      reopened: false,
     },
     kind,
     policy,
@@ -98,16 +101,26 @@ export async function loadRequestSnapshot(gh: GitHub, ref: RepoRef & { number: n
   };
   if (kind.kind === "unrelated" || kind.kind === "removal") return snapshot;
 
+  snapshot.check = await loadCheck(gh, ref, pr.head.sha, options.appId);
+  const record = snapshot.check ? readState(snapshot.check.text) : undefined;
+  if (record) snapshot.record = record;
+
   if (kind.kind === "policy-change") {
     snapshot.proposedPolicy = (await loadPolicyAt(gh, ref, pr.head.sha)) ?? { ok: false, diagnostics: [fileDiagnostic(POLICY_PATH, "the policy file is missing at the head")] };
     return snapshot;
   }
 
-  await loadComments(gh, ref, options.appId, snapshot);
+  await loadTimeline(gh, ref, options.appId, snapshot);
   if (kind.kind !== "request" || snapshot.pr.fromFork) return snapshot;
   if (snapshot.pr.state === "closed" && !snapshot.pr.merged) return snapshot;
-  // A merged request whose verdict the state block already records needs nothing more.
-  if (snapshot.pr.merged && decidedFromState(snapshot.comment?.state)) return snapshot;
+  // A merged request whose verdict the record already holds needs nothing more, except to know
+  // whether its grant file is still on the default branch (a merged deletion ends it early).
+  if (snapshot.pr.merged && decidedFromState(record)) {
+    if (record?.status === "APPROVED" && record.path && options.now.getTime() < Date.parse(record.expires_at ?? "")) {
+      snapshot.grantOnDefaultBranch = (await readFileAt(gh, { ...ref, path: record.path, ref: defaultBranch }, MAX_GRANT_BYTES)) !== null;
+    }
+    return snapshot;
+  }
 
   const grant = await readFileAt(gh, { ...ref, path: kind.file.path, ref: pr.head.sha }, MAX_GRANT_BYTES);
   if (grant === null || grant.kind !== "file" || grant.sha !== kind.file.blobSha) {
@@ -163,21 +176,40 @@ async function loadContributors(gh: GitHub, ref: RepoRef & { number: number }): 
 
 const COMMAND = /^\/jit\s+(reject|revoke)\b[ \t]*(.*)$/m;
 
-/** This app's status comment (trusted only when GitHub says this app wrote it) and `/jit` commands. */
-async function loadComments(gh: GitHub, ref: RepoRef & { number: number }, appId: number, snapshot: RequestSnapshot): Promise<void> {
-  const comments = await gh.paginate(gh.rest.issues.listComments, { owner: ref.owner, repo: ref.repo, issue_number: ref.number, per_page: 100 });
+interface TimelineItem {
+  event?: string;
+  id?: number;
+  body?: string | null;
+  user?: { login: string; type?: string } | null;
+  created_at?: string;
+  updated_at?: string;
+  performed_via_github_app?: { id: number } | null;
+}
+
+/**
+ * The PR's timeline, one paginated read: this app's status comment (a display), `/jit` commands,
+ * and whether the PR was ever reopened. Timeline events cannot be edited or deleted by anyone.
+ * A command counts only as first written: a comment edited since (its `updated_at` moved) is
+ * ignored, as policy-bot ignores edited comments, so nobody can turn an old remark into a command
+ * that seems to predate the grant.
+ */
+async function loadTimeline(gh: GitHub, ref: RepoRef & { number: number }, appId: number, snapshot: RequestSnapshot): Promise<void> {
+  const items = (await gh.paginate(gh.rest.issues.listEventsForTimeline, { owner: ref.owner, repo: ref.repo, issue_number: ref.number, per_page: 100 })) as TimelineItem[];
   const commands: CommentCommand[] = [];
-  for (const c of comments) {
+  for (const c of items) {
+    if (c.event === "reopened") snapshot.pr.reopened = true;
+    if (c.event !== "commented" || c.id === undefined) continue;
     const body = c.body ?? "";
     const ours = c.performed_via_github_app?.id === appId;
     if (isStatusComment(c, appId) && !snapshot.comment) {
-      snapshot.comment = { id: c.id, body, state: readState(body) };
+      snapshot.comment = { id: c.id, body };
       continue;
     }
     if (ours || !c.user || c.user.type === "Bot") continue;
+    if (c.updated_at && c.created_at && c.updated_at !== c.created_at) continue;
     const match = COMMAND.exec(body.trim());
     if (match && body.trim().startsWith("/jit")) {
-      commands.push({ id: c.id, login: c.user.login, command: match[1] as "reject" | "revoke", reason: (match[2] ?? "").trim().slice(0, 500), createdAt: c.created_at });
+      commands.push({ id: c.id, login: c.user.login, command: match[1] as "reject" | "revoke", reason: (match[2] ?? "").trim().slice(0, 500), createdAt: c.created_at ?? "" });
     }
   }
   snapshot.commands = commands;

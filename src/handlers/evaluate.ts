@@ -3,7 +3,7 @@ import { membershipKey, type RequestSnapshot } from "../lifecycle/snapshot.js";
 import type { GitHub, RepoRef } from "../github/client.js";
 import { execute } from "../github/execute.js";
 import { loadRequestSnapshot, resolveMemberships } from "../github/snapshot.js";
-import { findLiveGrantByPath } from "../github/live-grants.js";
+import { requestsThatAdded } from "../github/grant-origin.js";
 import type { CommentState } from "../lifecycle/state-block.js";
 import type { ProviderFactory } from "../providers/registry.js";
 import type { LiveGrantLister } from "../github/live-grants.js";
@@ -30,27 +30,28 @@ export interface Log {
 
 /**
  * snapshot → decide → act, for one pull request. Every event that may change a request comes
- * here. Returns the grant's state as it was left (for the scheduler's index of live grants).
+ * here (through the keyed queue: one at a time per request). Returns the grant's state as it was
+ * left (for the scheduler's index of live grants), and the requests a merged deletion affects:
+ * those are evaluated under their own keys, and each finds for itself that its file is gone.
  */
 export async function evaluatePullRequest(
   gh: GitHub,
   ref: RepoRef & { number: number },
   deps: AppDeps,
   log: Log,
-  deletedBy?: { number: number; author: string },
-): Promise<CommentState | undefined> {
+): Promise<{ state: CommentState | undefined; affected: (RepoRef & { number: number })[]; accessRepository: boolean }> {
   const snapshot = await prepareEvaluation(gh, ref, deps);
-  if (!snapshot) return undefined; // no policy on the default branch: not an access repository
-  if (deletedBy) snapshot.deletedBy = deletedBy;
+  if (!snapshot) return { state: undefined, affected: [], accessRepository: false }; // no policy on the default branch
   if (snapshot.kind.kind === "removal" && snapshot.pr.merged) {
-    // A merged PR that deletes grant files ends those grants early; the PR itself needs nothing.
+    const affected: (RepoRef & { number: number })[] = [];
     for (const file of snapshot.kind.files) {
-      const live = await findLiveGrantByPath(gh, ref, file.path, deps.appId);
-      if (live !== undefined && live !== ref.number) await evaluatePullRequest(gh, { ...ref, number: live }, deps, log, { number: ref.number, author: snapshot.pr.author });
+      for (const origin of await requestsThatAdded(gh, ref, snapshot.defaultBranch, file.path)) {
+        if (origin.number !== ref.number) affected.push({ ...ref, number: origin.number });
+      }
     }
-    return undefined;
+    return { state: undefined, affected, accessRepository: true };
   }
-  return finishEvaluation(gh, snapshot, deps, log);
+  return { state: await finishEvaluation(gh, snapshot, deps, log), affected: [], accessRepository: true };
 }
 
 /** The snapshot: everything the decision needs, read from GitHub now. */

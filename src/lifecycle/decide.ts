@@ -104,14 +104,19 @@ function decidePolicyChange(s: RequestSnapshot): Decision {
 }
 
 function decideClosedUnmerged(s: RequestSnapshot): Decision {
-  const previous = s.comment?.state?.status ?? null;
+  const previous = s.record?.status ?? null;
   const note = "This pull request was closed without merging: the request is rejected and nothing was granted.";
-  const grant = s.comment?.state?.grant;
-  const body = previous === "REJECTED" && s.comment ? undefined : statusComment(s, "❌ Rejected", { ...(grant ? { grant } : {}), note }, { status: "REJECTED", ...(grant ? { grant } : {}), ended_by: "closed without merging" });
+  const grant = s.record?.grant;
+  const body = previous === "REJECTED" ? undefined : statusComment(s, "❌ Rejected", { ...(grant ? { grant } : {}), note }, { status: "REJECTED", ...(grant ? { grant } : {}), ended_by: "closed without merging" });
   return { status: "REJECTED", label: STATUS_LABELS.REJECTED, ...(body ? { comment: body } : {}), actions: [] };
 }
 
 function decideOpenRequest(s: RequestSnapshot, j: Judgement): Decision {
+  // Final means final (invariant 7): a rejection the record holds stands, even after the rejecting
+  // review or comment is deleted or dismissed; the PR is closed again if someone reopened it.
+  if (s.record?.status === "REJECTED") {
+    return { status: "REJECTED", label: STATUS_LABELS.REJECTED, actions: s.pr.state === "open" ? [{ type: "close" }] : [] };
+  }
   switch (j.verdict) {
     case "broken-policy": {
       const summary = `The policy on ${s.defaultBranch} is broken, so every request fails closed until it is fixed.\n\n${errorList(j.diagnostics)}`;

@@ -20,7 +20,9 @@ export function decideLive(s: RequestSnapshot, st: CommentState, now: Date, team
   const answered = [...(st.answered ?? [])];
   let end: { status: "EXECUTED" | "REVOKED"; endedBy: string; revert: boolean } | undefined;
 
-  if (s.deletedBy) end = { status: "REVOKED", endedBy: `its grant file was deleted in #${s.deletedBy.number} by ${s.deletedBy.author}`, revert: false };
+  // Its file left the default branch (a merged deletion, a push): the grant ends early. The app's
+  // own revert PR only merges after the end is recorded, so it never lands here.
+  if (s.grantOnDefaultBranch === false) end = { status: "REVOKED", endedBy: `its grant file was removed from ${s.defaultBranch}`, revert: false };
 
   const appliedAt = Date.parse(st.applied_at ?? "");
   for (const command of s.commands) {
@@ -100,7 +102,7 @@ export function targetOf(s: RequestSnapshot, st: CommentState): GrantTarget {
   };
 }
 
-function revokeAction(s: RequestSnapshot, st: CommentState, end: { status: "EXECUTED" | "REVOKED"; endedBy: string; revert: boolean }, now: Date): Action {
+export function revokeAction(s: RequestSnapshot, st: CommentState, end: { status: "EXECUTED" | "REVOKED"; endedBy: string; revert: boolean }, now: Date): Action {
   const grant = st.grant!;
   const path = st.path ?? (s.kind.kind === "request" ? s.kind.file.path : "");
   const blobSha = st.blob ?? (s.kind.kind === "request" ? s.kind.file.blobSha : "");

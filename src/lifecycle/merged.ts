@@ -1,6 +1,6 @@
 import type { MembershipLookup } from "../approval/evaluate.js";
 import type { Judgement } from "./judge.js";
-import { decideLive } from "./live.js";
+import { decideLive, revokeAction } from "./live.js";
 import type { Action, Decision } from "./decide.js";
 import { statusComment } from "./present.js";
 import { escapeMarkdown } from "./render.js";
@@ -29,9 +29,14 @@ export function decidedFromState(state: CommentState | undefined): boolean {
 }
 
 export function decideMerged(s: RequestSnapshot, now: Date, teamMember: MembershipLookup, judge: () => Judgement): Decision {
-  const st = s.comment?.state;
+  const st = s.record;
   if (st?.status === "APPROVED" && st.grant && st.target) return decideLive(s, st, now, teamMember);
   if (st?.revert_pending && st.revert_path_blob !== undefined) return revertFollowUp(s, st);
+  if (st?.status === "REJECTED" && st.revert_pr === undefined && !st.revert_path_blob) {
+    // Rejected before the merge (an approver, a timeout, a reopen): whoever merged it bypassed that.
+    const j = judge();
+    return bypassed(s, j.verdict === "approved" ? { ...j, verdict: "rejected", by: st.rejected_by ?? "jit-access", reason: st.ended_by ?? "it had been rejected" } : j);
+  }
   if (st?.status && SETTLED.includes(st.status)) {
     // Already decided: only keep the label true (someone may have edited labels by hand).
     return { status: st.status as Status, label: labelOf(st.status), actions: [] };
@@ -42,6 +47,15 @@ export function decideMerged(s: RequestSnapshot, now: Date, teamMember: Membersh
   if (j.verdict !== "approved") return bypassed(s, j);
   const approvers = [...new Set(j.outcome.groups.flatMap((g) => g.approvedBy))];
   return applyStep(s, j.grant, { v: 1, status: "APPLYING", grant: j.grant, approvers }, now);
+}
+
+/**
+ * The window is fixed by immutable facts (invariant 8): the merge time and the grant file. A
+ * redelivered merge, a restart or a late apply never starts a second window, and a grant applied
+ * late still ends when it was planned to.
+ */
+function mergedAt(s: RequestSnapshot, now: Date): Date {
+  return s.pr.mergedAt ? new Date(s.pr.mergedAt) : now;
 }
 
 /** Merged although the policy was not met (an admin bypassed branch protection, a race): apply nothing. */
@@ -80,7 +94,7 @@ function bypassed(s: RequestSnapshot, j: Judgement): Decision {
 /** Merged, the policy met: wait for `start`, back off after a failure, or apply now. */
 function applyStep(s: RequestSnapshot, grant: Grant, st: CommentState, now: Date): Decision {
   const base = { grant, status: st.status, ...(st.approvers ? { approvers: st.approvers } : {}) } as const;
-  const planned = planWindow(grant, now);
+  const planned = planWindow(grant, mergedAt(s, now));
   if (planned.startsAt > now) {
     const state = { ...base, status: "SCHEDULED" as const, starts_at: planned.startsAt.toISOString(), expires_at: planned.expiresAt.toISOString() };
     return {
@@ -89,6 +103,12 @@ function applyStep(s: RequestSnapshot, grant: Grant, st: CommentState, now: Date
       comment: statusComment(s, "🕒 Approved and scheduled", { grant, window: planned, note: `Access is applied at the scheduled start.` }, state),
       actions: [],
     };
+  }
+  if (planned.expiresAt <= now && st.standing !== undefined && st.target) {
+    // An apply was attempted (its standing access is recorded) and never confirmed: part of it may
+    // have reached the target. The window is over, so whatever it gave is taken away.
+    const attempted: CommentState = { ...st, starts_at: planned.startsAt.toISOString(), expires_at: planned.expiresAt.toISOString(), applied_at: st.applied_at ?? planned.startsAt.toISOString() };
+    return { status: "PENDING", actions: [revokeAction(s, attempted, { status: "EXECUTED", endedBy: "its window ended before the provider confirmed the grant", revert: true }, now)] };
   }
   if (planned.expiresAt <= now) {
     const state = { ...base, status: "EXECUTED" as const, expires_at: planned.expiresAt.toISOString() };
@@ -123,9 +143,12 @@ function applyStep(s: RequestSnapshot, grant: Grant, st: CommentState, now: Date
     target,
     standing: st.standing,
     applying: (standing) =>
-      statusComment(s, "⚙️ Applying", { grant, note: "Approved and merged; the provider is applying the grant." }, { ...base, status: "APPLYING", standing, ...attemptFields(st) }),
+      statusComment(s, "⚙️ Applying", { grant, note: "Approved and merged; the provider is applying the grant." }, {
+        ...base, status: "APPLYING", standing, target: { provider: role.provider, config: role.config, grant: role.grant },
+        starts_at: planned.startsAt.toISOString(), expires_at: planned.expiresAt.toISOString(), ...attemptFields(st),
+      }),
     applied(appliedAt, standing, access) {
-      const window = planWindow(grant, appliedAt);
+      const window = planWindow(grant, mergedAt(s, now));
       const warnAt = new Date(window.expiresAt.getTime() - role.expiryWarningMs);
       const state: Omit<CommentState, "v"> = {
         ...base,
@@ -142,7 +165,8 @@ function applyStep(s: RequestSnapshot, grant: Grant, st: CommentState, now: Date
         comment: statusComment(s, "🟢 Access granted", { grant, window: { ...window, appliedAt, access }, note: `Access ends at the time shown, when jit-access revokes it and records the end as a revert pull request. \`/jit revoke [reason]\` ends it early.` }, state),
       };
     },
-    failed: (message, standing) => applyFailed(s, grant, { ...st, ...(standing ? { standing } : {}) }, now, message).comment!,
+    failed: (message, standing) =>
+      applyFailed(s, grant, { ...st, ...(standing ? { standing, target: { provider: role.provider, config: role.config, grant: role.grant } } : {}) }, now, message).comment!,
   };
   return { status: "PENDING", label: STATUS_LABELS.PENDING, actions: [action] };
 }
@@ -155,7 +179,10 @@ function attemptFields(st: CommentState) {
 function applyFailed(s: RequestSnapshot, grant: Grant, st: CommentState, now: Date, error: string): Decision {
   const attempts = (st.attempts ?? 0) + 1;
   const next = nextAttemptAt(attempts, now);
-  const state: Omit<CommentState, "v"> = { grant, status: "APPLYING", ...(st.standing ? { standing: st.standing } : {}), attempts, next_attempt_at: next.toISOString(), error };
+  const state: Omit<CommentState, "v"> = {
+    grant, status: "APPLYING", ...(st.approvers ? { approvers: st.approvers } : {}),
+    ...(st.standing ? { standing: st.standing } : {}), ...(st.target ? { target: st.target } : {}), attempts, next_attempt_at: next.toISOString(), error,
+  };
   return {
     status: "PENDING",
     label: STATUS_LABELS.PENDING,
@@ -167,7 +194,7 @@ function applyFailed(s: RequestSnapshot, grant: Grant, st: CommentState, now: Da
 /** The end was recorded but its revert PR was not merged (blocked, or GitHub failed): try again. */
 function revertFollowUp(s: RequestSnapshot, st: CommentState): Decision {
   const [path, blobSha] = st.revert_path_blob!;
-  const body = s.comment!.body;
+  const body = s.check!.text;
   return {
     status: st.status as Status,
     actions: [{

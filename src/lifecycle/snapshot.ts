@@ -3,6 +3,7 @@ import type { Codeowners } from "../policy/codeowners.js";
 import type { PolicyResult } from "../policy/load.js";
 import type { PullRequestKind } from "./classify.js";
 import type { CommentState } from "./state-block.js";
+import type { CheckRun } from "../github/record.js";
 
 /**
  * Everything one decision about a pull request needs, loaded fresh from GitHub on every
@@ -22,6 +23,10 @@ export interface PullRequestFacts {
   fromFork: boolean;
   createdAt: string;
   labels: string[];
+  /** When it was merged: with the grant file, this fixes the window (never the time it was applied). */
+  mergedAt?: string;
+  /** It was closed and reopened at some point (timeline): a closed request is final. */
+  reopened: boolean;
 }
 
 export interface CommentCommand {
@@ -55,10 +60,14 @@ export interface RequestSnapshot {
   memberships: Map<string, boolean>;
   /** `/jit` commands commented on the PR, oldest first. */
   commands: CommentCommand[];
-  /** This app's status comment, if it wrote one. */
-  comment?: { id: number; body: string; state: CommentState | undefined };
-  /** Set when a merged PR deleted this grant's file: the grant ends early. */
-  deletedBy?: { number: number; author: string };
+  /** This app's status comment, if it wrote one: a display for people, never read for state. */
+  comment?: { id: number; body: string };
+  /** This app's `jit-access` check run on the head commit: only this app can change it. */
+  check?: CheckRun;
+  /** The grant's record, from that check run (see github/record.ts): what the app believes. */
+  record?: CommentState;
+  /** For a live grant: whether its file is still on the default branch (a merged deletion ends it). */
+  grantOnDefaultBranch?: boolean;
 }
 
 export const membershipKey = (team: string, login: string) => `${team.toLowerCase()}\u0000${login.toLowerCase()}`;

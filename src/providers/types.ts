@@ -61,17 +61,43 @@ function safeDecode(value: string): string {
   }
 }
 
+/** Another live grant of the same person: what it gives, and what it found standing. */
+export interface OtherGrant {
+  target: GrantTarget;
+  standing: readonly string[];
+}
+
 /**
  * Reference counting (pure): the units a grant may take away when it ends — its own, minus
- * those held before it was applied, minus those another live grant still gives.
+ * those held before it and not through a grant (standing), minus those another live grant
+ * still gives. A unit another grant recorded as standing is standing for this one too.
  */
-export function unitsToRevoke(provider: Provider, target: GrantTarget, standing: readonly string[], otherLiveGrants: readonly GrantTarget[]): string[] {
+export function unitsToRevoke(provider: Provider, target: GrantTarget, standing: readonly string[], others: readonly OtherGrant[]): string[] {
   const kept = new Set(standing);
-  for (const other of otherLiveGrants) {
-    if (other.id === target.id || other.provider !== target.provider) continue;
-    for (const unit of provider.units(other)) kept.add(unit);
+  for (const other of sameKind(target, others)) {
+    for (const unit of provider.units(other.target)) kept.add(unit);
+    for (const unit of other.standing) kept.add(unit);
   }
   return provider.units(target).filter((u) => !kept.has(u));
+}
+
+/**
+ * Standing access (pure), observed before a grant is applied: the units the person holds that no
+ * other live grant gives — or that another grant itself found standing. Access held only through
+ * an overlapping grant is not standing, so when both have ended nothing is left over.
+ */
+export function standingOf(provider: Provider, target: GrantTarget, held: readonly string[], others: readonly OtherGrant[]): string[] {
+  const viaGrants = new Set<string>();
+  const standingElsewhere = new Set<string>();
+  for (const other of sameKind(target, others)) {
+    for (const unit of provider.units(other.target)) viaGrants.add(unit);
+    for (const unit of other.standing) standingElsewhere.add(unit);
+  }
+  return held.filter((u) => !viaGrants.has(u) || standingElsewhere.has(u));
+}
+
+function sameKind(target: GrantTarget, others: readonly OtherGrant[]): OtherGrant[] {
+  return others.filter((o) => o.target.id !== target.id && o.target.provider === target.provider);
 }
 
 /** The environment variable a config names, or a clear error (the name is shown, never a value). */

@@ -1,9 +1,10 @@
-import type { GitHub, RepoRef } from "../github/client.js";
-import { readStatusState } from "../github/snapshot.js";
+import { isNotFound, type GitHub, type RepoRef } from "../github/client.js";
+import { grantFilesOn, originsOf, recordOf } from "../github/live-grants.js";
 import { evaluatePullRequest, finishEvaluation, prepareEvaluation, type AppDeps, type Log } from "../handlers/evaluate.js";
+import { KeyedQueue } from "../handlers/queue.js";
 import type { CommentState } from "../lifecycle/state-block.js";
 import { GrantIndex, type IndexedGrant } from "./due.js";
-import { searchOpenRequests, sweepPendingTimeouts, type Account } from "./sweep.js";
+import { searchOpenRequests, searchUpdatedRequests, sweepPendingTimeouts, type Account } from "./sweep.js";
 import { REVERT_BLOCKED_LABEL } from "../github/revert.js";
 
 /** At most `n` holders at once; acquiring resolves to the release (calling it twice is harmless). */
@@ -62,53 +63,120 @@ const DEFAULTS: SchedulerOptions = { concurrency: 25, searchLagMs: 5 * 60_000, l
 const MAX_TIMER_MS = 2 ** 31 - 1;
 const RETRY_AFTER_ERROR_MS = 60_000;
 
+/** At start-up, open requests updated this recently are evaluated again: work a crash may have interrupted. */
+const RECENT_OPEN_MS = 24 * 3600_000;
+
 /**
  * Knows every live (and scheduled, and not-yet-applied) grant, and acts when one is due.
  *
- * The index is a cache of GitHub's state, never the truth: at start-up it is rebuilt from a
- * search per installation and one status-comment read per grant; every due grant is
- * re-evaluated from GitHub before anything is done. A precise timer fires at the next due
- * moment (expiry, warning, start, retry); the per-minute sweep is the safety net and costs
- * O(1) requests per installation when nothing changed, because it searches only PRs updated
- * since the previous sweep.
+ * The index is a cache of GitHub's state, never the truth. At start-up it is rebuilt from git:
+ * the grant files on each access repository's default branch, the request PR that added each,
+ * and that PR's record (this app's check run) — labels and comments play no part, so nobody can
+ * hide a live grant from it. Every due grant is re-evaluated from GitHub before anything is done,
+ * through the same keyed queue as webhooks: one evaluation at a time per request. A precise timer
+ * fires at the next due moment (expiry, warning, start, retry); the per-minute sweep is the safety
+ * net: it evaluates the PRs of access repositories updated since the previous sweep.
  */
 export class Scheduler {
   readonly index = new GrantIndex();
   private timer: unknown;
   private lastSweep: Date | undefined;
   private readonly inFlight = new Set<string>();
+  /** The `updated_at` each PR had when the sweep last evaluated it: unchanged means nothing to do. */
+  private readonly seen = new Map<string, string>();
+  /** Repositories found to hold a policy (lower-case `owner/repo`): the sweep looks only at these. */
+  readonly accessRepositories = new Set<string>();
   private running: Promise<void> = Promise.resolve();
   private readonly options: SchedulerOptions;
+  private readonly reads: () => Promise<() => void>;
 
   constructor(
     private readonly installations: Installations,
     private readonly deps: AppDeps,
     private readonly clock: Clock,
     private readonly log: Log,
+    private readonly queue: KeyedQueue = new KeyedQueue((key, error) => log.error(`evaluation of ${key} failed: ${(error as Error).message}`)),
     options: Partial<SchedulerOptions> = {},
   ) {
     this.options = { ...DEFAULTS, ...options };
+    this.reads = semaphore(this.options.concurrency);
   }
 
-  /** Start-up: every merged grant that is live or waiting, its state read once. Then what is due runs. */
+  /**
+   * Queues one evaluation of a PR (webhooks and the sweep alike); what it leaves the grant in
+   * goes to the index, and the requests a merged deletion affects are queued under their own keys.
+   */
+  enqueue(gh: GitHub, installationId: number | undefined, ref: RepoRef & { number: number }, log: Log = this.log): Promise<void> {
+    return this.queue.enqueue(KeyedQueue.key(ref), async () => {
+      try {
+        const { state, affected, accessRepository } = await evaluatePullRequest(gh, ref, this.deps, log);
+        if (accessRepository) this.accessRepositories.add(`${ref.owner}/${ref.repo}`.toLowerCase());
+        if (installationId) this.observe(installationId, ref, state);
+        for (const other of affected) void this.enqueue(gh, installationId, other, log);
+      } catch (error) {
+        // Tried again a minute later; a webhook's evaluation has no other retry.
+        if (installationId) this.failed({ installationId, ...ref, dueAt: 0, updatedAt: "" }, error);
+        else throw error;
+      }
+    });
+  }
+
+  /** Start-up: every grant file on every access repository's default branch, its record read once; recent open requests again. */
   async rebuild(): Promise<void> {
     const started = this.clock.now();
     for (const installation of await this.installations.list()) {
-      const gh = await this.installations.client(installation.id);
-      await this.scan(gh, installation.id, installation.account, undefined);
+      try {
+        const gh = await this.installations.client(installation.id);
+        await this.rebuildInstallation(gh, installation.id, started);
+      } catch (error) {
+        this.log.error(`start-up rebuild of installation ${installation.id} failed: ${(error as Error).message}`);
+      }
     }
     this.lastSweep = started;
+    this.arm();
     await this.runDue();
   }
 
-  /** The safety net: what changed since the last sweep, pending timeouts, unrecorded ends; then what is due. */
+  private async rebuildInstallation(gh: GitHub, installationId: number, now: Date): Promise<void> {
+    const repos = await gh.paginate(gh.rest.apps.listReposAccessibleToInstallation, { per_page: 100 });
+    for (const r of repos) {
+      const ref = { owner: r.owner.login, repo: r.name };
+      if (r.archived) continue;
+      let tree;
+      try {
+        tree = await grantFilesOn(gh, ref, r.default_branch);
+      } catch (error) {
+        if (isNotFound(error) || (error as { status?: number }).status === 409) continue; // empty repository
+        throw error;
+      }
+      if (!tree.hasPolicy) continue;
+      this.accessRepositories.add(`${ref.owner}/${ref.repo}`.toLowerCase());
+      await this.pool(tree.files, async (file) => {
+        for (const origin of await originsOf(gh, ref, r.default_branch, file)) {
+          const entry = { installationId, ...ref, number: origin.number, updatedAt: "" };
+          const state = await recordOf(gh, ref, origin.headSha, this.deps.appId);
+          // Merged but never handled as merged (its webhook was lost while the app was down), or an
+          // end whose revert PR did not merge: due now.
+          if (!state?.status || state.status === "PENDING" || state.revert_pending) this.index.setDue(entry, 0);
+          else this.index.observe(entry, state);
+        }
+      });
+      const open = await gh.paginate(gh.rest.pulls.list, { ...ref, state: "open", sort: "updated", direction: "desc", per_page: 100 });
+      for (const pr of open) {
+        if (now.getTime() - Date.parse(pr.updated_at) > RECENT_OPEN_MS) break;
+        void this.enqueue(gh, installationId, { ...ref, number: pr.number });
+      }
+    }
+  }
+
+  /** The safety net: PRs of access repositories updated since the last sweep, pending timeouts, unrecorded ends; then what is due. */
   async sweep(): Promise<void> {
     const started = this.clock.now();
     const since = this.lastSweep ? new Date(this.lastSweep.getTime() - this.options.searchLagMs) : undefined;
     for (const installation of await this.installations.list()) {
       try {
         const gh = await this.installations.client(installation.id);
-        await this.scan(gh, installation.id, installation.account, since);
+        if (since) await this.evaluateUpdated(gh, installation.id, installation.account, since);
         const evaluate = (ref: RepoRef & { number: number }) => this.evaluate(gh, installation.id, ref);
         await sweepPendingTimeouts(gh, installation.account, started, evaluate);
         for (const ref of await searchOpenRequests(gh, installation.account, REVERT_BLOCKED_LABEL, "merged")) await evaluate(ref);
@@ -119,6 +187,21 @@ export class Scheduler {
     }
     this.lastSweep = started;
     await this.runDue();
+  }
+
+  /**
+   * Every PR updated since `since` (one search, whatever its labels) in a repository known to
+   * hold a policy, evaluated again unless the sweep already saw it as it is: a lost webhook, a
+   * crash mid-evaluation, a label someone changed.
+   */
+  private async evaluateUpdated(gh: GitHub, installationId: number, account: Account, since: Date): Promise<void> {
+    for (const pr of await searchUpdatedRequests(gh, account, since)) {
+      const key = KeyedQueue.key(pr);
+      if (!this.accessRepositories.has(`${pr.owner}/${pr.repo}`.toLowerCase()) || this.seen.get(key) === pr.updatedAt) continue;
+      if (this.seen.size >= 10_000) this.seen.delete(this.seen.keys().next().value!);
+      this.seen.set(key, pr.updatedAt);
+      await this.evaluate(gh, installationId, pr);
+    }
   }
 
   /** Event handlers report the state a grant was left in. */
@@ -137,57 +220,37 @@ export class Scheduler {
     this.timer = undefined;
   }
 
-  /** Merged requests labelled approved (live) or pending (scheduled, not yet applied), changed since `since`. */
-  private async scan(gh: GitHub, installationId: number, account: Account, since: Date | undefined): Promise<void> {
-    for (const label of ["jit:approved", "jit:pending"]) {
-      const found = await searchOpenRequests(gh, account, label, "merged", since);
-      const changed = found.filter((r) => this.index.get(GrantIndex.key(r))?.updatedAt !== r.updatedAt);
-      // States are read a few at a time: a start-up with a thousand live grants must not take minutes.
-      await this.pool(changed, async ({ owner, repo, number, updatedAt }) => {
-        const ref = { owner, repo, number };
-        const state = await readStatusState(gh, ref, this.deps.appId);
-        const entry = { installationId, ...ref, updatedAt };
-        // Merged but never handled as merged (its webhook was lost while the app was down): due now.
-        if (!state?.status || state.status === "PENDING") this.index.setDue(entry, 0);
-        else this.index.observe(entry, state);
-      });
-    }
-    this.arm();
-  }
-
   /**
-   * Every grant due now or within the lead, in two phases: first every snapshot is read (a few
-   * at a time), then each is decided and acted on at its own moment — so a burst of expiries
-   * does not wait for reads that could be done before.
+   * Every grant due now or within the lead, each in the keyed queue: its snapshot is read first (a
+   * few at a time), then it waits for its exact moment and is decided and acted on — so a burst of
+   * expiries does not wait for reads that could be done before. Only the bookkeeping that follows
+   * a revoke (revert PR, labels, comment) takes turns, so no revoke waits behind another's.
    */
   async runDue(): Promise<void> {
     const due = this.index.due(this.clock.now().getTime() + this.options.leadMs).filter((e) => !this.inFlight.has(GrantIndex.key(e)));
     for (const e of due) this.inFlight.add(GrantIndex.key(e));
+    const gate = semaphore(this.options.concurrency);
     try {
-      const prepared = await this.pool(due, async (entry) => {
-        const gh = await this.installations.client(entry.installationId);
-        try {
-          return { entry, gh, snapshot: await prepareEvaluation(gh, entry, this.deps) };
-        } catch (error) {
-          this.failed(entry, error);
-          return undefined;
-        }
-      });
-      // At its moment each grant is decided and revoked at once; only the bookkeeping that follows
-      // a revoke (revert PR, labels, comment) takes turns, so no revoke waits behind another's.
-      const gate = semaphore(this.options.concurrency);
       await Promise.all(
-        prepared
-          .filter((p) => p !== undefined)
-          .map(async ({ entry, gh, snapshot }) => {
-            await this.until(entry.dueAt);
+        due.map((entry) =>
+          this.queue.enqueue(GrantIndex.key(entry), async () => {
             try {
+              const gh = await this.installations.client(entry.installationId);
+              const release = await this.reads();
+              let snapshot;
+              try {
+                snapshot = await prepareEvaluation(gh, entry, this.deps);
+              } finally {
+                release();
+              }
+              await this.until(entry.dueAt);
               const state = snapshot ? await finishEvaluation(gh, snapshot, { ...this.deps, gate }, this.log) : undefined;
               this.index.observe({ ...entry, updatedAt: "" }, state);
             } catch (error) {
               this.failed(entry, error);
             }
           }),
+        ),
       );
     } finally {
       for (const e of due) this.inFlight.delete(GrantIndex.key(e));
@@ -215,15 +278,13 @@ export class Scheduler {
     this.index.setDue({ ...entry, updatedAt: "" }, this.clock.now().getTime() + RETRY_AFTER_ERROR_MS);
   }
 
-  /** Evaluates one pull request now (sweep work: pending timeouts, unrecorded ends). */
+  /** Evaluates one pull request now, through the queue (sweep work: pending timeouts, unrecorded ends, updates). */
   private async evaluate(gh: GitHub, installationId: number, ref: RepoRef & { number: number }): Promise<void> {
     const key = GrantIndex.key(ref);
     if (this.inFlight.has(key)) return;
     this.inFlight.add(key);
     try {
-      this.index.observe({ installationId, ...ref, updatedAt: "" }, await evaluatePullRequest(gh, ref, this.deps, this.log));
-    } catch (error) {
-      this.failed({ installationId, ...ref, dueAt: 0, updatedAt: "" }, error);
+      await this.enqueue(gh, installationId, ref);
     } finally {
       this.inFlight.delete(key);
     }

@@ -25,7 +25,17 @@ export async function searchOpenRequests(gh: GitHub, account: Account, label: st
   const scope = account.type === "Organization" ? "org" : "user";
   const updated = since ? ` updated:>=${since.toISOString().slice(0, 19)}Z` : "";
   const q = `is:pr is:${state} label:"${label}" ${scope}:${account.login}${updated}`;
-  const items = await gh.paginate(gh.rest.search.issuesAndPullRequests, { q, per_page: 100 });
+  return toRequests(await gh.paginate(gh.rest.search.issuesAndPullRequests, { q, per_page: 100 }));
+}
+
+/** Every PR of an installation's account updated since `since`, whatever its labels or state. */
+export async function searchUpdatedRequests(gh: GitHub, account: Account, since: Date): Promise<LabelledRequest[]> {
+  const scope = account.type === "Organization" ? "org" : "user";
+  const q = `is:pr ${scope}:${account.login} updated:>=${since.toISOString().slice(0, 19)}Z`;
+  return toRequests(await gh.paginate(gh.rest.search.issuesAndPullRequests, { q, per_page: 100 }));
+}
+
+function toRequests(items: { repository_url: string; number: number; created_at: string; updated_at: string }[]): LabelledRequest[] {
   return items.map((i) => {
     const [owner, repo] = i.repository_url.split("/").slice(-2) as [string, string];
     return { owner, repo, number: i.number, createdAt: i.created_at, updatedAt: i.updated_at };

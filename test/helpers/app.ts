@@ -68,6 +68,7 @@ export async function startAppWithScheduler(clock: Clock, env: Record<string, st
   });
   const app = createApp({ appId: APP_ID, clock, providers: providerFactory(env, { backoffMs: [10], timeoutMs: 2_000 }), sweepSchedule: null, ...(notifier ? { notifier } : {}) });
   await probot.load(app);
+  running.set(probot, app);
   return { probot, app };
 }
 
@@ -81,7 +82,15 @@ export function mockInstallationToken(api: nock.Scope): void {
   });
 }
 
+/** The app each test Probot runs: `deliver` waits for the evaluations a delivery queued. */
+const running = new WeakMap<Probot, JitApp>();
+
 let deliveries = 0;
+/**
+ * Delivers a webhook as Probot would, then waits until the evaluations it queued have finished
+ * (the handler itself only queues them and returns at once).
+ */
 export async function deliver(probot: Probot, name: string, payload: Record<string, unknown>): Promise<void> {
   await probot.receive({ id: `delivery-${++deliveries}`, name, payload } as Parameters<Probot["receive"]>[0]);
+  await running.get(probot)?.queue.idle();
 }

@@ -21,7 +21,11 @@ export interface Scenario {
   codeowners?: { path: string; text: string } | null;
   reviews?: { login: string; state: string; commitId?: string; bot?: boolean }[];
   commits?: { author?: string; committer?: string }[];
-  comments?: { id: number; login: string; body: string; byApp?: boolean; createdAt?: string }[];
+  comments?: { id: number; login: string; body: string; byApp?: boolean; createdAt?: string; updatedAt?: string }[];
+  /** Timeline events besides comments (`reopened`, `closed`, …). */
+  events?: { event: string; actor?: string; createdAt?: string }[];
+  /** This app's `jit-access` check runs on the head commit (the record is the newest one's text). */
+  checkRuns?: Record<string, unknown>[] | null;
   /** Grant file content at older commits that approvals were given on (null: absent). */
   contentAt?: Record<string, string | null>;
   /** `@org/team:login` → membership state; only these lookups may happen. */
@@ -56,6 +60,7 @@ export function mockReads(api: nock.Scope, sc: Scenario, stage: "policy-only" | 
         ...(f.previous_filename ? { previous_filename: f.previous_filename } : {}),
       })),
     );
+  if (sc.checkRuns !== null) mockCheckRuns(api, sc.pr.headSha, sc.checkRuns ?? defaultRecord(sc));
   if (stage === "policy-only") return;
   mockComments(api, sc);
   if (stage === "through-comments") return;
@@ -63,20 +68,24 @@ export function mockReads(api: nock.Scope, sc: Scenario, stage: "policy-only" | 
   api.get(`${R}/contents/${enc(grant.filename)}`).query({ ref: sc.pr.headSha }).reply(200, contents(grant.filename, grant.content!));
 }
 
-export function mockComments(api: nock.Scope, sc: Pick<Scenario, "pr" | "comments">): void {
+/** The PR's timeline: its comments (as `commented` events) and any other events (`reopened`, …). */
+export function mockComments(api: nock.Scope, sc: Pick<Scenario, "pr" | "comments" | "events">): void {
   api
-    .get(`${R}/issues/${sc.pr.number}/comments`)
+    .get(`${R}/issues/${sc.pr.number}/timeline`)
     .query({ per_page: 100 })
-    .reply(
-      200,
-      (sc.comments ?? []).map((c) => ({
+    .reply(200, [
+      ...(sc.comments ?? []).map((c) => ({
+        event: "commented",
         id: c.id,
         body: c.body,
         user: { login: c.byApp ? "jit-access[bot]" : c.login, type: c.byApp ? "Bot" : "User" },
+        actor: { login: c.byApp ? "jit-access[bot]" : c.login, type: c.byApp ? "Bot" : "User" },
         created_at: c.createdAt ?? "2026-11-29T12:30:00Z",
+        updated_at: c.updatedAt ?? c.createdAt ?? "2026-11-29T12:30:00Z",
         performed_via_github_app: c.byApp ? { id: APP_ID, slug: "jit-access" } : null,
       })),
-    );
+      ...(sc.events ?? []).map((e, i) => ({ id: 9_000 + i, event: e.event, actor: { login: e.actor ?? "alice", type: "User" }, created_at: e.createdAt ?? "2026-11-29T12:35:00Z", performed_via_github_app: null })),
+    ]);
 }
 
 /** The approval-related reads: CODEOWNERS on the base branch, reviews, commits, older blobs, memberships. */
@@ -130,11 +139,31 @@ export function mockApprovalReads(api: nock.Scope, sc: Scenario): void {
   }
 }
 
+/** This app's `jit-access` check runs on a commit, as the record loader asks for them. */
 export function mockCheckRuns(api: nock.Scope, sha: string, existing: Record<string, unknown>[] = []): void {
   api
     .get(`${R}/commits/${sha}/check-runs`)
-    .query({ check_name: "jit-access", filter: "latest", per_page: 100 })
+    .query({ check_name: "jit-access", app_id: APP_ID, filter: "all", per_page: 100 })
     .reply(200, { total_count: existing.length, check_runs: existing });
+}
+
+/** The id of the check run that holds a scenario's record. */
+export const RECORD_RUN = 77;
+
+/** A check run of this app whose text is `text`: the grant's record. */
+export function recordRun(text: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { id: RECORD_RUN, name: "jit-access", app: { id: APP_ID, slug: "jit-access" }, status: "completed", conclusion: "success", output: { title: "Approved", summary: "approved", text }, ...extra };
+}
+
+/** Unless a test says otherwise, the record and its display agree: the app's status comment is the record's copy. */
+function defaultRecord(sc: Scenario): Record<string, unknown>[] {
+  const comment = sc.comments?.find((c) => c.byApp);
+  return comment ? [recordRun(comment.body)] : [];
+}
+
+/** Writes of the record (before each status-comment write), their texts collected in order. */
+export function mockRecordWrites(api: nock.Scope, times: number, texts: string[] = []): void {
+  for (let i = 0; i < times; i++) api.patch(`${R}/check-runs/${RECORD_RUN}`, (b: any) => (texts.push(b.output.text), true)).reply(200, { id: RECORD_RUN });
 }
 
 export { HEAD };

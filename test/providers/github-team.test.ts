@@ -62,7 +62,7 @@ describe("the github-team provider", () => {
     const p = githubTeamProvider(gh);
     const first = target("acme/access#4");
     const second = target("acme/access#5");
-    expect(unitsToRevoke(p, first, [], [second])).toEqual([]);
+    expect(unitsToRevoke(p, first, [], [{ target: second, standing: [] }])).toEqual([]);
     await p.revoke(first, unitsToRevoke(p, first, [], []));
     api.done();
   });

@@ -81,7 +81,7 @@ describePg("the postgres provider, against a real PostgreSQL server", () => {
     const second = target("acme/access#4", ["analytics_read", "app_write"]);
     await p.apply(first);
     await p.apply(second);
-    await p.revoke(first, unitsToRevoke(p, first, [], [second]));
+    await p.revoke(first, unitsToRevoke(p, first, [], [{ target: second, standing: [] }]));
     expect(await memberships("alice")).toEqual(["analytics_read", "app_write"]);
     await p.revoke(second, unitsToRevoke(p, second, [], []));
     expect(await memberships("alice")).toEqual([]);

@@ -83,6 +83,6 @@ describe("the webhook provider, against a real local receiver", () => {
   it("keys units by grant, so every apply is matched by its own revoke", () => {
     const p = provider();
     const other = { ...target, id: "acme/access#8" };
-    expect(unitsToRevoke(p, target, [], [other])).toEqual(["webhook:billing-api:acme/access#7"]);
+    expect(unitsToRevoke(p, target, [], [{ target: other, standing: [] }])).toEqual(["webhook:billing-api:acme/access#7"]);
   });
 });

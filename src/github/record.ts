@@ -1,0 +1,39 @@
+import { CHECK_NAME } from "../lifecycle/status.js";
+import type { GitHub, RepoRef } from "./client.js";
+
+/**
+ * The grant's record lives in this app's `jit-access` check run on the request's head commit
+ * (PRODUCT.md invariant 7). GitHub lets only the App that created a check run change it: people
+ * with write access can edit or delete any comment and any label, but not this. The run's
+ * `output.text` holds the status comment's full body, state block included; the comment on the
+ * PR is a copy for people, restored from here when someone changes it.
+ *
+ * A merged PR's head commit never changes again, so the record of a merged grant stays where it
+ * was written. Check runs named `jit-access` from other apps (a workflow's GITHUB_TOKEN can make
+ * one) are never read: the query names this app, and the answer is filtered by app id again.
+ */
+export interface CheckRun {
+  id: number;
+  status: string;
+  conclusion: string | null;
+  title: string;
+  summary: string;
+  /** The record: the status comment's body as last written by the app ("" before the first). */
+  text: string;
+}
+
+export async function loadCheck(gh: GitHub, ref: RepoRef, headSha: string, appId: number): Promise<CheckRun | undefined> {
+  const { data } = await gh.rest.checks.listForRef({ owner: ref.owner, repo: ref.repo, ref: headSha, check_name: CHECK_NAME, app_id: appId, filter: "all", per_page: 100 });
+  // Several runs of ours can exist on one commit (a completed run is replaced, never reopened): the newest holds the record.
+  const ours = data.check_runs.filter((run) => run.app?.id === appId).sort((a, b) => b.id - a.id)[0];
+  return ours && toCheckRun(ours);
+}
+
+export async function readCheck(gh: GitHub, ref: RepoRef, id: number): Promise<CheckRun> {
+  const { data } = await gh.rest.checks.get({ owner: ref.owner, repo: ref.repo, check_run_id: id });
+  return toCheckRun(data);
+}
+
+function toCheckRun(run: { id: number; status: string; conclusion: string | null; output: { title: string | null; summary: string | null; text?: string | null } }): CheckRun {
+  return { id: run.id, status: run.status, conclusion: run.conclusion, title: run.output.title ?? "", summary: run.output.summary ?? "", text: run.output.text ?? "" };
+}

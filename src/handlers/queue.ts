@@ -1,0 +1,82 @@
+/**
+ * One evaluation at a time per request (PRODUCT.md invariant 8), in this process.
+ *
+ * Work is keyed by request (`owner/repo#number`, case-insensitive). While a key runs, further
+ * work for it does not start alongside: it coalesces into *one* more run, which starts after the
+ * running one and — because every job re-reads GitHub's state — sees everything that happened
+ * meanwhile. Ten redeliveries during one evaluation cost one more evaluation, not ten. Different
+ * keys run in parallel.
+ *
+ * A job's failure is reported to `onError` and never reaches the webhook handler that enqueued it:
+ * the handler has long answered. What a failure leaves undone is found again by the sweep.
+ */
+export type Job = () => Promise<void>;
+
+interface Slot {
+  /** The run in progress. */
+  running: Promise<void>;
+  /** The one coalesced run waiting behind it, and whoever waits for it. */
+  next?: { job: Job; done: Promise<void>; resolve: () => void };
+}
+
+export class KeyedQueue {
+  private readonly slots = new Map<string, Slot>();
+  private readonly idleWaiters: (() => void)[] = [];
+
+  constructor(private readonly onError: (key: string, error: unknown) => void) {}
+
+  static key(ref: { owner: string; repo: string; number: number }): string {
+    return `${ref.owner}/${ref.repo}#${ref.number}`.toLowerCase();
+  }
+
+  /** Runs or queues `job` for `key`; resolves when the run that covers it has finished (never rejects). */
+  enqueue(key: string, job: Job): Promise<void> {
+    const slot = this.slots.get(key);
+    if (!slot) {
+      const running = this.run(key, job);
+      this.slots.set(key, { running });
+      return running;
+    }
+    if (slot.next) {
+      // Coalesce: the waiting run reads fresh state anyway; the newest job replaces it.
+      slot.next.job = job;
+      return slot.next.done;
+    }
+    let resolve!: () => void;
+    const done = new Promise<void>((r) => (resolve = r));
+    slot.next = { job, done, resolve };
+    return done;
+  }
+
+  /** Requests queued or running. */
+  get depth(): number {
+    let n = 0;
+    for (const slot of this.slots.values()) n += slot.next ? 2 : 1;
+    return n;
+  }
+
+  /** Resolves once nothing is queued or running (tests, benchmarks, shutdown). */
+  idle(): Promise<void> {
+    if (this.slots.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private async run(key: string, job: Job): Promise<void> {
+    try {
+      await job();
+    } catch (error) {
+      this.onError(key, error);
+    }
+    // Yield once so that a job enqueued by the finishing run's caller lands in `next`, not a new slot.
+    await Promise.resolve();
+    const slot = this.slots.get(key)!;
+    const next = slot.next;
+    if (next) {
+      slot.next = undefined;
+      slot.running = this.run(key, next.job).then(next.resolve);
+      return;
+    }
+    this.slots.delete(key);
+    if (this.slots.size === 0) for (const wake of this.idleWaiters.splice(0)) wake();
+  }
+}

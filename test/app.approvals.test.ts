@@ -4,7 +4,7 @@ import { deliver, mockInstallationToken, startApp } from "./helpers/app.js";
 import { CODEOWNERS, grantYaml, HEAD, OLD_HEAD, POLICY, visible } from "./helpers/fixtures.js";
 import { githubApi } from "./helpers/github-mock.js";
 import { commentEvent, pullRequestEvent, reviewEvent } from "./helpers/payloads.js";
-import { mockApprovalReads, mockCheckRuns, mockReads, prFields, R, type Scenario } from "./helpers/scenario.js";
+import { mockApprovalReads, mockReads, prFields, R, type Scenario } from "./helpers/scenario.js";
 import { guardNetwork } from "./helpers/setup-nock.js";
 
 guardNetwork();
@@ -29,6 +29,7 @@ function scenario(extra: Partial<Scenario> = {}, content = grantYaml()): Scenari
 
 interface Seen {
   check?: any;
+  record?: string;
   comment?: any;
   merge?: any;
 }
@@ -52,6 +53,8 @@ async function evaluate(sc: Scenario, expect_: { merge?: boolean | "fails"; labe
     else merge.reply(200, { merged: true, sha: "m".repeat(40) });
   }
   if (expect_.close) api.patch(`${R}/pulls/7`, { state: "closed" }).reply(200, {});
+  // A failed merge adds a note to the status comment: the record (the check run's text) is written again first.
+  if (expect_.merge === "fails") api.patch(`${R}/check-runs/1`, (b: any) => ((seen.record = b.output.text), true)).reply(200, { id: 1 });
   api.post(`${R}/issues/7/comments`, (b) => ((seen.comment = b), true)).reply(201, { id: 55 });
   const [name, payload] = expect_.event ?? ["pull_request_review", reviewEvent("submitted", sc.pr, { login: "bob", state: "APPROVED", commitId: HEAD })];
   await deliver(probot, name, payload);
@@ -89,6 +92,7 @@ describe("counting approvals on a request PR", () => {
       memberships: { "@acme/dba:dana": "active", "@acme/security:dana": "active" },
     });
     const seen = await evaluate(sc, { merge: "fails" });
+    expect(seen.record).toBe(seen.comment.body);
     expect(visible(seen.comment.body)).toContain("⚠️ **jit-access could not merge this pull request:** Merge commits are not allowed on this repository.");
   });
 
@@ -221,9 +225,13 @@ describe("a request closed without merging", () => {
     api.delete(`${R}/issues/7/labels/jit%3Apending`).reply(200, []);
     api.post(`${R}/issues/7/labels`, { labels: ["jit:rejected"] }).reply(200, []);
     let comment: any;
+    let record: any;
+    // The rejection is recorded in a check run of the app's own (a reopen of the same head finds it), then shown.
+    api.post(`${R}/check-runs`, (b) => ((record = b), true)).reply(201, { id: 1 });
     api.post(`${R}/issues/7/comments`, (b) => ((comment = b), true)).reply(201, { id: 55 });
     await deliver(probot, "pull_request", pullRequestEvent("closed", pr));
     api.done();
+    expect(record).toMatchObject({ name: "jit-access", head_sha: HEAD, status: "completed", conclusion: "neutral", output: { text: comment.body } });
     expect(visible(comment.body)).toContain("closed without merging: the request is rejected and nothing was granted");
   });
 });

@@ -6,7 +6,7 @@ import { CODEOWNERS, grantYaml, HEAD, POLICY } from "./helpers/fixtures.js";
 import { githubApi } from "./helpers/github-mock.js";
 import { pullRequestEvent } from "./helpers/payloads.js";
 import { startReceiver, type Receiver } from "./helpers/receiver.js";
-import { mockApprovalReads, mockCheckRuns, mockReads, prFields, R, type Scenario } from "./helpers/scenario.js";
+import { mockApprovalReads, mockFreshRecord, mockGrantOnMain, mockReads, mockRecordWrites, prFields, R, type Scenario } from "./helpers/scenario.js";
 import { guardNetwork } from "./helpers/setup-nock.js";
 
 guardNetwork();
@@ -65,7 +65,7 @@ describe("notifications through the app", () => {
     const before = embedState("waiting", { v: 1, status: "PENDING" });
     const sc = request({ pr: prFields({ labels: ["jit:pending"] }), comments: [{ id: 55, login: "", byApp: true, body: before }] });
     const capture = await opened(sc, (api, c) => {
-      api.get(`${R}/issues/comments/55`).reply(200, { id: 55, body: embedState("waiting", { v: 1, status: "PENDING", notified: ["requested"] }) });
+      mockFreshRecord(api, embedState("waiting", { v: 1, status: "PENDING", notified: ["requested"] })); // the record, read again
       api.patch(`${R}/issues/comments/55`, (b: any) => ((c.body = b.body), true)).reply(200, {});
     });
     expect(slack.received).toHaveLength(0);
@@ -103,13 +103,17 @@ describe("the expiry warning with a destination", () => {
     const api = githubApi();
     mockInstallationToken(api);
     mockReads(api, sc, "through-comments");
-    api.get(`${R}/issues/comments/55`).reply(200, { id: 55, body }); // once: no other replica warned
+    mockGrantOnMain(api, "grants/prod-admins/alice-1.yaml", "still there");
+    mockFreshRecord(api, body); // once: no other replica warned
     let written: any;
+    const records: string[] = [];
+    mockRecordWrites(api, 1, records);
     api.patch(`${R}/issues/comments/55`, (b) => ((written = b), true)).reply(200, {});
     api.post(`${R}/issues/7/comments`, (b: any) => b.body.startsWith("⏰ @alice")).reply(201, { id: 77 });
     await deliver(probot, "pull_request", pullRequestEvent("closed", sc.pr));
     await notifier.settled();
     api.done();
+    expect(records).toEqual([written.body]);
     expect(readState(written.body)).toMatchObject({ warned_at: "2026-11-29T14:50:00.000Z", notified: ["requested", "granted", "expiring"] });
     expect(slack.received.map((r) => r.body.text)).toEqual(["Access expiring: alice → prod-admins · member"]);
   });

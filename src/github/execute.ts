@@ -39,6 +39,10 @@ const MAX_ANNOTATIONS = 50;
  */
 class GrantRecord {
   private check: CheckRun | undefined;
+  /** The run was created by this evaluation: nobody else can have written it since. */
+  private createdHere = false;
+  /** The record was read again during this evaluation. */
+  private reread = false;
   private commentId: number | undefined;
   private commentBody: string | undefined;
 
@@ -73,6 +77,7 @@ class GrantRecord {
         const summary = "This check run holds jit-access's record of this request; the status comment on the pull request shows it.";
         const { data } = await this.gh.rest.checks.create({ ...ref, name: CHECK_NAME, head_sha: this.s.pr.headSha, status: "completed", conclusion: "neutral", output: { title, summary, text: body } });
         this.check = { id: data.id, status: "completed", conclusion: "neutral", title, summary, text: body };
+        this.createdHere = true;
       }
     }
     if (body === this.commentBody) return;
@@ -88,10 +93,17 @@ class GrantRecord {
     this.commentBody = body;
   }
 
-  /** The record as it is on GitHub now (only this app writes it: another replica may have). */
+  /**
+   * The record as it is on GitHub now (only this app writes it: another replica may have). Read
+   * once per evaluation; after that, and after this evaluation's own writes, what it holds is known.
+   */
   async freshState(): Promise<CommentState | undefined> {
     if (!this.check) return undefined;
-    return readState((await readCheck(this.gh, { owner: this.s.owner, repo: this.s.repo }, this.check.id)).text);
+    if (!this.createdHere && !this.reread) {
+      this.check = { ...this.check, text: (await readCheck(this.gh, { owner: this.s.owner, repo: this.s.repo }, this.check.id)).text };
+      this.reread = true;
+    }
+    return readState(this.check.text);
   }
 
   /** The `jit-access` check the decision wants, carrying the record's text along. */
@@ -111,6 +123,7 @@ class GrantRecord {
     } else {
       const { data } = await this.gh.rest.checks.create({ ...ref, name: CHECK_NAME, head_sha: this.s.pr.headSha, ...state, output });
       this.check = { id: data.id, ...next };
+      this.createdHere = true;
     }
   }
 }
@@ -128,8 +141,11 @@ export async function execute(gh: GitHub, s: RequestSnapshot, d: Decision, optio
   // again below from the decision or the record), and security hears of it.
   const tampered = comment.tampered;
   if (tampered) options.log.error(`tamper: the status comment of ${s.owner}/${s.repo}#${s.pr.number} no longer shows jit-access's record (edited or deleted); restoring it`);
-  if (d.check) await comment.setCheck(d.check, d.comment);
-  let body = d.comment;
+  // The notifications a new status deserves are recorded in it before anything is written, so the
+  // check run (the record) and the comment get the same text in one write each.
+  const early = d.comment !== undefined ? await recordAnnouncements(s, d.comment, comment, options) : { body: undefined, announced: [] };
+  if (d.check) await comment.setCheck(d.check, early.body);
+  let body = early.body;
   let label = d.label;
   let revertBlocked: boolean | undefined;
   const releases: (() => void)[] = [];
@@ -143,7 +159,9 @@ export async function execute(gh: GitHub, s: RequestSnapshot, d: Decision, optio
       if (outcome.release) releases.push(outcome.release);
     }
     if (body === undefined && tampered) body = comment.current;
-    return await record(gh, s, comment, { body, label, revertBlocked }, options);
+    const state = await record(gh, s, comment, { body, label, revertBlocked }, options);
+    for (const n of early.announced) options.notifier!.send(n, reportDeliveryFailure(gh, s));
+    return state;
   } finally {
     for (const release of releases) release();
   }

@@ -22,6 +22,9 @@ interface Slot {
 export class KeyedQueue {
   private readonly slots = new Map<string, Slot>();
   private readonly idleWaiters: (() => void)[] = [];
+  /** Jobs that failed so far (a metric; the sweep redoes their work). */
+  failures = 0;
+  lastFailure: { key: string; error: unknown } | undefined;
 
   constructor(private readonly onError: (key: string, error: unknown) => void) {}
 
@@ -65,6 +68,8 @@ export class KeyedQueue {
     try {
       await job();
     } catch (error) {
+      this.failures++;
+      this.lastFailure = { key, error };
       this.onError(key, error);
     }
     // Yield once so that a job enqueued by the finishing run's caller lands in `next`, not a new slot.

@@ -114,9 +114,9 @@ export class Scheduler {
         if (installationId) this.observe(installationId, ref, state);
         for (const other of affected) void this.enqueue(gh, installationId, other, log);
       } catch (error) {
-        // Tried again a minute later; a webhook's evaluation has no other retry.
-        if (installationId) this.failed({ installationId, ...ref, dueAt: 0, updatedAt: "" }, error);
-        else throw error;
+        // Tried again a minute later (a webhook has no other retry); the queue logs and counts it.
+        if (installationId) this.retryLater({ installationId, ...ref, updatedAt: "" });
+        throw error;
       }
     });
   }
@@ -275,7 +275,12 @@ export class Scheduler {
   /** Kept in the index and tried again a minute later (GitHub or the network failed). */
   private failed(entry: IndexedGrant, error: unknown): void {
     this.log.error(`evaluation of ${GrantIndex.key(entry)} failed: ${(error as Error).message}`);
+    this.retryLater(entry);
+  }
+
+  private retryLater(entry: Omit<IndexedGrant, "dueAt">): void {
     this.index.setDue({ ...entry, updatedAt: "" }, this.clock.now().getTime() + RETRY_AFTER_ERROR_MS);
+    this.arm();
   }
 
   /** Evaluates one pull request now, through the queue (sweep work: pending timeouts, unrecorded ends, updates). */

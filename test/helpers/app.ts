@@ -63,7 +63,7 @@ export async function startAppWithScheduler(clock: Clock, env: Record<string, st
   const probot = new Probot({
     appId: APP_ID,
     privateKey,
-    logLevel: "fatal",
+    logLevel: (process.env.TEST_LOG_LEVEL ?? "fatal") as "fatal",
     Octokit: TestOctokit,
   });
   const app = createApp({ appId: APP_ID, clock, providers: providerFactory(env, { backoffMs: [10], timeoutMs: 2_000 }), sweepSchedule: null, ...(notifier ? { notifier } : {}) });
@@ -90,7 +90,14 @@ let deliveries = 0;
  * Delivers a webhook as Probot would, then waits until the evaluations it queued have finished
  * (the handler itself only queues them and returns at once).
  */
-export async function deliver(probot: Probot, name: string, payload: Record<string, unknown>): Promise<void> {
+export async function deliver(probot: Probot, name: string, payload: Record<string, unknown>, options: { failing?: boolean } = {}): Promise<void> {
+  const app = running.get(probot);
+  const failures = app?.queue.failures ?? 0;
   await probot.receive({ id: `delivery-${++deliveries}`, name, payload } as Parameters<Probot["receive"]>[0]);
-  await running.get(probot)?.queue.idle();
+  await app?.queue.idle();
+  // An evaluation that throws is logged, not seen by the handler: a test sees it here.
+  if (app && app.queue.failures > failures && !options.failing) {
+    const { key, error } = app.queue.lastFailure!;
+    throw new Error(`the evaluation of ${key} queued by this ${name} delivery failed: ${(error as Error).message}`);
+  }
 }

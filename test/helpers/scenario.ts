@@ -161,6 +161,18 @@ function defaultRecord(sc: Scenario): Record<string, unknown>[] {
   return comment ? [recordRun(comment.body)] : [];
 }
 
+/** A live grant's evaluation asks whether its file is still on the default branch. */
+export function mockGrantOnMain(api: nock.Scope, path: string, content: string | null): void {
+  const i = api.get(`${R}/contents/${enc(path)}`).query({ ref: "main" });
+  if (content === null) i.reply(404, { message: "Not Found" });
+  else i.reply(200, contents(path, content));
+}
+
+/** The record read again just before a write that must happen once (another replica may have written it). */
+export function mockFreshRecord(api: nock.Scope, text: string, id = RECORD_RUN): void {
+  api.get(`${R}/check-runs/${id}`).reply(200, recordRun(text, { id }));
+}
+
 /** Writes of the record (before each status-comment write), their texts collected in order. */
 export function mockRecordWrites(api: nock.Scope, times: number, texts: string[] = []): void {
   for (let i = 0; i < times; i++) api.patch(`${R}/check-runs/${RECORD_RUN}`, (b: any) => (texts.push(b.output.text), true)).reply(200, { id: RECORD_RUN });

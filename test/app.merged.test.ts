@@ -6,7 +6,7 @@ import { blobSha, CODEOWNERS, grantYaml, HEAD, POLICY, visible } from "./helpers
 import { githubApi } from "./helpers/github-mock.js";
 import { pullRequestEvent } from "./helpers/payloads.js";
 import { startReceiver, type Receiver } from "./helpers/receiver.js";
-import { mockApprovalReads, mockReads, prFields, R, type Scenario } from "./helpers/scenario.js";
+import { mockApprovalReads, mockFreshRecord, mockReads, mockRecordWrites, mockTree, prFields, R, type Scenario } from "./helpers/scenario.js";
 import { guardNetwork } from "./helpers/setup-nock.js";
 
 guardNetwork();
@@ -28,8 +28,9 @@ function merged(extra: Partial<Scenario> = {}, content = CONTENT): Scenario {
   };
 }
 
-/** Captures every edit of the status comment, in order. */
-function captureComment(api: ReturnType<typeof githubApi>, times: number, bodies: string[]) {
+/** Captures every edit of the status comment, in order; each is preceded by the same write to the record. */
+function captureComment(api: ReturnType<typeof githubApi>, times: number, bodies: string[], records: string[] = []) {
+  mockRecordWrites(api, times, records);
   for (let i = 0; i < times; i++) api.patch(`${R}/issues/comments/55`, (b: any) => (bodies.push(b.body), true)).reply(200, {});
 }
 
@@ -41,7 +42,8 @@ function mockFirstApply(api: ReturnType<typeof githubApi>, sc: Scenario, standin
   mockInstallationToken(api);
   mockReads(api, sc);
   mockApprovalReads(api, sc);
-  api.get(`${R}/issues/comments/55`).reply(200, { id: 55, body: sc.comments![0]!.body });
+  mockFreshRecord(api, sc.comments![0]!.body);
+  mockTree(api, [{ path: sc.files[0]!.filename, content: sc.files[0]!.content! }]); // no other grant of hers on main
   if (standing === "member") api.get(TEAM).reply(200, { state: "active", role: "member" });
   if (standing === "not-member") api.get(TEAM).reply(404, { message: "Not Found" });
 }
@@ -54,11 +56,13 @@ describe("a merged request whose policy was met", () => {
     mockFirstApply(api, sc, "not-member"); // not a member before: nothing standing
     api.put(TEAM, { role: "member" }).reply(200, { state: "active" });
     const bodies: string[] = [];
-    captureComment(api, 2, bodies);
+    const records: string[] = [];
+    captureComment(api, 2, bodies, records);
     api.delete(`${R}/issues/7/labels/jit%3Apending`).reply(200, []);
     api.post(`${R}/issues/7/labels`, { labels: ["jit:approved"] }).reply(200, []);
     await deliver(probot, "pull_request", pullRequestEvent("closed", sc.pr));
     api.done();
+    expect(records).toEqual(bodies); // the record first, then its display: both times the same text
 
     expect(readState(bodies[0]!)).toMatchObject({ status: "APPLYING", standing: [] });
     const state = readState(bodies[1]!)!;
@@ -127,7 +131,8 @@ describe("a merged request whose policy was met", () => {
     retry.post(`${R}/issues/7/labels`, { labels: ["jit:approved"] }).reply(200, []);
     await deliver(await startApp(new Date("2026-11-29T13:02:00Z")), "pull_request", pullRequestEvent("closed", waiting.pr));
     retry.done();
-    expect(readState(after[0]!)).toMatchObject({ status: "APPROVED", standing: [], applied_at: "2026-11-29T13:02:00.000Z", expires_at: "2026-11-29T15:02:00.000Z" });
+    // Applied two minutes late, it still ends when planned: the window is fixed by the merge, not the apply.
+    expect(readState(after[0]!)).toMatchObject({ status: "APPROVED", standing: [], applied_at: "2026-11-29T13:02:00.000Z", starts_at: "2026-11-29T13:00:00.000Z", expires_at: "2026-11-29T15:00:00.000Z" });
   });
 
   it("with a scheduled start in the future, waits and says so; at the start it applies", async () => {
@@ -148,7 +153,8 @@ describe("a merged request whose policy was met", () => {
     const due = githubApi();
     mockInstallationToken(due);
     mockReads(due, later, "through-comments");
-    due.get(`${R}/issues/comments/55`).reply(200, { id: 55, body: bodies[0] });
+    mockFreshRecord(due, bodies[0]!);
+    mockTree(due, [{ path: PATH, content }]);
     due.get(TEAM).reply(404, { message: "Not Found" });
     due.put(TEAM).reply(200, { state: "active" });
     const after: string[] = [];
@@ -157,8 +163,8 @@ describe("a merged request whose policy was met", () => {
     due.post(`${R}/issues/7/labels`).reply(200, []);
     await deliver(await startApp(new Date("2026-11-29T14:00:05Z")), "pull_request", pullRequestEvent("closed", later.pr));
     due.done();
-    // The window ends at start + duration, not 2h after the moment it was applied.
-    expect(readState(after[1]!)).toMatchObject({ status: "APPROVED", starts_at: "2026-11-29T14:00:05.000Z", expires_at: "2026-11-29T16:00:00.000Z" });
+    // The window is the approved one, start to start + duration, whenever it was applied.
+    expect(readState(after[1]!)).toMatchObject({ status: "APPROVED", starts_at: "2026-11-29T14:00:00.000Z", applied_at: "2026-11-29T14:00:05.000Z", expires_at: "2026-11-29T16:00:00.000Z" });
   });
 });
 

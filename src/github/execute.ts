@@ -241,7 +241,8 @@ async function perform(gh: GitHub, s: RequestSnapshot, action: Action, comment: 
 
 /** The requester's other live grants in this repository (reference counting). */
 function otherLiveGrants(gh: GitHub, s: RequestSnapshot, requester: string, options: ExecuteOptions) {
-  const q = { defaultBranch: s.defaultBranch, except: s.pr.number, requester, appId: options.appId, now: options.now() };
+  const path = s.record?.path ?? (s.kind.kind === "request" ? s.kind.file.path : "");
+  const q = { defaultBranch: s.defaultBranch, except: s.pr.number, path, requester, appId: options.appId, now: options.now() };
   return (options.liveGrants ?? listLiveGrants)(gh, { owner: s.owner, repo: s.repo }, q);
 }
 

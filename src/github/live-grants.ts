@@ -28,7 +28,8 @@ export interface GrantFile {
   blobSha: string;
 }
 
-export type LiveGrantLister = (gh: GitHub, ref: RepoRef, q: { defaultBranch: string; except: number; requester: string; appId: number; now: Date }) => Promise<LiveGrant[]>;
+/** `except` and `path`: the grant being applied or revoked itself (its own file is not "another grant"). */
+export type LiveGrantLister = (gh: GitHub, ref: RepoRef, q: { defaultBranch: string; except: number; path: string; requester: string; appId: number; now: Date }) => Promise<LiveGrant[]>;
 
 /** Grant files' requesters, by blob SHA: content-addressed, so never stale. */
 const requesterByBlob = new Map<string, string | null>();
@@ -91,7 +92,7 @@ export const listLiveGrants: LiveGrantLister = async (gh, ref, q) => {
   const out: LiveGrant[] = [];
   const { files } = await grantFilesOn(gh, ref, q.defaultBranch);
   for (const file of files) {
-    if ((await requesterOf(gh, ref, file)) !== q.requester.toLowerCase()) continue;
+    if (file.path === q.path || (await requesterOf(gh, ref, file)) !== q.requester.toLowerCase()) continue;
     for (const origin of await originsOf(gh, ref, q.defaultBranch, file)) {
       if (origin.number === q.except) continue;
       const state = await recordOf(gh, ref, origin.headSha, q.appId);

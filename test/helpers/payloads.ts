@@ -25,6 +25,8 @@ export interface PrFields {
   labels?: string[];
   changedFiles?: number;
   createdAt?: string;
+  /** When it was merged (default for a merged PR: 2026-11-29T13:00:00Z). */
+  mergedAt?: string;
   fork?: boolean;
 }
 
@@ -39,6 +41,7 @@ export function pullRequest(f: PrFields): Record<string, any> {
     url: `https://api.github.com/repos/${OWNER}/${REPO}/pulls/${f.number}`,
     state: f.state ?? "open",
     merged: f.merged ?? false,
+    merged_at: f.merged ? (f.mergedAt ?? "2026-11-29T13:00:00Z") : null,
     draft: f.draft ?? false,
     user: { ...pr.user, login: f.author, type: "User" },
     labels: (f.labels ?? []).map((name, i) => ({ id: i + 1, name, color: "ededed", default: false })),

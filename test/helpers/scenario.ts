@@ -173,6 +173,16 @@ export function mockFreshRecord(api: nock.Scope, text: string, id = RECORD_RUN):
   api.get(`${R}/check-runs/${id}`).reply(200, recordRun(text, { id }));
 }
 
+/** The default branch's tree, as the live set reads it: the policy and these grant files. */
+export function mockTree(api: nock.Scope, grantFiles: { path: string; content: string }[]): void {
+  const tree = [
+    { path: ".github", mode: "040000", type: "tree", sha: "d".repeat(40) },
+    { path: ".github/jit-access.yml", mode: "100644", type: "blob", sha: "a".repeat(40), size: 100 },
+    ...grantFiles.map((f) => ({ path: f.path, mode: "100644", type: "blob", sha: blobSha(f.content), size: f.content.length })),
+  ];
+  api.get(`${R}/git/trees/main`).query({ recursive: "true" }).reply(200, { sha: "t".repeat(40), url: "", truncated: false, tree });
+}
+
 /** Writes of the record (before each status-comment write), their texts collected in order. */
 export function mockRecordWrites(api: nock.Scope, times: number, texts: string[] = []): void {
   for (let i = 0; i < times; i++) api.patch(`${R}/check-runs/${RECORD_RUN}`, (b: any) => (texts.push(b.output.text), true)).reply(200, { id: RECORD_RUN });

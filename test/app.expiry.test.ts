@@ -1,10 +1,10 @@
 import { describe, expect, it } from "@jest/globals";
 import { embedState, readState, type CommentState } from "../src/lifecycle/state-block.js";
 import { APP_ID, deliver, fixedClock, mockInstallationToken, startAppWithScheduler } from "./helpers/app.js";
-import { blobSha, grantYaml, POLICY, visible } from "./helpers/fixtures.js";
+import { blobSha, grantYaml, HEAD, POLICY, visible } from "./helpers/fixtures.js";
 import { githubApi } from "./helpers/github-mock.js";
 import { commentEvent, INSTALLATION_ID, OWNER, pullRequestEvent, REPO } from "./helpers/payloads.js";
-import { mockReads, prFields, R, type Scenario } from "./helpers/scenario.js";
+import { mockCheckRuns, mockFreshRecord, mockGrantOnMain, mockReads, mockRecordWrites, mockTree, prFields, R, recordRun, type Scenario } from "./helpers/scenario.js";
 import { guardNetwork } from "./helpers/setup-nock.js";
 
 guardNetwork();
@@ -44,19 +44,35 @@ function live(state = liveState(), comments: Scenario["comments"] = []): Scenari
 }
 
 const found = (items: unknown[]) => ({ total_count: items.length, incomplete_results: false, items });
-const hit = (number: number, author = "alice") => ({ number, user: { login: author }, created_at: "2026-11-29T12:00:00Z", updated_at: "2026-11-29T13:00:01Z", repository_url: `https://api.github.com/repos/${OWNER}/${REPO}`, html_url: `https://github.com/${OWNER}/${REPO}/pull/${number}` });
+const MERGE_SHA = "m".repeat(40);
 
-/** The rebuild at start-up: one live grant found by search, its state read once. */
-function mockRebuild(api: ReturnType<typeof githubApi>, state: CommentState) {
-  api.get("/app/installations").query({ per_page: 100 }).reply(200, [{ id: INSTALLATION_ID, account: { login: OWNER, type: "Organization" }, app_id: APP_ID, suspended_at: null }]);
-  api.get("/search/issues").query({ q: `is:pr is:merged label:"jit:approved" org:${OWNER}`, per_page: 100 }).reply(200, found([hit(7)]));
-  api.get("/search/issues").query({ q: `is:pr is:merged label:"jit:pending" org:${OWNER}`, per_page: 100 }).reply(200, found([]));
-  api.get(`${R}/issues/7/comments`).query({ per_page: 100 }).reply(200, [{ id: 55, body: liveComment(state), user: { login: "jit-access[bot]", type: "Bot" }, performed_via_github_app: { id: APP_ID } }]);
+/** Git history names the request PR that added a grant file: its commit, and the PR GitHub associates with it. */
+function mockOrigin(api: ReturnType<typeof githubApi>, path: string, number: number, headSha: string) {
+  const sha = `${number}`.padStart(40, "m");
+  api.get(`${R}/commits`).query({ sha: "main", path, per_page: 5 }).reply(200, [{ sha, commit: { message: `jit: request (#${number})` } }]);
+  api.get(`${R}/commits/${sha}/pulls`).reply(200, [{ number, merged_at: "2026-11-29T13:00:00Z", base: { ref: "main" }, head: { sha: headSha } }]);
 }
 
-/** Reference counting: the repository's live grants (one search), of which the requester's are read. Here: another person's only. */
+/** The rebuild at start-up: the access repository's tree on main, the request behind its one grant file, that request's record. */
+function mockRebuild(api: ReturnType<typeof githubApi>, state: CommentState) {
+  api.get("/app/installations").query({ per_page: 100 }).reply(200, [{ id: INSTALLATION_ID, account: { login: OWNER, type: "Organization" }, app_id: APP_ID, suspended_at: null }]);
+  api.get("/installation/repositories").query({ per_page: 100 }).reply(200, { total_count: 1, repositories: [{ name: REPO, owner: { login: OWNER }, default_branch: "main", archived: false }] });
+  mockTree(api, [{ path: PATH, content: CONTENT }]);
+  mockOrigin(api, PATH, 7, HEAD);
+  mockCheckRuns(api, HEAD, [recordRun(liveComment(state))]);
+  api.get(`${R}/pulls`).query({ state: "open", sort: "updated", direction: "desc", per_page: 100 }).reply(200, []);
+}
+
+/** Reference counting: main holds only this grant's own file, so no other grant of hers gives anything. */
 function mockNoOtherLiveGrants(api: ReturnType<typeof githubApi>) {
-  api.get("/search/issues").query({ q: `is:pr is:merged label:"jit:approved" repo:${OWNER}/${REPO}`, per_page: 100 }).reply(200, found([hit(7), hit(30, "zoe")]));
+  mockTree(api, [{ path: PATH, content: CONTENT }]);
+}
+
+/** The status comment written `times` times, each after the same write to the record. */
+function captureComment(api: ReturnType<typeof githubApi>, times: number, bodies: string[] = [], records: string[] = []) {
+  mockRecordWrites(api, times, records);
+  for (let i = 0; i < times; i++) api.patch(`${R}/issues/comments/55`, (b: any) => (bodies.push(b.body), true)).reply(200, {});
+  return bodies;
 }
 
 /** The revert PR that records the end: found or opened on its deterministic branch, then merged. */
@@ -88,6 +104,7 @@ describe("expiry", () => {
     clock.set(new Date("2026-11-29T14:59:50Z"));
     const sc = live(liveState({ warned_at: "2026-11-29T14:50:00.000Z" }));
     mockReads(api, sc, "through-comments");
+    mockGrantOnMain(api, PATH, CONTENT); // still live when read: is its file still on main?
     clock.timers.shift()!.fn();
     while (clock.timers.length === 0) await new Promise((r) => setImmediate(r)); // until it waits on the clock
     expect(clock.timers.map((t) => new Date(t.at).toISOString())).toEqual([EXPIRES]);
@@ -101,11 +118,13 @@ describe("expiry", () => {
     mockRevert(api, revert);
     api.delete(`${R}/issues/7/labels/jit%3Aapproved`).reply(200, []);
     api.post(`${R}/issues/7/labels`, { labels: ["jit:expired"] }).reply(200, []);
-    let comment: any;
-    api.patch(`${R}/issues/comments/55`, (b) => ((comment = b), true)).reply(200, {});
+    const bodies = captureComment(api, 2);
     clock.timers.shift()!.fn();
     await app.scheduler.settled();
     api.done();
+    // The end is recorded before the revert PR exists, so the app's own revert can never look like a deletion of a live grant.
+    expect(readState(bodies[0]!)).toMatchObject({ status: "EXECUTED", revoked_at: "2026-11-29T15:00:00.250Z", revert_pending: true });
+    const comment = { body: bodies[1]! };
 
     expect(revert.body.head).toBe("jit-access/revert-7");
     expect(revert.body.body).toContain("- Planned revoke: 2026-11-29T15:00:00.000Z\n- Actual revoke: 2026-11-29T15:00:00.250Z");
@@ -128,11 +147,11 @@ describe("expiry", () => {
     mockRevert(api, {});
     api.delete(`${R}/issues/7/labels/jit%3Aapproved`).reply(200, []);
     api.post(`${R}/issues/7/labels`, { labels: ["jit:expired"] }).reply(200, []);
-    let comment: any;
-    api.patch(`${R}/issues/comments/55`, (b) => ((comment = b), true)).reply(200, {});
+    const bodies = captureComment(api, 2);
     await app.scheduler.rebuild();
+    await app.queue.idle();
     api.done();
-    expect(readState(comment.body)).toMatchObject({ status: "EXECUTED", revoked_at: "2026-11-29T18:00:00.000Z" });
+    expect(readState(bodies[1]!)).toMatchObject({ status: "EXECUTED", revoked_at: "2026-11-29T18:00:00.000Z" });
   });
 
   it("keeps the membership while another live grant gives the same access", async () => {
@@ -140,13 +159,19 @@ describe("expiry", () => {
     const api = githubApi();
     mockInstallationToken(api);
     mockReads(api, live(), "through-comments");
-    api.get("/search/issues").query({ q: `is:pr is:merged label:"jit:approved" repo:${OWNER}/${REPO}`, per_page: 100 }).reply(200, found([hit(7), hit(12), hit(30, "zoe")]));
-    const other = liveState({ path: "grants/prod-admins/alice-2.yaml", expires_at: "2026-11-29T20:00:00.000Z" });
-    api.get(`${R}/issues/12/comments`).query({ per_page: 100 }).reply(200, [{ id: 99, body: liveComment(other), performed_via_github_app: { id: APP_ID } }]);
+    // main holds her other grant (#12, live until 20:00) and zoe's; only hers is looked into.
+    const OTHER = "grants/prod-admins/alice-2.yaml";
+    const otherContent = grantYaml({ resource: "prod-admins", role: "member", duration: "6h", reason: '"Investigate INC-4300, a second incident"' });
+    const zoes = grantYaml({ requester: "zoe", resource: "prod-admins", role: "member", duration: "1h" });
+    mockTree(api, [{ path: PATH, content: CONTENT }, { path: OTHER, content: otherContent }, { path: "grants/prod-admins/zoe-1.yaml", content: zoes }]);
+    for (const content of [otherContent, zoes]) api.get(`${R}/git/blobs/${blobSha(content)}`).reply(200, { sha: blobSha(content), encoding: "base64", content: Buffer.from(content).toString("base64"), size: content.length });
+    mockOrigin(api, OTHER, 12, "1".repeat(40));
+    const other = liveState({ path: OTHER, expires_at: "2026-11-29T20:00:00.000Z" });
+    mockCheckRuns(api, "1".repeat(40), [recordRun(liveComment(other))]);
     mockRevert(api, {});
     api.delete(`${R}/issues/7/labels/jit%3Aapproved`).reply(200, []);
     api.post(`${R}/issues/7/labels`).reply(200, []);
-    api.patch(`${R}/issues/comments/55`).reply(200, {});
+    captureComment(api, 2);
     await deliver(probot, "pull_request", pullRequestEvent("closed", live().pr));
     api.done(); // no DELETE of the membership: #12 still gives it
   });
@@ -159,8 +184,8 @@ describe("expiry", () => {
     mockReads(api, live(), "through-comments");
     mockNoOtherLiveGrants(api);
     api.delete(TEAM).reply(502, { message: "Server Error" });
-    let comment: any;
-    api.patch(`${R}/issues/comments/55`, (b) => ((comment = b), true)).reply(200, {});
+    const comment = { get body() { return written[0]!; } };
+    const written = captureComment(api, 1);
     await deliver(probot, "pull_request", pullRequestEvent("closed", live().pr));
     api.done(); // no revert PR, no label change
     const state = readState(comment.body)!;
@@ -172,15 +197,16 @@ describe("expiry", () => {
     const { probot: later } = await startAppWithScheduler(fixedClock(new Date("2026-11-29T15:01:30Z")));
     const retry = githubApi();
     mockInstallationToken(retry);
-    mockReads(retry, live(state), "through-comments"); // the repository's live grants are still cached: no search
+    mockReads(retry, live(state), "through-comments");
+    mockNoOtherLiveGrants(retry);
     retry.delete(TEAM).reply(204);
     mockRevert(retry, {});
     retry.delete(`${R}/issues/7/labels/jit%3Aapproved`).reply(200, []);
     retry.post(`${R}/issues/7/labels`, { labels: ["jit:expired"] }).reply(200, []);
-    let done: any;
-    retry.patch(`${R}/issues/comments/55`, (b) => ((done = b), true)).reply(200, {});
+    const ends = captureComment(retry, 2);
     await deliver(later, "pull_request", pullRequestEvent("closed", live().pr));
     retry.done();
+    const done = { body: ends[1]! };
     expect(readState(done.body)).toMatchObject({ status: "EXECUTED", revoked_at: "2026-11-29T15:01:30.000Z" });
     expect(readState(done.body)!.revoke_error).toBeUndefined();
   });
@@ -196,10 +222,10 @@ describe("expiry", () => {
     api.delete(`${R}/issues/7/labels/jit%3Aapproved`).reply(200, []);
     api.post(`${R}/issues/7/labels`, { labels: ["jit:expired"] }).reply(200, []);
     api.post(`${R}/issues/7/labels`, { labels: ["jit:revert-blocked"] }).reply(200, []);
-    let comment: any;
-    api.patch(`${R}/issues/comments/55`, (b) => ((comment = b), true)).reply(200, {});
+    const bodies = captureComment(api, 2);
     await deliver(probot, "pull_request", pullRequestEvent("closed", live().pr));
     api.done();
+    const comment = { body: bodies[1]! };
     expect(readState(comment.body)).toMatchObject({ status: "EXECUTED", revert_pr: 9, revert_pending: true });
     expect(visible(comment.body)).toContain("The revert pull request #9 could not be merged: Changes must be made through a pull request with 1 approving review.. The access is already gone");
   });
@@ -223,19 +249,21 @@ describe("the expiry warning", () => {
     const api = githubApi();
     mockInstallationToken(api);
     mockReads(api, live(), "through-comments");
-    api.get(`${R}/issues/comments/55`).reply(200, { id: 55, body: liveComment(liveState()) }); // not yet warned by another replica
+    mockGrantOnMain(api, PATH, CONTENT);
+    mockFreshRecord(api, liveComment(liveState())); // not yet warned by another replica
     let warning: any;
-    api.post(`${R}/issues/7/comments`, (b) => ((warning = b), true)).reply(201, { id: 77 });
-    let comment: any;
-    api.patch(`${R}/issues/comments/55`, (b) => ((comment = b), true)).reply(200, {});
+    api.post(`${R}/issues/7/comments`, (b) => ((warning = b), true)).reply(201, { id: 78 });
+    const bodies = captureComment(api, 1);
     await deliver(probot, "pull_request", pullRequestEvent("closed", live().pr));
     api.done();
+    const comment = { body: bodies[0]! };
     expect(warning.body).toBe("⏰ @alice your access (prod-admins · member) ends at 2026-11-29 15:00 UTC. jit-access will revoke it then; open a new request if you still need it.");
     expect(readState(comment.body)!.warned_at).toBe("2026-11-29T14:50:00.000Z");
 
     // The next evaluation sees it recorded: no second warning.
     const again = githubApi(); // the installation token is still cached
-    mockReads(again, live(readState(comment.body)!), "through-comments");
+    mockReads(again, { ...live(), comments: [{ id: 55, login: "", byApp: true, body: comment.body }] }, "through-comments");
+    mockGrantOnMain(again, PATH, CONTENT);
     await deliver(probot, "pull_request", pullRequestEvent("closed", live().pr));
     again.done();
   });
@@ -245,8 +273,9 @@ describe("the expiry warning", () => {
     const api = githubApi();
     mockInstallationToken(api);
     mockReads(api, live(), "through-comments");
-    api.get(`${R}/issues/comments/55`).reply(200, { id: 55, body: liveComment(liveState({ warned_at: "2026-11-29T14:50:00.000Z" })) });
-    api.patch(`${R}/issues/comments/55`).reply(200, {}); // the status comment is still brought up to date
+    mockGrantOnMain(api, PATH, CONTENT);
+    mockFreshRecord(api, liveComment(liveState({ warned_at: "2026-11-29T14:50:00.000Z" })));
+    captureComment(api, 1); // the record and the status comment are still brought up to date
     await deliver(probot, "pull_request", pullRequestEvent("closed", live().pr));
     api.done(); // and no warning comment was created
   });
@@ -262,6 +291,7 @@ describe("early revoke", () => {
     const api = githubApi();
     mockInstallationToken(api);
     mockReads(api, sc, "through-comments");
+    mockGrantOnMain(api, PATH, CONTENT);
     for (const [key, state] of Object.entries(memberships)) {
       const [team, user] = key.split(":") as [string, string];
       const i = api.get(`/orgs/acme/teams/${team.split("/")[1]}/memberships/${user}`);
@@ -278,13 +308,14 @@ describe("early revoke", () => {
     const api = githubApi();
     mockInstallationToken(api);
     mockReads(api, sc, "through-comments");
+    mockGrantOnMain(api, PATH, CONTENT);
     mockNoOtherLiveGrants(api);
     api.delete(TEAM).reply(204);
     const revert: { body?: any } = {};
     mockRevert(api, revert);
     api.delete(`${R}/issues/7/labels/jit%3Aapproved`).reply(200, []);
     api.post(`${R}/issues/7/labels`).reply(200, []);
-    api.patch(`${R}/issues/comments/55`).reply(200, {});
+    captureComment(api, 2);
     await deliver(probot, "issue_comment", commentEvent(sc.pr, { login: "alice", body }));
     api.done();
     expect(revert.body.body).toContain("revoked by alice: ping @\u200bacme/everyone \\[here\\]\\(https://evil\\.example\\)");
@@ -302,10 +333,10 @@ describe("early revoke", () => {
     mockRevert(api, {});
     api.delete(`${R}/issues/7/labels/jit%3Aapproved`).reply(200, []);
     api.post(`${R}/issues/7/labels`, { labels: ["jit:revoked"] }).reply(200, []);
-    let comment: any;
-    api.patch(`${R}/issues/comments/55`, (b) => ((comment = b), true)).reply(200, {});
+    const bodies = captureComment(api, 2);
     await deliver(probot, "issue_comment", commentEvent(sc.pr, { login, body: "/jit revoke done early" }));
     api.done();
+    const comment = { body: bodies[1]! };
     expect(readState(comment.body)).toMatchObject({ status: "REVOKED", ended_by: `revoked by ${login}: done early`, revoked_at: at.toISOString() });
   });
 
@@ -313,8 +344,8 @@ describe("early revoke", () => {
     const { probot, api, sc } = await revokedBy("mallory", { "@acme/security:mallory": "none" });
     let reply: any;
     api.post(`${R}/issues/7/comments`, (b) => ((reply = b), true)).reply(201, { id: 61 });
-    let comment: any;
-    api.patch(`${R}/issues/comments/55`, (b) => ((comment = b), true)).reply(200, {});
+    const bodies = captureComment(api, 1);
+    const comment = { get body() { return bodies[0]!; } };
     await deliver(probot, "issue_comment", commentEvent(sc.pr, { login: "mallory", body: "/jit revoke" }));
     api.done();
     expect(reply.body).toBe("@mallory `/jit revoke` was not carried out: only the requester (alice), an approver of this grant (pat) or a policy admin (`@acme/security`) may end it early.");
@@ -327,6 +358,7 @@ describe("early revoke", () => {
     const api = githubApi();
     mockInstallationToken(api);
     mockReads(api, sc, "through-comments");
+    mockGrantOnMain(api, PATH, CONTENT);
     await deliver(probot, "pull_request", pullRequestEvent("closed", sc.pr));
     api.done();
   });
@@ -336,17 +368,21 @@ describe("early revoke", () => {
     const removal = prFields({ number: 20, author: "sam", state: "closed", merged: true });
     const api = githubApi();
     mockInstallationToken(api);
-    mockReads(api, { pr: removal, files: [{ filename: PATH, status: "removed", content: CONTENT }], policy: POLICY }, "policy-only");
-    api.get("/search/issues").query({ q: `is:pr is:merged label:"jit:approved" repo:${OWNER}/${REPO}`, per_page: 100 }).reply(200, found([hit(7)]));
-    api.get(`${R}/issues/7/comments`).query({ per_page: 100 }).reply(200, [{ id: 55, body: liveComment(liveState()), performed_via_github_app: { id: APP_ID } }]);
-    mockReads(api, live(), "through-comments"); // reference counting reuses the search just made
+    mockReads(api, { pr: removal, files: [{ filename: PATH, status: "removed", content: CONTENT }], policy: POLICY, checkRuns: null }, "policy-only");
+    // Git history: the deletion (#20) and, before it, the request that added the file (#7).
+    api.get(`${R}/commits`).query({ sha: "main", path: PATH, per_page: 5 }).reply(200, [{ sha: "2".repeat(40) }, { sha: "7".repeat(40) }]);
+    api.get(`${R}/commits/${"2".repeat(40)}/pulls`).reply(200, [{ number: 20, merged_at: "2026-11-29T13:59:00Z", base: { ref: "main" }, head: { sha: "2".repeat(40) } }]);
+    api.get(`${R}/commits/${"7".repeat(40)}/pulls`).reply(200, [{ number: 7, merged_at: "2026-11-29T13:00:00Z", base: { ref: "main" }, head: { sha: HEAD } }]);
+    // #7 is evaluated under its own key, and finds its file gone from main.
+    mockReads(api, live(), "through-comments");
+    mockGrantOnMain(api, PATH, null);
+    mockTree(api, []);
     api.delete(TEAM).reply(204);
     api.delete(`${R}/issues/7/labels/jit%3Aapproved`).reply(200, []);
     api.post(`${R}/issues/7/labels`, { labels: ["jit:revoked"] }).reply(200, []);
-    let comment: any;
-    api.patch(`${R}/issues/comments/55`, (b) => ((comment = b), true)).reply(200, {});
+    const bodies = captureComment(api, 1);
     await deliver(probot, "pull_request", pullRequestEvent("closed", removal));
     api.done();
-    expect(readState(comment.body)).toMatchObject({ status: "REVOKED", ended_by: "its grant file was deleted in #20 by sam", revert_pending: false });
+    expect(readState(bodies[0]!)).toMatchObject({ status: "REVOKED", ended_by: "its grant file was removed from main", revert_pending: false });
   });
 });

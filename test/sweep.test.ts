@@ -31,12 +31,13 @@ export function searchHit(number: number, createdAt: string, updatedAt = created
 const found = (items: unknown[]) => ({ total_count: items.length, incomplete_results: false, items });
 const q = (query: string) => ({ q: query, per_page: 100 });
 
-/** The searches of one sweep over the acme installation; `since` is the `updated:>=` bound of a later sweep. */
-function mockSweep(api: ReturnType<typeof githubApi>, hits: { approved?: unknown[]; merged?: unknown[]; open?: unknown[]; blocked?: unknown[] } = {}, since?: string) {
-  const updated = since ? ` updated:>=${since}` : "";
+/**
+ * The searches of one sweep over the acme installation: with `since` (a later sweep), every PR
+ * updated since then, whatever its labels; always the pending requests and the unrecorded ends.
+ */
+function mockSweep(api: ReturnType<typeof githubApi>, hits: { updated?: unknown[]; open?: unknown[]; blocked?: unknown[] } = {}, since?: string) {
   api.get("/app/installations").query({ per_page: 100 }).reply(200, [{ id: INSTALLATION_ID, account: { login: OWNER, type: "Organization" }, app_id: APP_ID, suspended_at: null }]);
-  api.get("/search/issues").query(q(`is:pr is:merged label:"jit:approved" org:${OWNER}${updated}`)).reply(200, found(hits.approved ?? []));
-  api.get("/search/issues").query(q(`is:pr is:merged label:"jit:pending" org:${OWNER}${updated}`)).reply(200, found(hits.merged ?? []));
+  if (since) api.get("/search/issues").query(q(`is:pr org:${OWNER} updated:>=${since}`)).reply(200, found(hits.updated ?? []));
   api.get("/search/issues").query(q(`is:pr is:open label:"jit:pending" org:${OWNER}`)).reply(200, found(hits.open ?? []));
   api.get("/search/issues").query(q(`is:pr is:merged label:"jit:revert-blocked" org:${OWNER}`)).reply(200, found(hits.blocked ?? []));
 }
@@ -53,7 +54,7 @@ describe("choosing what to re-evaluate (pure)", () => {
 });
 
 describe("the sweep", () => {
-  it("with nothing live or pending costs four searches per installation, and a later sweep asks only what changed", async () => {
+  it("with nothing pending costs two searches per installation, and a later sweep adds one for what changed since", async () => {
     const api = githubApi();
     mockInstallationToken(api);
     mockSweep(api);
@@ -100,13 +101,20 @@ describe("the sweep", () => {
     expect(visible(comment.body)).toContain("timed out: not approved within the pending timeout");
   });
 
-  it("a merged request whose merge was never handled (the app was down) is evaluated at once", async () => {
+  it("a later sweep evaluates what changed in an access repository since the last one (a lost webhook, a changed label), once per change", async () => {
     const api = githubApi();
     mockInstallationToken(api);
-    mockSweep(api, { merged: [searchHit(7, "2026-11-29T10:00:00Z")] });
-    api.get(`${R}/issues/7/comments`).query({ per_page: 100 }).reply(200, []); // no status comment: never handled as merged
-    // Its repository has lost its policy since: the evaluation stops after two reads.
+    mockSweep(api);
+    await app.scheduler.sweep();
+    app.scheduler.accessRepositories.add(`${OWNER}/${REPO}`.toLowerCase()); // known from the start-up rebuild
+    const merged = searchHit(7, "2026-11-29T10:00:00Z", "2026-11-29T12:59:00Z");
+    const elsewhere = { ...searchHit(3, "2026-11-29T10:00:00Z", "2026-11-29T12:59:00Z"), repository_url: `https://api.github.com/repos/${OWNER}/website` };
+    mockSweep(api, { updated: [merged, elsewhere] }, "2026-11-29T12:55:00Z");
+    // #7 is evaluated (its repository has since lost its policy: two reads); the website repository is never read.
     mockReads(api, { pr: prFields({ state: "closed", merged: true }), files: [], policy: null });
+    await app.scheduler.sweep();
+    // Seen as it is: the next sweep leaves it alone.
+    mockSweep(api, { updated: [merged] }, "2026-11-29T12:55:00Z");
     await app.scheduler.sweep();
     api.done();
   });

@@ -58,6 +58,20 @@ export function createApp(options: AppOptions): JitApp {
     app.on([...PULL_REQUEST_EVENTS], onPullRequest);
     app.on([...REVIEW_EVENTS], onPullRequest);
 
+    // Labels and the status comment are displays of the record: when a person changes them, the
+    // evaluation puts them back at once (and says so in the log). The app's own changes are skipped.
+    app.on(["pull_request.labeled", "pull_request.unlabeled"], async (context) => {
+      if (context.payload.sender.type === "Bot" || !context.payload.label?.name.startsWith("jit:")) return;
+      await onPullRequest(context);
+    });
+    app.on(["issue_comment.edited", "issue_comment.deleted"], async (context) => {
+      const comment = context.payload.comment as { performed_via_github_app?: { id: number } | null };
+      if (!context.payload.issue.pull_request || comment.performed_via_github_app?.id !== options.appId) return;
+      if (context.payload.sender.type === "Bot") return;
+      const { owner, repo } = context.repo();
+      enqueue(context.octokit, installationOf(context), { owner, repo, number: context.payload.issue.number }, context.log);
+    });
+
     app.on("issue_comment.created", async (context) => {
       // Only comments on pull requests that carry a command matter.
       if (!context.payload.issue.pull_request || !/^\s*\/jit\s/m.test(context.payload.comment.body)) return;

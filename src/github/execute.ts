@@ -27,6 +27,7 @@ export interface ExecuteOptions {
    * release. The scheduler uses it so a burst of expiries revokes everything first.
    */
   gate?: () => Promise<() => void>;
+  onAlert?: (kind: "bypass" | "tamper", message: string) => void;
 }
 
 /** GitHub takes at most 50 annotations per check-run request. */
@@ -135,12 +136,16 @@ class GrantRecord {
  * and the comment come after the actions, so they tell their outcome.
  */
 export async function execute(gh: GitHub, s: RequestSnapshot, d: Decision, options: ExecuteOptions): Promise<CommentState | undefined> {
-  if (d.alert) options.log.error(d.alert);
+  const alert = (kind: "bypass" | "tamper", message: string) => {
+    options.log.error(message);
+    options.onAlert?.(kind, message);
+  };
+  if (d.alert) alert("bypass", d.alert);
   const comment = new GrantRecord(gh, s);
   // Someone edited or deleted the app's status comment: the record wins (the comment is written
   // again below from the decision or the record), and security hears of it.
   const tampered = comment.tampered;
-  if (tampered) options.log.error(`tamper: the status comment of ${s.owner}/${s.repo}#${s.pr.number} no longer shows jit-access's record (edited or deleted); restoring it`);
+  if (tampered) alert("tamper", `tamper: the status comment of ${s.owner}/${s.repo}#${s.pr.number} no longer shows jit-access's record (edited or deleted); restoring it`);
   // The notifications a new status deserves are recorded in it before anything is written, so the
   // check run (the record) and the comment get the same text in one write each.
   const early = d.comment !== undefined ? await recordAnnouncements(s, d.comment, comment, options) : { body: undefined, announced: [] };
@@ -179,7 +184,9 @@ async function record(
   if (label !== undefined) {
     const { add, remove } = labelChanges(s.pr.labels, label);
     if (remove.length + add.length > 0 && s.record?.status && ["APPROVED", "REJECTED", "REVOKED", "EXECUTED"].includes(s.record.status)) {
-      options.log.warn(`labels of ${s.owner}/${s.repo}#${s.pr.number} did not show its recorded status (${s.record.status}); restored`);
+      const message = `tamper: the labels of ${s.owner}/${s.repo}#${s.pr.number} did not show its recorded status (${s.record.status}); restored`;
+      options.log.error(message);
+      options.onAlert?.("tamper", message);
     }
     for (const name of remove) await removeLabel(gh, { ...ref, issue_number: s.pr.number, name });
     if (add.length > 0) await gh.rest.issues.addLabels({ ...ref, issue_number: s.pr.number, labels: add });

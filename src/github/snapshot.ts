@@ -113,6 +113,8 @@ export async function loadRequestSnapshot(gh: GitHub, ref: RepoRef & { number: n
   await loadTimeline(gh, ref, options.appId, snapshot);
   if (kind.kind !== "request" || snapshot.pr.fromFork) return snapshot;
   if (snapshot.pr.state === "closed" && !snapshot.pr.merged) return snapshot;
+  // Rejected is final (invariant 7): nothing about the request can change that, so nothing more is read.
+  if (!snapshot.pr.merged && record?.status === "REJECTED") return snapshot;
   // A merged request whose verdict the record already holds needs nothing more, except to know
   // whether its grant file is still on the default branch (a merged deletion ends it early).
   if (snapshot.pr.merged && decidedFromState(record)) {

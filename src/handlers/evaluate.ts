@@ -20,6 +20,11 @@ export interface AppDeps {
   notifier?: Notifier;
   /** Bookkeeping after a revoke waits its turn here (the scheduler's bursts); none elsewhere. */
   gate?: () => Promise<() => void>;
+  /**
+   * Something security must hear about (a policy bypass, a tampered display), besides the error
+   * log every alert goes to: a metric, a pager. Called with the alert's kind and its message.
+   */
+  onAlert?: (kind: "bypass" | "tamper", message: string) => void;
 }
 
 export interface Log {
@@ -77,5 +82,6 @@ export async function finishEvaluation(gh: GitHub, snapshot: RequestSnapshot, de
     ...(deps.liveGrants ? { liveGrants: deps.liveGrants } : {}),
     ...(deps.notifier ? { notifier: deps.notifier } : {}),
     ...(deps.gate ? { gate: deps.gate } : {}),
+    ...(deps.onAlert ? { onAlert: deps.onAlert } : {}),
   });
 }

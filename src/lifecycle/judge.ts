@@ -44,6 +44,14 @@ export function judgeRequest(s: RequestSnapshot, now: Date, teamMember: Membersh
     headBlobSha: s.kind.file.blobSha,
     blobAt: s.blobAt,
   });
+  // A closed request is final: reopening it does not revive it (GitHub's timeline says it was
+  // reopened; nobody can remove that). A request rejected and closed by the app stays rejected
+  // even if the rejecting review was deleted meanwhile and new commits were pushed. Approvals are
+  // shown, never looked up: nothing they say can change the verdict.
+  if (s.pr.reopened) {
+    const shown = countApprovals(requirement, screened, () => false);
+    return { verdict: "rejected", grant, role, requirement, outcome: shown, by: "jit-access", reason: "it was closed and reopened; a closed request is final, open a new one" };
+  }
   const outcome = countApprovals(requirement, screened, teamMember);
   const autoGroup = grant.emergency ? undefined : role.autoApprove.find((g) => isInGroup(g.toLowerCase(), grant.requester, teamMember));
   if (autoGroup) {
@@ -51,12 +59,6 @@ export function judgeRequest(s: RequestSnapshot, now: Date, teamMember: Membersh
     outcome.complete = outcome.rejectedBy.length === 0;
   }
 
-  // A closed request is final: reopening it does not revive it (GitHub's timeline says it was
-  // reopened; nobody can remove that). A request rejected and closed by the app stays rejected
-  // even if the rejecting review was deleted meanwhile and new commits were pushed.
-  if (s.pr.reopened) {
-    return { verdict: "rejected", grant, role, requirement, outcome, by: "jit-access", reason: "it was closed and reopened; a closed request is final, open a new one" };
-  }
   const rejection = rejectionOf(s, grant, requirement, outcome, teamMember);
   if (rejection) return { verdict: "rejected", grant, role, requirement, outcome, ...rejection };
   if (outcome.complete) return { verdict: "approved", grant, role, requirement, outcome };

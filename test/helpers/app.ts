@@ -59,14 +59,19 @@ export function fixedClock(start: Date): ManualClock {
   };
 }
 
-export async function startAppWithScheduler(clock: Clock, env: Record<string, string> = {}, notifier?: Notifier): Promise<{ probot: Probot; app: JitApp }> {
+export async function startAppWithScheduler(
+  clock: Clock,
+  env: Record<string, string> = {},
+  notifier?: Notifier,
+  extra: Partial<Parameters<typeof createApp>[0]> = {},
+): Promise<{ probot: Probot; app: JitApp }> {
   const probot = new Probot({
     appId: APP_ID,
     privateKey,
     logLevel: (process.env.TEST_LOG_LEVEL ?? "fatal") as "fatal",
     Octokit: TestOctokit,
   });
-  const app = createApp({ appId: APP_ID, clock, providers: providerFactory(env, { backoffMs: [10], timeoutMs: 2_000 }), sweepSchedule: null, ...(notifier ? { notifier } : {}) });
+  const app = createApp({ appId: APP_ID, clock, providers: providerFactory(env, { backoffMs: [10], timeoutMs: 2_000 }), sweepSchedule: null, ...(notifier ? { notifier } : {}), ...extra });
   await probot.load(app);
   running.set(probot, app);
   return { probot, app };

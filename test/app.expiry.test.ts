@@ -386,3 +386,26 @@ describe("early revoke", () => {
     expect(readState(bodies[0]!)).toMatchObject({ status: "REVOKED", ended_by: "its grant file was removed from main", revert_pending: false });
   });
 });
+
+describe("the app's own revert PR, once merged", () => {
+  it("is not taken for a deletion of a live grant: the request's record already says it ended, so nothing is revoked or relabelled", async () => {
+    const { probot } = await startAppWithScheduler(fixedClock(new Date("2026-11-29T15:00:03Z")));
+    const revert = prFields({ number: 9, author: "jit-access[bot]", state: "closed", merged: true });
+    const ended = liveState({ status: "EXECUTED", revoked_at: "2026-11-29T15:00:00.250Z", ended_by: "its window ended", revert_pending: true, revert_path_blob: [PATH, blobSha(CONTENT)] });
+    const api = githubApi();
+    mockInstallationToken(api);
+    mockReads(api, { pr: revert, files: [{ filename: PATH, status: "removed", content: CONTENT }], policy: POLICY, checkRuns: null }, "policy-only");
+    api.get(`${R}/commits`).query({ sha: "main", path: PATH, per_page: 5 }).reply(200, [{ sha: "9".repeat(40) }, { sha: "7".repeat(40) }]);
+    api.get(`${R}/commits/${"9".repeat(40)}/pulls`).reply(200, [{ number: 9, merged_at: "2026-11-29T15:00:02Z", base: { ref: "main" }, head: { sha: "9".repeat(40) } }]);
+    api.get(`${R}/commits/${"7".repeat(40)}/pulls`).reply(200, [{ number: 7, merged_at: "2026-11-29T13:00:00Z", base: { ref: "main" }, head: { sha: HEAD } }]);
+    // #7, evaluated under its own key: ended, its revert pending in the record (the merge is not recorded yet).
+    const sc = { ...live(ended), pr: prFields({ state: "closed", merged: true, labels: ["jit:expired"] }) };
+    mockReads(api, sc, "through-comments");
+    // The follow-up finds its revert PR merged and records that; no revoke, no jit:revoked.
+    api.get(`${R}/pulls`).query({ head: "acme:jit-access/revert-7", state: "all", per_page: 1 }).reply(200, [{ number: 9, html_url: "u", state: "closed", merged_at: "2026-11-29T15:00:02Z" }]);
+    const bodies = captureComment(api, 1);
+    await deliver(probot, "pull_request", pullRequestEvent("closed", revert));
+    api.done();
+    expect(readState(bodies[0]!)).toMatchObject({ status: "EXECUTED", revert_pr: 9, revert_pending: false });
+  });
+});

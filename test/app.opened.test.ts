@@ -1,10 +1,10 @@
 import { beforeEach, describe, expect, it } from "@jest/globals";
 import type { Probot } from "probot";
 import { readState } from "../src/lifecycle/state-block.js";
-import { deliver, mockInstallationToken, startApp } from "./helpers/app.js";
+import { deliver, fixedClock, mockInstallationToken, startApp, startAppWithScheduler } from "./helpers/app.js";
 import { CODEOWNERS, grantYaml, HEAD, POLICY, visible } from "./helpers/fixtures.js";
 import { githubApi } from "./helpers/github-mock.js";
-import { pullRequestEvent } from "./helpers/payloads.js";
+import { pullRequest, pullRequestEvent } from "./helpers/payloads.js";
 import { mockApprovalReads, mockReads, prFields, R, type Scenario } from "./helpers/scenario.js";
 import { guardNetwork } from "./helpers/setup-nock.js";
 
@@ -214,5 +214,33 @@ describe("the policy", () => {
         message: 'resources.prod-db.roles.read-only.max_duration must be a duration such as 30m, 2h, 1h30m or 1d (units d, h, m in that order); got "four hours"',
       }),
     ]);
+  });
+});
+
+describe("webhooks are answered at once", () => {
+  it("the delivery is acknowledged while its evaluation still waits on GitHub; the evaluation then finishes", async () => {
+    const { probot, app } = await startAppWithScheduler(fixedClock(NOW));
+    const sc = request(grantYaml());
+    const api = githubApi();
+    mockInstallationToken(api);
+    let answer!: () => void;
+    const held = new Promise<void>((r) => (answer = r));
+    // GitHub is slow to answer the first read: the handler must not wait for it.
+    api.get(`${R}/pulls/7`).reply(async () => {
+      await held;
+      return [200, pullRequest(sc.pr)];
+    });
+    await probot.receive({ id: "slow-1", name: "pull_request", payload: pullRequestEvent("opened", sc.pr) } as Parameters<typeof probot.receive>[0]);
+    expect(app.queue.depth).toBe(1); // acknowledged; the evaluation is still running
+    // The same event again, twice, while it runs: coalesced into one more evaluation, not two.
+    await probot.receive({ id: "slow-2", name: "pull_request", payload: pullRequestEvent("synchronize", sc.pr) } as Parameters<typeof probot.receive>[0]);
+    await probot.receive({ id: "slow-3", name: "pull_request", payload: pullRequestEvent("synchronize", sc.pr) } as Parameters<typeof probot.receive>[0]);
+    expect(app.queue.depth).toBe(2);
+    // First evaluation: the PR has lost its policy meanwhile (two reads); the coalesced one: the same.
+    api.get(`${R}/contents/${encodeURIComponent(".github/jit-access.yml")}`).query({ ref: "main" }).times(2).reply(404, { message: "Not Found" });
+    api.get(`${R}/pulls/7`).reply(200, pullRequest(sc.pr));
+    answer();
+    await app.queue.idle();
+    api.done();
   });
 });

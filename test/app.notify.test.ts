@@ -118,3 +118,21 @@ describe("the expiry warning with a destination", () => {
     expect(slack.received.map((r) => r.body.text)).toEqual(["Access expiring: alice → prod-admins · member"]);
   });
 });
+
+describe("announcements across pushes", () => {
+  it("a new head is not announced as a new request again, but a break-glass request is announced even if the comment was edited to say it had been", async () => {
+    const edited = embedState("waiting", { v: 1, status: "PENDING", notified: ["requested", "break-glass"] });
+    const emergency = grantYaml({ duration: "30m", emergency: true });
+    const policy = `${NOTIFYING_POLICY}`;
+    const sc = request({
+      pr: prFields({ headSha: "9".repeat(40), labels: ["jit:pending"] }),
+      files: [{ filename: "grants/prod-db/alice-1.yaml", status: "added", content: emergency }],
+      policy,
+      comments: [{ id: 55, login: "", byApp: true, body: edited }],
+      checkRuns: [], // the new head has no record yet
+    });
+    const capture = await opened(sc, (api, c) => api.patch(`${R}/issues/comments/55`, (b: any) => ((c.body = b.body), true)).reply(200, {}));
+    expect(slack.received.map((r) => r.body.text)).toEqual(["🚨 BREAK-GLASS: alice → prod-db · read-only"]); // and no second "Access requested"
+    expect(readState(capture.body!)!.notified).toEqual(["requested", "break-glass"]);
+  });
+});

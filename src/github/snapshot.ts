@@ -111,6 +111,11 @@ export async function loadRequestSnapshot(gh: GitHub, ref: RepoRef & { number: n
   }
 
   await loadTimeline(gh, ref, options.appId, snapshot);
+  if (!record && snapshot.comment) {
+    // Only "requested" is carried over: a person could write anything there, and a break-glass
+    // announcement must never be silenced by an edited comment (a new head announces it again).
+    if (readState(snapshot.comment.body)?.notified?.includes("requested")) snapshot.notifiedBefore = ["requested"];
+  }
   if (kind.kind !== "request" || snapshot.pr.fromFork) return snapshot;
   if (snapshot.pr.state === "closed" && !snapshot.pr.merged) return snapshot;
   // Rejected is final (invariant 7): nothing about the request can change that, so nothing more is read.

@@ -100,7 +100,7 @@ export function statusComment(
     note: parts.note,
   };
   // What was announced stays recorded through every later state.
-  const notified = [...new Set([...(s.record?.notified ?? []), ...(state.notified ?? [])])];
+  const notified = [...new Set([...((s.record?.notified ?? s.notifiedBefore) ?? []), ...(state.notified ?? [])])];
   const full: CommentState = { v: 1, ...state, ...(notified.length ? { notified } : {}) };
   if (s.kind.kind === "request") Object.assign(full, { path: s.kind.file.path, blob: s.kind.file.blobSha });
   return embedState(renderTemplate("status-comment.md", view), full);

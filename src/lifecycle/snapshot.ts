@@ -66,6 +66,12 @@ export interface RequestSnapshot {
   check?: CheckRun;
   /** The grant's record, from that check run (see github/record.ts): what the app believes. */
   record?: CommentState;
+  /**
+   * Notifications already sent for this PR, as its status comment shows them, when the head has no
+   * record yet (a push made a new head). Only "requested", only to avoid announcing a request
+   * twice: what a person writes there can at worst silence that one repeat, never a break-glass.
+   */
+  notifiedBefore?: string[];
   /** For a live grant: whether its file is still on the default branch (a merged deletion ends it). */
   grantOnDefaultBranch?: boolean;
 }

@@ -243,3 +243,20 @@ describe("the webhook provider, end to end", () => {
     expect(readState(bodies[1]!)!.status).toBe("APPROVED");
   });
 });
+
+describe("a merge handled late (its webhook lost, the app down for a day)", () => {
+  it("its window has passed (fixed by the merge time): nothing is applied and nothing is reverted", async () => {
+    const sc = merged();
+    const api = githubApi();
+    mockInstallationToken(api);
+    mockReads(api, sc);
+    mockApprovalReads(api, sc);
+    const bodies: string[] = [];
+    captureComment(api, 1, bodies);
+    api.delete(`${R}/issues/7/labels/jit%3Apending`).reply(200, []);
+    api.post(`${R}/issues/7/labels`, { labels: ["jit:expired"] }).reply(200, []);
+    await deliver(await startApp(new Date("2026-11-30T18:00:00Z")), "pull_request", pullRequestEvent("closed", sc.pr));
+    api.done(); // no membership change, no revert PR
+    expect(readState(bodies[0]!)).toMatchObject({ status: "EXECUTED", expires_at: "2026-11-29T15:00:00.000Z" });
+  });
+});

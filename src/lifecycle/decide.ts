@@ -87,7 +87,8 @@ export function decide(s: RequestSnapshot, now: Date, teamMember: MembershipLook
     case "policy-change":
       return decidePolicyChange(s);
     default:
-      if (s.pr.merged) return decideMerged(s, now, teamMember, () => judgeRequest(s, now, teamMember));
+      // A merged request is judged as of its merge: evaluated late (after downtime), it has not "timed out".
+      if (s.pr.merged) return decideMerged(s, now, teamMember, () => judgeRequest(s, s.pr.mergedAt ? new Date(s.pr.mergedAt) : now, teamMember));
       if (s.pr.state === "closed") return decideClosedUnmerged(s);
       return decideOpenRequest(s, judgeRequest(s, now, teamMember));
   }

@@ -12,8 +12,11 @@ import { CODEOWNERS_PATHS, MAX_CODEOWNERS_BYTES, MAX_GRANT_BYTES, MAX_POLICY_BYT
 import { isNotFound, readFileAt, type GitHub, type RepoRef } from "./client.js";
 
 export interface LoadOptions {
-  /** This app's id: only its own comments are trusted to hold state. */
-  appId: number;
+  /**
+   * This app's id: only its own comments are trusted to hold state. Undefined for the CLI, which
+   * only reads and does not know the id: any GitHub App's status comment (never a person's).
+   */
+  appId: number | undefined;
   now: Date;
 }
 
@@ -164,12 +167,12 @@ async function loadContributors(gh: GitHub, ref: RepoRef & { number: number }): 
 const COMMAND = /^\/jit\s+(reject|revoke)\b[ \t]*(.*)$/m;
 
 /** This app's status comment (trusted only when GitHub says this app wrote it) and `/jit` commands. */
-async function loadComments(gh: GitHub, ref: RepoRef & { number: number }, appId: number, snapshot: RequestSnapshot): Promise<void> {
+async function loadComments(gh: GitHub, ref: RepoRef & { number: number }, appId: number | undefined, snapshot: RequestSnapshot): Promise<void> {
   const comments = await gh.paginate(gh.rest.issues.listComments, { owner: ref.owner, repo: ref.repo, issue_number: ref.number, per_page: 100 });
   const commands: CommentCommand[] = [];
   for (const c of comments) {
     const body = c.body ?? "";
-    const ours = c.performed_via_github_app?.id === appId;
+    const ours = appId === undefined ? !!c.performed_via_github_app : c.performed_via_github_app?.id === appId;
     if (isStatusComment(c, appId) && !snapshot.comment) {
       snapshot.comment = { id: c.id, body, state: readState(body) };
       continue;

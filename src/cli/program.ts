@@ -1,7 +1,11 @@
+import { writeFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { Command, CommanderError, Option } from "commander";
 import { formatDiagnostic } from "../diagnostics.js";
 import type { GitHub } from "../github/client.js";
 import { auditFromHistory, enrichFromPullRequests, formatAudit, gitShow, readGitHistory } from "./audit.js";
+import { auditPage } from "./audit-page.js";
+import { renderAuditHtml } from "./audit-html.js";
 import { CliError, githubFrom, repoFrom, type CliEnv } from "./context.js";
 import { extend } from "./extend.js";
 import { formatInbox, inbox } from "./inbox.js";
@@ -132,10 +136,11 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .command("audit")
     .description("every grant's life from git history (a local clone; a token adds windows and rejected requests)")
     .option("--since <date>", "only grants merged on or after this date (YYYY-MM-DD or RFC 3339)")
-    .addOption(new Option("--format <format>", "output format").choices(["table", "json", "csv"]).default("table"))
+    .addOption(new Option("--format <format>", "output format (html: one self-contained page with a timeline)").choices(["table", "json", "csv", "html"]).default("table"))
+    .option("--out <file>", "write the report to this file instead of standard output")
     .option("-C, --root <dir>", "the clone to read", io.cwd)
     .option("--repo <owner/name>", "with a token: the repository whose pull requests enrich the history")
-    .action(async (options: { since?: string; format: "table" | "json" | "csv"; root: string; repo?: string }) => {
+    .action(async (options: { since?: string; format: "table" | "json" | "csv" | "html"; out?: string; root: string; repo?: string }) => {
       const since = options.since ? Date.parse(options.since) : undefined;
       if (since !== undefined && Number.isNaN(since)) throw new CliError(`--since must be a date, not ${options.since}`, EXIT.usage);
       let history;
@@ -150,7 +155,15 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         lives = await enrichFromPullRequests(githubFrom(ctx()), repoFrom({ ...ctx(), cwd: options.root }, options.repo), lives);
       }
       if (since !== undefined) lives = lives.filter((l) => Date.parse(l.merged ?? l.ended ?? "") >= since);
-      io.stdout(formatAudit(lives, options.format));
+      const report = options.format === "html" ? renderAuditHtml(lives, auditPage(ctx(), options.root, options.repo, io.now())) : formatAudit(lives, options.format);
+      if (options.out === undefined) return io.stdout(report);
+      const out = resolve(io.cwd, options.out);
+      try {
+        writeFileSync(out, report);
+      } catch (error) {
+        throw new CliError(`cannot write ${options.out}: ${(error as Error).message.split("\n")[0]}`, EXIT.usage);
+      }
+      io.stderr(`wrote ${options.out}: ${lives.length} grant(s)\n`);
     });
 
   try {

@@ -38,6 +38,17 @@ const note = (extra: Partial<Notification> = {}): Notification => ({
 
 // The parts of Block Kit and Adaptive Cards these messages use, as their documentation defines them.
 const text = { type: "object", required: ["type", "text"], properties: { type: { enum: ["plain_text", "mrkdwn"] }, text: { type: "string", minLength: 1 } } };
+// A link button: plain_text of at most 75 characters, a URL of at most 3000 (Block Kit's limits).
+const BUTTON = {
+  type: "object",
+  required: ["type", "text", "url"],
+  properties: {
+    type: { const: "button" },
+    text: { type: "object", required: ["type", "text"], properties: { type: { const: "plain_text" }, text: { type: "string", minLength: 1, maxLength: 75 } } },
+    url: { type: "string", pattern: "^https?://", maxLength: 3000 },
+    style: { enum: ["primary", "danger"] },
+  },
+};
 const BLOCK_KIT = {
   type: "object",
   required: ["text", "blocks"],
@@ -51,7 +62,7 @@ const BLOCK_KIT = {
           { properties: { type: { const: "header" }, text: { ...text, properties: { ...text.properties, type: { const: "plain_text" }, text: { type: "string", maxLength: 150 } } } }, required: ["text"] },
           { properties: { type: { const: "section" }, text: { ...text, properties: { ...text.properties, text: { type: "string", maxLength: 3000 } } } }, required: ["text"] },
           { properties: { type: { const: "context" }, elements: { type: "array", minItems: 1, items: text } }, required: ["elements"] },
-          { properties: { type: { const: "actions" }, elements: { type: "array", minItems: 1, items: { type: "object", required: ["type", "text", "url"], properties: { type: { const: "button" }, style: { enum: ["primary", "danger"] } } } } }, required: ["elements"] },
+          { properties: { type: { const: "actions" }, elements: { type: "array", minItems: 1, maxItems: 25, items: BUTTON } }, required: ["elements"] },
         ],
       },
     },
@@ -74,7 +85,7 @@ const ADAPTIVE_CARD_MESSAGE = {
               type: { const: "AdaptiveCard" },
               version: { type: "string", pattern: "^1\\.[0-6]$" },
               body: { type: "array", minItems: 1, items: { type: "object", required: ["type", "text"], properties: { type: { const: "TextBlock" }, color: { enum: ["Default", "Attention", "Good", "Warning", "Accent"] } } } },
-              actions: { type: "array", items: { type: "object", required: ["type", "url"], properties: { type: { const: "Action.OpenUrl" } } } },
+              actions: { type: "array", items: { type: "object", required: ["type", "title", "url"], properties: { type: { const: "Action.OpenUrl" }, title: { type: "string", minLength: 1 }, url: { type: "string", pattern: "^https?://" } } } },
             },
           },
         },
@@ -97,6 +108,29 @@ describe("payloads", () => {
     const payload = teamsPayload(note());
     expect(ajv.validate(ADAPTIVE_CARD_MESSAGE, payload)).toBe(true);
     expect(JSON.stringify(payload)).toContain("\\\\[this\\\\]\\\\(https://evil\\\\.example\\\\)");
+  });
+  it("requests (requested, break-glass) carry a 'Review on GitHub' button to the PR in both; other events open it", () => {
+    const slackButtons = (p: any) => p.blocks.filter((b: any) => b.type === "actions").flatMap((b: any) => b.elements.map((e: any) => [e.type, e.text.text, e.url]));
+    const teamsActions = (p: any) => p.attachments[0].content.actions.map((a: any) => [a.type, a.title, a.url]);
+    const url = "https://github.com/acme/access/pull/7";
+    for (const event of ["requested", "break-glass"] as const) {
+      const n = note({ event });
+      expect(ajv.validate(BLOCK_KIT, slackPayload(n))).toBe(true);
+      expect(ajv.validate(ADAPTIVE_CARD_MESSAGE, teamsPayload(n))).toBe(true);
+      expect(slackButtons(slackPayload(n))).toEqual([["button", "Review on GitHub", url]]);
+      expect(teamsActions(teamsPayload(n))).toEqual([["Action.OpenUrl", "Review on GitHub", url]]);
+    }
+    const granted = note({ event: "granted", view: { requester: "alice", access: "prod-db · read-only", expires: "2026-11-29T15:00:00Z", approvers: "bob" } });
+    expect(slackButtons(slackPayload(granted))).toEqual([["button", "Open the request", url]]);
+    expect(teamsActions(teamsPayload(granted))).toEqual([["Action.OpenUrl", "Open the request", url]]);
+  });
+  it("the schema subsets refuse a button or an action without its URL", () => {
+    const slack = slackPayload(note()) as any;
+    delete slack.blocks[2].elements[0].url;
+    expect(ajv.validate(BLOCK_KIT, slack)).toBe(false);
+    const teams = teamsPayload(note()) as any;
+    delete teams.attachments[0].content.actions[0].url;
+    expect(ajv.validate(ADAPTIVE_CARD_MESSAGE, teams)).toBe(false);
   });
   it("break-glass is loud in both: a danger button, an attention title", () => {
     const bg = note({ event: "break-glass", view: { requester: "alice", access: "prod-db · read-write", duration: "1h", reason: "outage", approvers: "@acme/oncall" } });

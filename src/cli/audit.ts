@@ -14,6 +14,11 @@ export interface GrantLife {
   duration: string;
   approvers: string[];
   breakGlass: boolean;
+  /** Why, and the ticket, as the grant file says (empty where it cannot be read). */
+  reason: string;
+  ticket: string | null;
+  /** The requested start (the grant file's `start`), when it set one. */
+  start: string | null;
   /** When the request was merged (the grant file entered the default branch). */
   merged: string | null;
   applied: string | null;
@@ -21,6 +26,9 @@ export interface GrantLife {
   ended: string | null;
   /** live, expired, revoked, rejected — or unknown where git history alone cannot tell. */
   outcome: string;
+  /** The PR that recorded the end (the revert), and what the app wrote about the end. */
+  revertPr: number | null;
+  endedBy: string | null;
 }
 
 export interface GitCommit {
@@ -77,7 +85,7 @@ export function auditFromHistory(commits: readonly GitCommit[], readAt: (hash: s
         const life = lives.get(change.path);
         if (!life) continue;
         lives.delete(change.path);
-        done.push({ ...life, ended: commit.date, outcome: howEnded(commit.subject) });
+        done.push({ ...life, ended: commit.date, outcome: howEnded(commit.subject), revertPr: prOf(commit.subject) });
       }
     }
   }
@@ -103,12 +111,23 @@ function born(commit: GitCommit, path: string, content: string | undefined): Gra
     duration: String(grant.duration ?? trailers.get("jit-duration")?.[0] ?? "?"),
     approvers: [...(trailers.get("jit-approved-by") ?? []), ...(trailers.get("jit-auto-approved-by") ?? []).map((g) => `${g} (auto)`)],
     breakGlass: grant.emergency === true || trailers.has("jit-break-glass"),
+    reason: typeof grant.reason === "string" ? grant.reason : "",
+    ticket: grant.ticket === undefined || grant.ticket === null ? null : String(grant.ticket),
+    start: startOf(grant.start),
     merged: commit.date,
     applied: null,
     expires: null,
     ended: null,
     outcome: "live",
+    revertPr: null,
+    endedBy: null,
   };
+}
+
+/** YAML may give a date or a string; anything that is not a date is left out. */
+function startOf(value: unknown): string | null {
+  const ms = value instanceof Date ? value.getTime() : typeof value === "string" ? Date.parse(value) : Number.NaN;
+  return Number.isNaN(ms) ? null : new Date(ms).toISOString();
 }
 
 function trailersOf(body: string): Map<string, string[]> {
@@ -147,6 +166,8 @@ export async function enrichFromPullRequests(gh: GitHub, ref: RepoRef, lives: Gr
       ended: st?.revoked_at ?? life.ended,
       outcome: st?.status === "EXECUTED" ? "expired" : st?.status === "REVOKED" ? "revoked" : st?.status === "REJECTED" ? "rejected" : life.outcome,
       approvers: life.approvers.length ? life.approvers : (st?.approvers ?? []),
+      revertPr: st?.revert_pr ?? life.revertPr,
+      endedBy: st?.ended_by ?? life.endedBy,
     });
   }
   const q = `is:pr is:closed is:unmerged label:"jit:rejected" repo:${ref.owner}/${ref.repo}`;
@@ -155,7 +176,8 @@ export async function enrichFromPullRequests(gh: GitHub, ref: RepoRef, lives: Gr
     out.push({
       path: st?.path ?? "", pr: item.number, requester: st?.grant?.requester ?? item.user?.login ?? "?", resource: st?.grant?.resource ?? "?",
       role: st?.grant?.role ?? "?", duration: st?.grant?.duration ?? "?", approvers: [], breakGlass: st?.grant?.emergency === true,
-      merged: null, applied: null, expires: null, ended: item.closed_at ?? null, outcome: "rejected",
+      reason: st?.grant?.reason ?? "", ticket: st?.grant?.ticket ?? null, start: st?.grant?.start ?? null,
+      merged: null, applied: null, expires: null, ended: item.closed_at ?? null, outcome: "rejected", revertPr: null, endedBy: st?.ended_by ?? null,
     });
   }
   return out;

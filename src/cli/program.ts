@@ -1,8 +1,14 @@
+import { writeFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { Command, CommanderError, Option } from "commander";
 import { formatDiagnostic } from "../diagnostics.js";
 import type { GitHub } from "../github/client.js";
 import { auditFromHistory, enrichFromPullRequests, formatAudit, gitShow, readGitHistory } from "./audit.js";
+import { auditPage } from "./audit-page.js";
+import { renderAuditHtml } from "./audit-html.js";
 import { CliError, githubFrom, repoFrom, type CliEnv } from "./context.js";
+import { extend } from "./extend.js";
+import { formatInbox, inbox } from "./inbox.js";
 import { request } from "./request.js";
 import { revoke } from "./revoke.js";
 import { status } from "./status.js";
@@ -24,6 +30,13 @@ export interface CliIo {
   randomId?: () => string;
   /** Print stack traces of unexpected errors. */
   debug?: boolean;
+}
+
+/** `7` or `#7`; anything else is a usage error. */
+function prNumber(text: string): number {
+  const number = Number(text.replace(/^#/, ""));
+  if (!/^#?\d+$/.test(text) || !Number.isSafeInteger(number) || number <= 0) throw new CliError(`<pr> must be a pull request number, not ${text}`, EXIT.usage);
+  return number;
 }
 
 /** Runs `jit` with the given arguments; returns the exit code instead of exiting, so tests can drive it. */
@@ -83,6 +96,30 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     });
 
   program
+    .command("inbox")
+    .description("open requests that wait for your approval, with the groups each still needs, oldest first")
+    .option("--json", "print JSON")
+    .option("--repo <owner/name>", "the access repository (default: this checkout's origin)")
+    .action(async (options: { json?: boolean; repo?: string }) => {
+      const rows = await inbox(ctx(), options, io.now());
+      io.stdout(options.json ? `${JSON.stringify(rows, null, 2)}\n` : formatInbox(rows));
+    });
+
+  program
+    .command("extend")
+    .description("continue a live grant: a new request for the same access, starting when it ends, judged like any request")
+    .argument("<pr>", "the live grant's request pull request")
+    .requiredOption("--by <duration>", "how much longer, e.g. 30m, 1h")
+    .requiredOption("--reason <text>", "why you need more time")
+    .option("--ticket <id>", "a ticket or incident reference (default: the original's)")
+    .option("--repo <owner/name>", "the access repository (default: this checkout's origin)")
+    .action(async (pr: string, options: { by: string; reason: string; ticket?: string; repo?: string }) => {
+      const number = prNumber(pr);
+      if (!options.reason.trim()) throw new CliError("--reason must say why you need more time", EXIT.usage);
+      for (const line of await extend(ctx(), number, options, io.now(), io.randomId)) io.stdout(`${line}\n`);
+    });
+
+  program
     .command("revoke")
     .description("end a live grant early (/jit revoke on its pull request) and wait for the outcome")
     .argument("<pr>", "the request pull request's number")
@@ -90,8 +127,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .option("--timeout <seconds>", "how long to wait for jit-access", "60")
     .option("--repo <owner/name>", "the access repository (default: this checkout's origin)")
     .action(async (pr: string, options: { reason?: string; timeout: string; repo?: string }) => {
-      const number = Number(pr.replace(/^#/, ""));
-      if (!Number.isInteger(number) || number <= 0) throw new CliError(`<pr> must be a pull request number, not ${pr}`, EXIT.usage);
+      const number = prNumber(pr);
       const sleep = io.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
       io.stdout(`${await revoke(ctx(), number, { ...options, timeout: Number(options.timeout) }, sleep)}\n`);
     });
@@ -100,10 +136,11 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .command("audit")
     .description("every grant's life from git history (a local clone; a token adds windows and rejected requests)")
     .option("--since <date>", "only grants merged on or after this date (YYYY-MM-DD or RFC 3339)")
-    .addOption(new Option("--format <format>", "output format").choices(["table", "json", "csv"]).default("table"))
+    .addOption(new Option("--format <format>", "output format (html: one self-contained page with a timeline)").choices(["table", "json", "csv", "html"]).default("table"))
+    .option("--out <file>", "write the report to this file instead of standard output")
     .option("-C, --root <dir>", "the clone to read", io.cwd)
     .option("--repo <owner/name>", "with a token: the repository whose pull requests enrich the history")
-    .action(async (options: { since?: string; format: "table" | "json" | "csv"; root: string; repo?: string }) => {
+    .action(async (options: { since?: string; format: "table" | "json" | "csv" | "html"; out?: string; root: string; repo?: string }) => {
       const since = options.since ? Date.parse(options.since) : undefined;
       if (since !== undefined && Number.isNaN(since)) throw new CliError(`--since must be a date, not ${options.since}`, EXIT.usage);
       let history;
@@ -118,7 +155,15 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         lives = await enrichFromPullRequests(githubFrom(ctx()), repoFrom({ ...ctx(), cwd: options.root }, options.repo), lives);
       }
       if (since !== undefined) lives = lives.filter((l) => Date.parse(l.merged ?? l.ended ?? "") >= since);
-      io.stdout(formatAudit(lives, options.format));
+      const report = options.format === "html" ? renderAuditHtml(lives, auditPage(ctx(), options.root, options.repo, io.now())) : formatAudit(lives, options.format);
+      if (options.out === undefined) return io.stdout(report);
+      const out = resolve(io.cwd, options.out);
+      try {
+        writeFileSync(out, report);
+      } catch (error) {
+        throw new CliError(`cannot write ${options.out}: ${(error as Error).message.split("\n")[0]}`, EXIT.usage);
+      }
+      io.stderr(`wrote ${options.out}: ${lives.length} grant(s)\n`);
     });
 
   try {

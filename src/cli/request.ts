@@ -3,6 +3,7 @@ import { stringify } from "yaml";
 import { formatDiagnostic } from "../diagnostics.js";
 import { parseGrant } from "../grant/parse.js";
 import { checkGrantRules } from "../grant/rules.js";
+import type { GitHub, RepoRef } from "../github/client.js";
 import { loadCodeownersAt, loadPolicyAt } from "../github/snapshot.js";
 import { ownersOf } from "../policy/codeowners.js";
 import { POLICY_PATH } from "../policy/paths.js";
@@ -18,6 +19,13 @@ export interface RequestOptions {
   repo?: string;
 }
 
+/** What a new request PR says beyond the grant itself: a note in its body, a suffix to its title. */
+export interface RequestNote {
+  command: string;
+  titleSuffix?: string;
+  body?: string;
+}
+
 /**
  * `jit request`: the grant is validated with the app's own rules, against the policy on the
  * default branch, before anything is created; then a branch, the grant file (a name that never
@@ -27,6 +35,14 @@ export async function request(resource: string, o: RequestOptions, ctx: CliEnv, 
   const gh = githubFrom(ctx);
   const ref = repoFrom(ctx, o.repo);
   const { data: me } = await onGitHub("reading the signed-in user", () => gh.rest.users.getAuthenticated());
+  return openRequest(gh, ref, me.login, resource, o, now, randomId, { command: "jit request" });
+}
+
+/**
+ * The creation path every command that opens a request shares (`jit request`, `jit extend`):
+ * validate against the default branch's policy, then branch, grant file and PR.
+ */
+export async function openRequest(gh: GitHub, ref: RepoRef, login: string, resource: string, o: RequestOptions, now: Date, randomId: () => string, note: RequestNote): Promise<string[]> {
   const { data: repository } = await onGitHub(`reading ${ref.owner}/${ref.repo}`, () => gh.rest.repos.get({ owner: ref.owner, repo: ref.repo }));
   const base = repository.default_branch;
   const policy = await onGitHub("reading the policy", () => loadPolicyAt(gh, ref, base));
@@ -34,10 +50,10 @@ export async function request(resource: string, o: RequestOptions, ctx: CliEnv, 
   if (!policy.ok) throw new CliError(`the policy on ${base} is broken:\n${policy.diagnostics.map(formatDiagnostic).join("\n")}`, 1);
 
   const stamp = now.toISOString().replace(/[-:]/g, "").replace(/\..*$/, "").replace("T", "-");
-  const name = `${me.login.toLowerCase()}-${stamp}-${randomId()}`;
+  const name = `${login.toLowerCase()}-${stamp}-${randomId()}`;
   const path = `grants/${resource}/${name}.yaml`;
   const grant = {
-    requester: me.login,
+    requester: login,
     resource,
     role: o.role,
     duration: o.duration,
@@ -48,7 +64,7 @@ export async function request(resource: string, o: RequestOptions, ctx: CliEnv, 
   };
   const content = stringify(grant, { lineWidth: 0 });
   const parsed = parseGrant(path, content);
-  const problems = parsed.ok ? checkGrantRules(parsed, policy.policy, { author: me.login, requestedAt: now }).diagnostics : parsed.diagnostics;
+  const problems = parsed.ok ? checkGrantRules(parsed, policy.policy, { author: login, requestedAt: now }).diagnostics : parsed.diagnostics;
   if (problems.length > 0) throw new CliError(`the request is not valid; nothing was created:\n${problems.map((d) => `  ${d.message}`).join("\n")}`, 1);
 
   const codeowners = await onGitHub("reading CODEOWNERS", () => loadCodeownersAt(gh, ref, base));
@@ -57,7 +73,9 @@ export async function request(resource: string, o: RequestOptions, ctx: CliEnv, 
     const { data: head } = await gh.rest.git.getRef({ ...ref, ref: `heads/${base}` });
     await gh.rest.git.createRef({ ...ref, ref: `refs/heads/${branch}`, sha: head.object.sha });
     await gh.rest.repos.createOrUpdateFileContents({ ...ref, path, branch, message: `jit: request ${resource}/${o.role} for ${o.duration}`, content: Buffer.from(content).toString("base64") });
-    const { data } = await gh.rest.pulls.create({ ...ref, head: branch, base, title: `jit: ${me.login} → ${resource}/${o.role} for ${o.duration}`, body: `${o.reason}\n\nOpened with \`jit request\`.` });
+    const title = `jit: ${login} → ${resource}/${o.role} for ${o.duration}${note.titleSuffix ?? ""}`;
+    const body = [o.reason, note.body, `Opened with \`${note.command}\`.`].filter(Boolean).join("\n\n");
+    const { data } = await gh.rest.pulls.create({ ...ref, head: branch, base, title, body });
     return data;
   });
   const approvers = grant.emergency

@@ -22,10 +22,11 @@ export interface CheckRun {
   text: string;
 }
 
-export async function loadCheck(gh: GitHub, ref: RepoRef, headSha: string, appId: number): Promise<CheckRun | undefined> {
-  const { data } = await gh.rest.checks.listForRef({ owner: ref.owner, repo: ref.repo, ref: headSha, check_name: CHECK_NAME, app_id: appId, filter: "all", per_page: 100 });
+/** `appId` undefined: the CLI, which only displays and does not know the id (any app's run, never trusted to act on). */
+export async function loadCheck(gh: GitHub, ref: RepoRef, headSha: string, appId: number | undefined): Promise<CheckRun | undefined> {
+  const { data } = await gh.rest.checks.listForRef({ owner: ref.owner, repo: ref.repo, ref: headSha, check_name: CHECK_NAME, ...(appId === undefined ? {} : { app_id: appId }), filter: "all", per_page: 100 });
   // Several runs of ours can exist on one commit (a completed run is replaced, never reopened): the newest holds the record.
-  const ours = data.check_runs.filter((run) => run.app?.id === appId).sort((a, b) => b.id - a.id)[0];
+  const ours = data.check_runs.filter((run) => (appId === undefined ? !!run.app : run.app?.id === appId)).sort((a, b) => b.id - a.id)[0];
   return ours && toCheckRun(ours);
 }
 

@@ -13,8 +13,11 @@ import { isNotFound, readFileAt, type GitHub, type RepoRef } from "./client.js";
 import { loadCheck } from "./record.js";
 
 export interface LoadOptions {
-  /** This app's id: only its own comments are trusted to hold state. */
-  appId: number;
+  /**
+   * This app's id: only its own comments are trusted to hold state. Undefined for the CLI, which
+   * only reads and does not know the id: any GitHub App's status comment (never a person's).
+   */
+  appId: number | undefined;
   now: Date;
 }
 
@@ -200,14 +203,14 @@ interface TimelineItem {
  * ignored, as policy-bot ignores edited comments, so nobody can turn an old remark into a command
  * that seems to predate the grant.
  */
-async function loadTimeline(gh: GitHub, ref: RepoRef & { number: number }, appId: number, snapshot: RequestSnapshot): Promise<void> {
+async function loadTimeline(gh: GitHub, ref: RepoRef & { number: number }, appId: number | undefined, snapshot: RequestSnapshot): Promise<void> {
   const items = (await gh.paginate(gh.rest.issues.listEventsForTimeline, { owner: ref.owner, repo: ref.repo, issue_number: ref.number, per_page: 100 })) as TimelineItem[];
   const commands: CommentCommand[] = [];
   for (const c of items) {
     if (c.event === "reopened") snapshot.pr.reopened = true;
     if (c.event !== "commented" || c.id === undefined) continue;
     const body = c.body ?? "";
-    const ours = c.performed_via_github_app?.id === appId;
+    const ours = appId === undefined ? !!c.performed_via_github_app : c.performed_via_github_app?.id === appId;
     if (isStatusComment(c, appId) && !snapshot.comment) {
       snapshot.comment = { id: c.id, body };
       continue;

@@ -13,6 +13,10 @@ export type NotifyEvent = "requested" | "break-glass" | "granted" | "rejected" |
 /** Break-glass and failures are loud: marked as such in both formats. */
 const LOUD: readonly NotifyEvent[] = ["break-glass", "apply-failed", "revoke-failed"];
 
+/** A request waits for its approvers, so its button asks them to review it; the others only open it. */
+const AWAITS_REVIEW: readonly NotifyEvent[] = ["requested", "break-glass"];
+export const buttonLabel = (event: NotifyEvent) => (AWAITS_REVIEW.includes(event) ? "Review on GitHub" : "Open the request");
+
 export interface Destinations {
   /** Names of the environment variables holding the webhook URLs. */
   slackEnv?: string;
@@ -61,7 +65,7 @@ export function slackPayload(n: Notification): Record<string, unknown> {
     blocks: [
       { type: "header", text: { type: "plain_text", text: title.slice(0, 150), emoji: true } },
       { type: "section", text: { type: "mrkdwn", text: (loud ? `*${body}*` : body).slice(0, 3000) } },
-      { type: "actions", elements: [{ type: "button", text: { type: "plain_text", text: "Open the request" }, url: n.url, ...(loud ? { style: "danger" } : {}) }] },
+      { type: "actions", elements: [{ type: "button", text: { type: "plain_text", text: buttonLabel(n.event) }, url: n.url, ...(loud ? { style: "danger" } : {}) }] },
       { type: "context", elements: [{ type: "mrkdwn", text: `jit-access · ${n.event}` }] },
     ],
   };
@@ -84,7 +88,7 @@ export function teamsPayload(n: Notification): Record<string, unknown> {
             { type: "TextBlock", text: title, weight: "Bolder", size: "Medium", wrap: true, ...(loud ? { color: "Attention" } : {}) },
             ...body.split("\n").map((line) => ({ type: "TextBlock", text: line, wrap: true })),
           ],
-          actions: [{ type: "Action.OpenUrl", title: "Open the request", url: n.url }],
+          actions: [{ type: "Action.OpenUrl", title: buttonLabel(n.event), url: n.url }],
         },
       },
     ],

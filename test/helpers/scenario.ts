@@ -26,6 +26,8 @@ export interface Scenario {
   events?: { event: string; actor?: string; createdAt?: string }[];
   /** This app's `jit-access` check runs on the head commit (the record is the newest one's text). */
   checkRuns?: Record<string, unknown>[] | null;
+  /** Who loads the snapshot: the app (knows its id) or the CLI (does not: no app_id in the query). */
+  reader?: "app" | "cli";
   /** Grant file content at older commits that approvals were given on (null: absent). */
   contentAt?: Record<string, string | null>;
   /** `@org/team:login` → membership state; only these lookups may happen. */
@@ -60,7 +62,7 @@ export function mockReads(api: nock.Scope, sc: Scenario, stage: "policy-only" | 
         ...(f.previous_filename ? { previous_filename: f.previous_filename } : {}),
       })),
     );
-  if (sc.checkRuns !== null) mockCheckRuns(api, sc.pr.headSha, sc.checkRuns ?? defaultRecord(sc));
+  if (sc.checkRuns !== null) mockCheckRuns(api, sc.pr.headSha, sc.checkRuns ?? defaultRecord(sc), sc.reader === "cli" ? null : APP_ID);
   if (stage === "policy-only") return;
   mockComments(api, sc);
   if (stage === "through-comments") return;
@@ -140,10 +142,10 @@ export function mockApprovalReads(api: nock.Scope, sc: Scenario): void {
 }
 
 /** This app's `jit-access` check runs on a commit, as the record loader asks for them. */
-export function mockCheckRuns(api: nock.Scope, sha: string, existing: Record<string, unknown>[] = []): void {
+export function mockCheckRuns(api: nock.Scope, sha: string, existing: Record<string, unknown>[] = [], appId: number | null = APP_ID): void {
   api
     .get(`${R}/commits/${sha}/check-runs`)
-    .query({ check_name: "jit-access", app_id: APP_ID, filter: "all", per_page: 100 })
+    .query({ check_name: "jit-access", ...(appId === null ? {} : { app_id: appId }), filter: "all", per_page: 100 })
     .reply(200, { total_count: existing.length, check_runs: existing });
 }
 

@@ -161,10 +161,11 @@ describe("a merged request whose policy was met", () => {
     captureComment(due, 2, after);
     due.delete(`${R}/issues/7/labels/jit%3Apending`).reply(200, []);
     due.post(`${R}/issues/7/labels`).reply(200, []);
-    await deliver(await startApp(new Date("2026-11-29T14:00:05Z")), "pull_request", pullRequestEvent("closed", later.pr));
+    // Applied just before its start (an extension is then live when the grant it continues ends: no gap).
+    await deliver(await startApp(new Date("2026-11-29T13:59:59Z")), "pull_request", pullRequestEvent("closed", later.pr));
     due.done();
     // The window is the approved one, start to start + duration, whenever it was applied.
-    expect(readState(after[1]!)).toMatchObject({ status: "APPROVED", starts_at: "2026-11-29T14:00:00.000Z", applied_at: "2026-11-29T14:00:05.000Z", expires_at: "2026-11-29T16:00:00.000Z" });
+    expect(readState(after[1]!)).toMatchObject({ status: "APPROVED", starts_at: "2026-11-29T14:00:00.000Z", applied_at: "2026-11-29T13:59:59.000Z", expires_at: "2026-11-29T16:00:00.000Z" });
   });
 });
 

@@ -7,7 +7,7 @@ import { escapeMarkdown } from "./render.js";
 import type { RequestSnapshot } from "./snapshot.js";
 import { replaceState, type CommentState, type StateStatus } from "./state-block.js";
 import { STATUS_LABELS, type Status, type StatusLabel } from "./status.js";
-import { nextAttemptAt, planWindow } from "./window.js";
+import { EARLY_START_MS, nextAttemptAt, planWindow } from "./window.js";
 import type { GrantTarget } from "../providers/types.js";
 import type { Grant } from "../schemas/grant.js";
 
@@ -95,7 +95,7 @@ function bypassed(s: RequestSnapshot, j: Judgement): Decision {
 function applyStep(s: RequestSnapshot, grant: Grant, st: CommentState, now: Date): Decision {
   const base = { grant, status: st.status, ...(st.approvers ? { approvers: st.approvers } : {}) } as const;
   const planned = planWindow(grant, mergedAt(s, now));
-  if (planned.startsAt > now) {
+  if (planned.startsAt.getTime() - EARLY_START_MS > now.getTime()) {
     const state = { ...base, status: "SCHEDULED" as const, starts_at: planned.startsAt.toISOString(), expires_at: planned.expiresAt.toISOString() };
     return {
       status: "PENDING",

@@ -12,6 +12,13 @@ export function planWindow(grant: { duration: string; start?: string }, appliedA
   return { startsAt: start && start > appliedAt ? start : appliedAt, expiresAt: new Date(from.getTime() + duration) };
 }
 
+/**
+ * A scheduled grant is applied this much before its start. An extension (`jit extend`) starts
+ * exactly when the grant it continues ends; applied first, it is a live grant when the original
+ * is revoked, so reference counting keeps the access and nothing is taken away and given back.
+ */
+export const EARLY_START_MS = 2_000;
+
 /** Backoff of provider retries: 1, 2, 4 … minutes, at most 30. */
 export function nextAttemptAt(attempts: number, now: Date): Date {
   return new Date(now.getTime() + Math.min(30, 2 ** Math.max(0, attempts - 1)) * 60_000);

@@ -1,4 +1,5 @@
 import type { CommentState } from "../lifecycle/state-block.js";
+import { EARLY_START_MS } from "../lifecycle/window.js";
 
 /**
  * When a grant next needs the app, from its recorded state alone (pure): the warning, the
@@ -17,7 +18,7 @@ export function nextDueAt(state: CommentState | undefined): number | undefined {
       if (state.next_revoke_at) return t(state.next_revoke_at);
       return earliest(state.warned_at ? undefined : t(state.warn_at), t(state.expires_at));
     case "SCHEDULED":
-      return t(state.starts_at);
+      return earliest(t(state.starts_at)! - EARLY_START_MS);
     case "APPLYING":
       return t(state.next_attempt_at) ?? 0; // never attempted, or interrupted: due now
     default:

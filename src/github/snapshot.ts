@@ -1,6 +1,7 @@
 import { commitsToCompare, type MembershipLookup, type Review, type ReviewState } from "../approval/evaluate.js";
 import { fileDiagnostic } from "../diagnostics.js";
 import { classifyPullRequest, type ChangedFile } from "../lifecycle/classify.js";
+import { judgedOffDefaultBranch } from "../lifecycle/base-branch.js";
 import { decidedFromState } from "../lifecycle/merged.js";
 import { membershipKey, type CommentCommand, type RequestSnapshot } from "../lifecycle/snapshot.js";
 import { COMMENT_MARKER, readState, type CommentState } from "../lifecycle/state-block.js";
@@ -104,6 +105,8 @@ export async function loadRequestSnapshot(gh: GitHub, ref: RepoRef & { number: n
   }
 
   await loadComments(gh, ref, options.appId, snapshot);
+  // Not into the default branch: refused on its base alone, so nothing more is read.
+  if (judgedOffDefaultBranch(snapshot)) return snapshot;
   if (kind.kind !== "request" || snapshot.pr.fromFork) return snapshot;
   if (snapshot.pr.state === "closed" && !snapshot.pr.merged) return snapshot;
   // A merged request whose verdict the state block already records needs nothing more.
@@ -119,7 +122,7 @@ export async function loadRequestSnapshot(gh: GitHub, ref: RepoRef & { number: n
 
   // Approvals only matter for a grant that passes the rules; an invalid one costs no more reads.
   if (passesOfflineRules(snapshot, policy.policy, kind.file.path)) {
-    snapshot.codeowners = await loadCodeownersAt(gh, ref, pr.base.ref);
+    snapshot.codeowners = await loadCodeownersAt(gh, ref, defaultBranch); // = the base: other bases stopped above
     snapshot.reviews = await loadReviews(gh, ref);
     snapshot.contributors = await loadContributors(gh, ref);
     for (const sha of commitsToCompare({ reviews: snapshot.reviews, headSha: pr.head.sha })) {

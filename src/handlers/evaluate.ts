@@ -42,7 +42,8 @@ export async function evaluatePullRequest(
   const snapshot = await prepareEvaluation(gh, ref, deps);
   if (!snapshot) return undefined; // no policy on the default branch: not an access repository
   if (deletedBy) snapshot.deletedBy = deletedBy;
-  if (snapshot.kind.kind === "removal" && snapshot.pr.merged) {
+  // Into another branch, a deletion ends nothing: the grant file is still on the default branch.
+  if (snapshot.kind.kind === "removal" && snapshot.pr.merged && snapshot.pr.baseRef === snapshot.defaultBranch) {
     // A merged PR that deletes grant files ends those grants early; the PR itself needs nothing.
     for (const file of snapshot.kind.files) {
       const live = await findLiveGrantByPath(gh, ref, file.path, deps.appId);

@@ -1,5 +1,6 @@
 import type { ApprovalOutcome, MembershipLookup } from "../approval/evaluate.js";
 import type { Diagnostic } from "../diagnostics.js";
+import { decideOffDefaultBranch, judgedOffDefaultBranch } from "./base-branch.js";
 import { POLICY_PATH } from "../policy/paths.js";
 import type { Grant } from "../schemas/grant.js";
 import type { GrantTarget } from "../providers/types.js";
@@ -80,6 +81,8 @@ export interface Decision {
 const NOTHING: Decision = { status: null, actions: [] };
 
 export function decide(s: RequestSnapshot, now: Date, teamMember: MembershipLookup): Decision {
+  const offDefault = judgedOffDefaultBranch(s) ? decideOffDefaultBranch(s) : undefined;
+  if (offDefault) return offDefault;
   switch (s.kind.kind) {
     case "unrelated":
     case "removal": // ending live grants by deletion belongs to the revocation flow

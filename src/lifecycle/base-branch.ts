@@ -45,8 +45,8 @@ export function decideOffDefaultBranch(s: RequestSnapshot): Decision | undefined
   const diagnostics: Diagnostic[] = [baseError, ...(s.kind.kind === "malformed" ? s.kind.diagnostics : [])];
 
   if (s.pr.merged) {
+    // Recorded once: a later evaluation finds REJECTED in the state and leaves it to decideMerged.
     const note = `This pull request was merged into ${base}, not the default branch ${main}: jit-access granted nothing, and nothing needs to be revoked or reverted on ${main}.`;
-    if (s.comment?.state?.status === "REJECTED") return { status: "REJECTED", label: STATUS_LABELS.REJECTED, actions: [] };
     return {
       status: "REJECTED",
       label: STATUS_LABELS.REJECTED,

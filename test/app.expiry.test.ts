@@ -75,16 +75,26 @@ function captureComment(api: ReturnType<typeof githubApi>, times: number, bodies
   return bodies;
 }
 
-/** The revert PR that records the end: found or opened on its deterministic branch, then merged. */
-function mockRevert(api: ReturnType<typeof githubApi>, capture: { body?: any }, merge: "ok" | "blocked" = "ok") {
-  api.get(`${R}/pulls`).query({ head: "acme:jit-access/revert-7", state: "all", per_page: 1 }).reply(200, []);
-  api.get(`${R}/git/ref/heads%2Fmain`).reply(200, { object: { sha: "f".repeat(40) } });
-  api.post(`${R}/git/refs`, { ref: "refs/heads/jit-access/revert-7", sha: "f".repeat(40) }).reply(201, {});
-  api.delete(`${R}/contents/${encodeURIComponent(PATH)}`, (b: any) => b.branch === "jit-access/revert-7" && b.sha === blobSha(CONTENT)).reply(200, {});
+/**
+ * The revert PR that records the end: no PR on its branch yet, so the branch is created at the
+ * default branch's head, the grant file deleted there in one commit (whose parent is checked),
+ * the PR opened, given a successful jit-access check and merged pinned to that commit.
+ */
+const MAIN_SHA = "f".repeat(40);
+const REVERT_SHA = "c".repeat(40);
+function mockRevert(api: ReturnType<typeof githubApi>, capture: { body?: any; check?: any }, merge: "ok" | "blocked" = "ok") {
+  api.get(`${R}/pulls`).query({ head: "acme:jit-access/revert-7", state: "all", per_page: 100 }).reply(200, []);
+  api.get(`${R}/git/ref/heads%2Fmain`).reply(200, { ref: "refs/heads/main", object: { sha: MAIN_SHA, type: "commit" } });
+  api.post(`${R}/git/refs`, { ref: "refs/heads/jit-access/revert-7", sha: MAIN_SHA }).reply(201, { ref: "refs/heads/jit-access/revert-7", object: { sha: MAIN_SHA } });
+  api
+    .delete(`${R}/contents/${encodeURIComponent(PATH)}`, (b: any) => b.branch === "jit-access/revert-7" && b.sha === blobSha(CONTENT))
+    .reply(200, { content: null, commit: { sha: REVERT_SHA, parents: [{ sha: MAIN_SHA }] } });
   api.post(`${R}/pulls`, (b) => ((capture.body = b), true)).reply(201, { number: 9, html_url: "https://github.com/acme/access/pull/9" });
-  if (merge === "ok") api.put(`${R}/pulls/9/merge`).reply(200, { merged: true });
+  api.post(`${R}/check-runs`, (b) => ((capture.check = b), true)).reply(201, { id: 3 });
+  const pinned = { sha: REVERT_SHA, merge_method: "squash" };
+  if (merge === "ok") api.put(`${R}/pulls/9/merge`, (b: any) => b.sha === pinned.sha && b.merge_method === pinned.merge_method).reply(200, { merged: true });
   else {
-    api.put(`${R}/pulls/9/merge`).reply(405, { message: "Changes must be made through a pull request with 1 approving review." });
+    api.put(`${R}/pulls/9/merge`, (b: any) => b.sha === pinned.sha).reply(405, { message: "Changes must be made through a pull request with 1 approving review." });
     api.get(`${R}/pulls/9`).reply(200, { number: 9, merged: false }); // not merged by another replica either
     api.post(`${R}/issues/9/labels`, { labels: ["jit:revert-blocked"] }).reply(200, []);
   }
@@ -114,7 +124,7 @@ describe("expiry", () => {
     clock.set(new Date("2026-11-29T15:00:00.250Z"));
     mockNoOtherLiveGrants(api);
     api.delete(TEAM).reply(204);
-    const revert: { body?: any } = {};
+    const revert: { body?: any; check?: any } = {};
     mockRevert(api, revert);
     api.delete(`${R}/issues/7/labels/jit%3Aapproved`).reply(200, []);
     api.post(`${R}/issues/7/labels`, { labels: ["jit:expired"] }).reply(200, []);
@@ -126,7 +136,9 @@ describe("expiry", () => {
     expect(readState(bodies[0]!)).toMatchObject({ status: "EXECUTED", revoked_at: "2026-11-29T15:00:00.250Z", revert_pending: true });
     const comment = { body: bodies[1]! };
 
-    expect(revert.body.head).toBe("jit-access/revert-7");
+    expect(revert.body).toMatchObject({ head: "jit-access/revert-7", base: "main" });
+    // A required jit-access check must not block the revert: the app gives it one, before the merge.
+    expect(revert.check).toMatchObject({ name: "jit-access", head_sha: REVERT_SHA, status: "completed", conclusion: "success" });
     expect(revert.body.body).toContain("- Planned revoke: 2026-11-29T15:00:00.000Z\n- Actual revoke: 2026-11-29T15:00:00.250Z");
     expect(revert.body.body).toContain("Records the end of #7");
     const state = readState(comment.body)!;

@@ -6,7 +6,7 @@ import { blobSha, CODEOWNERS, grantYaml, HEAD, POLICY, visible } from "./helpers
 import { githubApi } from "./helpers/github-mock.js";
 import { pullRequestEvent } from "./helpers/payloads.js";
 import { startReceiver, type Receiver } from "./helpers/receiver.js";
-import { mockApprovalReads, mockFreshRecord, mockReads, mockRecordWrites, mockTree, prFields, R, type Scenario } from "./helpers/scenario.js";
+import { mockApprovalReads, mockCheckRuns, mockFreshRecord, mockReads, mockRecordWrites, mockTree, prFields, R, type Scenario } from "./helpers/scenario.js";
 import { guardNetwork } from "./helpers/setup-nock.js";
 
 guardNetwork();
@@ -26,6 +26,24 @@ function merged(extra: Partial<Scenario> = {}, content = CONTENT): Scenario {
     ...extra,
     memberships: { "@acme/engineering:alice": "active", ...(extra.memberships ?? { "@acme/platform:pat": "active" }) },
   };
+}
+
+const MAIN_SHA = "f".repeat(40);
+const REVERT_SHA = "c".repeat(40);
+const exactDeletion = { status: "ahead", ahead_by: 1, behind_by: 0, total_commits: 1, commits: [{ sha: REVERT_SHA }], files: [{ filename: PATH, status: "removed" }] };
+const revertPull = (number: number, sha: string) => ({
+  number, html_url: `https://github.com/acme/access/pull/${number}`, state: "open", merged_at: null, labels: [],
+  head: { ref: "jit-access/revert-7", sha, repo: { full_name: "acme/access" } }, base: { ref: "main" },
+});
+
+/** No PR on `branch`: it is created at main's head and the grant file deleted there in one commit, REVERT_SHA. */
+function mockFreshRevert(api: ReturnType<typeof githubApi>, branch: string) {
+  api.get(`${R}/pulls`).query({ head: `acme:${branch}`, state: "all", per_page: 100 }).reply(200, []);
+  api.get(`${R}/git/ref/heads%2Fmain`).reply(200, { ref: "refs/heads/main", object: { sha: MAIN_SHA, type: "commit" } });
+  api.post(`${R}/git/refs`, { ref: `refs/heads/${branch}`, sha: MAIN_SHA }).reply(201, { ref: `refs/heads/${branch}`, object: { sha: MAIN_SHA } });
+  api
+    .delete(`${R}/contents/${encodeURIComponent(PATH)}`, (b: any) => b.sha === blobSha(CONTENT) && b.branch === branch)
+    .reply(200, { content: null, commit: { sha: REVERT_SHA, parents: [{ sha: MAIN_SHA }] } });
 }
 
 /** Captures every edit of the status comment, in order; each is preceded by the same write to the record. */
@@ -177,13 +195,12 @@ describe("a merge that bypassed the policy", () => {
     mockInstallationToken(api);
     mockReads(api, sc);
     mockApprovalReads(api, sc);
-    api.get(`${R}/pulls`).query({ head: "acme:jit-access/revert-7", state: "all", per_page: 1 }).reply(200, []);
-    api.get(`${R}/git/ref/heads%2Fmain`).reply(200, { ref: "refs/heads/main", object: { sha: "f".repeat(40), type: "commit" } });
-    api.post(`${R}/git/refs`, { ref: "refs/heads/jit-access/revert-7", sha: "f".repeat(40) }).reply(201, {});
-    api.delete(`${R}/contents/${encodeURIComponent(PATH)}`, (b: any) => b.sha === blobSha(CONTENT) && b.branch === "jit-access/revert-7").reply(200, {});
+    mockFreshRevert(api, "jit-access/revert-7");
     let revert: any;
     api.post(`${R}/pulls`, (b) => ((revert = b), true)).reply(201, { number: 8, html_url: "https://github.com/acme/access/pull/8" });
-    api.put(`${R}/pulls/8/merge`).reply(200, { merged: true });
+    let check: any;
+    api.post(`${R}/check-runs`, (b) => ((check = b), true)).reply(201, { id: 3 });
+    api.put(`${R}/pulls/8/merge`, (b: any) => b.sha === REVERT_SHA).reply(200, { merged: true });
     api.delete(`${R}/issues/7/labels/jit%3Apending`).reply(200, []);
     api.post(`${R}/issues/7/labels`, { labels: ["jit:rejected"] }).reply(200, []);
     const bodies: string[] = [];
@@ -192,6 +209,7 @@ describe("a merge that bypassed the policy", () => {
     api.done(); // and no team membership call was made
 
     expect(revert).toMatchObject({ head: "jit-access/revert-7", base: "main", title: "jit: revert #7 (merged without meeting the policy)" });
+    expect(check).toMatchObject({ name: "jit-access", head_sha: REVERT_SHA, status: "completed", conclusion: "success", output: { title: "Records the end of a grant" } });
     expect(readState(bodies[0]!)).toMatchObject({ status: "REJECTED", revert_pr: 8 });
     expect(visible(bodies[0]!)).toContain("merged although the required approvals were not complete. jit-access applied nothing");
   });
@@ -203,8 +221,10 @@ describe("a merge that bypassed the policy", () => {
     mockInstallationToken(api);
     mockReads(api, sc);
     mockApprovalReads(api, sc);
-    api.get(`${R}/pulls`).query({ head: "acme:jit-access/revert-7", state: "all", per_page: 1 }).reply(200, [{ number: 8, html_url: "u", state: "open", merged_at: null }]);
-    api.put(`${R}/pulls/8/merge`).reply(405, { message: "Required status check \"ci\" is expected." });
+    api.get(`${R}/pulls`).query({ head: "acme:jit-access/revert-7", state: "all", per_page: 100 }).reply(200, [revertPull(8, REVERT_SHA)]);
+    api.get(`${R}/compare/main...${REVERT_SHA}`).query({ per_page: 2 }).reply(200, exactDeletion);
+    mockCheckRuns(api, REVERT_SHA, [{ id: 3, app: { id: 123 }, status: "completed", conclusion: "success" }]); // given on the first attempt: not repeated
+    api.put(`${R}/pulls/8/merge`, (b: any) => b.sha === REVERT_SHA).reply(405, { message: "Required status check \"ci\" is expected." });
     api.get(`${R}/pulls/8`).reply(200, { number: 8, merged: false });
     api.post(`${R}/issues/8/labels`, { labels: ["jit:revert-blocked"] }).reply(200, []);
     api.delete(`${R}/issues/7/labels/jit%3Apending`).reply(200, []);
@@ -216,6 +236,39 @@ describe("a merge that bypassed the policy", () => {
     api.done();
     expect(visible(bodies[0]!)).toContain('The revert pull request #8 could not be merged: Required status check "ci" is expected.');
     expect(readState(bodies[0]!)).toMatchObject({ status: "REJECTED", revert_pr: 8, revert_pending: true });
+  });
+});
+
+describe("a revert branch prepared by someone else", () => {
+  it("is never merged: its PR is labelled jit:revert-refused, an alert is logged, and the app reverts from a fresh branch and says so", async () => {
+    const probot = await startApp(NOW);
+    const errors: string[] = [];
+    const original = probot.log.error.bind(probot.log);
+    probot.log.error = ((m: unknown) => (errors.push(String(m)), original(m as string))) as typeof probot.log.error;
+    const sc = merged({ reviews: [], memberships: {} });
+    const api = githubApi();
+    mockInstallationToken(api);
+    mockReads(api, sc);
+    mockApprovalReads(api, sc);
+    // #12 from jit-access/revert-7 deletes the grant file — and rewrites CODEOWNERS.
+    const impostor = "e".repeat(40);
+    api.get(`${R}/pulls`).query({ head: "acme:jit-access/revert-7", state: "all", per_page: 100 }).reply(200, [revertPull(12, impostor)]);
+    api.get(`${R}/compare/main...${impostor}`).query({ per_page: 2 }).reply(200, { ...exactDeletion, files: [...exactDeletion.files, { filename: ".github/CODEOWNERS", status: "modified" }] });
+    api.post(`${R}/issues/12/labels`, { labels: ["jit:revert-refused"] }).reply(200, []);
+    mockFreshRevert(api, "jit-access/revert-7-2");
+    api.post(`${R}/pulls`, (b: any) => b.head === "jit-access/revert-7-2" && b.base === "main").reply(201, { number: 13, html_url: "https://github.com/acme/access/pull/13" });
+    api.post(`${R}/check-runs`, (b: any) => b.head_sha === REVERT_SHA && b.conclusion === "success").reply(201, { id: 3 });
+    api.put(`${R}/pulls/13/merge`, (b: any) => b.sha === REVERT_SHA).reply(200, { merged: true });
+    api.delete(`${R}/issues/7/labels/jit%3Apending`).reply(200, []);
+    api.post(`${R}/issues/7/labels`, { labels: ["jit:rejected"] }).reply(200, []);
+    const bodies: string[] = [];
+    captureComment(api, 1, bodies);
+    await deliver(probot, "pull_request", pullRequestEvent("closed", sc.pr));
+    api.done(); // and no merge of #12
+
+    expect(errors).toContain("revert tampering in acme/access: #12 (from jit-access/revert-7) changes more than the deletion of grants/prod-admins/alice-1.yaml in one commit; jit-access never merges it");
+    expect(visible(bodies[0]!)).toContain("🚨 jit-access refused to merge changes it did not make under its revert branch names: #12 (from jit-access/revert-7) changes more than the deletion");
+    expect(readState(bodies[0]!)).toMatchObject({ status: "REJECTED", revert_pr: 13, revert_pending: false });
   });
 });
 

@@ -15,6 +15,9 @@ describe("classifying a pull request by its files", () => {
   it("the policy file alone is a policy change", () => {
     expect(classifyPullRequest([f(".github/jit-access.yml", "modified")], 1).kind).toBe("policy-change");
   });
+  it("the policy with other files outside grants/ is a policy change (its owners still judge the policy part)", () => {
+    expect(classifyPullRequest([f(".github/jit-access.yml", "modified"), f("docs/access.md", "modified")], 2)).toEqual({ kind: "policy-change", file: f(".github/jit-access.yml", "modified") });
+  });
   it("deleting or renaming the policy is refused", () => {
     expect(messages(classifyPullRequest([f(".github/jit-access.yml", "removed")], 1))).toHaveLength(1);
     expect(classifyPullRequest([f(".github/other.yml", "renamed", ".github/jit-access.yml")], 1).kind).toBe("malformed");

@@ -27,6 +27,8 @@ export interface ReviewFacts {
   headBlobSha: string;
   /** The grant file's blob SHA at another commit; null where the file did not exist; undefined where not looked up. */
   blobAt: ReadonlyMap<string, string | null>;
+  /** What the blobs are of, as people read it ("policy file" for a policy change); "grant file" by default. */
+  subject?: string;
 }
 
 export interface Screened {
@@ -63,7 +65,7 @@ export function screenReviews(facts: ReviewFacts): Screened {
       continue;
     }
     if (review.commitId !== facts.headSha && facts.blobAt.get(review.commitId) !== facts.headBlobSha) {
-      out.ignored.push({ login, reason: "given on an older commit whose grant file differs from the current one" });
+      out.ignored.push({ login, reason: `given on an older commit whose ${facts.subject ?? "grant file"} differs from the current one` });
       continue;
     }
     out.approvers.push(login);

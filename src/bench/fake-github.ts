@@ -12,6 +12,8 @@ export interface FakePull {
   number: number;
   updatedAt?: string;
   headRef?: string;
+  /** The branch it targets; "main" when unset. */
+  baseRef?: string;
   author: string;
   headSha: string;
   createdAt: string;
@@ -33,7 +35,18 @@ export interface FakeRepo {
   checkRuns: { id: number; headSha: string; status: string; conclusion: string | null; output: { title: string; summary: string } }[];
   /** Branch refs created through the API (name → sha). */
   refs?: Map<string, string>;
+  /** A small git: commits by SHA (each with its whole tree) and the default branch's head, made on first use. */
+  commits?: Map<string, FakeCommit>;
+  mainSha?: string;
 }
+
+export interface FakeCommit {
+  parent: string | null;
+  tree: Map<string, string>;
+}
+
+/** The default branch's first commit: its tree is `files.get("main")`. */
+const ROOT_SHA = "f".repeat(40);
 
 export const blobSha = (content: string) => createHash("sha1").update(`blob ${Buffer.byteLength(content)}\0`).update(content).digest("hex");
 
@@ -44,6 +57,11 @@ export class FakeGitHub {
   readonly members = new Set<string>();
   /** Added latency per request, to make concurrency realistic (0: none). */
   latencyMs = 0;
+  /**
+   * Called before each request is served: lets a test act between two of the app's requests (a
+   * push, say), or answer one itself (branch protection refusing a merge).
+   */
+  onRequest?: (method: string, path: string, body: any) => { status: number; body?: unknown } | void;
   private nextId = 1000;
 
   constructor(private readonly appId: number) {}
@@ -67,7 +85,7 @@ export class FakeGitHub {
     this.requests.push(`${method} ${url.pathname}`);
     if (this.latencyMs) await new Promise((r) => setTimeout(r, this.latencyMs));
     const body = init?.body ? JSON.parse(init.body) : undefined;
-    const result = this.route(method, decodeURIComponent(url.pathname), url.searchParams, body);
+    const result: { status: number; body?: unknown; next?: number } = this.onRequest?.(method, decodeURIComponent(url.pathname), body) ?? this.route(method, decodeURIComponent(url.pathname), url.searchParams, body);
     const headers: Record<string, string> = { "content-type": "application/json" };
     if (result.next) {
       const next = new URL(url);
@@ -109,32 +127,51 @@ export class FakeGitHub {
     let m: RegExpMatchArray | null;
     const fullName = `${repo.owner}/${repo.repo}`;
     if (method === "GET" && (m = rest.match(/^contents\/(.+)$/))) {
-      const content = repo.files.get(query.get("ref") ?? "main")?.get(m[1]!);
+      const at = query.get("ref") ?? "main";
+      const content = (repo.files.get(at) ?? this.treeAt(repo, at))?.get(m[1]!);
       if (content === undefined) return notFound;
       return { status: 200, body: { type: "file", encoding: "base64", size: Buffer.byteLength(content), path: m[1], content: Buffer.from(content).toString("base64"), sha: blobSha(content) } };
     }
     if (rest === "pulls" && method === "GET") {
       const head = query.get("head")?.split(":")[1];
       const found = [...repo.pulls.values()].filter((p) => p.headRef === head);
-      return { status: 200, body: found.map((p) => ({ number: p.number, html_url: "", state: p.state, merged_at: p.merged ? p.createdAt : null })) };
+      return { status: 200, body: found.map((p) => this.pullSummary(repo, p)) };
     }
     if (rest === "pulls" && method === "POST") {
+      const headSha = this.headOf(repo, body.head);
+      if (!headSha) return { status: 422, body: { message: "Validation Failed", errors: [{ field: "head", code: "invalid" }] } };
       if ([...repo.pulls.values()].some((p) => p.headRef === body.head && p.state === "open")) return { status: 422, body: { message: "A pull request already exists" } };
+      const diff = this.compare(repo, body.base, headSha);
+      if (diff.ahead_by === 0) return { status: 422, body: { message: `No commits between ${body.base} and ${body.head}` } };
       const number = Math.max(0, ...repo.pulls.keys()) + 1;
-      repo.pulls.set(number, { ...emptyPull(number, "jit-access[bot]"), headRef: body.head });
-      return { status: 201, body: { number, html_url: `https://github.com/${fullName}/pull/${number}` } };
+      const files = diff.files.map((f) => ({ filename: f.filename, status: f.status, content: this.treeAt(repo, headSha)?.get(f.filename) ?? "" }));
+      const pull: FakePull = { ...emptyPull(number, "jit-access[bot]"), headRef: body.head, baseRef: body.base, headSha, files };
+      repo.pulls.set(number, pull);
+      return { status: 201, body: this.pullSummary(repo, pull) };
     }
-    if (method === "GET" && (m = rest.match(/^git\/ref\/heads\/(.+)$/))) return { status: 200, body: { object: { sha: "f".repeat(40) } } };
+    if (method === "GET" && (m = rest.match(/^git\/ref\/heads\/(.+)$/))) {
+      const sha = this.headOf(repo, m[1]!);
+      return sha ? { status: 200, body: { ref: `refs/heads/${m[1]}`, object: { sha, type: "commit" } } } : notFound;
+    }
     if (method === "POST" && rest === "git/refs") {
       repo.refs ??= new Map();
       if (repo.refs.has(body.ref)) return { status: 422, body: { message: "Reference already exists" } };
+      if (!this.git(repo).has(body.sha)) return { status: 422, body: { message: "Object does not exist" } };
       repo.refs.set(body.ref, body.sha);
-      return { status: 201, body: {} };
+      return { status: 201, body: { ref: body.ref, object: { sha: body.sha, type: "commit" } } };
     }
     if (method === "DELETE" && (m = rest.match(/^contents\/(.+)$/))) {
-      const files = repo.files.get(body.branch) ?? new Map(repo.files.get("main"));
-      repo.files.set(body.branch, files);
-      return files.delete(m[1]!) ? { status: 200, body: {} } : notFound;
+      // As GitHub: a commit on the branch's current head, refused when the blob is not the one named.
+      const head = this.headOf(repo, body.branch);
+      const content = head ? this.treeAt(repo, head)?.get(m[1]!) : undefined;
+      if (!head || content === undefined) return notFound;
+      if (blobSha(content) !== body.sha) return { status: 409, body: { message: `${m[1]} does not match ${body.sha}` } };
+      const sha = this.push(`${repo.owner}/${repo.repo}`, body.branch, { delete: [m[1]!] });
+      return { status: 200, body: { content: null, commit: { sha, message: body.message, parents: [{ sha: head }] } } };
+    }
+    if (method === "GET" && (m = rest.match(/^compare\/(.+)\.\.\.(.+)$/))) {
+      if (!this.resolve(repo, m[1]!) || !this.resolve(repo, m[2]!)) return notFound;
+      return { status: 200, body: this.compare(repo, m[1]!, m[2]!) };
     }
     if (method === "GET" && (m = rest.match(/^issues\/comments\/(\d+)$/))) {
       for (const pr of repo.pulls.values()) {
@@ -154,7 +191,7 @@ export class FakeGitHub {
           body: {
             number: pr.number, html_url: `https://github.com/${fullName}/pull/${pr.number}`, user: { login: pr.author }, state: pr.state, merged: pr.merged,
             draft: false, created_at: pr.createdAt, labels: pr.labels.map((name) => ({ name })), changed_files: pr.files.length,
-            head: { sha: pr.headSha, repo: repoObject }, base: { ref: "main", repo: repoObject },
+            head: { sha: this.currentHead(repo, pr), repo: repoObject }, base: { ref: pr.baseRef ?? "main", repo: repoObject },
           },
         };
       }
@@ -163,6 +200,10 @@ export class FakeGitHub {
       if (method === "GET" && sub === "/commits") return { status: 200, body: pr.commits.map((c, i) => ({ sha: `${i}`, author: { login: c.author }, committer: { login: c.committer } })) };
       if (method === "PUT" && sub === "/merge") {
         if (pr.merged) return { status: 405, body: { message: "Pull Request is not mergeable" } };
+        const head = this.currentHead(repo, pr);
+        // `sha` pins the merge: GitHub refuses it when the head moved since.
+        if (body.sha && body.sha !== head) return { status: 409, body: { message: "Head branch was modified. Review and try the merge again." } };
+        if (pr.headRef && repo.refs?.has(`refs/heads/${pr.headRef}`)) this.squash(repo, head);
         pr.merged = true;
         pr.state = "closed";
         return { status: 200, body: { merged: true } };
@@ -213,8 +254,9 @@ export class FakeGitHub {
       return { status: 200, body: { total_count: runs.length, check_runs: runs.map((r) => ({ ...r, app: { id: this.appId } })) } };
     }
     if (method === "POST" && rest === "check-runs") {
-      repo.checkRuns.push({ id: this.nextId++, headSha: body.head_sha, status: body.status, conclusion: body.conclusion ?? null, output: body.output });
-      return { status: 201, body: {} };
+      const id = this.nextId++;
+      repo.checkRuns.push({ id, headSha: body.head_sha, status: body.status, conclusion: body.conclusion ?? null, output: body.output });
+      return { status: 201, body: { id } };
     }
     if (method === "PATCH" && (m = rest.match(/^check-runs\/(\d+)$/))) {
       const run = repo.checkRuns.find((r) => r.id === Number(m![1]));
@@ -226,6 +268,100 @@ export class FakeGitHub {
 
   private touch(pr: FakePull): void {
     pr.updatedAt = new Date().toISOString();
+  }
+
+  /**
+   * A commit on `branch` (created from the default branch's head when it does not exist) that
+   * deletes and writes files; moves the branch and returns the new SHA. What the contents API
+   * does for the app, and what a test does to play a person pushing to a branch.
+   */
+  push(repoName: string, branch: string, change: { delete?: string[]; put?: Record<string, string> }): string {
+    const repo = this.repos.get(repoName)!;
+    const commits = this.git(repo);
+    const parent = this.headOf(repo, branch) ?? repo.mainSha!;
+    const tree = new Map(commits.get(parent)!.tree);
+    for (const path of change.delete ?? []) tree.delete(path);
+    for (const [path, content] of Object.entries(change.put ?? {})) tree.set(path, content);
+    const sha = createHash("sha1").update(`${parent}\0${branch}\0${this.nextId++}`).digest("hex");
+    commits.set(sha, { parent, tree });
+    if (branch === "main") {
+      repo.mainSha = sha;
+      repo.files.set("main", tree);
+    } else {
+      (repo.refs ??= new Map()).set(`refs/heads/${branch}`, sha);
+    }
+    return sha;
+  }
+
+  /** The commits of a repository; the default branch's files become its first commit. */
+  private git(repo: FakeRepo): Map<string, FakeCommit> {
+    if (!repo.commits) {
+      repo.commits = new Map([[ROOT_SHA, { parent: null, tree: repo.files.get("main") ?? new Map() }]]);
+      repo.mainSha = ROOT_SHA;
+    }
+    return repo.commits;
+  }
+
+  private headOf(repo: FakeRepo, branch: string): string | undefined {
+    this.git(repo);
+    return branch === "main" ? repo.mainSha : repo.refs?.get(`refs/heads/${branch}`);
+  }
+
+  private resolve(repo: FakeRepo, refOrSha: string): string | undefined {
+    return this.git(repo).has(refOrSha) ? refOrSha : this.headOf(repo, refOrSha);
+  }
+
+  private treeAt(repo: FakeRepo, refOrSha: string): Map<string, string> | undefined {
+    const sha = this.resolve(repo, refOrSha);
+    return sha ? this.git(repo).get(sha)?.tree : undefined;
+  }
+
+  private currentHead(repo: FakeRepo, pr: FakePull): string {
+    return (pr.headRef && repo.refs?.get(`refs/heads/${pr.headRef}`)) || pr.headSha;
+  }
+
+  private pullSummary(repo: FakeRepo, p: FakePull) {
+    const fullName = `${repo.owner}/${repo.repo}`;
+    return {
+      number: p.number, html_url: `https://github.com/${fullName}/pull/${p.number}`, state: p.state, merged_at: p.merged ? p.createdAt : null,
+      head: { ref: p.headRef, sha: this.currentHead(repo, p), repo: { full_name: fullName } }, base: { ref: p.baseRef ?? "main" }, labels: p.labels.map((name) => ({ name })),
+    };
+  }
+
+  /** GitHub's three-dot comparison: from the merge base of `base` and `head` to `head`. */
+  private compare(repo: FakeRepo, base: string, head: string) {
+    const commits = this.git(repo);
+    const baseSha = this.resolve(repo, base)!;
+    const headSha = this.resolve(repo, head)!;
+    const ancestors = new Set<string>();
+    for (let c: string | null = baseSha; c; c = commits.get(c)!.parent) ancestors.add(c);
+    const ahead: string[] = [];
+    let mergeBase: string | null = headSha;
+    while (mergeBase && !ancestors.has(mergeBase)) {
+      ahead.push(mergeBase);
+      mergeBase = commits.get(mergeBase)!.parent;
+    }
+    let behind = 0;
+    for (let c: string | null = baseSha; c && c !== mergeBase; c = commits.get(c)!.parent) behind++;
+    const from = mergeBase ? commits.get(mergeBase)!.tree : new Map<string, string>();
+    const to = commits.get(headSha)!.tree;
+    const files: { filename: string; status: string; sha: string }[] = [];
+    for (const [path, content] of from) {
+      if (!to.has(path)) files.push({ filename: path, status: "removed", sha: blobSha(content) });
+      else if (to.get(path) !== content) files.push({ filename: path, status: "modified", sha: blobSha(to.get(path)!) });
+    }
+    for (const [path, content] of to) if (!from.has(path)) files.push({ filename: path, status: "added", sha: blobSha(content) });
+    const status = ahead.length && behind ? "diverged" : ahead.length ? "ahead" : behind ? "behind" : "identical";
+    return { status, ahead_by: ahead.length, behind_by: behind, total_commits: ahead.length, commits: ahead.reverse().map((sha) => ({ sha })), files };
+  }
+
+  /** A squash merge: the head's changes since its merge base with the default branch, as one new commit there. */
+  private squash(repo: FakeRepo, head: string): void {
+    const diff = this.compare(repo, "main", head);
+    const headTree = this.git(repo).get(head)!.tree;
+    const put: Record<string, string> = {};
+    for (const f of diff.files) if (f.status !== "removed") put[f.filename] = headTree.get(f.filename)!;
+    this.push(`${repo.owner}/${repo.repo}`, "main", { delete: diff.files.filter((f) => f.status === "removed").map((f) => f.filename), put });
   }
 
   /** The subset of GitHub's issue search the app uses: is:pr, is:open|merged, label:"…", org:|user:|repo:, updated:>=. */

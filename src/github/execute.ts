@@ -11,7 +11,7 @@ import { ProviderError, standingOf, unitsToRevoke } from "../providers/types.js"
 import { isNotFound, type GitHub } from "./client.js";
 import { readCheck, type CheckRun } from "./record.js";
 import { listLiveGrants, type LiveGrantLister } from "./live-grants.js";
-import { openAndMergeRevert, REVERT_BLOCKED_LABEL } from "./revert.js";
+import { openAndMergeRevert, refusalNote, REVERT_BLOCKED_LABEL, RevertRefusedError } from "./revert.js";
 
 export interface ExecuteOptions {
   appId: number;
@@ -229,8 +229,8 @@ async function perform(gh: GitHub, s: RequestSnapshot, action: Action, comment: 
     case "apply":
       return applyGrant(gh, s, action, comment, options);
     case "revert": {
-      const revert = await openAndMergeRevert(gh, ref, { ...action, defaultBranch: s.defaultBranch });
-      const note = revert.merged ? undefined : `⚠️ The revert pull request #${revert.number} could not be merged: ${revert.blocked ?? "it is not open"}. A person must merge it.`;
+      const revert = await openAndMergeRevert(gh, ref, { ...action, defaultBranch: s.defaultBranch, appId: options.appId }, options.log);
+      const note = [revert.merged ? undefined : `⚠️ The revert pull request #${revert.number} could not be merged: ${revert.blocked ?? "it is not open"}. A person must merge it.`, refusalNote(revert)].filter(Boolean).join("\n\n");
       return { comment: action.recorded(revert.number, revert.merged), revertBlocked: !revert.merged, ...(note ? { note } : {}) };
     }
     case "comment":
@@ -281,13 +281,14 @@ async function revokeGrant(gh: GitHub, s: RequestSnapshot, action: Extract<Actio
   if (!action.revert) return { ...action.ended(revokedAt, undefined), ...gated };
   await comment.write(action.ended(revokedAt, undefined).comment);
   try {
-    const revert = await openAndMergeRevert(gh, { owner: s.owner, repo: s.repo }, { ...action.revert, body: action.revert.body(revokedAt), defaultBranch: s.defaultBranch });
+    const revert = await openAndMergeRevert(gh, { owner: s.owner, repo: s.repo }, { ...action.revert, body: action.revert.body(revokedAt), defaultBranch: s.defaultBranch, appId: options.appId }, options.log);
     const outcome = action.ended(revokedAt, revert);
-    const note = revert.merged ? undefined : `⚠️ The revert pull request #${revert.number} could not be merged: ${revert.blocked ?? "it is not open"}. The access is already gone; a person must merge it to record the end.`;
+    const note = [revert.merged ? undefined : `⚠️ The revert pull request #${revert.number} could not be merged: ${revert.blocked ?? "it is not open"}. The access is already gone; a person must merge it to record the end.`, refusalNote(revert)].filter(Boolean).join("\n\n");
     return { ...outcome, revertBlocked: !revert.merged, ...(note ? { note } : {}), ...gated };
   } catch (error) {
     options.log.warn(`revert for ${t.id} failed: ${(error as Error).message}`);
-    return { ...action.ended(revokedAt, undefined), revertBlocked: true, note: "⚠️ The revert pull request could not be opened; jit-access tries again. The access is already gone.", ...gated };
+    const refused = error instanceof RevertRefusedError ? `${refusalNote(error)}\n\n` : "";
+    return { ...action.ended(revokedAt, undefined), revertBlocked: true, note: `${refused}⚠️ The revert pull request could not be opened; jit-access tries again. The access is already gone.`, ...gated };
   }
 }
 

@@ -1,10 +1,11 @@
 import { commitsToCompare, type MembershipLookup, type Review, type ReviewState } from "../approval/evaluate.js";
 import { fileDiagnostic } from "../diagnostics.js";
 import { classifyPullRequest, type ChangedFile } from "../lifecycle/classify.js";
+import { judgedOffDefaultBranch } from "../lifecycle/base-branch.js";
 import { decidedFromState } from "../lifecycle/merged.js";
 import { membershipKey, type CommentCommand, type RequestSnapshot } from "../lifecycle/snapshot.js";
 import { COMMENT_MARKER, readState, type CommentState } from "../lifecycle/state-block.js";
-import { parseCodeowners, type Codeowners } from "../policy/codeowners.js";
+import { ownersOf, parseCodeowners, type Codeowners } from "../policy/codeowners.js";
 import { parseGrant } from "../grant/parse.js";
 import { checkGrantRules } from "../grant/rules.js";
 import { loadPolicy, type LoadedPolicy, type PolicyResult } from "../policy/load.js";
@@ -109,7 +110,7 @@ export async function loadRequestSnapshot(gh: GitHub, ref: RepoRef & { number: n
   if (record) snapshot.record = record;
 
   if (kind.kind === "policy-change") {
-    snapshot.proposedPolicy = (await loadPolicyAt(gh, ref, pr.head.sha)) ?? { ok: false, diagnostics: [fileDiagnostic(POLICY_PATH, "the policy file is missing at the head")] };
+    await loadPolicyChange(gh, ref, snapshot, kind.file.blobSha);
     return snapshot;
   }
 
@@ -119,6 +120,8 @@ export async function loadRequestSnapshot(gh: GitHub, ref: RepoRef & { number: n
     // announcement must never be silenced by an edited comment (a new head announces it again).
     if (readState(snapshot.comment.body)?.notified?.includes("requested")) snapshot.notifiedBefore = ["requested"];
   }
+  // Not into the default branch: refused on its base alone, so nothing more is read.
+  if (judgedOffDefaultBranch(snapshot)) return snapshot;
   if (kind.kind !== "request" || snapshot.pr.fromFork) return snapshot;
   if (snapshot.pr.state === "closed" && !snapshot.pr.merged) return snapshot;
   // Rejected is final (invariant 7): nothing about the request can change that, so nothing more is read.
@@ -142,7 +145,7 @@ export async function loadRequestSnapshot(gh: GitHub, ref: RepoRef & { number: n
 
   // Approvals only matter for a grant that passes the rules; an invalid one costs no more reads.
   if (passesOfflineRules(snapshot, policy.policy, kind.file.path)) {
-    snapshot.codeowners = await loadCodeownersAt(gh, ref, pr.base.ref);
+    snapshot.codeowners = await loadCodeownersAt(gh, ref, defaultBranch); // = the base: other bases stopped above
     snapshot.reviews = await loadReviews(gh, ref);
     snapshot.contributors = await loadContributors(gh, ref);
     for (const sha of commitsToCompare({ reviews: snapshot.reviews, headSha: pr.head.sha })) {
@@ -151,6 +154,37 @@ export async function loadRequestSnapshot(gh: GitHub, ref: RepoRef & { number: n
     }
   }
   return snapshot;
+}
+
+/**
+ * A policy change (PRODUCT.md §3): the proposed policy at the head, checked against the blob
+ * GitHub lists for the PR as a grant is; then, only when it is valid and CODEOWNERS of the
+ * default branch gives the policy owners, what counting their approvals needs. A closed PR
+ * needs nothing: its check no longer gates anything.
+ */
+async function loadPolicyChange(gh: GitHub, ref: RepoRef & { number: number }, snapshot: RequestSnapshot, listedBlob: string): Promise<void> {
+  if (snapshot.pr.state === "closed") return;
+  const file = await readFileAt(gh, { ...ref, path: POLICY_PATH, ref: snapshot.pr.headSha }, MAX_POLICY_BYTES);
+  snapshot.proposedPolicy = proposedPolicyOf(file, listedBlob);
+  if (!snapshot.proposedPolicy.ok) return;
+  snapshot.codeowners = await loadCodeownersAt(gh, ref, snapshot.defaultBranch);
+  if (!snapshot.codeowners || ownersOf(snapshot.codeowners, POLICY_PATH).owners.length === 0) return; // fails closed on that alone
+  snapshot.reviews = await loadReviews(gh, ref);
+  snapshot.contributors = await loadContributors(gh, ref);
+  for (const sha of commitsToCompare({ reviews: snapshot.reviews, headSha: snapshot.pr.headSha })) {
+    const older = await readFileAt(gh, { ...ref, path: POLICY_PATH, ref: sha }, MAX_POLICY_BYTES);
+    snapshot.blobAt.set(sha, older?.kind === "file" ? older.sha : null);
+  }
+}
+
+function proposedPolicyOf(file: Awaited<ReturnType<typeof readFileAt>>, listedBlob: string): PolicyResult {
+  const problem = (message: string): PolicyResult => ({ ok: false, diagnostics: [fileDiagnostic(POLICY_PATH, message)] });
+  if (file === null) return problem("the policy file is missing at the head");
+  if (file.kind === "too-large") return problem(`${POLICY_PATH} is ${file.size} bytes; the limit is ${MAX_POLICY_BYTES}`);
+  if (file.kind === "not-a-file") return problem(`${POLICY_PATH} is not a regular file`);
+  // Approvals are counted against the listed blob: what is validated must be that same content.
+  if (file.sha !== listedBlob) return problem("the policy file changed while it was being read; it is checked again on the next push");
+  return loadPolicyCached(file.sha, file.content);
 }
 
 /** The grant's schema and rules, minus what needs GitHub (the requester allow-list). */

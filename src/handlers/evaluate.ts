@@ -47,7 +47,8 @@ export async function evaluatePullRequest(
 ): Promise<{ state: CommentState | undefined; affected: (RepoRef & { number: number })[]; accessRepository: boolean }> {
   const snapshot = await prepareEvaluation(gh, ref, deps);
   if (!snapshot) return { state: undefined, affected: [], accessRepository: false }; // no policy on the default branch
-  if (snapshot.kind.kind === "removal" && snapshot.pr.merged) {
+  // Into another branch, a deletion ends nothing: the grant file is still on the default branch.
+  if (snapshot.kind.kind === "removal" && snapshot.pr.merged && snapshot.pr.baseRef === snapshot.defaultBranch) {
     const affected: (RepoRef & { number: number })[] = [];
     for (const file of snapshot.kind.files) {
       for (const origin of await requestsThatAdded(gh, ref, snapshot.defaultBranch, file.path)) {

@@ -12,7 +12,10 @@ export interface ChangedFile {
 export type PullRequestKind =
   /** Touches neither grants/ nor the policy: not ours. */
   | { kind: "unrelated" }
-  /** Changes the policy file (and nothing under grants/): its new policy gets validated. */
+  /**
+   * Changes the policy file, maybe other files outside grants/ too: the new policy is validated
+   * and needs its CODEOWNERS groups' approval; the other files are GitHub's code owners' business.
+   */
   | { kind: "policy-change"; file: ChangedFile }
   /** Adds exactly one grant file and nothing else. */
   | { kind: "request"; file: ChangedFile }

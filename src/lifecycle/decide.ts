@@ -1,11 +1,13 @@
 import type { ApprovalOutcome, MembershipLookup } from "../approval/evaluate.js";
 import type { Diagnostic } from "../diagnostics.js";
+import { decideOffDefaultBranch, judgedOffDefaultBranch } from "./base-branch.js";
 import { POLICY_PATH } from "../policy/paths.js";
 import type { Grant } from "../schemas/grant.js";
 import type { GrantTarget } from "../providers/types.js";
 import type { CommentState } from "./state-block.js";
 import { judgeRequest, type Judgement } from "./judge.js";
 import { decideMerged } from "./merged.js";
+import { decidePolicyChange } from "./policy-change.js";
 import { codeownersWarnings, completed, count, errorList, progressSummary, statusComment, warningList } from "./present.js";
 import type { RequestSnapshot } from "./snapshot.js";
 import { STATUS_LABELS, type Status, type StatusLabel } from "./status.js";
@@ -80,28 +82,20 @@ export interface Decision {
 const NOTHING: Decision = { status: null, actions: [] };
 
 export function decide(s: RequestSnapshot, now: Date, teamMember: MembershipLookup): Decision {
+  const offDefault = judgedOffDefaultBranch(s) ? decideOffDefaultBranch(s) : undefined;
+  if (offDefault) return offDefault;
   switch (s.kind.kind) {
     case "unrelated":
     case "removal": // ending live grants by deletion belongs to the revocation flow
       return NOTHING;
     case "policy-change":
-      return decidePolicyChange(s);
+      return decidePolicyChange(s, teamMember);
     default:
       // A merged request is judged as of its merge: evaluated late (after downtime), it has not "timed out".
       if (s.pr.merged) return decideMerged(s, now, teamMember, () => judgeRequest(s, s.pr.mergedAt ? new Date(s.pr.mergedAt) : now, teamMember));
       if (s.pr.state === "closed") return decideClosedUnmerged(s);
       return decideOpenRequest(s, judgeRequest(s, now, teamMember));
   }
-}
-
-function decidePolicyChange(s: RequestSnapshot): Decision {
-  const result = s.proposedPolicy;
-  if (result?.ok) {
-    const resources = Object.keys(result.policy.raw.resources).length;
-    return { status: null, actions: [], check: completed("success", "The new policy is valid", `${POLICY_PATH} is valid: ${resources} resource(s). It will judge requests once merged into ${s.defaultBranch}.`, []) };
-  }
-  const diagnostics = result?.ok === false ? result.diagnostics : [];
-  return { status: null, actions: [], check: completed("failure", `The new policy has ${count(diagnostics, "error")}`, errorList(diagnostics), diagnostics) };
 }
 
 function decideClosedUnmerged(s: RequestSnapshot): Decision {

@@ -52,7 +52,7 @@ function grantView(grant: Grant | undefined) {
   return grant && { ...grant, ticket: grant.ticket, start: grant.start };
 }
 
-export function progressSummary(grant: Grant, requirement: Requirement, outcome: ApprovalOutcome, warnings: readonly Diagnostic[] = []): string {
+export function progressSummary(grant: Grant | undefined, requirement: Requirement, outcome: ApprovalOutcome, warnings: readonly Diagnostic[] = []): string {
   return renderTemplate("check-summary.md", { grant: grantView(grant), approvals: approvalsView({ requirement, outcome }), ...warningsView(warnings) }).trim();
 }
 

@@ -28,6 +28,8 @@ export interface PrFields {
   /** When it was merged (default for a merged PR: 2026-11-29T13:00:00Z). */
   mergedAt?: string;
   fork?: boolean;
+  /** The branch the PR targets; the default branch ("main") unless set. */
+  baseRef?: string;
 }
 
 /** A pull request object (the webhook's and the REST API's share this shape), from a real example. */
@@ -48,7 +50,7 @@ export function pullRequest(f: PrFields): Record<string, any> {
     changed_files: f.changedFiles ?? 1,
     created_at: f.createdAt ?? "2026-11-29T12:00:00Z",
     head: { ...pr.head, sha: f.headSha, ref: "request", repo: f.fork ? { ...repo, full_name: `${f.author}/${REPO}`, fork: true } : repo },
-    base: { ...pr.base, ref: "main", repo },
+    base: { ...pr.base, ref: f.baseRef ?? "main", label: `${OWNER}:${f.baseRef ?? "main"}`, repo },
   };
 }
 

@@ -1,0 +1,143 @@
+import { beforeEach, describe, expect, it } from "@jest/globals";
+import type { Probot } from "probot";
+import { deliver, mockInstallationToken, startApp } from "./helpers/app.js";
+import { contents, HEAD, OLD_HEAD, POLICY, visible } from "./helpers/fixtures.js";
+import { githubApi } from "./helpers/github-mock.js";
+import { pullRequestEvent, reviewEvent } from "./helpers/payloads.js";
+import { enc, mockApprovalReads, mockCheckRuns, mockReads, prFields, R, type Scenario } from "./helpers/scenario.js";
+import { guardNetwork } from "./helpers/setup-nock.js";
+
+/**
+ * PRODUCT.md §3: a policy change is an access change. Its check succeeds only when the new policy
+ * is valid and every CODEOWNERS group of `.github/jit-access.yml` (on the default branch) has
+ * approved the current head, counted as for grants (§4).
+ */
+guardNetwork();
+const NOW = new Date("2026-11-29T13:00:00Z");
+let probot: Probot;
+beforeEach(async () => {
+  probot = await startApp(NOW);
+});
+
+const POLICY_PATH = ".github/jit-access.yml";
+const OWNERS = `*                        @acme/security
+/grants/prod-db/         @acme/dba
+/.github/jit-access.yml  @acme/security @acme/platform
+`;
+// A real change: prod-db's read-only role may now last 6h.
+const PROPOSED = POLICY.replace("max_duration: 4h", "max_duration: 6h");
+
+function policyChange(extra: Partial<Scenario> = {}): Scenario {
+  return {
+    pr: prFields({ number: 8, author: "sec-admin" }),
+    files: [{ filename: POLICY_PATH, status: "modified", content: PROPOSED }],
+    policy: POLICY,
+    codeowners: { path: ".github/CODEOWNERS", text: OWNERS },
+    commits: [{ author: "sec-admin", committer: "sec-admin" }],
+    ...extra,
+  };
+}
+
+/** Delivers a review event on the policy PR; expects every read, then exactly one check run created. Returns it. */
+async function checkOf(sc: Scenario, options: { approvalReads?: "all" | "codeowners-only" } = {}): Promise<any> {
+  const api = githubApi();
+  mockInstallationToken(api);
+  mockReads(api, sc, "policy-only");
+  const proposed = sc.files[0]!.content!;
+  api.get(`${R}/contents/${enc(POLICY_PATH)}`).query({ ref: HEAD }).reply(200, contents(POLICY_PATH, proposed));
+  if (options.approvalReads === "codeowners-only") api.get(`${R}/contents/${enc(sc.codeowners!.path)}`).query({ ref: "main" }).reply(200, contents(sc.codeowners!.path, sc.codeowners!.text));
+  else mockApprovalReads(api, sc);
+  mockCheckRuns(api, HEAD);
+  let check: any;
+  api.post(`${R}/check-runs`, (b) => ((check = b), true)).reply(201, { id: 1 });
+  await deliver(probot, "pull_request_review", reviewEvent("submitted", sc.pr, { login: "carol", state: "APPROVED", commitId: HEAD }));
+  api.done(); // no merge, no label, no comment: the app never merges a policy change
+  return check;
+}
+
+describe("a pull request that changes the policy", () => {
+  it("without approvals is in progress and names every owner group of the policy file", async () => {
+    const check = await checkOf(policyChange());
+    expect(check).toMatchObject({ name: "jit-access", head_sha: HEAD, status: "in_progress", output: { title: "Waiting for the policy's owners: @acme/security, @acme/platform" } });
+    expect(check.conclusion).toBeUndefined();
+    expect(visible(check.output.summary)).toContain("⏳ @acme/security: 0/1");
+    expect(visible(check.output.summary)).toContain("⏳ @acme/platform: 0/1");
+  });
+
+  it("approved by one group only, is still in progress and names the group still missing", async () => {
+    const check = await checkOf(policyChange({ reviews: [{ login: "carol", state: "APPROVED" }], memberships: { "@acme/security:carol": "active", "@acme/platform:carol": "none" } }));
+    expect(check).toMatchObject({ status: "in_progress", output: { title: "Waiting for the policy's owners: @acme/platform" } });
+    expect(visible(check.output.summary)).toContain("✅ @acme/security: 1/1 (approved by carol)");
+  });
+
+  it("approved by every owner group on the current head, succeeds — and is still not merged by the app", async () => {
+    const check = await checkOf(policyChange({
+      reviews: [{ login: "carol", state: "APPROVED" }, { login: "pat", state: "APPROVED" }],
+      memberships: { "@acme/security:carol": "active", "@acme/platform:carol": "none", "@acme/security:pat": "none", "@acme/platform:pat": "active" },
+    }));
+    expect(check).toMatchObject({ status: "completed", conclusion: "success", output: { title: "The new policy is valid and approved by its owners" } });
+    expect(visible(check.output.summary)).toContain("✅ @acme/platform: 1/1 (approved by pat)");
+  });
+
+  it("does not count an approval given on an older head whose policy differs, nor one from a committer of the PR", async () => {
+    const check = await checkOf(policyChange({
+      reviews: [{ login: "dana", state: "APPROVED", commitId: OLD_HEAD }, { login: "pat", state: "APPROVED" }],
+      contentAt: { [OLD_HEAD]: POLICY.replace("max_duration: 4h", "max_duration: 5h") },
+      commits: [{ author: "sec-admin", committer: "sec-admin" }, { author: "pat", committer: "pat" }],
+      memberships: {},
+    }));
+    expect(check).toMatchObject({ status: "in_progress", output: { title: "Waiting for the policy's owners: @acme/security, @acme/platform" } });
+    expect(visible(check.output.summary)).toContain("dana does not count: given on an older commit whose policy file differs from the current one");
+    expect(visible(check.output.summary)).toContain("pat does not count: authored or committed a commit in this pull request");
+  });
+
+  it("counts an approval given on an older head with the same policy content", async () => {
+    const check = await checkOf(policyChange({
+      reviews: [{ login: "dana", state: "APPROVED", commitId: OLD_HEAD }],
+      contentAt: { [OLD_HEAD]: PROPOSED },
+      memberships: { "@acme/security:dana": "active", "@acme/platform:dana": "active" },
+    }));
+    expect(check).toMatchObject({ status: "completed", conclusion: "success" });
+  });
+
+  it("with changes requested by an owner stays in progress and says by whom", async () => {
+    const check = await checkOf(policyChange({
+      reviews: [{ login: "carol", state: "APPROVED" }, { login: "pat", state: "APPROVED" }, { login: "bob", state: "CHANGES_REQUESTED" }],
+      memberships: { "@acme/security:carol": "active", "@acme/platform:carol": "none", "@acme/security:pat": "none", "@acme/platform:pat": "active", "@acme/security:bob": "active" },
+    }));
+    expect(check).toMatchObject({ status: "in_progress", output: { title: "Changes requested by bob" } });
+  });
+
+  it("that CODEOWNERS gives no owner fails closed: no approvers mapped", async () => {
+    const check = await checkOf(policyChange({ codeowners: { path: ".github/CODEOWNERS", text: "/grants/ @acme/dba\n" } }), { approvalReads: "codeowners-only" });
+    expect(check).toMatchObject({ status: "completed", conclusion: "failure", output: { title: "No approvers mapped" } });
+    expect(check.output.annotations.map((a: any) => [a.path, a.message])).toEqual([
+      [POLICY_PATH, "no approvers mapped: .github/CODEOWNERS on main gives .github/jit-access.yml no owners; a policy change needs its owners' approval"],
+    ]);
+  });
+
+  it("with other non-grant files next to it gets the same owner requirement for the policy", async () => {
+    const sc = policyChange({ pr: prFields({ number: 8, author: "sec-admin", changedFiles: 2 }) });
+    sc.files.push({ filename: "docs/access.md", status: "modified", content: "how to ask" });
+    const check = await checkOf(sc);
+    expect(check).toMatchObject({ status: "in_progress", output: { title: "Waiting for the policy's owners: @acme/security, @acme/platform" } });
+  });
+
+  it("closed, costs three reads and writes nothing", async () => {
+    const sc = policyChange({ pr: prFields({ number: 8, author: "sec-admin", state: "closed", merged: true }) });
+    const api = githubApi();
+    mockInstallationToken(api);
+    mockReads(api, sc, "policy-only");
+    await deliver(probot, "pull_request", pullRequestEvent("closed", sc.pr));
+    api.done();
+  });
+});
+
+/** Reads of the whole CODEOWNERS chain stop at the first file found, as for grants. */
+describe("CODEOWNERS of a policy change", () => {
+  it("is read from the default branch even when the PR targets another branch", async () => {
+    const sc = policyChange({ pr: prFields({ number: 8, author: "sec-admin", baseRef: "friends" }), codeowners: { path: "CODEOWNERS", text: OWNERS } });
+    const check = await checkOf(sc); // mockApprovalReads serves CODEOWNERS at ref=main only
+    expect(check.status).toBe("in_progress");
+  });
+});

@@ -179,7 +179,7 @@ describe("expiry", () => {
     for (const content of [otherContent, zoes]) api.get(`${R}/git/blobs/${blobSha(content)}`).reply(200, { sha: blobSha(content), encoding: "base64", content: Buffer.from(content).toString("base64"), size: content.length });
     mockOrigin(api, OTHER, 12, "1".repeat(40));
     const other = liveState({ path: OTHER, expires_at: "2026-11-29T20:00:00.000Z" });
-    mockCheckRuns(api, "1".repeat(40), [recordRun(liveComment(other))]);
+    mockCheckRuns(api, "1".repeat(40), [recordRun(liveComment(other), {}, 12)]);
     mockRevert(api, {});
     api.delete(`${R}/issues/7/labels/jit%3Aapproved`).reply(200, []);
     api.post(`${R}/issues/7/labels`).reply(200, []);

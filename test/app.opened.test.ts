@@ -105,7 +105,7 @@ describe("a valid request", () => {
       ...sc,
       pr: { ...sc.pr, labels: ["jit:pending"] },
       comments: [{ id: 55, login: "", body: comment.body, byApp: true }],
-      checkRuns: [{ id: 1, app: { id: 123 }, status: "in_progress", conclusion: null, output: check.output }],
+      checkRuns: [{ id: 1, external_id: "acme/access#7", app: { id: 123 }, status: "in_progress", conclusion: null, output: check.output }],
     };
     const api = githubApi();
     mockReads(api, again);

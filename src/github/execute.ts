@@ -9,7 +9,7 @@ import { CHECK_NAME, labelChanges, type StatusLabel } from "../lifecycle/status.
 import type { ProviderFactory } from "../providers/registry.js";
 import { ProviderError, standingOf, unitsToRevoke } from "../providers/types.js";
 import { isNotFound, type GitHub } from "./client.js";
-import { readCheck, type CheckRun } from "./record.js";
+import { readCheck, recordKey, type CheckRun } from "./record.js";
 import { listLiveGrants, type LiveGrantLister } from "./live-grants.js";
 import { openAndMergeRevert, refusalNote, REVERT_BLOCKED_LABEL, RevertRefusedError } from "./revert.js";
 
@@ -76,7 +76,7 @@ class GrantRecord {
         // A merged request the app never saw open (its webhooks were lost): the record starts here.
         const title = "Recorded by jit-access";
         const summary = "This check run holds jit-access's record of this request; the status comment on the pull request shows it.";
-        const { data } = await this.gh.rest.checks.create({ ...ref, name: CHECK_NAME, head_sha: this.s.pr.headSha, status: "completed", conclusion: "neutral", output: { title, summary, text: body } });
+        const { data } = await this.gh.rest.checks.create({ ...ref, name: CHECK_NAME, external_id: recordKey({ owner: this.s.owner, repo: this.s.repo, number: this.s.pr.number }), head_sha: this.s.pr.headSha, status: "completed", conclusion: "neutral", output: { title, summary, text: body } });
         this.check = { id: data.id, status: "completed", conclusion: "neutral", title, summary, text: body };
         this.createdHere = true;
       }
@@ -122,7 +122,7 @@ class GrantRecord {
       await this.gh.rest.checks.update({ ...ref, check_run_id: reusable.id, ...state, output });
       this.check = { id: reusable.id, ...next };
     } else {
-      const { data } = await this.gh.rest.checks.create({ ...ref, name: CHECK_NAME, head_sha: this.s.pr.headSha, ...state, output });
+      const { data } = await this.gh.rest.checks.create({ ...ref, name: CHECK_NAME, external_id: recordKey({ owner: this.s.owner, repo: this.s.repo, number: this.s.pr.number }), head_sha: this.s.pr.headSha, ...state, output });
       this.check = { id: data.id, ...next };
       this.createdHere = true;
     }

@@ -62,9 +62,9 @@ export async function originsOf(gh: GitHub, ref: RepoRef, branch: string, file: 
 }
 
 /** A request's record, read from its check run. */
-export async function recordOf(gh: GitHub, ref: RepoRef, headSha: string, appId: number): Promise<CommentState | undefined> {
-  const check = await loadCheck(gh, ref, headSha, appId);
-  return check ? readState(check.text) : undefined;
+export async function recordOf(gh: GitHub, ref: RepoRef & { number: number }, headSha: string, appId: number): Promise<CommentState | undefined> {
+  const { run } = await loadCheck(gh, ref, headSha, appId);
+  return run ? readState(run.text) : undefined;
 }
 
 async function requesterOf(gh: GitHub, ref: RepoRef, file: GrantFile): Promise<string | null> {
@@ -95,7 +95,7 @@ export const listLiveGrants: LiveGrantLister = async (gh, ref, q) => {
     if (file.path === q.path || (await requesterOf(gh, ref, file)) !== q.requester.toLowerCase()) continue;
     for (const origin of await originsOf(gh, ref, q.defaultBranch, file)) {
       if (origin.number === q.except) continue;
-      const state = await recordOf(gh, ref, origin.headSha, q.appId);
+      const state = await recordOf(gh, { ...ref, number: origin.number }, origin.headSha, q.appId);
       if (!givesAccess(state, q.now) || !state.grant) continue;
       const s = { owner: ref.owner, repo: ref.repo, pr: { number: origin.number, url: `https://github.com/${ref.owner}/${ref.repo}/pull/${origin.number}` } } as RequestSnapshot;
       out.push({ number: origin.number, path: file.path, target: targetOf(s, state), standing: state.standing ?? [] });

@@ -11,6 +11,11 @@ import type { GitHub, RepoRef } from "./client.js";
  * A merged PR's head commit never changes again, so the record of a merged grant stays where it
  * was written. Check runs named `jit-access` from other apps (a workflow's GITHUB_TOKEN can make
  * one) are never read: the query names this app, and the answer is filtered by app id again.
+ *
+ * A commit can be the head of more than one PR (anyone can open a second PR from the same branch,
+ * or push the same commit elsewhere), so a record belongs to its PR, not to its commit: each run
+ * carries `external_id` = `owner/repo#number`, and a PR reads and writes only its own. A run of
+ * another PR on the same head is reported (`claimedBy`): that request fails closed.
  */
 export interface CheckRun {
   id: number;
@@ -22,12 +27,24 @@ export interface CheckRun {
   text: string;
 }
 
-/** `appId` undefined: the CLI, which only displays and does not know the id (any app's run, never trusted to act on). */
-export async function loadCheck(gh: GitHub, ref: RepoRef, headSha: string, appId: number | undefined): Promise<CheckRun | undefined> {
+/** The external id of a request's check runs: which PR a record belongs to. */
+export function recordKey(ref: RepoRef & { number: number }): string {
+  return `${ref.owner}/${ref.repo}#${ref.number}`.toLowerCase();
+}
+
+/**
+ * The PR's record on a commit, and the lowest-numbered other PR whose record is on it too.
+ * `appId` undefined: the CLI, which only displays and does not know the id (any app's run, never
+ * trusted to act on).
+ */
+export async function loadCheck(gh: GitHub, ref: RepoRef & { number: number }, headSha: string, appId: number | undefined): Promise<{ run?: CheckRun; claimedBy?: number }> {
   const { data } = await gh.rest.checks.listForRef({ owner: ref.owner, repo: ref.repo, ref: headSha, check_name: CHECK_NAME, ...(appId === undefined ? {} : { app_id: appId }), filter: "all", per_page: 100 });
-  // Several runs of ours can exist on one commit (a completed run is replaced, never reopened): the newest holds the record.
-  const ours = data.check_runs.filter((run) => (appId === undefined ? !!run.app : run.app?.id === appId)).sort((a, b) => b.id - a.id)[0];
-  return ours && toCheckRun(ours);
+  const ours = data.check_runs.filter((run) => (appId === undefined ? !!run.app : run.app?.id === appId));
+  const key = recordKey(ref);
+  // Several runs of one PR can exist on a commit (a completed run is replaced, never reopened): the newest holds the record.
+  const mine = ours.filter((run) => (run.external_id ?? "").toLowerCase() === key).sort((a, b) => b.id - a.id)[0];
+  const others = ours.map((run) => /#(\d+)$/.exec(run.external_id ?? "")?.[1]).filter((n): n is string => n !== undefined).map(Number).filter((n) => n !== ref.number);
+  return { ...(mine ? { run: toCheckRun(mine) } : {}), ...(others.length ? { claimedBy: Math.min(...others) } : {}) };
 }
 
 export async function readCheck(gh: GitHub, ref: RepoRef, id: number): Promise<CheckRun> {

@@ -105,8 +105,10 @@ export async function loadRequestSnapshot(gh: GitHub, ref: RepoRef & { number: n
   };
   if (kind.kind === "unrelated" || kind.kind === "removal") return snapshot;
 
-  snapshot.check = await loadCheck(gh, ref, pr.head.sha, options.appId);
-  const record = snapshot.check ? readState(snapshot.check.text) : undefined;
+  const { run, claimedBy } = await loadCheck(gh, ref, pr.head.sha, options.appId);
+  if (run) snapshot.check = run;
+  if (claimedBy !== undefined && !pr.merged) snapshot.headClaimedBy = claimedBy;
+  const record = run ? readState(run.text) : undefined;
   if (record) snapshot.record = record;
 
   if (kind.kind === "policy-change") {
@@ -122,6 +124,8 @@ export async function loadRequestSnapshot(gh: GitHub, ref: RepoRef & { number: n
   }
   // Not into the default branch: refused on its base alone, so nothing more is read.
   if (judgedOffDefaultBranch(snapshot)) return snapshot;
+  // Another request's head: refused on that alone (see judgeRequest).
+  if (snapshot.headClaimedBy !== undefined) return snapshot;
   if (kind.kind !== "request" || snapshot.pr.fromFork) return snapshot;
   if (snapshot.pr.state === "closed" && !snapshot.pr.merged) return snapshot;
   // Rejected is final (invariant 7): nothing about the request can change that, so nothing more is read.

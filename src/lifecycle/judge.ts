@@ -25,6 +25,11 @@ export function judgeRequest(s: RequestSnapshot, now: Date, teamMember: Membersh
   if (s.pr.fromFork) {
     return { verdict: "invalid", diagnostics: [fileDiagnostic(path, "requests from forks are refused: push the branch to the access repository itself")] };
   }
+  if (s.headClaimedBy !== undefined) {
+    // The same commit as another request's head: a second PR could otherwise read (and, once
+    // merged, overwrite) that request's record. One commit, one request.
+    return { verdict: "invalid", diagnostics: [fileDiagnostic(path, `this commit is already the head of request #${s.headClaimedBy}: a request needs a commit of its own, so push a new commit (or open a new request with jit request)`)] };
+  }
   if (!s.grantContent) return { verdict: "invalid", diagnostics: [fileDiagnostic(path, "the grant file could not be read")] };
   const parsed = parseGrant(path, s.grantContent);
   if (!parsed.ok) return { verdict: "invalid", diagnostics: parsed.diagnostics };

@@ -64,6 +64,11 @@ export interface RequestSnapshot {
   comment?: { id: number; body: string };
   /** This app's `jit-access` check run on the head commit: only this app can change it. */
   check?: CheckRun;
+  /**
+   * Another PR's record is on this head commit: the same commit opened as a second request (to
+   * share, and so overwrite, a live grant's record). That request fails closed.
+   */
+  headClaimedBy?: number;
   /** The grant's record, from that check run (see github/record.ts): what the app believes. */
   record?: CommentState;
   /**

@@ -154,7 +154,7 @@ export class Scheduler {
       await this.pool(tree.files, async (file) => {
         for (const origin of await originsOf(gh, ref, r.default_branch, file)) {
           const entry = { installationId, ...ref, number: origin.number, updatedAt: "" };
-          const state = await recordOf(gh, ref, origin.headSha, this.deps.appId);
+          const state = await recordOf(gh, { ...ref, number: origin.number }, origin.headSha, this.deps.appId);
           // Merged but never handled as merged (its webhook was lost while the app was down), or an
           // end whose revert PR did not merge: due now.
           if (!state?.status || state.status === "PENDING" || state.revert_pending) this.index.setDue(entry, 0);

@@ -153,8 +153,8 @@ export function mockCheckRuns(api: nock.Scope, sha: string, existing: Record<str
 export const RECORD_RUN = 77;
 
 /** A check run of this app whose text is `text`: the grant's record. */
-export function recordRun(text: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { id: RECORD_RUN, name: "jit-access", app: { id: APP_ID, slug: "jit-access" }, status: "completed", conclusion: "success", output: { title: "Approved", summary: "approved", text }, ...extra };
+export function recordRun(text: string, extra: Record<string, unknown> = {}, number = 7): Record<string, unknown> {
+  return { id: RECORD_RUN, name: "jit-access", external_id: `acme/access#${number}`, app: { id: APP_ID, slug: "jit-access" }, status: "completed", conclusion: "success", output: { title: "Approved", summary: "approved", text }, ...extra };
 }
 
 /** Unless a test says otherwise, the record and its display agree: the app's status comment is the record's copy. */

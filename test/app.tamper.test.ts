@@ -4,7 +4,7 @@ import { APP_ID, deliver, fixedClock, mockInstallationToken, startAppWithSchedul
 import { blobSha, CODEOWNERS, grantYaml, HEAD, POLICY } from "./helpers/fixtures.js";
 import { githubApi } from "./helpers/github-mock.js";
 import { commentEvent, example, INSTALLATION_ID, pullRequestEvent, repository, reviewEvent } from "./helpers/payloads.js";
-import { mockApprovalReads, mockGrantOnMain, mockReads, prFields, R, recordRun, type Scenario } from "./helpers/scenario.js";
+import { mockApprovalReads, mockGrantOnMain, mockReads, mockRecordWrites, mockTree, prFields, R, recordRun, type Scenario } from "./helpers/scenario.js";
 import { guardNetwork } from "./helpers/setup-nock.js";
 
 /**
@@ -252,5 +252,84 @@ describe("one commit, one request", () => {
     await deliver(probot, "pull_request", pullRequestEvent("closed", closed.pr));
     again.done();
     expect(readState(record.output.text)).toMatchObject({ status: "REJECTED" });
+  });
+});
+
+describe("rejections and revokes that someone tries to take back", () => {
+  const request = (extra: Partial<Scenario> = {}): Scenario => ({
+    pr: prFields({ labels: ["jit:pending"] }),
+    files: [{ filename: "grants/prod-db/alice-1.yaml", status: "added", content: grantYaml() }],
+    policy: POLICY,
+    codeowners: { path: ".github/CODEOWNERS", text: CODEOWNERS },
+    ...extra,
+  });
+
+  it("an approver's change request dismissed by the requester before the app saw it: the timeline keeps it, and the request is rejected", async () => {
+    const { probot } = await start();
+    const sc = request({
+      reviews: [{ login: "bob", state: "DISMISSED" }, { login: "carol", state: "APPROVED" }, { login: "dana", state: "APPROVED" }],
+      events: [{ event: "review_dismissed", actor: "alice", fields: { dismissed_review: { state: "changes_requested", review_id: 100, dismissal_message: "outdated" } } }],
+      memberships: { "@acme/engineering:alice": "active", "@acme/dba:bob": "active", "@acme/dba:carol": "active", "@acme/security:carol": "none", "@acme/dba:dana": "none", "@acme/security:dana": "active" },
+    });
+    const api = githubApi();
+    mockInstallationToken(api);
+    mockReads(api, sc);
+    mockApprovalReads(api, sc);
+    let check: any;
+    api.post(`${R}/check-runs`, (b) => ((check = b), true)).reply(201, { id: 1 });
+    api.delete(`${R}/issues/7/labels/jit%3Apending`).reply(200, []);
+    api.post(`${R}/issues/7/labels`, { labels: ["jit:rejected"] }).reply(200, []);
+    api.patch(`${R}/pulls/7`, { state: "closed" }).reply(200, {});
+    api.post(`${R}/issues/7/comments`).reply(201, { id: 57 });
+    await deliver(probot, "pull_request_review", reviewEvent("dismissed", sc.pr, { login: "bob", state: "DISMISSED", commitId: HEAD }));
+    api.done(); // closed, never merged
+    expect(check.output.title).toBe("Rejected");
+    expect(check.output.summary).toContain("dismissed by alice; a rejection stands");
+  });
+
+  it("approvals that complete after the pending timeout do not count: rejected, not merged", async () => {
+    const { probot } = await start();
+    const sc = request({
+      pr: prFields({ labels: ["jit:pending"], createdAt: "2026-11-29T08:00:00Z" }), // prod-db/read-only times out after 4h
+      reviews: [{ login: "carol", state: "APPROVED" }, { login: "dana", state: "APPROVED" }],
+      memberships: { "@acme/engineering:alice": "active", "@acme/dba:carol": "active", "@acme/security:carol": "none", "@acme/dba:dana": "none", "@acme/security:dana": "active" },
+    });
+    const api = githubApi();
+    mockInstallationToken(api);
+    mockReads(api, sc);
+    mockApprovalReads(api, sc);
+    let check: any;
+    api.post(`${R}/check-runs`, (b) => ((check = b), true)).reply(201, { id: 1 });
+    api.delete(`${R}/issues/7/labels/jit%3Apending`).reply(200, []);
+    api.post(`${R}/issues/7/labels`, { labels: ["jit:rejected"] }).reply(200, []);
+    api.patch(`${R}/pulls/7`, { state: "closed" }).reply(200, {});
+    api.post(`${R}/issues/7/comments`).reply(201, { id: 57 });
+    await deliver(probot, "pull_request_review", reviewEvent("submitted", sc.pr, { login: "dana", state: "APPROVED", commitId: HEAD }));
+    api.done(); // no merge
+    expect(check.output.summary).toContain("timed out");
+  });
+
+  it("an admin's `/jit revoke` whose provider call failed is carried out on the retry even after the comment is deleted", async () => {
+    const { probot } = await startAppWithScheduler(fixedClock(new Date("2026-11-29T14:05:00Z")));
+    const failing = embedState("revoke failing", {
+      ...live, ending: { status: "REVOKED", endedBy: "revoked by sam: incident", revert: false },
+      revoke_attempts: 1, next_revoke_at: "2026-11-29T14:01:00.000Z", revoke_error: "GitHub said 502",
+    });
+    const sc = { ...merged(failing), checkRuns: [recordRun(failing)] }; // no command on the timeline any more
+    const api = githubApi();
+    mockInstallationToken(api);
+    mockReads(api, sc, "through-comments");
+    mockGrantOnMain(api, PATH, CONTENT);
+    mockTree(api, [{ path: PATH, content: CONTENT }]);
+    api.delete("/orgs/acme/teams/prod-admins/memberships/alice").reply(204);
+    api.delete(`${R}/issues/7/labels/jit%3Aapproved`).reply(200, []);
+    api.post(`${R}/issues/7/labels`, { labels: ["jit:revoked"] }).reply(200, []);
+    const written: string[] = [];
+    mockRecordWrites(api, 1, written);
+    api.patch(`${R}/issues/comments/55`).reply(200, {});
+    await deliver(probot, "pull_request", pullRequestEvent("closed", sc.pr));
+    api.done();
+    expect(readState(written[0]!)).toMatchObject({ status: "REVOKED", ended_by: "revoked by sam: incident" });
+    expect(readState(written[0]!)!.ending).toBeUndefined();
   });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "@jest/globals";
+import { mayGiveAccess } from "../src/github/live-grants.js";
 import { standingOf, unitsToRevoke, type GrantTarget, type Provider } from "../src/providers/types.js";
 
 /** A provider whose units are `role:<requester>:<role>` for each role a grant names. */
@@ -85,5 +86,24 @@ describe("reference counting (pure): overlaps and extensions end with nothing le
     const elsewhere = grant(2, ["analytics_read"], "webhook");
     expect(unitsToRevoke(roles, a, [], [{ target: elsewhere, standing: [] }])).toEqual(["role:alice:analytics_read"]);
     expect(standingOf(roles, a, ["role:alice:analytics_read"], [{ target: elsewhere, standing: [] }])).toEqual(["role:alice:analytics_read"]);
+  });
+});
+
+describe("which other grants count (from their records)", () => {
+  const base = { v: 1 as const, target: { provider: "postgres", config: {}, grant: {} }, starts_at: "2026-11-29T13:00:00.000Z", expires_at: "2026-11-29T15:00:00.000Z" };
+  const at = new Date("2026-11-29T14:00:00Z");
+
+  it("an applied grant inside its window may give access; outside it, or ended, it does not", () => {
+    expect(mayGiveAccess({ ...base, status: "APPROVED" }, at)).toBe(true);
+    expect(mayGiveAccess({ ...base, status: "APPROVED" }, new Date("2026-11-29T15:00:00Z"))).toBe(false);
+    expect(mayGiveAccess({ ...base, status: "EXECUTED" }, at)).toBe(false);
+    expect(mayGiveAccess({ ...base, status: "REVOKED" }, at)).toBe(false);
+  });
+
+  it("a grant being applied (its standing recorded, the provider called) may give access: standing observed meanwhile excludes it", () => {
+    expect(mayGiveAccess({ ...base, status: "APPLYING", standing: [] }, at)).toBe(true);
+    // Not yet attempted: nothing it could have given.
+    expect(mayGiveAccess({ ...base, status: "APPLYING" }, at)).toBe(false);
+    expect(mayGiveAccess({ ...base, status: "SCHEDULED" }, at)).toBe(false);
   });
 });

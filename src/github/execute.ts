@@ -266,7 +266,7 @@ async function revokeGrant(gh: GitHub, s: RequestSnapshot, action: Extract<Actio
   if (!provider) return { comment: action.failed(`no provider named ${t.provider}`) };
   let revokedAt: Date;
   try {
-    const others = await otherLiveGrants(gh, s, t.requester, options);
+    const others = (await otherLiveGrants(gh, s, t.requester, options)).filter((g) => g.confirmed);
     const units = unitsToRevoke(provider, t, action.standing, others);
     await provider.revoke(t, units);
     revokedAt = options.now();

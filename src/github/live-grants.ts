@@ -21,6 +21,8 @@ export interface LiveGrant {
   target: GrantTarget;
   /** Units the requester held before this grant, not through another grant (never revoked by it). */
   standing: string[];
+  /** The provider confirmed it (APPROVED); otherwise an apply was attempted and may have given access. */
+  confirmed: boolean;
 }
 
 export interface GrantFile {
@@ -76,12 +78,17 @@ async function requesterOf(gh: GitHub, ref: RepoRef, file: GrantFile): Promise<s
 }
 
 /**
- * Applied and inside its window: its units are given by it. A grant still being applied does not
- * count yet: a revoke that runs meanwhile may take a unit it is about to give, and its own apply
- * (which comes after) gives it back; the error is never towards keeping access.
+ * Inside its window, and applied (APPROVED) or at least attempted (APPLYING with its standing
+ * access recorded, which happens just before the provider is called). Which of the two counts
+ * depends on the question, so the error is never towards keeping access:
+ * - standing access observed for a new grant excludes what *either* may have given (a unit held
+ *   only through a grant being applied right now is not standing, or nobody would ever revoke it);
+ * - a revoke keeps only what *confirmed* grants give (a grant still being applied gives its unit
+ *   back with its own apply, which comes after).
  */
-export function givesAccess(state: CommentState | undefined, now: Date): state is CommentState {
-  return !!state && state.status === "APPROVED" && !!state.target && !!state.expires_at && now.getTime() < Date.parse(state.expires_at);
+export function mayGiveAccess(state: CommentState | undefined, now: Date): state is CommentState {
+  if (!state?.target || !state.expires_at || now.getTime() >= Date.parse(state.expires_at)) return false;
+  return state.status === "APPROVED" || (state.status === "APPLYING" && state.standing !== undefined);
 }
 
 /**
@@ -96,9 +103,9 @@ export const listLiveGrants: LiveGrantLister = async (gh, ref, q) => {
     for (const origin of await originsOf(gh, ref, q.defaultBranch, file)) {
       if (origin.number === q.except) continue;
       const state = await recordOf(gh, { ...ref, number: origin.number }, origin.headSha, q.appId);
-      if (!givesAccess(state, q.now) || !state.grant) continue;
+      if (!mayGiveAccess(state, q.now) || !state.grant || !state.starts_at) continue;
       const s = { owner: ref.owner, repo: ref.repo, pr: { number: origin.number, url: `https://github.com/${ref.owner}/${ref.repo}/pull/${origin.number}` } } as RequestSnapshot;
-      out.push({ number: origin.number, path: file.path, target: targetOf(s, state), standing: state.standing ?? [] });
+      out.push({ number: origin.number, path: file.path, target: targetOf(s, state), standing: state.standing ?? [], confirmed: state.status === "APPROVED" });
     }
   }
   return out;

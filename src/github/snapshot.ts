@@ -116,7 +116,7 @@ export async function loadRequestSnapshot(gh: GitHub, ref: RepoRef & { number: n
     return snapshot;
   }
 
-  await loadTimeline(gh, ref, options.appId, snapshot);
+  const dismissals = await loadTimeline(gh, ref, options.appId, snapshot);
   if (!record && snapshot.comment) {
     // Only "requested" is carried over: a person could write anything there, and a break-glass
     // announcement must never be silenced by an edited comment (a new head announces it again).
@@ -150,7 +150,12 @@ export async function loadRequestSnapshot(gh: GitHub, ref: RepoRef & { number: n
   // Approvals only matter for a grant that passes the rules; an invalid one costs no more reads.
   if (passesOfflineRules(snapshot, policy.policy, kind.file.path)) {
     snapshot.codeowners = await loadCodeownersAt(gh, ref, defaultBranch); // = the base: other bases stopped above
-    snapshot.reviews = await loadReviews(gh, ref);
+    const { reviews, authorOf } = await loadReviewsWithIds(gh, ref);
+    snapshot.reviews = reviews;
+    snapshot.dismissedChangeRequests = dismissals.flatMap((d) => {
+      const reviewer = authorOf.get(d.reviewId);
+      return reviewer ? [{ reviewer, dismissedBy: d.dismissedBy }] : [];
+    });
     snapshot.contributors = await loadContributors(gh, ref);
     for (const sha of commitsToCompare({ reviews: snapshot.reviews, headSha: pr.head.sha })) {
       const file = await readFileAt(gh, { ...ref, path: kind.file.path, ref: sha }, MAX_GRANT_BYTES);
@@ -204,9 +209,19 @@ function grantReadProblem(file: Awaited<ReturnType<typeof readFileAt>>, max: num
   return "the grant file changed while it was being read; it will be checked again";
 }
 
+/** Reviews, and who wrote each (by id): a dismissed review's author, for the timeline's dismissals. */
+async function loadReviewsWithIds(gh: GitHub, ref: RepoRef & { number: number }): Promise<{ reviews: Review[]; authorOf: Map<number, string> }> {
+  const raw = await gh.paginate(gh.rest.pulls.listReviews, { owner: ref.owner, repo: ref.repo, pull_number: ref.number, per_page: 100 });
+  const authorOf = new Map(raw.filter((r) => r.user).map((r) => [r.id, r.user!.login] as const));
+  return { reviews: toReviews(raw), authorOf };
+}
+
 async function loadReviews(gh: GitHub, ref: RepoRef & { number: number }): Promise<Review[]> {
-  const reviews = await gh.paginate(gh.rest.pulls.listReviews, { owner: ref.owner, repo: ref.repo, pull_number: ref.number, per_page: 100 });
-  return reviews
+  return (await loadReviewsWithIds(gh, ref)).reviews;
+}
+
+function toReviews(raw: { user: { login: string; type?: string } | null; state: string; commit_id?: string | null }[]): Review[] {
+  return raw
     .filter((r) => r.user && r.commit_id)
     .map((r) => ({ login: r.user!.login, isBot: r.user!.type === "Bot", state: r.state as ReviewState, commitId: r.commit_id! }));
 }
@@ -226,6 +241,8 @@ const COMMAND = /^\/jit\s+(reject|revoke)\b[ \t]*(.*)$/m;
 
 interface TimelineItem {
   event?: string;
+  actor?: { login: string } | null;
+  dismissed_review?: { state?: string; review_id?: number } | null;
   id?: number;
   body?: string | null;
   user?: { login: string; type?: string } | null;
@@ -241,11 +258,16 @@ interface TimelineItem {
  * ignored, as policy-bot ignores edited comments, so nobody can turn an old remark into a command
  * that seems to predate the grant.
  */
-async function loadTimeline(gh: GitHub, ref: RepoRef & { number: number }, appId: number | undefined, snapshot: RequestSnapshot): Promise<void> {
+/** Returns the change requests dismissed on the timeline (review id, who dismissed it): the reviews name their authors. */
+async function loadTimeline(gh: GitHub, ref: RepoRef & { number: number }, appId: number | undefined, snapshot: RequestSnapshot): Promise<{ reviewId: number; dismissedBy: string }[]> {
   const items = (await gh.paginate(gh.rest.issues.listEventsForTimeline, { owner: ref.owner, repo: ref.repo, issue_number: ref.number, per_page: 100 })) as TimelineItem[];
   const commands: CommentCommand[] = [];
+  const dismissals: { reviewId: number; dismissedBy: string }[] = [];
   for (const c of items) {
     if (c.event === "reopened") snapshot.pr.reopened = true;
+    if (c.event === "review_dismissed" && c.dismissed_review?.state?.toLowerCase() === "changes_requested" && c.dismissed_review.review_id !== undefined) {
+      dismissals.push({ reviewId: c.dismissed_review.review_id, dismissedBy: c.actor?.login ?? "" });
+    }
     if (c.event !== "commented" || c.id === undefined) continue;
     const body = c.body ?? "";
     const ours = appId === undefined ? !!c.performed_via_github_app : c.performed_via_github_app?.id === appId;
@@ -261,6 +283,7 @@ async function loadTimeline(gh: GitHub, ref: RepoRef & { number: number }, appId
     }
   }
   snapshot.commands = commands;
+  return dismissals;
 }
 
 /** More lookups than any real request needs (groups × reviewers); beyond it, unknown counts as "not a member". */

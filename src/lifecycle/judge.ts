@@ -66,13 +66,17 @@ export function judgeRequest(s: RequestSnapshot, now: Date, teamMember: Membersh
 
   const rejection = rejectionOf(s, grant, requirement, outcome, teamMember);
   if (rejection) return { verdict: "rejected", grant, role, requirement, outcome, ...rejection };
+  // The timeout comes before the approvals: approvals that complete after it (before the sweep
+  // closed the request) do not count. A merged request is judged as of its merge, so the rule
+  // for a person merging (merge: manual) is: within pending_timeout of the request.
+  const timedOut = now.getTime() - Date.parse(s.pr.createdAt) > role.pendingTimeoutMs;
+  if (timedOut && !outcome.autoApprovedBy && requirement.groups.length > 0) {
+    return { verdict: "rejected", grant, role, requirement, outcome, by: "jit-access", reason: "timed out: not approved within the pending timeout" };
+  }
   if (outcome.complete) return { verdict: "approved", grant, role, requirement, outcome };
   if (requirement.groups.length === 0) {
     const where = s.codeowners ? `${s.codeowners.path} on ${s.pr.baseRef}` : `CODEOWNERS (none on ${s.pr.baseRef})`;
     return { verdict: "no-approvers", grant, role, path, diagnostics: [fileDiagnostic(path, `no approvers mapped: ${where} gives ${path} no owners`)] };
-  }
-  if (now.getTime() - Date.parse(s.pr.createdAt) > role.pendingTimeoutMs) {
-    return { verdict: "rejected", grant, role, requirement, outcome, by: "jit-access", reason: "timed out: not approved within the pending timeout" };
   }
   return { verdict: "pending", grant, role, requirement, outcome };
 }
@@ -90,6 +94,15 @@ function requirementFor(grant: Grant, role: EffectiveRole, policy: LoadedPolicy,
 function rejectionOf(s: RequestSnapshot, grant: Grant, requirement: Requirement, outcome: ApprovalOutcome, teamMember: MembershipLookup) {
   const first = outcome.rejectedBy[0];
   if (first) return { by: first, reason: "changes requested in a review" };
+  // A change request someone else dismissed still stands (final means final): the timeline keeps
+  // what the review was, and who dismissed it. Only its author withdrawing it takes it back.
+  for (const d of s.dismissedChangeRequests ?? []) {
+    const login = d.reviewer.toLowerCase();
+    if (login === d.dismissedBy.toLowerCase() || login === grant.requester.toLowerCase() || login === s.pr.author.toLowerCase()) continue;
+    if (requirement.groups.some((g) => isInGroup(g, login, teamMember))) {
+      return { by: d.reviewer, reason: `changes requested in a review (dismissed by ${d.dismissedBy}; a rejection stands)` };
+    }
+  }
   for (const command of s.commands) {
     if (command.command !== "reject") continue;
     const login = command.login.toLowerCase();

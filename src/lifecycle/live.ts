@@ -22,7 +22,9 @@ export function decideLive(s: RequestSnapshot, st: CommentState, now: Date, team
 
   // Its file left the default branch (a merged deletion, a push): the grant ends early. The app's
   // own revert PR only merges after the end is recorded, so it never lands here.
-  if (s.grantOnDefaultBranch === false) end = { status: "REVOKED", endedBy: `its grant file was removed from ${s.defaultBranch}`, revert: false };
+  // An end already decided (its revoke failed and waits for a retry) stands, whatever became of what asked for it.
+  if (st.ending) end = st.ending;
+  if (!end && s.grantOnDefaultBranch === false) end = { status: "REVOKED", endedBy: `its grant file was removed from ${s.defaultBranch}`, revert: false };
 
   const appliedAt = Date.parse(st.applied_at ?? "");
   for (const command of s.commands) {
@@ -140,6 +142,7 @@ export function revokeAction(s: RequestSnapshot, st: CommentState, end: { status
       };
       delete state.revoke_error;
       delete state.next_revoke_at;
+      delete state.ending;
       const headline = end.status === "EXECUTED" ? "⌛ Expired: access taken away" : "🛑 Revoked: access taken away";
       const window = { startsAt: new Date(st.starts_at!), expiresAt: new Date(st.expires_at!), appliedAt: new Date(st.applied_at!) };
       const note = `Access ${verb} (${end.endedBy}); taken away at ${utc(revokedAt)} (planned ${utc(new Date(st.expires_at!))}).${revert?.number ? ` Recorded in git history by #${revert.number}.` : ""}`;
@@ -147,7 +150,7 @@ export function revokeAction(s: RequestSnapshot, st: CommentState, end: { status
     },
     failed(message) {
       const attempts = (st.revoke_attempts ?? 0) + 1;
-      return liveComment(s, { ...st, revoke_attempts: attempts, next_revoke_at: nextAttemptAt(attempts, now).toISOString(), revoke_error: message });
+      return liveComment(s, { ...st, ending: end, revoke_attempts: attempts, next_revoke_at: nextAttemptAt(attempts, now).toISOString(), revoke_error: message });
     },
   };
 }

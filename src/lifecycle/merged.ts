@@ -166,7 +166,10 @@ function applyStep(s: RequestSnapshot, grant: Grant, st: CommentState, now: Date
       };
     },
     failed: (message, standing) =>
-      applyFailed(s, grant, { ...st, ...(standing ? { standing, target: { provider: role.provider, config: role.config, grant: role.grant } } : {}) }, now, message).comment!,
+      applyFailed(s, grant, {
+        ...st,
+        ...(standing ? { standing, target: { provider: role.provider, config: role.config, grant: role.grant }, starts_at: planned.startsAt.toISOString(), expires_at: planned.expiresAt.toISOString() } : {}),
+      }, now, message).comment!,
   };
   return { status: "PENDING", label: STATUS_LABELS.PENDING, actions: [action] };
 }
@@ -181,7 +184,8 @@ function applyFailed(s: RequestSnapshot, grant: Grant, st: CommentState, now: Da
   const next = nextAttemptAt(attempts, now);
   const state: Omit<CommentState, "v"> = {
     grant, status: "APPLYING", ...(st.approvers ? { approvers: st.approvers } : {}),
-    ...(st.standing ? { standing: st.standing } : {}), ...(st.target ? { target: st.target } : {}), attempts, next_attempt_at: next.toISOString(), error,
+    ...(st.standing ? { standing: st.standing } : {}), ...(st.target ? { target: st.target } : {}),
+    ...(st.starts_at && st.expires_at ? { starts_at: st.starts_at, expires_at: st.expires_at } : {}), attempts, next_attempt_at: next.toISOString(), error,
   };
   return {
     status: "PENDING",

@@ -58,6 +58,8 @@ export interface RequestSnapshot {
   blobAt: Map<string, string | null>;
   /** Team memberships looked up for this decision: `@org/team\0login` → active member. */
   memberships: Map<string, boolean>;
+  /** Change requests dismissed by someone other than their author (timeline `review_dismissed`). */
+  dismissedChangeRequests?: { reviewer: string; dismissedBy: string }[];
   /** `/jit` commands commented on the PR, oldest first. */
   commands: CommentCommand[];
   /** This app's status comment, if it wrote one: a display for people, never read for state. */

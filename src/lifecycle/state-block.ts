@@ -46,6 +46,11 @@ export interface CommentState {
   /** The end: when access was actually taken away, and why. */
   revoked_at?: string;
   ended_by?: string;
+  /**
+   * An end that was decided but whose revoke has not succeeded yet: retries carry it out whatever
+   * happens meanwhile to the comment or review that asked for it (deleted, edited, dismissed).
+   */
+  ending?: { status: "EXECUTED" | "REVOKED"; endedBy: string; revert: boolean };
   /** Failed revokes: retried with backoff, never reported as done. */
   revoke_attempts?: number;
   next_revoke_at?: string;

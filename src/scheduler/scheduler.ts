@@ -124,20 +124,25 @@ export class Scheduler {
   /** Start-up: every grant file on every access repository's default branch, its record read once; recent open requests again. */
   async rebuild(): Promise<void> {
     const started = this.clock.now();
+    let oldestLive = started.getTime();
     for (const installation of await this.installations.list()) {
       try {
         const gh = await this.installations.client(installation.id);
-        await this.rebuildInstallation(gh, installation.id, started);
+        oldestLive = Math.min(oldestLive, await this.rebuildInstallation(gh, installation.id, started));
       } catch (error) {
         this.log.error(`start-up rebuild of installation ${installation.id} failed: ${(error as Error).message}`);
       }
     }
-    this.lastSweep = started;
+    // The first sweep looks back to the oldest live grant's apply: a `/jit revoke` written while
+    // the app was down is found then (its comment moved the PR's updated_at), not at the expiry.
+    this.lastSweep = new Date(oldestLive);
     this.arm();
     await this.runDue();
   }
 
-  private async rebuildInstallation(gh: GitHub, installationId: number, now: Date): Promise<void> {
+  /** Returns when the oldest live grant it found was applied (or `now`). */
+  private async rebuildInstallation(gh: GitHub, installationId: number, now: Date): Promise<number> {
+    let oldestLive = now.getTime();
     const repos = await gh.paginate(gh.rest.apps.listReposAccessibleToInstallation, { per_page: 100 });
     for (const r of repos) {
       const ref = { owner: r.owner.login, repo: r.name };
@@ -159,6 +164,7 @@ export class Scheduler {
           // end whose revert PR did not merge: due now.
           if (!state?.status || state.status === "PENDING" || state.revert_pending) this.index.setDue(entry, 0);
           else this.index.observe(entry, state);
+          if (state?.status === "APPROVED" && state.applied_at) oldestLive = Math.min(oldestLive, Date.parse(state.applied_at) || oldestLive);
         }
       });
       const open = await gh.paginate(gh.rest.pulls.list, { ...ref, state: "open", sort: "updated", direction: "desc", per_page: 100 });
@@ -167,6 +173,7 @@ export class Scheduler {
         void this.enqueue(gh, installationId, { ...ref, number: pr.number });
       }
     }
+    return oldestLive;
   }
 
   /** The safety net: PRs of access repositories updated since the last sweep, pending timeouts, unrecorded ends; then what is due. */

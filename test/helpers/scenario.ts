@@ -23,7 +23,7 @@ export interface Scenario {
   commits?: { author?: string; committer?: string }[];
   comments?: { id: number; login: string; body: string; byApp?: boolean; createdAt?: string; updatedAt?: string }[];
   /** Timeline events besides comments (`reopened`, `closed`, …). */
-  events?: { event: string; actor?: string; createdAt?: string }[];
+  events?: { event: string; actor?: string; createdAt?: string; fields?: Record<string, unknown> }[];
   /** This app's `jit-access` check runs on the head commit (the record is the newest one's text). */
   checkRuns?: Record<string, unknown>[] | null;
   /** Who loads the snapshot: the app (knows its id) or the CLI (does not: no app_id in the query). */
@@ -86,7 +86,7 @@ export function mockComments(api: nock.Scope, sc: Pick<Scenario, "pr" | "comment
         updated_at: c.updatedAt ?? c.createdAt ?? "2026-11-29T12:30:00Z",
         performed_via_github_app: c.byApp ? { id: APP_ID, slug: "jit-access" } : null,
       })),
-      ...(sc.events ?? []).map((e, i) => ({ id: 9_000 + i, event: e.event, actor: { login: e.actor ?? "alice", type: "User" }, created_at: e.createdAt ?? "2026-11-29T12:35:00Z", performed_via_github_app: null })),
+      ...(sc.events ?? []).map((e, i) => ({ id: 9_000 + i, event: e.event, actor: { login: e.actor ?? "alice", type: "User" }, created_at: e.createdAt ?? "2026-11-29T12:35:00Z", performed_via_github_app: null, ...(e.fields ?? {}) })),
     ]);
 }
 

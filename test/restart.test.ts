@@ -1,0 +1,43 @@
+import { describe, expect, it } from "@jest/globals";
+import { embedState, type CommentState } from "../src/lifecycle/state-block.js";
+import { APP_ID, fixedClock, mockInstallationToken, startAppWithScheduler } from "./helpers/app.js";
+import { blobSha, grantYaml, HEAD } from "./helpers/fixtures.js";
+import { githubApi } from "./helpers/github-mock.js";
+import { INSTALLATION_ID, OWNER, REPO } from "./helpers/payloads.js";
+import { mockCheckRuns, mockTree, R, recordRun } from "./helpers/scenario.js";
+import { guardNetwork } from "./helpers/setup-nock.js";
+
+/** A restart in the middle of a window: what happened while the app was down is found again from GitHub. */
+guardNetwork();
+const PATH = "grants/prod-admins/alice-1.yaml";
+const CONTENT = grantYaml({ resource: "prod-admins", role: "member", duration: "2h" });
+const live: CommentState = {
+  v: 1, status: "APPROVED", path: PATH, blob: blobSha(CONTENT),
+  grant: { requester: "alice", resource: "prod-admins", role: "member", duration: "2h", reason: "Investigate INC-4211" },
+  standing: [], applied_at: "2026-11-29T13:00:05.000Z", starts_at: "2026-11-29T13:00:00.000Z", expires_at: "2026-11-29T15:00:00.000Z",
+  warned_at: "2026-11-29T14:50:00.000Z", target: { provider: "github-team", config: { org: "acme", team: "prod-admins" }, grant: {} },
+};
+const found = (items: unknown[]) => ({ total_count: items.length, incomplete_results: false, items });
+
+describe("after a restart mid-window", () => {
+  it("the first sweep looks back to the oldest live grant's apply, so a `/jit revoke` written while the app was down is found then, not at the expiry", async () => {
+    const { app } = await startAppWithScheduler(fixedClock(new Date("2026-11-29T14:00:00Z")));
+    const api = githubApi();
+    mockInstallationToken(api);
+    api.get("/app/installations").query({ per_page: 100 }).times(2).reply(200, [{ id: INSTALLATION_ID, account: { login: OWNER, type: "Organization" }, app_id: APP_ID, suspended_at: null }]);
+    api.get("/installation/repositories").query({ per_page: 100 }).reply(200, { total_count: 1, repositories: [{ name: REPO, owner: { login: OWNER }, default_branch: "main", archived: false }] });
+    mockTree(api, [{ path: PATH, content: CONTENT }]);
+    api.get(`${R}/commits`).query({ sha: "main", path: PATH, per_page: 5 }).reply(200, [{ sha: "7".repeat(40) }]);
+    api.get(`${R}/commits/${"7".repeat(40)}/pulls`).reply(200, [{ number: 7, merged_at: "2026-11-29T13:00:00Z", base: { ref: "main" }, head: { sha: HEAD } }]);
+    mockCheckRuns(api, HEAD, [recordRun(embedState("granted", live))]);
+    api.get(`${R}/pulls`).query({ state: "open", sort: "updated", direction: "desc", per_page: 100 }).reply(200, []);
+    await app.scheduler.rebuild();
+    // The sweep's search reaches back to 13:00:05 less the five minutes of search-index lag.
+    api.get("/search/issues").query({ q: `is:pr org:${OWNER} updated:>=2026-11-29T12:55:05Z`, per_page: 100 }).reply(200, found([]));
+    api.get("/search/issues").query({ q: `is:pr is:open label:"jit:pending" org:${OWNER}`, per_page: 100 }).reply(200, found([]));
+    api.get("/search/issues").query({ q: `is:pr is:merged label:"jit:revert-blocked" org:${OWNER}`, per_page: 100 }).reply(200, found([]));
+    await app.scheduler.sweep();
+    api.done();
+    expect(app.scheduler.index.size).toBe(1);
+  });
+});

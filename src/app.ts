@@ -66,7 +66,15 @@ export function createApp(options: AppOptions): JitApp {
     app.on("membership", async (context) => {
       const org = context.payload.organization;
       const pending = await searchOpenRequests(context.octokit, { login: org.login, type: "Organization" }, "jit:pending");
-      for (const ref of pending) await evaluate(context.octokit, installationOf(context), ref, context.log);
+      for (const ref of pending) {
+        // One request that cannot be evaluated now (GitHub failed, a bad file) must not leave
+        // every later request of the organization unevaluated; the sweep tries it again.
+        try {
+          await evaluate(context.octokit, installationOf(context), ref, context.log);
+        } catch (error) {
+          context.log.error(`re-evaluating ${ref.owner}/${ref.repo}#${ref.number} after a membership change failed: ${(error as Error).message}`);
+        }
+      }
     });
 
     if (options.sweepSchedule) {

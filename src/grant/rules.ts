@@ -44,7 +44,7 @@ export function checkGrantRules(
     at("requester", `${grant.requester} is not allowed to request access (policy requesters: ${policy.requesters!.join(", ")})`);
   }
 
-  const resource = policy.raw.resources[grant.resource];
+  const resource = policy.resource(grant.resource);
   const role = resource ? policy.role(grant.resource, grant.role) : undefined;
   if (!resource) {
     at("resource", `unknown resource "${grant.resource}"; the policy has: ${Object.keys(policy.raw.resources).join(", ")}`);

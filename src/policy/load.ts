@@ -1,7 +1,7 @@
 import { sortDiagnostics, type Diagnostic } from "../diagnostics.js";
 import { parseDuration } from "../grant/duration.js";
 import { PROVIDERS, PROVIDER_NAMES } from "../providers/catalog.js";
-import { PolicySchema, type Policy, type RoleSettings } from "../schemas/policy.js";
+import { PolicySchema, type Policy, type Resource, type RoleSettings } from "../schemas/policy.js";
 import { schemaCheck, type SchemaCheck } from "../schemas/validate.js";
 import { parseYamlMapping, type Locator } from "../yaml/safe-parse.js";
 import { MAX_POLICY_BYTES } from "./paths.js";
@@ -25,6 +25,11 @@ export interface EffectiveRole {
 
 export interface LoadedPolicy {
   raw: Policy;
+  /**
+   * A resource by name. Names come from grant files: look them up here (a Map), never by
+   * indexing `raw.resources`, where `constructor` or `toString` would find an inherited property.
+   */
+  resource(name: string): Resource | undefined;
   role(resource: string, role: string): EffectiveRole | undefined;
   breakGlass: { approvers: string[]; maxDurationMs: number } | undefined;
   requesters: string[] | undefined;
@@ -44,7 +49,8 @@ export const BUILTIN_DEFAULTS = {
 } as const;
 
 const checkPolicySchema: SchemaCheck<Policy> = schemaCheck<Policy>(PolicySchema);
-const providerChecks = Object.fromEntries(
+/** A Map, not an object: `provider: constructor` must find nothing, not Object's constructor. */
+const providerChecks = new Map(
   Object.entries(PROVIDERS).map(([name, spec]) => [name, { config: schemaCheck(spec.config), grant: schemaCheck(spec.grant) }]),
 );
 
@@ -82,7 +88,7 @@ function crossCheck(policy: Policy, path: string, locate: Locator): Diagnostic[]
   checkSettings(["defaults"], policy.defaults);
   positive(["break_glass", "max_duration"], policy.break_glass?.max_duration);
   for (const [name, resource] of Object.entries(policy.resources)) {
-    const checks = providerChecks[resource.provider];
+    const checks = providerChecks.get(resource.provider);
     if (!checks) {
       at(["resources", name, "provider"], `unknown provider "${resource.provider}"; known providers: ${PROVIDER_NAMES.join(", ")}`);
       continue;
@@ -108,7 +114,8 @@ function compile(policy: Policy): LoadedPolicy {
   const d = policy.defaults ?? {};
   const ms = (text: string) => parseDuration(text)!;
   const roles = new Map<string, EffectiveRole>();
-  for (const [resourceName, resource] of Object.entries(policy.resources)) {
+  const resources = new Map(Object.entries(policy.resources));
+  for (const [resourceName, resource] of resources) {
     for (const [roleName, r] of Object.entries(resource.roles)) {
       const pattern = r.ticket_pattern ?? d.ticket_pattern;
       roles.set(`${resourceName}\u0000${roleName}`, {
@@ -133,6 +140,7 @@ function compile(policy: Policy): LoadedPolicy {
   }
   return {
     raw: policy,
+    resource: (name) => resources.get(name),
     role: (resource, role) => roles.get(`${resource}\u0000${role}`),
     breakGlass: policy.break_glass && { approvers: policy.break_glass.approvers, maxDurationMs: ms(policy.break_glass.max_duration) },
     requesters: policy.requesters,

@@ -3,6 +3,7 @@ import type { EffectiveRole, LoadedPolicy } from "../policy/load.js";
 import { parseGrantPath } from "../policy/paths.js";
 import { formatDuration, parseDuration } from "./duration.js";
 import type { ParsedGrant } from "./parse.js";
+import { parseTimestamp } from "./timestamp.js";
 
 /**
  * Facts about the request that come from GitHub rather than the file. Each is optional so
@@ -72,8 +73,13 @@ export function checkGrantRules(
     }
   }
 
-  if (grant.start !== undefined && Date.parse(grant.start) < facts.requestedAt.getTime() - START_SKEW_MS) {
-    at("start", `start ${grant.start} is before the request was made (${facts.requestedAt.toISOString()})`);
+  if (grant.start !== undefined) {
+    // The schema admits only what parseTimestamp reads; a time that is not a number never gets further.
+    const start = parseTimestamp(grant.start);
+    if (start === undefined) at("start", `start ${grant.start} is not a time jit-access can read; write it like 2026-11-29T14:00:00Z`);
+    else if (start < facts.requestedAt.getTime() - START_SKEW_MS) {
+      at("start", `start ${grant.start} is before the request was made (${facts.requestedAt.toISOString()})`);
+    }
   }
 
   if (grant.emergency) {

@@ -1,4 +1,5 @@
 import { parseDuration } from "../grant/duration.js";
+import { parseTimestamp } from "../grant/timestamp.js";
 
 /**
  * The access window (PRODUCT.md §5): `[applied_at or start, + duration]`. A `start` that has
@@ -7,9 +8,20 @@ import { parseDuration } from "../grant/duration.js";
  */
 export function planWindow(grant: { duration: string; start?: string }, appliedAt: Date): { startsAt: Date; expiresAt: Date } {
   const duration = parseDuration(grant.duration)!;
-  const start = grant.start ? new Date(grant.start) : undefined;
+  const start = grant.start === undefined ? undefined : new Date(startOf(grant.start));
   const from = start ?? appliedAt;
   return { startsAt: start && start > appliedAt ? start : appliedAt, expiresAt: new Date(from.getTime() + duration) };
+}
+
+/**
+ * A grant's `start` in milliseconds. Every start the schema accepts parses (grant/timestamp.ts),
+ * and every grant is judged by the schema before it has a window; an unreadable one is a bug
+ * that must stop here, loudly, rather than become an Invalid Date in a state block.
+ */
+function startOf(text: string): number {
+  const ms = parseTimestamp(text);
+  if (ms === undefined) throw new Error(`start ${JSON.stringify(text)} is not an RFC 3339 date-time`);
+  return ms;
 }
 
 /** Backoff of provider retries: 1, 2, 4 … minutes, at most 30. */

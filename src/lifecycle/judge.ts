@@ -1,4 +1,4 @@
-import { countApprovals, isInGroup, screenReviews, type ApprovalOutcome, type MembershipLookup, type Requirement } from "../approval/evaluate.js";
+import { countApprovals, isInGroup, screenReviews, settleVetoes, type ApprovalOutcome, type MembershipLookup, type Requirement } from "../approval/evaluate.js";
 import { fileDiagnostic, type Diagnostic } from "../diagnostics.js";
 import { parseGrant } from "../grant/parse.js";
 import { checkGrantRules } from "../grant/rules.js";
@@ -44,14 +44,20 @@ export function judgeRequest(s: RequestSnapshot, now: Date, teamMember: Membersh
     headBlobSha: s.kind.file.blobSha,
     blobAt: s.blobAt,
   });
+  // `/jit reject` vetoes are settled before anything else that needs memberships, then
+  // changes-requested reviews (inside countApprovals), then approvals: see settleVetoes.
+  const commands = rejectCommands(s, grant);
+  const commandVetoes = settleVetoes(requirement.groups, commands.map((c) => c.login), teamMember);
   const outcome = countApprovals(requirement, screened, teamMember);
+  outcome.unresolvedVetoes = [...new Set([...commandVetoes.unresolved, ...outcome.unresolvedVetoes])];
+  if (outcome.unresolvedVetoes.length > 0) outcome.complete = false;
   const autoGroup = grant.emergency ? undefined : role.autoApprove.find((g) => isInGroup(g.toLowerCase(), grant.requester, teamMember));
   if (autoGroup) {
     outcome.autoApprovedBy = autoGroup;
-    outcome.complete = outcome.rejectedBy.length === 0;
+    outcome.complete = outcome.rejectedBy.length === 0 && outcome.unresolvedVetoes.length === 0;
   }
 
-  const rejection = rejectionOf(s, grant, requirement, outcome, teamMember);
+  const rejection = rejectionOf(outcome, commands, commandVetoes.by);
   if (rejection) return { verdict: "rejected", grant, role, requirement, outcome, ...rejection };
   if (outcome.complete) return { verdict: "approved", grant, role, requirement, outcome };
   if (requirement.groups.length === 0) {
@@ -73,17 +79,16 @@ function requirementFor(grant: Grant, role: EffectiveRole, policy: LoadedPolicy,
   return { groups: owners, minPerGroup: role.approvals.minPerGroup, mode: role.approvals.mode, breakGlass: false };
 }
 
+/** `/jit reject` commands that may veto: not from the requester or the PR author (closing withdraws a request). */
+function rejectCommands(s: RequestSnapshot, grant: Grant): RequestSnapshot["commands"] {
+  const own = new Set([grant.requester.toLowerCase(), s.pr.author.toLowerCase()]);
+  return s.commands.filter((c) => c.command === "reject" && !own.has(c.login.toLowerCase()));
+}
+
 /** A CHANGES_REQUESTED review or a `/jit reject` comment from someone who could approve ends the request. */
-function rejectionOf(s: RequestSnapshot, grant: Grant, requirement: Requirement, outcome: ApprovalOutcome, teamMember: MembershipLookup) {
+function rejectionOf(outcome: ApprovalOutcome, commands: RequestSnapshot["commands"], vetoers: readonly string[]) {
   const first = outcome.rejectedBy[0];
   if (first) return { by: first, reason: "changes requested in a review" };
-  for (const command of s.commands) {
-    if (command.command !== "reject") continue;
-    const login = command.login.toLowerCase();
-    if (login === grant.requester.toLowerCase() || login === s.pr.author.toLowerCase()) continue;
-    if (requirement.groups.some((g) => isInGroup(g, login, teamMember))) {
-      return { by: command.login, reason: command.reason || "no reason given" };
-    }
-  }
-  return undefined;
+  const command = commands.find((c) => vetoers.includes(c.login));
+  return command ? { by: command.login, reason: command.reason || "no reason given" } : undefined;
 }

@@ -5,6 +5,7 @@ import { PolicySchema, type Policy, type Resource, type RoleSettings } from "../
 import { schemaCheck, type SchemaCheck } from "../schemas/validate.js";
 import { parseYamlMapping, type Locator } from "../yaml/safe-parse.js";
 import { MAX_POLICY_BYTES } from "./paths.js";
+import { ticketPatternProblem } from "./ticket-pattern.js";
 
 /** A role with every setting resolved: the role's own, else `defaults`, else the built-in default. */
 export interface EffectiveRole {
@@ -66,7 +67,7 @@ export function loadPolicy(path: string, content: Uint8Array | string): PolicyRe
   return { ok: true, policy: compile(policy) };
 }
 
-/** What the schema cannot say: providers exist and get valid settings, patterns compile, durations are positive. */
+/** What the schema cannot say: providers exist and get valid settings, patterns compile and are safe, durations are positive. */
 function crossCheck(policy: Policy, path: string, locate: Locator): Diagnostic[] {
   const out: Diagnostic[] = [];
   const at = (where: (string | number)[], message: string) => out.push({ path, message, ...locate.value(where) });
@@ -78,11 +79,9 @@ function crossCheck(policy: Policy, path: string, locate: Locator): Diagnostic[]
     positive([...where, "max_duration"], s.max_duration);
     positive([...where, "pending_timeout"], s.pending_timeout);
     if (s.ticket_pattern !== undefined) {
-      try {
-        new RegExp(s.ticket_pattern, "u");
-      } catch (error) {
-        at([...where, "ticket_pattern"], `ticket_pattern is not a valid regular expression: ${(error as Error).message}`);
-      }
+      const problem = ticketPatternProblem(s.ticket_pattern);
+      const field = problem?.startsWith("is not a valid") ? "ticket_pattern" : [...where, "ticket_pattern"].join(".");
+      if (problem) at([...where, "ticket_pattern"], `${field} ${problem}`);
     }
   };
   checkSettings(["defaults"], policy.defaults);

@@ -1,4 +1,5 @@
 import type { ApplicationFunction, Context, Probot } from "probot";
+import { accessRepositoriesNotice, EVERY_REPOSITORY, isAccessRepository, type AccessRepositories } from "./config.js";
 import type { GitHub, RepoRef } from "./github/client.js";
 import { evaluatePullRequest, type AppDeps, type Log } from "./handlers/evaluate.js";
 import { probotInstallations, scheduleSweeps } from "./scheduler/cron.js";
@@ -20,6 +21,8 @@ export const REVIEW_EVENTS = ["pull_request_review.submitted", "pull_request_rev
 export interface AppOptions extends Omit<AppDeps, "now"> {
   /** Time (and timers), injectable; the system clock by default. */
   clock?: Clock;
+  /** JIT_ACCESS_REPOSITORIES, read by the entry point; default: every repository with a policy. */
+  repositories?: AccessRepositories;
   /** node-cron expression for the sweep; null: no cron and no start-up rebuild (tests drive the scheduler). */
   sweepSchedule: string | null;
 }
@@ -36,12 +39,18 @@ export function createApp(options: AppOptions): JitApp {
     warn: (m) => probot?.log.warn(m),
     error: (m) => probot?.log.error(m),
   };
-  const scheduler = new Scheduler(probotInstallations(() => probot!), deps, clock, logger);
+  const repositories = options.repositories ?? EVERY_REPOSITORY;
+  // A repository outside JIT_ACCESS_REPOSITORIES is decided by its name alone, before any request.
+  const accessible = (ref: RepoRef) => isAccessRepository(repositories, ref);
+  const scheduler = new Scheduler(probotInstallations(() => probot!), deps, clock, logger, { isAccessRepository: accessible });
 
   const appFn: ApplicationFunction = (app) => {
     probot = app;
+    const notice = accessRepositoriesNotice(repositories);
+    app.log[notice.level](notice.message);
     /** Evaluates one PR and tells the scheduler what state the grant was left in. */
     const evaluate = async (gh: GitHub, installationId: number | undefined, ref: RepoRef & { number: number }, log: Log) => {
+      if (!accessible(ref)) return;
       const state = await evaluatePullRequest(gh, ref, deps, log);
       if (installationId) scheduler.observe(installationId, ref, state);
     };
@@ -66,7 +75,7 @@ export function createApp(options: AppOptions): JitApp {
     app.on("membership", async (context) => {
       const org = context.payload.organization;
       const pending = await searchOpenRequests(context.octokit, { login: org.login, type: "Organization" }, "jit:pending");
-      for (const ref of pending) {
+      for (const ref of pending.filter(accessible)) {
         // One request that cannot be evaluated now (GitHub failed, a bad file) must not leave
         // every later request of the organization unevaluated; the sweep tries it again.
         try {

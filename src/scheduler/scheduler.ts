@@ -56,9 +56,14 @@ export interface SchedulerOptions {
    * decision and the revoke remain (reading first would cost several round trips of lag).
    */
   leadMs: number;
+  /**
+   * JIT_ACCESS_REPOSITORIES: the searches are per installation account, so their results are
+   * filtered by repository name before anything is read from a repository outside the list.
+   */
+  isAccessRepository: (ref: RepoRef) => boolean;
 }
 
-const DEFAULTS: SchedulerOptions = { concurrency: 25, searchLagMs: 5 * 60_000, leadMs: 10_000 };
+const DEFAULTS: SchedulerOptions = { concurrency: 25, searchLagMs: 5 * 60_000, leadMs: 10_000, isAccessRepository: () => true };
 const MAX_TIMER_MS = 2 ** 31 - 1;
 const RETRY_AFTER_ERROR_MS = 60_000;
 
@@ -110,8 +115,9 @@ export class Scheduler {
         const gh = await this.installations.client(installation.id);
         await this.scan(gh, installation.id, installation.account, since);
         const evaluate = (ref: RepoRef & { number: number }) => this.evaluate(gh, installation.id, ref);
-        await sweepPendingTimeouts(gh, installation.account, started, evaluate);
-        for (const ref of await searchOpenRequests(gh, installation.account, REVERT_BLOCKED_LABEL, "merged")) await evaluate(ref);
+        const accessible = this.options.isAccessRepository;
+        await sweepPendingTimeouts(gh, installation.account, started, evaluate, accessible);
+        for (const ref of (await searchOpenRequests(gh, installation.account, REVERT_BLOCKED_LABEL, "merged")).filter(accessible)) await evaluate(ref);
       } catch (error) {
         // One installation's failure (suspended, rate-limited) must not stop the others.
         this.log.error(`sweep of installation ${installation.id} failed: ${(error as Error).message}`);
@@ -140,7 +146,7 @@ export class Scheduler {
   /** Merged requests labelled approved (live) or pending (scheduled, not yet applied), changed since `since`. */
   private async scan(gh: GitHub, installationId: number, account: Account, since: Date | undefined): Promise<void> {
     for (const label of ["jit:approved", "jit:pending"]) {
-      const found = await searchOpenRequests(gh, account, label, "merged", since);
+      const found = (await searchOpenRequests(gh, account, label, "merged", since)).filter(this.options.isAccessRepository);
       const changed = found.filter((r) => this.index.get(GrantIndex.key(r))?.updatedAt !== r.updatedAt);
       // States are read a few at a time: a start-up with a thousand live grants must not take minutes.
       await this.pool(changed, async ({ owner, repo, number, updatedAt }) => {

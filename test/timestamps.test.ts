@@ -87,6 +87,14 @@ describe("start: the times the schema accepts are the times jit-access reads", (
     expect(window.expiresAt.toISOString()).toBe("2027-01-01T02:00:00.000Z");
   });
 
+  it("a grant recorded under the older schema (an offset without a colon) keeps the window it was approved for", () => {
+    const window = planWindow({ duration: "2h", start: "2026-11-29T15:00:00+0100" }, new Date("2026-11-29T12:00:00Z"));
+    expect(window.startsAt.toISOString()).toBe("2026-11-29T14:00:00.000Z");
+    expect(() => planWindow({ duration: "2h", start: "2026-11-29T14:00:00+01" }, new Date("2026-11-29T12:00:00Z"))).toThrow(
+      'start "2026-11-29T14:00:00+01" is not an RFC 3339 date-time',
+    );
+  });
+
   it("a leap-second start is still compared with the request time (not before it)", () => {
     expect(verdict("2026-12-31T23:59:60Z", new Date("2027-01-01T00:10:00Z"))).toEqual([
       "6:8 start 2026-12-31T23:59:60Z is before the request was made (2027-01-01T00:10:00.000Z)",

@@ -15,12 +15,14 @@ export function planWindow(grant: { duration: string; start?: string }, appliedA
 
 /**
  * A grant's `start` in milliseconds. Every start the schema accepts parses (grant/timestamp.ts),
- * and every grant is judged by the schema before it has a window; an unreadable one is a bug
- * that must stop here, loudly, rather than become an Invalid Date in a state block.
+ * and every grant is judged by the schema before it has a window. A grant approved under the
+ * older, laxer schema (`+0100`) may still sit in a state block: what Date.parse read then is
+ * read the same way now, as long as it is a number. Anything else is a bug that must stop here,
+ * loudly, rather than become an Invalid Date in a state block.
  */
 function startOf(text: string): number {
-  const ms = parseTimestamp(text);
-  if (ms === undefined) throw new Error(`start ${JSON.stringify(text)} is not an RFC 3339 date-time`);
+  const ms = parseTimestamp(text) ?? Date.parse(text);
+  if (!Number.isFinite(ms)) throw new Error(`start ${JSON.stringify(text)} is not an RFC 3339 date-time`);
   return ms;
 }
 

@@ -1,4 +1,5 @@
 import type { ApplicationFunction, Context, Probot } from "probot";
+import { accessRepositoriesNotice, EVERY_REPOSITORY, isAccessRepository, type AccessRepositories } from "./config.js";
 import type { GitHub, RepoRef } from "./github/client.js";
 import type { AppDeps, Log } from "./handlers/evaluate.js";
 import { KeyedQueue } from "./handlers/queue.js";
@@ -21,6 +22,8 @@ export const REVIEW_EVENTS = ["pull_request_review.submitted", "pull_request_rev
 export interface AppOptions extends Omit<AppDeps, "now"> {
   /** Time (and timers), injectable; the system clock by default. */
   clock?: Clock;
+  /** JIT_ACCESS_REPOSITORIES, read by the entry point; default: every repository with a policy. */
+  repositories?: AccessRepositories;
   /** node-cron expression for the sweep; null: no cron and no start-up rebuild (tests drive the scheduler). */
   sweepSchedule: string | null;
 }
@@ -43,11 +46,16 @@ export function createApp(options: AppOptions): JitApp {
     warn: (m) => probot?.log.warn(m),
     error: (m) => probot?.log.error(m),
   };
+  const repositories = options.repositories ?? EVERY_REPOSITORY;
+  // A repository outside JIT_ACCESS_REPOSITORIES is decided by its name alone, before any request.
+  const accessible = (ref: RepoRef) => isAccessRepository(repositories, ref);
   const queue = new KeyedQueue((key, error) => logger.error(`evaluation of ${key} failed: ${(error as Error).message}`));
-  const scheduler = new Scheduler(probotInstallations(() => probot!), deps, clock, logger, queue);
+  const scheduler = new Scheduler(probotInstallations(() => probot!), deps, clock, logger, queue, { isAccessRepository: accessible });
 
   const appFn: ApplicationFunction = (app) => {
     probot = app;
+    const notice = accessRepositoriesNotice(repositories);
+    app.log[notice.level](notice.message);
     const enqueue = (gh: GitHub, installationId: number | undefined, ref: PullRef, log: Log): void => void scheduler.enqueue(gh, installationId, ref, log);
 
     const installationOf = (context: Context) => (context.payload as { installation?: { id: number } }).installation?.id;
@@ -86,7 +94,8 @@ export function createApp(options: AppOptions): JitApp {
       const org = context.payload.organization;
       void queue.enqueue(`membership:${org.login.toLowerCase()}`, async () => {
         const pending = await searchOpenRequests(context.octokit, { login: org.login, type: "Organization" }, "jit:pending");
-        for (const ref of pending) enqueue(context.octokit, installationOf(context), ref, context.log);
+        // Each request is queued under its own key: one that fails (GitHub, a bad file) never stops the others.
+        for (const ref of pending.filter(accessible)) enqueue(context.octokit, installationOf(context), ref, context.log);
       });
     });
 

@@ -7,3 +7,79 @@ export function appIdFromEnv(env: NodeJS.ProcessEnv): number {
   const id = Number(env.APP_ID);
   return Number.isInteger(id) && id > 0 ? id : 0;
 }
+
+/** Which repositories are access repositories (PRODUCT.md §1). */
+export interface AccessRepositories {
+  /** Lowercased `owner/repo` names; null: every installed repository with a policy. */
+  readonly names: ReadonlySet<string> | null;
+}
+
+export const EVERY_REPOSITORY: AccessRepositories = { names: null };
+
+/** GitHub's owner (login) and repository name characters; anything else is a typo or a URL. */
+const OWNER_REPO = /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\/[A-Za-z0-9._-]+$/;
+
+/**
+ * `JIT_ACCESS_REPOSITORIES`: comma-separated `owner/repo`, case-insensitive. Unset: every
+ * repository. Set, even to nothing, it is an allow-list: an empty one admits no repository
+ * (fails closed). A malformed entry is an error, not skipped: a typo in a security setting
+ * must stop the start, not silently drop a repository.
+ */
+export function parseAccessRepositories(value: string | undefined): { ok: true; repositories: AccessRepositories } | { ok: false; error: string } {
+  if (value === undefined) return { ok: true, repositories: EVERY_REPOSITORY };
+  const names = new Set<string>();
+  for (const raw of value.split(",")) {
+    const entry = raw.trim();
+    if (entry === "") continue; // "a,b," and an empty value are fine
+    if (!OWNER_REPO.test(entry)) {
+      return { ok: false, error: `JIT_ACCESS_REPOSITORIES: ${JSON.stringify(entry)} is not owner/repo (expected a comma-separated list such as acme/access,acme/tools)` };
+    }
+    names.add(entry.toLowerCase());
+  }
+  return { ok: true, repositories: { names } };
+}
+
+export function isAccessRepository(repositories: AccessRepositories, ref: { owner: string; repo: string }): boolean {
+  return repositories.names === null || repositories.names.has(`${ref.owner}/${ref.repo}`.toLowerCase());
+}
+
+/** What the app says at start-up about which repositories it serves. */
+export function accessRepositoriesNotice(repositories: AccessRepositories): { level: "warn" | "info"; message: string } {
+  if (repositories.names === null) {
+    return {
+      level: "warn",
+      message:
+        "JIT_ACCESS_REPOSITORIES is not set: every repository this app is installed on that has .github/jit-access.yml on its default branch is an access repository. Install the app on access repositories only, or set JIT_ACCESS_REPOSITORIES=owner/repo,...",
+    };
+  }
+  if (repositories.names.size === 0) {
+    return { level: "warn", message: "JIT_ACCESS_REPOSITORIES is set but names no repository: every repository is ignored" };
+  }
+  return { level: "info", message: `access repositories (JIT_ACCESS_REPOSITORIES): ${[...repositories.names].join(", ")}; every other repository is ignored` };
+}
+
+/** Probot's `defaultWebhookSecret`: what it verifies signatures with when WEBHOOK_SECRET is unset. */
+const PROBOT_DEFAULT_SECRET = "development";
+
+/**
+ * What must stop the start (pure; the entry point prints these and exits non-zero). Without
+ * APP_ID Probot runs its setup flow and loads no app, so only a configured app is checked. No
+ * message ever contains a secret's value.
+ */
+export function startupProblems(env: NodeJS.ProcessEnv): string[] {
+  const problems: string[] = [];
+  if ((env.APP_ID ?? "").trim() !== "") {
+    const secret = (env.WEBHOOK_SECRET ?? "").trim();
+    const fix = "Set WEBHOOK_SECRET to the webhook secret of the GitHub App.";
+    if (secret === "") {
+      problems.push(
+        `WEBHOOK_SECRET is not set: refusing to start, because Probot would then check webhook signatures with the publicly known secret "${PROBOT_DEFAULT_SECRET}" and anyone could forge events. ${fix}`,
+      );
+    } else if (secret === PROBOT_DEFAULT_SECRET) {
+      problems.push(`WEBHOOK_SECRET is "${PROBOT_DEFAULT_SECRET}", Probot's publicly known default: refusing to start. ${fix}`);
+    }
+  }
+  const repositories = parseAccessRepositories(env.JIT_ACCESS_REPOSITORIES);
+  if (!repositories.ok) problems.push(repositories.error);
+  return problems;
+}

@@ -1,15 +1,26 @@
 import { createApp } from "./app.js";
-import { appIdFromEnv } from "./config.js";
+import { appIdFromEnv, parseAccessRepositories, startupProblems } from "./config.js";
 import { Notifier } from "./notify/deliver.js";
 import { providerFactory } from "./providers/registry.js";
 
 /**
- * The entry point `probot run ./lib/index.js` loads. Providers read their secrets from the
- * environment variables the policy names; the sweep runs every minute.
+ * The entry point `probot run ./lib/index.js` loads (only once APP_ID and PRIVATE_KEY are set;
+ * before that Probot serves its setup flow and never loads this). A configuration that would run
+ * unsafely — no WEBHOOK_SECRET, a malformed JIT_ACCESS_REPOSITORIES — stops the process here,
+ * before it serves a single webhook. Providers read their secrets from the environment variables
+ * the policy names; the sweep runs every minute.
  */
+const problems = startupProblems(process.env);
+if (problems.length > 0) {
+  for (const problem of problems) console.error(`jit-access cannot start: ${problem}`);
+  process.exit(1);
+}
+const repositories = parseAccessRepositories(process.env.JIT_ACCESS_REPOSITORIES);
+
 export default createApp({
   appId: appIdFromEnv(process.env),
   providers: providerFactory(process.env),
   notifier: new Notifier(process.env, { warn: (m) => console.warn(m) }),
+  repositories: repositories.ok ? repositories.repositories : { names: new Set() },
   sweepSchedule: "* * * * *",
 });

@@ -72,6 +72,7 @@ describe("a merged request whose policy was met", () => {
     const sc = merged();
     const api = githubApi();
     mockFirstApply(api, sc, "not-member"); // not a member before: nothing standing
+    api.get(TEAM).reply(404, { message: "Not Found" }); // the provider reads the role before it writes one
     api.put(TEAM, { role: "member" }).reply(200, { state: "active" });
     const bodies: string[] = [];
     const records: string[] = [];
@@ -95,7 +96,7 @@ describe("a merged request whose policy was met", () => {
     const sc = merged();
     const api = githubApi();
     mockFirstApply(api, sc, "member");
-    api.put(TEAM).reply(200, { state: "active" });
+    api.get(TEAM).reply(200, { state: "active", role: "member" }); // already a member: nothing to write
     const bodies: string[] = [];
     captureComment(api, 2, bodies);
     api.delete(`${R}/issues/7/labels/jit%3Apending`).reply(200, []);
@@ -120,6 +121,7 @@ describe("a merged request whose policy was met", () => {
     const sc = merged();
     const api = githubApi();
     mockFirstApply(api, sc, "not-member");
+    api.get(TEAM).reply(404, { message: "Not Found" });
     api.put(TEAM).reply(403, { message: "Resource not accessible by integration" });
     const bodies: string[] = [];
     captureComment(api, 2, bodies);
@@ -142,6 +144,7 @@ describe("a merged request whose policy was met", () => {
     const retry = githubApi();
     mockInstallationToken(retry);
     mockReads(retry, waiting, "through-comments");
+    retry.get(TEAM).reply(404, { message: "Not Found" });
     retry.put(TEAM).reply(200, { state: "active" });
     const after: string[] = [];
     captureComment(retry, 1, after);
@@ -173,6 +176,7 @@ describe("a merged request whose policy was met", () => {
     mockReads(due, later, "through-comments");
     mockFreshRecord(due, bodies[0]!);
     mockTree(due, [{ path: PATH, content }]);
+    due.get(TEAM).reply(404, { message: "Not Found" });
     due.get(TEAM).reply(404, { message: "Not Found" });
     due.put(TEAM).reply(200, { state: "active" });
     const after: string[] = [];

@@ -55,7 +55,7 @@ function labelChanged(action: "labeled" | "unlabeled", name: string, labels: str
 
 async function start() {
   const alerts: string[] = [];
-  const started = await startAppWithScheduler(fixedClock(NOW), {}, undefined, { onAlert: (kind, message) => void alerts.push(`${kind}: ${message}`) });
+  const started = await startAppWithScheduler(fixedClock(NOW), {}, undefined, undefined, { onAlert: (kind, message) => void alerts.push(`${kind}: ${message}`) });
   return { ...started, alerts };
 }
 

@@ -132,4 +132,17 @@ describe("a team membership change", () => {
     await deliver(probot, "membership", payload);
     api.done();
   });
+
+  it("keeps re-evaluating the later pending requests when one of them fails", async () => {
+    const payload = example("membership", "added");
+    payload.organization = { ...payload.organization, login: OWNER };
+    payload.installation = { id: INSTALLATION_ID };
+    const api = githubApi();
+    mockInstallationToken(api);
+    api.get("/search/issues").query(q(`is:pr is:open label:"jit:pending" org:${OWNER}`)).reply(200, found([searchHit(7, "2026-11-29T12:00:00Z"), searchHit(8, "2026-11-29T12:00:00Z")]));
+    api.get(`${R}/pulls/7`).reply(500, { message: "Server Error" }); // #7 cannot be evaluated now
+    mockReads(api, { pr: prFields({ number: 8 }), files: [], policy: null }); // #8 still is
+    await deliver(probot, "membership", payload);
+    api.done();
+  });
 });

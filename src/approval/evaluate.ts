@@ -116,6 +116,11 @@ export interface ApprovalOutcome {
   groups: GroupProgress[];
   /** Approvers who requested changes: the request is rejected. */
   rejectedBy: string[];
+  /**
+   * People who objected and whose membership in the approver groups is still unknown (the lookup
+   * cap was reached): they may be approvers, so the request is not complete while this is non-empty.
+   */
+  unresolvedVetoes: string[];
   ignored: { login: string; reason: string }[];
   /** Set when the requester's membership in an auto_approve group stands in for approvals. */
   autoApprovedBy?: string;
@@ -125,10 +130,43 @@ export interface ApprovalOutcome {
 export type MembershipLookup = (team: string, login: string) => boolean | undefined;
 
 export function isInGroup(group: string, login: string, teamMember: MembershipLookup): boolean {
-  return group.includes("/") ? teamMember(group, norm(login)) === true : group === `@${norm(login)}`;
+  return membershipIn(group, login, teamMember) === true;
+}
+
+/** Like isInGroup, but says when a team membership is not known: undefined. */
+function membershipIn(group: string, login: string, teamMember: MembershipLookup): boolean | undefined {
+  return group.includes("/") ? teamMember(group, norm(login)) : group === `@${norm(login)}`;
+}
+
+/**
+ * Who of `vetoers` is in an approver group (`by`: their veto stands), and whose membership is not
+ * known yet (`unresolved`). Called before approvals are counted, so the adapter that looks
+ * memberships up on demand asks about vetoes first: a cap on lookups may leave an approval
+ * uncounted (fails closed) but never a veto unasked behind approvals.
+ */
+export function settleVetoes(groups: readonly string[], vetoers: readonly string[], teamMember: MembershipLookup): { by: string[]; unresolved: string[] } {
+  const by: string[] = [];
+  const unresolved: string[] = [];
+  for (const login of vetoers) {
+    let unknown = false;
+    let member = false;
+    for (const group of groups) {
+      const m = membershipIn(group, login, teamMember);
+      if (m === true) {
+        member = true;
+        break;
+      }
+      if (m === undefined) unknown = true;
+    }
+    if (member) by.push(login);
+    else if (unknown) unresolved.push(login);
+  }
+  return { by, unresolved };
 }
 
 export function countApprovals(requirement: Requirement, screened: Screened, teamMember: MembershipLookup): ApprovalOutcome {
+  // Vetoes first (see settleVetoes): the order of these calls is the order of the lookups.
+  const vetoes = settleVetoes(requirement.groups, screened.objectors, teamMember);
   const ignored = [...screened.ignored];
   const groups = requirement.groups.map((group) => {
     const approvedBy = screened.approvers.filter((login) => isInGroup(group, login, teamMember));
@@ -139,8 +177,12 @@ export function countApprovals(requirement: Requirement, screened: Screened, tea
       ignored.push({ login, reason: `not a member of ${requirement.groups.join(" or ") || "any approver group"}` });
     }
   }
-  const rejectedBy = screened.objectors.filter((login) => requirement.groups.some((g) => isInGroup(g, login, teamMember)));
+  const rejectedBy = vetoes.by;
+  const unresolvedVetoes = vetoes.unresolved;
   const complete =
-    groups.length > 0 && rejectedBy.length === 0 && (requirement.mode === "all" ? groups.every((g) => g.satisfied) : groups.some((g) => g.satisfied));
-  return { complete, groups, rejectedBy, ignored };
+    groups.length > 0 &&
+    rejectedBy.length === 0 &&
+    unresolvedVetoes.length === 0 &&
+    (requirement.mode === "all" ? groups.every((g) => g.satisfied) : groups.some((g) => g.satisfied));
+  return { complete, groups, rejectedBy, unresolvedVetoes, ignored };
 }

@@ -287,7 +287,7 @@ async function loadTimeline(gh: GitHub, ref: RepoRef & { number: number }, appId
 }
 
 /** More lookups than any real request needs (groups × reviewers); beyond it, unknown counts as "not a member". */
-const MAX_MEMBERSHIP_LOOKUPS = 60;
+export const MAX_MEMBERSHIP_LOOKUPS = 60;
 
 /**
  * Team memberships, fetched lazily: the decision runs with a lookup that notes the first

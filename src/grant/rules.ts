@@ -1,8 +1,10 @@
 import type { Diagnostic } from "../diagnostics.js";
 import type { EffectiveRole, LoadedPolicy } from "../policy/load.js";
 import { parseGrantPath } from "../policy/paths.js";
+import { MATCH_BUDGET_MS, matchWithin } from "../policy/ticket-pattern.js";
 import { formatDuration, parseDuration } from "./duration.js";
 import type { ParsedGrant } from "./parse.js";
+import { parseTimestamp } from "./timestamp.js";
 
 /**
  * Facts about the request that come from GitHub rather than the file. Each is optional so
@@ -44,7 +46,7 @@ export function checkGrantRules(
     at("requester", `${grant.requester} is not allowed to request access (policy requesters: ${policy.requesters!.join(", ")})`);
   }
 
-  const resource = policy.raw.resources[grant.resource];
+  const resource = policy.resource(grant.resource);
   const role = resource ? policy.role(grant.resource, grant.role) : undefined;
   if (!resource) {
     at("resource", `unknown resource "${grant.resource}"; the policy has: ${Object.keys(policy.raw.resources).join(", ")}`);
@@ -66,14 +68,24 @@ export function checkGrantRules(
     if (role.ticketPattern) {
       if (grant.ticket === undefined) {
         out.push({ path, message: `a ticket matching ${role.ticketPattern.source} is required for ${grant.resource}/${grant.role}`, ...locate.value([]) });
-      } else if (!role.ticketPattern.test(grant.ticket)) {
-        at("ticket", `ticket "${grant.ticket}" does not match ${role.ticketPattern.source}`);
+      } else {
+        const matched = matchWithin(role.ticketPattern, grant.ticket);
+        if (matched === undefined) {
+          at("ticket", `ticket "${grant.ticket}" could not be checked against ${role.ticketPattern.source} within ${MATCH_BUDGET_MS} ms; use a simpler ticket, or ask the policy owners to simplify ticket_pattern`);
+        } else if (!matched) {
+          at("ticket", `ticket "${grant.ticket}" does not match ${role.ticketPattern.source}`);
+        }
       }
     }
   }
 
-  if (grant.start !== undefined && Date.parse(grant.start) < facts.requestedAt.getTime() - START_SKEW_MS) {
-    at("start", `start ${grant.start} is before the request was made (${facts.requestedAt.toISOString()})`);
+  if (grant.start !== undefined) {
+    // The schema admits only what parseTimestamp reads; a time that is not a number never gets further.
+    const start = parseTimestamp(grant.start);
+    if (start === undefined) at("start", `start ${grant.start} is not a time jit-access can read; write it like 2026-11-29T14:00:00Z`);
+    else if (start < facts.requestedAt.getTime() - START_SKEW_MS) {
+      at("start", `start ${grant.start} is before the request was made (${facts.requestedAt.toISOString()})`);
+    }
   }
 
   if (grant.emergency) {

@@ -1,4 +1,4 @@
-import { countApprovals, isInGroup, screenReviews, type ApprovalOutcome, type MembershipLookup, type Requirement } from "../approval/evaluate.js";
+import { countApprovals, isInGroup, screenReviews, settleVetoes, type ApprovalOutcome, type MembershipLookup, type Requirement } from "../approval/evaluate.js";
 import { fileDiagnostic, type Diagnostic } from "../diagnostics.js";
 import { parseGrant } from "../grant/parse.js";
 import { checkGrantRules } from "../grant/rules.js";
@@ -57,14 +57,22 @@ export function judgeRequest(s: RequestSnapshot, now: Date, teamMember: Membersh
     const shown = countApprovals(requirement, screened, () => false);
     return { verdict: "rejected", grant, role, requirement, outcome: shown, by: "jit-access", reason: "it was closed and reopened; a closed request is final, open a new one" };
   }
+  // Vetoes are settled before anything else that needs memberships: `/jit reject` commands and
+  // change requests someone else dismissed, then changes-requested reviews (inside countApprovals),
+  // then approvals: see settleVetoes.
+  const commands = rejectCommands(s, grant);
+  const dismissed = dismissedVetoes(s, grant);
+  const commandVetoes = settleVetoes(requirement.groups, [...commands.map((c) => c.login), ...dismissed.map((d) => d.reviewer)], teamMember);
   const outcome = countApprovals(requirement, screened, teamMember);
+  outcome.unresolvedVetoes = [...new Set([...commandVetoes.unresolved, ...outcome.unresolvedVetoes])];
+  if (outcome.unresolvedVetoes.length > 0) outcome.complete = false;
   const autoGroup = grant.emergency ? undefined : role.autoApprove.find((g) => isInGroup(g.toLowerCase(), grant.requester, teamMember));
   if (autoGroup) {
     outcome.autoApprovedBy = autoGroup;
-    outcome.complete = outcome.rejectedBy.length === 0;
+    outcome.complete = outcome.rejectedBy.length === 0 && outcome.unresolvedVetoes.length === 0;
   }
 
-  const rejection = rejectionOf(s, grant, requirement, outcome, teamMember);
+  const rejection = rejectionOf(outcome, commands, dismissed, commandVetoes.by);
   if (rejection) return { verdict: "rejected", grant, role, requirement, outcome, ...rejection };
   // The timeout comes before the approvals: approvals that complete after it (before the sweep
   // closed the request) do not count. A merged request is judged as of its merge, so the rule
@@ -90,26 +98,26 @@ function requirementFor(grant: Grant, role: EffectiveRole, policy: LoadedPolicy,
   return { groups: owners, minPerGroup: role.approvals.minPerGroup, mode: role.approvals.mode, breakGlass: false };
 }
 
+/** `/jit reject` commands that may veto: not from the requester or the PR author (closing withdraws a request). */
+function rejectCommands(s: RequestSnapshot, grant: Grant): RequestSnapshot["commands"] {
+  const own = new Set([grant.requester.toLowerCase(), s.pr.author.toLowerCase()]);
+  return s.commands.filter((c) => c.command === "reject" && !own.has(c.login.toLowerCase()));
+}
+
+/** Change requests dismissed by someone other than their author, and not the requester's or the author's own. */
+function dismissedVetoes(s: RequestSnapshot, grant: Grant): { reviewer: string; dismissedBy: string }[] {
+  const own = new Set([grant.requester.toLowerCase(), s.pr.author.toLowerCase()]);
+  return (s.dismissedChangeRequests ?? []).filter((d) => d.reviewer.toLowerCase() !== d.dismissedBy.toLowerCase() && !own.has(d.reviewer.toLowerCase()));
+}
+
 /** A CHANGES_REQUESTED review or a `/jit reject` comment from someone who could approve ends the request. */
-function rejectionOf(s: RequestSnapshot, grant: Grant, requirement: Requirement, outcome: ApprovalOutcome, teamMember: MembershipLookup) {
+function rejectionOf(outcome: ApprovalOutcome, commands: RequestSnapshot["commands"], dismissed: readonly { reviewer: string; dismissedBy: string }[], vetoers: readonly string[]) {
   const first = outcome.rejectedBy[0];
   if (first) return { by: first, reason: "changes requested in a review" };
   // A change request someone else dismissed still stands (final means final): the timeline keeps
-  // what the review was, and who dismissed it. Only its author withdrawing it takes it back.
-  for (const d of s.dismissedChangeRequests ?? []) {
-    const login = d.reviewer.toLowerCase();
-    if (login === d.dismissedBy.toLowerCase() || login === grant.requester.toLowerCase() || login === s.pr.author.toLowerCase()) continue;
-    if (requirement.groups.some((g) => isInGroup(g, login, teamMember))) {
-      return { by: d.reviewer, reason: `changes requested in a review (dismissed by ${d.dismissedBy}; a rejection stands)` };
-    }
-  }
-  for (const command of s.commands) {
-    if (command.command !== "reject") continue;
-    const login = command.login.toLowerCase();
-    if (login === grant.requester.toLowerCase() || login === s.pr.author.toLowerCase()) continue;
-    if (requirement.groups.some((g) => isInGroup(g, login, teamMember))) {
-      return { by: command.login, reason: command.reason || "no reason given" };
-    }
-  }
-  return undefined;
+  // what the review was, and who dismissed it.
+  const stands = dismissed.find((d) => vetoers.includes(d.reviewer));
+  if (stands) return { by: stands.reviewer, reason: `changes requested in a review (dismissed by ${stands.dismissedBy}; a rejection stands)` };
+  const command = commands.find((c) => vetoers.includes(c.login));
+  return command ? { by: command.login, reason: command.reason || "no reason given" } : undefined;
 }

@@ -43,6 +43,7 @@ function approvalsView({ requirement, outcome }: ApprovalsView) {
       approvedBy: g.approvedBy.join(", "),
     })),
     autoApprovedBy: outcome.autoApprovedBy,
+    unresolvedVetoes: outcome.unresolvedVetoes.map((login) => ({ login })),
     hasIgnored: outcome.ignored.length > 0,
     ignored: outcome.ignored,
   };

@@ -1,15 +1,17 @@
 import { parseDuration } from "../grant/duration.js";
+import { parseTimestamp } from "../grant/timestamp.js";
 
 /**
- * The access window (PRODUCT.md §5): `[applied_at or start, + duration]`. A `start` that has
- * passed by the time the grant is applied does not move the end: the approvers approved
- * `start … start + duration`, and waiting never extends access.
+ * The access window (PRODUCT.md §5): `[merged_at or start, (start or merged_at) + duration]`,
+ * fixed by immutable facts (see lifecycle/merged.ts). A `start` that has passed by the merge does
+ * not move the end: the approvers approved `start … start + duration`, and waiting never extends
+ * access.
  */
-export function planWindow(grant: { duration: string; start?: string }, appliedAt: Date): { startsAt: Date; expiresAt: Date } {
+export function planWindow(grant: { duration: string; start?: string }, mergedAt: Date): { startsAt: Date; expiresAt: Date } {
   const duration = parseDuration(grant.duration)!;
-  const start = grant.start ? new Date(grant.start) : undefined;
-  const from = start ?? appliedAt;
-  return { startsAt: start && start > appliedAt ? start : appliedAt, expiresAt: new Date(from.getTime() + duration) };
+  const start = grant.start === undefined ? undefined : new Date(startOf(grant.start));
+  const from = start ?? mergedAt;
+  return { startsAt: start && start > mergedAt ? start : mergedAt, expiresAt: new Date(from.getTime() + duration) };
 }
 
 /**
@@ -18,6 +20,19 @@ export function planWindow(grant: { duration: string; start?: string }, appliedA
  * is revoked, so reference counting keeps the access and nothing is taken away and given back.
  */
 export const EARLY_START_MS = 2_000;
+
+/**
+ * A grant's `start` in milliseconds. Every start the schema accepts parses (grant/timestamp.ts),
+ * and every grant is judged by the schema before it has a window. A grant approved under the
+ * older, laxer schema (`+0100`) may still sit in a state block: what Date.parse read then is
+ * read the same way now, as long as it is a number. Anything else is a bug that must stop here,
+ * loudly, rather than become an Invalid Date in a state block.
+ */
+function startOf(text: string): number {
+  const ms = parseTimestamp(text) ?? Date.parse(text);
+  if (!Number.isFinite(ms)) throw new Error(`start ${JSON.stringify(text)} is not an RFC 3339 date-time`);
+  return ms;
+}
 
 /** Backoff of provider retries: 1, 2, 4 … minutes, at most 30. */
 export function nextAttemptAt(attempts: number, now: Date): Date {

@@ -1,4 +1,4 @@
-import { redact } from "../providers/types.js";
+import { envValue, redact } from "../providers/types.js";
 import { slackPayload, teamsPayload, type Notification } from "./message.js";
 
 export interface NotifierOptions {
@@ -33,7 +33,7 @@ export class Notifier {
     ];
     for (const [name, envName, payload] of targets) {
       if (!envName) continue;
-      const url = this.env[envName];
+      const url = envValue(this.env, envName);
       const job = (url ? this.post(url, payload()) : Promise.resolve(`the environment variable ${envName} is not set`)).then(async (failure) => {
         if (failure === undefined) return;
         const reason = redact(failure, [url]);

@@ -33,7 +33,7 @@ export interface Notification {
 
 /** The resource's own destinations, else the policy's. */
 export function destinationsFor(policy: LoadedPolicy | undefined, resource: string): Destinations {
-  const own = policy?.raw.resources[resource]?.notifications;
+  const own = policy?.resource(resource)?.notifications;
   const chosen = own ?? policy?.raw.notifications ?? {};
   return { ...(chosen.slack_webhook_env ? { slackEnv: chosen.slack_webhook_env } : {}), ...(chosen.teams_webhook_env ? { teamsEnv: chosen.teams_webhook_env } : {}) };
 }

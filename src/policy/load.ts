@@ -1,10 +1,11 @@
 import { sortDiagnostics, type Diagnostic } from "../diagnostics.js";
 import { parseDuration } from "../grant/duration.js";
 import { PROVIDERS, PROVIDER_NAMES } from "../providers/catalog.js";
-import { PolicySchema, type Policy, type RoleSettings } from "../schemas/policy.js";
+import { PolicySchema, type Policy, type Resource, type RoleSettings } from "../schemas/policy.js";
 import { schemaCheck, type SchemaCheck } from "../schemas/validate.js";
 import { parseYamlMapping, type Locator } from "../yaml/safe-parse.js";
 import { MAX_POLICY_BYTES } from "./paths.js";
+import { ticketPatternProblem } from "./ticket-pattern.js";
 
 /** A role with every setting resolved: the role's own, else `defaults`, else the built-in default. */
 export interface EffectiveRole {
@@ -25,6 +26,11 @@ export interface EffectiveRole {
 
 export interface LoadedPolicy {
   raw: Policy;
+  /**
+   * A resource by name. Names come from grant files: look them up here (a Map), never by
+   * indexing `raw.resources`, where `constructor` or `toString` would find an inherited property.
+   */
+  resource(name: string): Resource | undefined;
   role(resource: string, role: string): EffectiveRole | undefined;
   breakGlass: { approvers: string[]; maxDurationMs: number } | undefined;
   requesters: string[] | undefined;
@@ -44,7 +50,8 @@ export const BUILTIN_DEFAULTS = {
 } as const;
 
 const checkPolicySchema: SchemaCheck<Policy> = schemaCheck<Policy>(PolicySchema);
-const providerChecks = Object.fromEntries(
+/** A Map, not an object: `provider: constructor` must find nothing, not Object's constructor. */
+const providerChecks = new Map(
   Object.entries(PROVIDERS).map(([name, spec]) => [name, { config: schemaCheck(spec.config), grant: schemaCheck(spec.grant) }]),
 );
 
@@ -60,7 +67,7 @@ export function loadPolicy(path: string, content: Uint8Array | string): PolicyRe
   return { ok: true, policy: compile(policy) };
 }
 
-/** What the schema cannot say: providers exist and get valid settings, patterns compile, durations are positive. */
+/** What the schema cannot say: providers exist and get valid settings, patterns compile and are safe, durations are positive. */
 function crossCheck(policy: Policy, path: string, locate: Locator): Diagnostic[] {
   const out: Diagnostic[] = [];
   const at = (where: (string | number)[], message: string) => out.push({ path, message, ...locate.value(where) });
@@ -72,17 +79,15 @@ function crossCheck(policy: Policy, path: string, locate: Locator): Diagnostic[]
     positive([...where, "max_duration"], s.max_duration);
     positive([...where, "pending_timeout"], s.pending_timeout);
     if (s.ticket_pattern !== undefined) {
-      try {
-        new RegExp(s.ticket_pattern, "u");
-      } catch (error) {
-        at([...where, "ticket_pattern"], `ticket_pattern is not a valid regular expression: ${(error as Error).message}`);
-      }
+      const problem = ticketPatternProblem(s.ticket_pattern);
+      const field = problem?.startsWith("is not a valid") ? "ticket_pattern" : [...where, "ticket_pattern"].join(".");
+      if (problem) at([...where, "ticket_pattern"], `${field} ${problem}`);
     }
   };
   checkSettings(["defaults"], policy.defaults);
   positive(["break_glass", "max_duration"], policy.break_glass?.max_duration);
   for (const [name, resource] of Object.entries(policy.resources)) {
-    const checks = providerChecks[resource.provider];
+    const checks = providerChecks.get(resource.provider);
     if (!checks) {
       at(["resources", name, "provider"], `unknown provider "${resource.provider}"; known providers: ${PROVIDER_NAMES.join(", ")}`);
       continue;
@@ -108,7 +113,8 @@ function compile(policy: Policy): LoadedPolicy {
   const d = policy.defaults ?? {};
   const ms = (text: string) => parseDuration(text)!;
   const roles = new Map<string, EffectiveRole>();
-  for (const [resourceName, resource] of Object.entries(policy.resources)) {
+  const resources = new Map(Object.entries(policy.resources));
+  for (const [resourceName, resource] of resources) {
     for (const [roleName, r] of Object.entries(resource.roles)) {
       const pattern = r.ticket_pattern ?? d.ticket_pattern;
       roles.set(`${resourceName}\u0000${roleName}`, {
@@ -133,6 +139,7 @@ function compile(policy: Policy): LoadedPolicy {
   }
   return {
     raw: policy,
+    resource: (name) => resources.get(name),
     role: (resource, role) => roles.get(`${resource}\u0000${role}`),
     breakGlass: policy.break_glass && { approvers: policy.break_glass.approvers, maxDurationMs: ms(policy.break_glass.max_duration) },
     requesters: policy.requesters,

@@ -100,10 +100,15 @@ function sameKind(target: GrantTarget, others: readonly OtherGrant[]): OtherGran
   return others.filter((o) => o.target.id !== target.id && o.target.provider === target.provider);
 }
 
+/** An environment variable's value; only the environment's own entries (a name is policy data). */
+export function envValue(env: Env, name: string): string | undefined {
+  return Object.hasOwn(env, name) ? env[name] : undefined;
+}
+
 /** The environment variable a config names, or a clear error (the name is shown, never a value). */
 export function requiredEnv(env: Env, config: Record<string, unknown>, key: string, resource: string): string {
-  const name = String(config[key] ?? "");
-  const value = env[name];
+  const name = String((Object.hasOwn(config, key) ? config[key] : undefined) ?? "");
+  const value = envValue(env, name);
   if (!value) throw new ProviderError(`${resource}: the environment variable ${name} (${key}) is not set on the jit-access server`, false);
   return value;
 }

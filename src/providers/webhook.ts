@@ -9,6 +9,9 @@ export interface WebhookOptions {
 
 export const DEFAULT_WEBHOOK_OPTIONS: WebhookOptions = { backoffMs: [500, 2_000, 8_000], timeoutMs: 10_000 };
 
+/** Only the status matters; a receiver (or whatever answers for it) cannot make us read more. */
+export const MAX_RESPONSE_BYTES = 64 * 1024;
+
 export function signature(secret: string, body: string): string {
   return `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
 }
@@ -16,8 +19,10 @@ export function signature(secret: string, body: string): string {
 /**
  * `webhook`: a signed JSON event per apply and revoke. The grant's `id` is the idempotency key
  * (also sent as `Idempotency-Key: <id>:<action>`), so a receiver that keys access by it counts
- * references by itself; each apply is matched by exactly one revoke. Network errors, 5xx and
- * 429 are retried with backoff; other answers fail at once.
+ * references by itself; each apply is matched by exactly one revoke. `sent_at` (inside the
+ * signed body) says when it was signed, so a receiver can refuse a replayed event. Network
+ * errors, 5xx and 429 are retried with backoff; other answers fail at once. A redirect is a
+ * failure and is never followed: the signed event goes to the configured URL or nowhere.
  */
 export function webhookProvider(env: Env, options: WebhookOptions = DEFAULT_WEBHOOK_OPTIONS): Provider {
   async function send(t: GrantTarget, action: "apply" | "revoke"): Promise<void> {
@@ -33,6 +38,8 @@ export function webhookProvider(env: Env, options: WebhookOptions = DEFAULT_WEBH
       expires_at: t.expiresAt,
       pull_request: t.pullRequest,
       grant: t.grant,
+      // Signed once per send: the retries below repeat the event byte for byte.
+      sent_at: new Date().toISOString(),
     });
     const headers = {
       "content-type": "application/json",
@@ -45,10 +52,14 @@ export function webhookProvider(env: Env, options: WebhookOptions = DEFAULT_WEBH
     for (let attempt = 0; attempt <= options.backoffMs.length; attempt++) {
       if (attempt > 0) await new Promise((r) => setTimeout(r, options.backoffMs[attempt - 1]));
       try {
-        const response = await fetch(url, { method: "POST", headers, body, signal: AbortSignal.timeout(options.timeoutMs) });
-        await response.arrayBuffer().catch(() => undefined);
+        const response = await fetch(url, { method: "POST", headers, body, redirect: "manual", signal: AbortSignal.timeout(options.timeoutMs) });
+        await discardBody(response.body, MAX_RESPONSE_BYTES);
         if (response.ok) return;
         last = `HTTP ${response.status}`;
+        if (response.status >= 300 && response.status < 400) {
+          const where = String(t.config.url_env);
+          throw new ProviderError(`${t.resource}: the receiver answered the ${action} event with a redirect (${last}); redirects are never followed: set ${where} to the receiver's final URL`, false);
+        }
         if (response.status < 500 && response.status !== 429) throw new ProviderError(`${t.resource}: the receiver refused the ${action} event (${last})`, false);
       } catch (error) {
         if (error instanceof ProviderError) throw error;
@@ -67,4 +78,26 @@ export function webhookProvider(env: Env, options: WebhookOptions = DEFAULT_WEBH
     },
     describe: (t) => `a signed "apply" event to the ${t.resource} receiver`,
   };
+}
+
+/**
+ * Reads and drops at most `limit` bytes of a response body, then hangs up: reading lets a
+ * well-behaved connection be reused, and the limit keeps an endless or huge answer from holding
+ * the provider (or its memory) until the timeout.
+ */
+async function discardBody(body: ReadableStream<Uint8Array> | null, limit: number): Promise<void> {
+  if (!body) return;
+  const reader = body.getReader();
+  let read = 0;
+  try {
+    while (read < limit) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      read += value.byteLength;
+    }
+  } catch {
+    // A body that breaks off says nothing the status has not said.
+  } finally {
+    await reader.cancel().catch(() => undefined);
+  }
 }

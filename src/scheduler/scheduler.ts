@@ -57,9 +57,14 @@ export interface SchedulerOptions {
    * decision and the revoke remain (reading first would cost several round trips of lag).
    */
   leadMs: number;
+  /**
+   * JIT_ACCESS_REPOSITORIES: the searches are per installation account, so their results are
+   * filtered by repository name before anything is read from a repository outside the list.
+   */
+  isAccessRepository: (ref: RepoRef) => boolean;
 }
 
-const DEFAULTS: SchedulerOptions = { concurrency: 25, searchLagMs: 5 * 60_000, leadMs: 10_000 };
+const DEFAULTS: SchedulerOptions = { concurrency: 25, searchLagMs: 5 * 60_000, leadMs: 10_000, isAccessRepository: () => true };
 const MAX_TIMER_MS = 2 ** 31 - 1;
 const RETRY_AFTER_ERROR_MS = 60_000;
 
@@ -107,6 +112,8 @@ export class Scheduler {
    * goes to the index, and the requests a merged deletion affects are queued under their own keys.
    */
   enqueue(gh: GitHub, installationId: number | undefined, ref: RepoRef & { number: number }, log: Log = this.log): Promise<void> {
+    // A repository outside JIT_ACCESS_REPOSITORIES is decided by its name alone, before any request.
+    if (!this.options.isAccessRepository(ref)) return Promise.resolve();
     return this.queue.enqueue(KeyedQueue.key(ref), async () => {
       try {
         const { state, affected, accessRepository } = await evaluatePullRequest(gh, ref, this.deps, log);
@@ -146,7 +153,7 @@ export class Scheduler {
     const repos = await gh.paginate(gh.rest.apps.listReposAccessibleToInstallation, { per_page: 100 });
     for (const r of repos) {
       const ref = { owner: r.owner.login, repo: r.name };
-      if (r.archived) continue;
+      if (r.archived || !this.options.isAccessRepository(ref)) continue;
       let tree;
       try {
         tree = await grantFilesOn(gh, ref, r.default_branch);
@@ -185,8 +192,9 @@ export class Scheduler {
         const gh = await this.installations.client(installation.id);
         if (since) await this.evaluateUpdated(gh, installation.id, installation.account, since);
         const evaluate = (ref: RepoRef & { number: number }) => this.evaluate(gh, installation.id, ref);
-        await sweepPendingTimeouts(gh, installation.account, started, evaluate);
-        for (const ref of await searchOpenRequests(gh, installation.account, REVERT_BLOCKED_LABEL, "merged")) await evaluate(ref);
+        const accessible = this.options.isAccessRepository;
+        await sweepPendingTimeouts(gh, installation.account, started, evaluate, accessible);
+        for (const ref of (await searchOpenRequests(gh, installation.account, REVERT_BLOCKED_LABEL, "merged")).filter(accessible)) await evaluate(ref);
       } catch (error) {
         // One installation's failure (suspended, rate-limited) must not stop the others.
         this.log.error(`sweep of installation ${installation.id} failed: ${(error as Error).message}`);
@@ -204,7 +212,7 @@ export class Scheduler {
   private async evaluateUpdated(gh: GitHub, installationId: number, account: Account, since: Date): Promise<void> {
     for (const pr of await searchUpdatedRequests(gh, account, since)) {
       const key = KeyedQueue.key(pr);
-      if (!this.accessRepositories.has(`${pr.owner}/${pr.repo}`.toLowerCase()) || this.seen.get(key) === pr.updatedAt) continue;
+      if (!this.options.isAccessRepository(pr) || !this.accessRepositories.has(`${pr.owner}/${pr.repo}`.toLowerCase()) || this.seen.get(key) === pr.updatedAt) continue;
       if (this.seen.size >= 10_000) this.seen.delete(this.seen.keys().next().value!);
       this.seen.set(key, pr.updatedAt);
       await this.evaluate(gh, installationId, pr);

@@ -76,8 +76,9 @@ export async function sweepPendingTimeouts(
   account: Account,
   now: Date,
   evaluate: (ref: RepoRef & { number: number }) => Promise<unknown>,
+  isAccessRepository: (ref: RepoRef) => boolean = () => true,
 ): Promise<{ pending: number; evaluated: number }> {
-  const pending = await searchOpenRequests(gh, account, "jit:pending");
+  const pending = (await searchOpenRequests(gh, account, "jit:pending")).filter(isAccessRepository);
   let evaluated = 0;
   for (const requests of groupByRepository(pending).values()) {
     const ref = { owner: requests[0]!.owner, repo: requests[0]!.repo };

@@ -1,4 +1,5 @@
 import { Type, type Static } from "@sinclair/typebox";
+import { TIMESTAMP_PATTERN } from "../grant/timestamp.js";
 import { Duration, Login, Name } from "./common.js";
 
 /** The grant file, `grants/<resource>/<name>.yaml`: one request for time-boxed access. */
@@ -11,7 +12,13 @@ export const GrantSchema = Type.Object(
     reason: Type.String({ minLength: 1, maxLength: 2000, description: "why access is needed, in words" }),
     ticket: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: "a ticket or incident reference" })),
     start: Type.Optional(
-      Type.String({ format: "date-time", description: "an RFC 3339 date and time with a zone, such as 2026-11-29T14:00:00Z" }),
+      // The format checks the calendar (no 30 February); the pattern refuses what `date-time`
+      // lets through but RFC 3339 does not (`+01`, `+0100`, a tab, hour 24): see grant/timestamp.ts.
+      Type.String({
+        format: "date-time",
+        pattern: TIMESTAMP_PATTERN,
+        description: "an RFC 3339 date and time with a zone, such as 2026-11-29T14:00:00Z",
+      }),
     ),
     emergency: Type.Optional(Type.Boolean({ description: "true or false: a break-glass request" })),
   },

@@ -1,6 +1,9 @@
 import { generateKeyPairSync } from "node:crypto";
+import { Writable } from "node:stream";
+import { pino } from "pino";
 import { Probot, ProbotOctokit } from "probot";
 import { createApp, type JitApp } from "../../src/app.js";
+import { parseAccessRepositories } from "../../src/config.js";
 import type { Clock } from "../../src/scheduler/scheduler.js";
 import type { Notifier } from "../../src/notify/deliver.js";
 import { providerFactory } from "../../src/providers/registry.js";
@@ -59,22 +62,49 @@ export function fixedClock(start: Date): ManualClock {
   };
 }
 
+/**
+ * `env` gives the providers their settings and, as in production, JIT_ACCESS_REPOSITORIES;
+ * `log`, when given, receives every log line (a real pino logger writing to it), at level info;
+ * `extra` sets any other option of the app (an `onAlert` hook).
+ */
 export async function startAppWithScheduler(
   clock: Clock,
   env: Record<string, string> = {},
   notifier?: Notifier,
+  log?: { level: string; msg: string }[],
   extra: Partial<Parameters<typeof createApp>[0]> = {},
 ): Promise<{ probot: Probot; app: JitApp }> {
   const probot = new Probot({
     appId: APP_ID,
     privateKey,
-    logLevel: (process.env.TEST_LOG_LEVEL ?? "fatal") as "fatal",
     Octokit: TestOctokit,
+    ...(log ? { log: capturingLogger(log) } : { logLevel: (process.env.TEST_LOG_LEVEL ?? "fatal") as "fatal" }),
   });
-  const app = createApp({ appId: APP_ID, clock, providers: providerFactory(env, { backoffMs: [10], timeoutMs: 2_000 }), sweepSchedule: null, ...(notifier ? { notifier } : {}), ...extra });
+  const repositories = parseAccessRepositories(env.JIT_ACCESS_REPOSITORIES);
+  if (!repositories.ok) throw new Error(repositories.error);
+  const app = createApp({
+    appId: APP_ID,
+    clock,
+    providers: providerFactory(env, { backoffMs: [10], timeoutMs: 2_000 }),
+    repositories: repositories.repositories,
+    sweepSchedule: null,
+    ...(notifier ? { notifier } : {}),
+    ...extra,
+  });
   await probot.load(app);
   running.set(probot, app);
   return { probot, app };
+}
+
+function capturingLogger(into: { level: string; msg: string }[]) {
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      const line = JSON.parse(chunk.toString("utf8")) as { level: number; msg: string };
+      into.push({ level: pino.levels.labels[line.level] ?? String(line.level), msg: line.msg });
+      done();
+    },
+  });
+  return pino({ level: "info" }, destination);
 }
 
 /** The installation token exchange Probot performs before its first API call for an event. */

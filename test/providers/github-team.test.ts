@@ -25,7 +25,8 @@ const M = "/orgs/acme/teams/prod-admins/memberships/alice";
 describe("the github-team provider", () => {
   it("adds the requester to the team, and removes them on revoke", async () => {
     const api = githubApi();
-    api.get(M).reply(404, { message: "Not Found" });
+    api.get(M).reply(404, { message: "Not Found" }); // held: nothing standing
+    api.get(M).reply(404, { message: "Not Found" }); // apply reads the membership before it writes
     api.put(M, { role: "member" }).reply(200, { state: "active", role: "member" });
     api.delete(M).reply(204);
     const p = githubTeamProvider(gh);
@@ -36,17 +37,43 @@ describe("the github-team provider", () => {
     api.done();
   });
 
-  it("never removes a member who was in the team before the grant", async () => {
+  it("never removes a member who was in the team before the grant, and has nothing to add", async () => {
     const api = githubApi();
     api.get(M).reply(200, { state: "active", role: "member" });
-    api.put(M, { role: "member" }).reply(200, { state: "active", role: "member" });
+    api.get(M).reply(200, { state: "active", role: "member" });
     const p = githubTeamProvider(gh);
     const t = target("acme/access#2");
     const standing = await p.held(t);
     await p.apply(t);
     expect(unitsToRevoke(p, t, standing, [])).toEqual([]);
     await p.revoke(t, unitsToRevoke(p, t, standing, []));
-    api.done(); // no DELETE was made
+    api.done(); // no PUT and no DELETE were made
+  });
+
+  it("never demotes a maintainer: no PUT role=member over one, and no removal at the end", async () => {
+    const api = githubApi();
+    api.get(M).reply(200, { state: "active", role: "maintainer" }); // held
+    api.get(M).reply(200, { state: "active", role: "maintainer" }); // apply
+    const p = githubTeamProvider(gh);
+    const t = target("acme/access#9");
+    const standing = await p.held(t);
+    expect(standing).toEqual(["github-team:acme/prod-admins:alice"]);
+    await p.apply(t);
+    await p.revoke(t, unitsToRevoke(p, t, standing, []));
+    api.done(); // the maintainer was neither demoted nor removed
+  });
+
+  it("treats an invitation to be a maintainer as standing: not overwritten, not cancelled", async () => {
+    const api = githubApi();
+    api.get(M).reply(200, { state: "pending", role: "maintainer" });
+    api.get(M).reply(200, { state: "pending", role: "maintainer" });
+    const p = githubTeamProvider(gh);
+    const t = target("acme/access#10");
+    const standing = await p.held(t);
+    expect(standing).toEqual(["github-team:acme/prod-admins:alice"]);
+    await p.apply(t);
+    expect(unitsToRevoke(p, t, standing, [])).toEqual([]);
+    api.done();
   });
 
   it("does not count a pending invitation as standing membership", async () => {
@@ -69,11 +96,16 @@ describe("the github-team provider", () => {
 
   it("reports a refused call as a provider error (5xx retryable, 4xx not)", async () => {
     const api = githubApi();
+    api.get(M).reply(404, { message: "Not Found" });
     api.put(M).reply(403, { message: "Resource not accessible by integration" });
+    api.get(M).reply(404, { message: "Not Found" });
     api.put(M).reply(502, { message: "Bad gateway" });
+    api.get(M).reply(503, { message: "Unavailable" });
     const p = githubTeamProvider(gh);
     await expect(p.apply(target("acme/access#6"))).rejects.toMatchObject({ retryable: false, message: expect.stringContaining("adding alice in acme/prod-admins failed: Resource not accessible by integration") });
     await expect(p.apply(target("acme/access#6"))).rejects.toMatchObject({ retryable: true });
+    // Not knowing the role is no reason to write one: a failed read fails the apply.
+    await expect(p.apply(target("acme/access#6"))).rejects.toMatchObject({ retryable: true, message: expect.stringContaining("reading the membership of alice in acme/prod-admins failed") });
     api.done();
   });
 });

@@ -41,6 +41,7 @@ describe("the webhook provider, against a real local receiver", () => {
       expires_at: "2026-11-29T15:00:00.000Z",
       pull_request: "https://github.com/acme/access/pull/7",
       grant: { scope: "refunds" },
+      sent_at: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/),
     });
     expect(receiver.received[0]!.headers["idempotency-key"]).toBe("acme/access#7:apply");
     expect(receiver.received[1]!.body.action).toBe("revoke");
@@ -78,6 +79,42 @@ describe("the webhook provider, against a real local receiver", () => {
     await expect(provider({ BILLING_HOOK_URL: receiver.url }).apply(target)).rejects.toThrow(
       "billing-api: the environment variable BILLING_HOOK_SECRET (secret_env) is not set on the jit-access server",
     );
+  });
+
+  it("says when each event was signed (sent_at), so a receiver can refuse a replay", async () => {
+    const before = Date.now();
+    await provider().apply(target);
+    const after = Date.now();
+    const sentAt = Date.parse(receiver.received[0]!.body.sent_at);
+    expect(sentAt).toBeGreaterThanOrEqual(before);
+    expect(sentAt).toBeLessThanOrEqual(after);
+    expect(receiver.received[0]!.signatureValid).toBe(true); // sent_at is inside the signed body
+  });
+
+  it("never follows a redirect: a 3xx is a failure, not retried, and the redirect's target hears nothing", async () => {
+    const elsewhere = await startReceiver(SECRET);
+    try {
+      for (const status of [301, 302, 307, 308]) receiver.script.push({ status, headers: { location: elsewhere.url } });
+      for (const status of [301, 302, 307, 308]) {
+        await expect(provider().apply(target)).rejects.toMatchObject({
+          retryable: false,
+          message: `billing-api: the receiver answered the apply event with a redirect (HTTP ${status}); redirects are never followed: set BILLING_HOOK_URL to the receiver's final URL`,
+        });
+      }
+      expect(receiver.received).toHaveLength(4);
+      expect(elsewhere.received).toHaveLength(0);
+    } finally {
+      await elsewhere.close();
+    }
+  });
+
+  it("reads at most 64 KiB of an answer: an endless body does not hold the apply", async () => {
+    receiver.script.push({ status: 200, endless: true });
+    const started = Date.now();
+    await provider().apply(target); // the 2xx decides; the body is not needed
+    await receiver.endlessClosed(); // the provider hung up, well before its 2 s timeout
+    expect(Date.now() - started).toBeLessThan(1_500);
+    expect(receiver.received).toHaveLength(1);
   });
 
   it("keys units by grant, so every apply is matched by its own revoke", () => {

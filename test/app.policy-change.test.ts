@@ -123,7 +123,7 @@ describe("a pull request that changes the policy", () => {
   });
 
   it("closed, costs three reads and writes nothing", async () => {
-    const sc = policyChange({ pr: prFields({ number: 8, author: "sec-admin", state: "closed", merged: true }) });
+    const sc = { ...policyChange({ pr: prFields({ number: 8, author: "sec-admin", state: "closed", merged: true }) }), checkRuns: null }; // the PR, the policy, its files: not its check runs
     const api = githubApi();
     mockInstallationToken(api);
     mockReads(api, sc, "policy-only");

@@ -113,6 +113,8 @@ export async function loadRequestSnapshot(gh: GitHub, ref: RepoRef & { number: n
     }
     return snapshot;
   }
+  // A closed policy change gates nothing: its check is neither read nor written (decidePolicyChange).
+  if (kind.kind === "policy-change" && snapshot.pr.state === "closed") return snapshot;
 
   const { run, claimedBy } = await loadCheck(gh, ref, pr.head.sha, options.appId);
   if (run) snapshot.check = run;

@@ -5,7 +5,7 @@ import { APP_ID, deliver, mockInstallationToken, startApp } from "./helpers/app.
 import { blobSha, grantYaml, HEAD, POLICY, visible } from "./helpers/fixtures.js";
 import { githubApi } from "./helpers/github-mock.js";
 import { OWNER, pullRequestEvent, REPO, reviewEvent } from "./helpers/payloads.js";
-import { mockCheckRuns, mockReads, prFields, R, type Scenario } from "./helpers/scenario.js";
+import { mockGrantOnMain, mockReads, mockRecordWrites, mockTree, prFields, R, recordRun, type Scenario } from "./helpers/scenario.js";
 import { guardNetwork } from "./helpers/setup-nock.js";
 
 /**
@@ -39,8 +39,7 @@ describe("a request against a branch other than the default branch", () => {
     const sc = onFriendsBranch();
     const api = githubApi();
     mockInstallationToken(api);
-    mockReads(api, sc, "through-comments"); // no grant content, no CODEOWNERS (of any branch), no reviews
-    mockCheckRuns(api, HEAD);
+    mockReads(api, sc, "through-comments"); // check runs and timeline; no grant content, no CODEOWNERS (of any branch), no reviews
     let check: any;
     api.post(`${R}/check-runs`, (b) => ((check = b), true)).reply(201, { id: 1 });
     let comment: any;
@@ -72,10 +71,13 @@ describe("a request against a branch other than the default branch", () => {
     mockReads(api, sc, "through-comments");
     api.delete(`${R}/issues/7/labels/jit%3Apending`).reply(200, []);
     api.post(`${R}/issues/7/labels`, { labels: ["jit:rejected"] }).reply(200, []);
+    const records: string[] = [];
+    mockRecordWrites(api, 1, records);
     let comment: any;
     api.patch(`${R}/issues/comments/55`, (b) => ((comment = b), true)).reply(200, {});
     await deliver(probot, "pull_request", pullRequestEvent("closed", sc.pr));
     api.done(); // no team membership call (nothing applied), no revert branch or PR
+    expect(records).toEqual([comment.body]); // the record first, then its display
 
     expect(visible(comment.body)).toContain("⛔ Merged outside the default branch: nothing was granted");
     expect(visible(comment.body)).toContain("merged into friends, not the default branch main: jit-access granted nothing");
@@ -101,8 +103,7 @@ describe("a deletion of a grant file against another branch", () => {
     const sc = removal();
     const api = githubApi();
     mockInstallationToken(api);
-    mockReads(api, sc, "policy-only");
-    mockCheckRuns(api, HEAD);
+    mockReads(api, sc, "policy-only"); // its check runs too: a check it already has is not created again
     let check: any;
     api.post(`${R}/check-runs`, (b) => ((check = b), true)).reply(201, { id: 1 });
     await deliver(probot, "pull_request", pullRequestEvent("opened", sc.pr));
@@ -111,10 +112,16 @@ describe("a deletion of a grant file against another branch", () => {
     expect(check.output.annotations.map((a: any) => [a.path, a.message])).toEqual([
       [PATH, "this pull request targets friends, not the default branch main: deleting a grant file there ends no grant. Change its base to main."],
     ]);
+
+    // Redelivered: the failing check it already has is found, and nothing is written again.
+    const again = githubApi();
+    mockReads(again, { ...sc, checkRuns: [recordRun(check.output.text, { id: 1, conclusion: "failure", output: check.output }, 20)] }, "policy-only");
+    await deliver(probot, "pull_request", pullRequestEvent("opened", sc.pr));
+    again.done();
   });
 
   it("merged there, revokes nothing: no live grant is even looked up", async () => {
-    const sc = removal({ state: "closed", merged: true });
+    const sc = { ...removal({ state: "closed", merged: true }), checkRuns: null }; // nor its check runs: closed, it gets no check
     const api = githubApi();
     mockInstallationToken(api);
     mockReads(api, sc, "policy-only");
@@ -134,20 +141,29 @@ describe("a live grant merged into the default branch before it was renamed", ()
     const body = embedState("### jit-access · 🟢 Access granted", state);
     const live: Scenario = { pr: prFields({ state: "closed", merged: true, labels: ["jit:approved"], baseRef: "master" }), files: [{ filename: PATH, status: "added", content: CONTENT }], policy: POLICY, comments: [{ id: 55, login: "", byApp: true, body }] };
     const removal = prFields({ number: 20, author: "sam", state: "closed", merged: true });
-    const hit = (number: number) => ({ number, user: { login: "alice" }, created_at: "2026-11-29T12:00:00Z", updated_at: "2026-11-29T12:30:01Z", repository_url: `https://api.github.com/repos/${OWNER}/${REPO}`, html_url: `https://github.com/${OWNER}/${REPO}/pull/${number}` });
     const api = githubApi();
     mockInstallationToken(api);
-    mockReads(api, { pr: removal, files: [{ filename: PATH, status: "removed", content: CONTENT }], policy: POLICY }, "policy-only");
-    api.get("/search/issues").query({ q: `is:pr is:merged label:"jit:approved" repo:${OWNER}/${REPO}`, per_page: 100 }).reply(200, { total_count: 1, incomplete_results: false, items: [hit(7)] });
-    api.get(`${R}/issues/7/comments`).query({ per_page: 100 }).reply(200, [{ id: 55, body, performed_via_github_app: { id: APP_ID } }]);
+    mockReads(api, { pr: removal, files: [{ filename: PATH, status: "removed", content: CONTENT }], policy: POLICY, checkRuns: null }, "policy-only");
+    // Git history of main (the renamed master): the deletion (#20) and the request that added the
+    // file (#7), merged into master, as GitHub still names a closed PR's base after a rename.
+    api.get(`${R}/commits`).query({ sha: "main", path: PATH, per_page: 5 }).reply(200, [{ sha: "2".repeat(40) }, { sha: "7".repeat(40) }]);
+    api.get(`${R}/commits/${"2".repeat(40)}/pulls`).reply(200, [{ number: 20, merged_at: "2026-11-29T13:59:00Z", base: { ref: "main" }, head: { sha: "2".repeat(40) } }]);
+    api.get(`${R}/commits/${"7".repeat(40)}/pulls`).reply(200, [{ number: 7, merged_at: "2026-11-29T12:30:00Z", base: { ref: "master" }, head: { sha: HEAD } }]);
+    // #7 is evaluated under its own key: its record says live, and its file is gone from main.
     mockReads(api, live, "through-comments");
+    mockGrantOnMain(api, PATH, null);
+    mockTree(api, []); // reference counting: no other grant of hers on main
     api.delete(TEAM).reply(204);
     api.delete(`${R}/issues/7/labels/jit%3Aapproved`).reply(200, []);
     api.post(`${R}/issues/7/labels`, { labels: ["jit:revoked"] }).reply(200, []);
+    const records: string[] = [];
+    mockRecordWrites(api, 1, records);
     let comment: any;
     api.patch(`${R}/issues/comments/55`, (b) => ((comment = b), true)).reply(200, {});
     await deliver(probot, "pull_request", pullRequestEvent("closed", removal));
-    api.done();
-    expect(readState(comment.body)).toMatchObject({ status: "REVOKED", ended_by: "its grant file was deleted in #20 by sam" });
+    api.done(); // no revert PR: the file is already gone
+    expect(records).toEqual([comment.body]);
+    // The handler no longer passes who deleted it: the request finds its file gone from main.
+    expect(readState(comment.body)).toMatchObject({ status: "REVOKED", ended_by: "its grant file was removed from main", revert_pending: false });
   });
 });

@@ -413,8 +413,13 @@ describe("the app's own revert PR, once merged", () => {
     // #7, evaluated under its own key: ended, its revert pending in the record (the merge is not recorded yet).
     const sc = { ...live(ended), pr: prFields({ state: "closed", merged: true, labels: ["jit:expired"] }) };
     mockReads(api, sc, "through-comments");
-    // The follow-up finds its revert PR merged and records that; no revoke, no jit:revoked.
-    api.get(`${R}/pulls`).query({ head: "acme:jit-access/revert-7", state: "all", per_page: 1 }).reply(200, [{ number: 9, html_url: "u", state: "closed", merged_at: "2026-11-29T15:00:02Z" }]);
+    // The follow-up finds its revert PR merged, verifies it is exactly the deletion into main, and
+    // records that; no revoke, no jit:revoked.
+    api
+      .get(`${R}/pulls`)
+      .query({ head: "acme:jit-access/revert-7", state: "all", per_page: 100 })
+      .reply(200, [{ number: 9, html_url: "u", state: "closed", merged_at: "2026-11-29T15:00:02Z", labels: [], head: { ref: "jit-access/revert-7", sha: REVERT_SHA, repo: { full_name: "acme/access" } }, base: { ref: "main" } }]);
+    api.get(`${R}/compare/main...${REVERT_SHA}`).query({ per_page: 2 }).reply(200, { status: "ahead", ahead_by: 1, behind_by: 0, total_commits: 1, commits: [{ sha: REVERT_SHA }], files: [{ filename: PATH, status: "removed" }] });
     const bodies = captureComment(api, 1);
     await deliver(probot, "pull_request", pullRequestEvent("closed", revert));
     api.done();

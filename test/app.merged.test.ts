@@ -1,12 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from "@jest/globals";
 import type { Probot } from "probot";
 import { readState } from "../src/lifecycle/state-block.js";
-import { deliver, mockInstallationToken, startApp } from "./helpers/app.js";
+import { APP_ID, deliver, mockInstallationToken, startApp } from "./helpers/app.js";
 import { blobSha, CODEOWNERS, grantYaml, HEAD, POLICY, visible } from "./helpers/fixtures.js";
 import { githubApi } from "./helpers/github-mock.js";
 import { pullRequestEvent } from "./helpers/payloads.js";
 import { startReceiver, type Receiver } from "./helpers/receiver.js";
-import { mockApprovalReads, mockCheckRuns, mockFreshRecord, mockReads, mockRecordWrites, mockTree, prFields, R, type Scenario } from "./helpers/scenario.js";
+import { mockApprovalReads, mockFreshRecord, mockReads, mockRecordWrites, mockTree, prFields, R, type Scenario } from "./helpers/scenario.js";
 import { guardNetwork } from "./helpers/setup-nock.js";
 
 guardNetwork();
@@ -227,7 +227,11 @@ describe("a merge that bypassed the policy", () => {
     mockApprovalReads(api, sc);
     api.get(`${R}/pulls`).query({ head: "acme:jit-access/revert-7", state: "all", per_page: 100 }).reply(200, [revertPull(8, REVERT_SHA)]);
     api.get(`${R}/compare/main...${REVERT_SHA}`).query({ per_page: 2 }).reply(200, exactDeletion);
-    mockCheckRuns(api, REVERT_SHA, [{ id: 3, app: { id: 123 }, status: "completed", conclusion: "success" }]); // given on the first attempt: not repeated
+    // Given on the first attempt: not repeated. (The revert's own check, not a record: any jit-access run on the head, this app's found among them.)
+    api
+      .get(`${R}/commits/${REVERT_SHA}/check-runs`)
+      .query({ check_name: "jit-access", filter: "latest", per_page: 100 })
+      .reply(200, { total_count: 1, check_runs: [{ id: 3, app: { id: APP_ID }, status: "completed", conclusion: "success" }] });
     api.put(`${R}/pulls/8/merge`, (b: any) => b.sha === REVERT_SHA).reply(405, { message: "Required status check \"ci\" is expected." });
     api.get(`${R}/pulls/8`).reply(200, { number: 8, merged: false });
     api.post(`${R}/issues/8/labels`, { labels: ["jit:revert-blocked"] }).reply(200, []);

@@ -4,7 +4,7 @@ import { deliver, mockInstallationToken, startApp } from "./helpers/app.js";
 import { contents, HEAD, OLD_HEAD, POLICY, visible } from "./helpers/fixtures.js";
 import { githubApi } from "./helpers/github-mock.js";
 import { pullRequestEvent, reviewEvent } from "./helpers/payloads.js";
-import { enc, mockApprovalReads, mockCheckRuns, mockReads, prFields, R, type Scenario } from "./helpers/scenario.js";
+import { enc, mockApprovalReads, mockReads, prFields, R, type Scenario } from "./helpers/scenario.js";
 import { guardNetwork } from "./helpers/setup-nock.js";
 
 /**
@@ -47,7 +47,6 @@ async function checkOf(sc: Scenario, options: { approvalReads?: "all" | "codeown
   api.get(`${R}/contents/${enc(POLICY_PATH)}`).query({ ref: HEAD }).reply(200, contents(POLICY_PATH, proposed));
   if (options.approvalReads === "codeowners-only") api.get(`${R}/contents/${enc(sc.codeowners!.path)}`).query({ ref: "main" }).reply(200, contents(sc.codeowners!.path, sc.codeowners!.text));
   else mockApprovalReads(api, sc);
-  mockCheckRuns(api, HEAD);
   let check: any;
   api.post(`${R}/check-runs`, (b) => ((check = b), true)).reply(201, { id: 1 });
   await deliver(probot, "pull_request_review", reviewEvent("submitted", sc.pr, { login: "carol", state: "APPROVED", commitId: HEAD }));
@@ -124,7 +123,7 @@ describe("a pull request that changes the policy", () => {
   });
 
   it("closed, costs three reads and writes nothing", async () => {
-    const sc = policyChange({ pr: prFields({ number: 8, author: "sec-admin", state: "closed", merged: true }) });
+    const sc = { ...policyChange({ pr: prFields({ number: 8, author: "sec-admin", state: "closed", merged: true }) }), checkRuns: null }; // the PR, the policy, its files: not its check runs
     const api = githubApi();
     mockInstallationToken(api);
     mockReads(api, sc, "policy-only");

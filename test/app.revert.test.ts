@@ -18,6 +18,7 @@ const PATH = "grants/prod-admins/alice-1.yaml";
 const CONTENT = grantYaml({ resource: "prod-admins", role: "member", duration: "2h" });
 const EVIL_OWNERS = "* @mallory\n";
 const AFTER_EXPIRY = new Date("2026-11-29T15:00:01Z");
+const RECORD_RUN = 77;
 
 beforeEach(() => resetLiveGrantCaches());
 
@@ -33,8 +34,10 @@ function liveRepository(): { fake: FakeGitHub; repo: FakeRepo; removed: string[]
     ...emptyPull(7, "alice"), state: "closed" as const, merged: true, labels: ["jit:approved"], createdAt: "2026-11-29T12:00:00Z",
     files: [{ filename: PATH, status: "added", content: CONTENT }], comments: [{ id: 55, byApp: true, login: "jit-access[bot]", body: embedState("granted", state) }],
   };
+  // The grant's record: the app's check run on the request's head, whose text the status comment copies.
+  const record = { id: RECORD_RUN, headSha: request.headSha, name: "jit-access", externalId: "acme/access#7", status: "completed", conclusion: "success", output: { title: "Approved", summary: "approved", text: embedState("granted", state) } };
   const repo: FakeRepo = {
-    owner: "acme", repo: "access", checkRuns: [], pulls: new Map([[7, request]]),
+    owner: "acme", repo: "access", checkRuns: [record], pulls: new Map([[7, request]]),
     files: new Map([["main", new Map([[".github/jit-access.yml", POLICY], [".github/CODEOWNERS", CODEOWNERS], [PATH, CONTENT]])]]),
   };
   fake.repos.set(REPO, repo);
@@ -63,7 +66,12 @@ describe("the revert PR that records the end of a grant", () => {
     expect(revert).toMatchObject({ headRef: "jit-access/revert-7", baseRef: "main", merged: true });
     expect(revert!.files.map((f) => [f.filename, f.status])).toEqual([[PATH, "removed"]]);
     expect(merges).toEqual([expect.objectContaining({ sha: revert!.headSha, merge_method: "squash" })]);
-    expect(repo.checkRuns).toEqual([expect.objectContaining({ headSha: revert!.headSha, status: "completed", conclusion: "success" })]);
+    // The request's record (kept, now saying how it ended) and the revert's one successful check.
+    expect(repo.checkRuns).toEqual([
+      expect.objectContaining({ id: RECORD_RUN, headSha: repo.pulls.get(7)!.headSha, externalId: "acme/access#7" }),
+      expect.objectContaining({ headSha: revert!.headSha, status: "completed", conclusion: "success" }),
+    ]);
+    expect(repo.checkRuns[0]!.output.text).toBe(statusComment(repo)); // the comment shows the record
     expect(main(repo).has(PATH)).toBe(false);
     expect(main(repo).get(".github/CODEOWNERS")).toBe(CODEOWNERS);
     expect(readState(statusComment(repo))).toMatchObject({ status: "EXECUTED", revert_pr: revert!.number, revert_pending: false });
@@ -168,14 +176,16 @@ describe("the revert PR that records the end of a grant", () => {
     const reverts = revertPulls(repo);
     expect(reverts.map((p) => [p.headRef, p.merged])).toEqual([["jit-access/revert-7", true]]);
     expect(merges.map((m) => m.sha)).toEqual([reverts[0]!.headSha, reverts[0]!.headSha]);
-    expect(repo.checkRuns).toHaveLength(1);
+    expect(repo.checkRuns.map((r) => r.headSha)).toEqual([repo.pulls.get(7)!.headSha, reverts[0]!.headSha]); // the record, and one check on the revert
     expect(fake.requests.filter((r) => r.includes("/pulls") || r.includes("/compare/") || r.includes("check-runs"))).toEqual([
       "GET /repos/acme/access/pulls/7",
       "GET /repos/acme/access/pulls/7/files",
+      `GET /repos/acme/access/commits/${repo.pulls.get(7)!.headSha}/check-runs`, // the request's record
       "GET /repos/acme/access/pulls",
       `GET /repos/acme/access/compare/main...${reverts[0]!.headSha}`,
-      `GET /repos/acme/access/commits/${reverts[0]!.headSha}/check-runs`,
+      `GET /repos/acme/access/commits/${reverts[0]!.headSha}/check-runs`, // the revert's check: found, not created again
       `PUT /repos/acme/access/pulls/${reverts[0]!.number}/merge`,
+      `PATCH /repos/acme/access/check-runs/${RECORD_RUN}`, // the merge recorded, before the comment shows it
     ]);
     expect(readState(statusComment(repo))).toMatchObject({ status: "EXECUTED", revert_pending: false });
   });

@@ -32,7 +32,8 @@ export interface FakeRepo {
   /** ref → path → content */
   files: Map<string, Map<string, string>>;
   pulls: Map<number, FakePull>;
-  checkRuns: { id: number; headSha: string; status: string; conclusion: string | null; output: { title: string; summary: string } }[];
+  /** Check runs, all of this app; `externalId` and `output.text` as the record (github/record.ts) uses them. */
+  checkRuns: { id: number; headSha: string; name?: string; externalId?: string; status: string; conclusion: string | null; output: { title: string; summary: string; text?: string } }[];
   /** Branch refs created through the API (name → sha). */
   refs?: Map<string, string>;
   /** A small git: commits by SHA (each with its whole tree) and the default branch's head, made on first use. */
@@ -173,6 +174,12 @@ export class FakeGitHub {
       if (!this.resolve(repo, m[1]!) || !this.resolve(repo, m[2]!)) return notFound;
       return { status: 200, body: this.compare(repo, m[1]!, m[2]!) };
     }
+    if (method === "GET" && (m = rest.match(/^git\/trees\/(.+)$/))) {
+      // The whole tree (recursive): its files as blobs.
+      const tree = this.treeAt(repo, m[1]!);
+      if (!tree) return notFound;
+      return { status: 200, body: { sha: this.resolve(repo, m[1]!), truncated: false, tree: [...tree].map(([path, content]) => ({ path, mode: "100644", type: "blob", sha: blobSha(content), size: Buffer.byteLength(content) })) } };
+    }
     if (method === "GET" && (m = rest.match(/^issues\/comments\/(\d+)$/))) {
       for (const pr of repo.pulls.values()) {
         const c = pr.comments.find((x) => x.id === Number(m![1]));
@@ -214,9 +221,13 @@ export class FakeGitHub {
       }
       return undefined;
     }
-    if ((m = rest.match(/^issues\/(\d+)\/(comments|labels)(?:\/(.+))?$/))) {
+    if ((m = rest.match(/^issues\/(\d+)\/(comments|labels|timeline)(?:\/(.+))?$/))) {
       const pr = repo.pulls.get(Number(m[1]));
       if (!pr) return notFound;
+      if (m[2] === "timeline" && method === "GET") {
+        // Its comments, as `commented` events (the app reads its status comment and commands here).
+        return { status: 200, body: pr.comments.map((c) => ({ event: "commented", id: c.id, body: c.body, user: { login: c.login, type: c.byApp ? "Bot" : "User" }, created_at: pr.createdAt, updated_at: pr.createdAt, performed_via_github_app: c.byApp ? { id: this.appId } : null })) };
+      }
       if (m[2] === "comments" && method === "GET") {
         return { status: 200, body: pr.comments.map((c) => ({ id: c.id, body: c.body, user: { login: c.login, type: c.byApp ? "Bot" : "User" }, created_at: pr.createdAt, performed_via_github_app: c.byApp ? { id: this.appId } : null })) };
       }
@@ -250,17 +261,21 @@ export class FakeGitHub {
       return { status: 200, body: {} };
     }
     if (method === "GET" && (m = rest.match(/^commits\/([^/]+)\/check-runs$/))) {
-      const runs = repo.checkRuns.filter((r) => r.headSha === m![1]);
-      return { status: 200, body: { total_count: runs.length, check_runs: runs.map((r) => ({ ...r, app: { id: this.appId } })) } };
+      // Every run here is this app's: another app_id finds none. check_name filters by name.
+      const name = query.get("check_name");
+      const appId = query.get("app_id");
+      const runs = appId !== null && Number(appId) !== this.appId ? [] : repo.checkRuns.filter((r) => r.headSha === m![1] && (name === null || (r.name ?? "jit-access") === name));
+      return { status: 200, body: { total_count: runs.length, check_runs: runs.map((r) => this.checkRun(r)) } };
     }
     if (method === "POST" && rest === "check-runs") {
       const id = this.nextId++;
-      repo.checkRuns.push({ id, headSha: body.head_sha, status: body.status, conclusion: body.conclusion ?? null, output: body.output });
+      repo.checkRuns.push({ id, headSha: body.head_sha, name: body.name, ...(body.external_id ? { externalId: body.external_id } : {}), status: body.status, conclusion: body.conclusion ?? null, output: body.output });
       return { status: 201, body: { id } };
     }
     if (method === "PATCH" && (m = rest.match(/^check-runs\/(\d+)$/))) {
       const run = repo.checkRuns.find((r) => r.id === Number(m![1]));
-      if (run) Object.assign(run, { status: body.status, conclusion: body.conclusion ?? null, output: body.output });
+      // As GitHub: fields the request leaves out (a write of the record sends only `output`) stay as they were.
+      if (run) Object.assign(run, { ...(body.status ? { status: body.status, conclusion: body.conclusion ?? null } : {}), ...(body.output ? { output: body.output } : {}) });
       return { status: 200, body: {} };
     }
     return undefined;
@@ -318,6 +333,10 @@ export class FakeGitHub {
 
   private currentHead(repo: FakeRepo, pr: FakePull): string {
     return (pr.headRef && repo.refs?.get(`refs/heads/${pr.headRef}`)) || pr.headSha;
+  }
+
+  private checkRun(r: FakeRepo["checkRuns"][number]) {
+    return { id: r.id, head_sha: r.headSha, name: r.name ?? "jit-access", external_id: r.externalId ?? null, status: r.status, conclusion: r.conclusion, output: { text: null, ...r.output }, app: { id: this.appId } };
   }
 
   private pullSummary(repo: FakeRepo, p: FakePull) {

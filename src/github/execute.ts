@@ -5,7 +5,7 @@ import { announcements, notificationOf } from "../lifecycle/announce.js";
 import { readState, replaceState, type CommentState } from "../lifecycle/state-block.js";
 import type { Notifier } from "../notify/deliver.js";
 import type { Notification } from "../notify/message.js";
-import { CHECK_NAME, labelChanges, type StatusLabel } from "../lifecycle/status.js";
+import { CHECK_NAME, labelChanges, STATUS_LABELS, type StatusLabel } from "../lifecycle/status.js";
 import type { ProviderFactory } from "../providers/registry.js";
 import { ProviderError, standingOf, unitsToRevoke } from "../providers/types.js";
 import { isNotFound, type GitHub } from "./client.js";
@@ -183,8 +183,12 @@ async function record(
   const ref = { owner: s.owner, repo: s.repo };
   if (label !== undefined) {
     const { add, remove } = labelChanges(s.pr.labels, label);
-    if (remove.length + add.length > 0 && s.record?.status && ["APPROVED", "REJECTED", "REVOKED", "EXECUTED"].includes(s.record.status)) {
-      const message = `tamper: the labels of ${s.owner}/${s.repo}#${s.pr.number} did not show its recorded status (${s.record.status}); restored`;
+    // Tampered when the labels did not show what the record held before this decision: a
+    // decision that moves the status on (a live grant expiring, say) changes them legitimately.
+    const recorded = s.record?.status;
+    const settled = recorded === "APPROVED" || recorded === "REJECTED" || recorded === "REVOKED" || recorded === "EXECUTED" ? labelChanges(s.pr.labels, STATUS_LABELS[recorded]) : undefined;
+    if (settled && settled.add.length + settled.remove.length > 0) {
+      const message = `tamper: the labels of ${s.owner}/${s.repo}#${s.pr.number} did not show its recorded status (${recorded}); restored`;
       options.log.error(message);
       options.onAlert?.("tamper", message);
     }

@@ -14,7 +14,11 @@ export async function requestsThatAdded(gh: GitHub, ref: RepoRef, defaultBranch:
   const found = new Map<number, string>();
   for (const commit of commits) {
     const { data: pulls } = await gh.rest.repos.listPullRequestsAssociatedWithCommit({ owner: ref.owner, repo: ref.repo, commit_sha: commit.sha });
-    for (const pr of pulls) if (pr.merged_at && pr.base.ref === defaultBranch) found.set(pr.number, pr.head.sha);
+    // Not filtered by the PR's base name: the commit is on the default branch, and a PR merged
+    // before the default branch was renamed still names the old branch (GitHub retargets only open
+    // PRs). A PR merged into another branch whose commit reached the default branch later is
+    // judged by its own record: base-branch.ts rejected it, so it gives nothing.
+    for (const pr of pulls) if (pr.merged_at) found.set(pr.number, pr.head.sha);
   }
   return [...found].map(([number, headSha]) => ({ number, headSha }));
 }

@@ -103,7 +103,18 @@ export async function loadRequestSnapshot(gh: GitHub, ref: RepoRef & { number: n
     memberships: new Map(),
     commands: [],
   };
-  if (kind.kind === "unrelated" || kind.kind === "removal") return snapshot;
+  if (kind.kind === "unrelated") return snapshot;
+  if (kind.kind === "removal") {
+    // An open deletion into another branch gets a failing check (base-branch.ts): the run it may
+    // already have is read, so a redelivery or the next push does not add another. Others get none.
+    if (snapshot.pr.state === "open" && judgedOffDefaultBranch(snapshot)) {
+      const { run } = await loadCheck(gh, ref, pr.head.sha, options.appId);
+      if (run) snapshot.check = run;
+    }
+    return snapshot;
+  }
+  // A closed policy change gates nothing: its check is neither read nor written (decidePolicyChange).
+  if (kind.kind === "policy-change" && snapshot.pr.state === "closed") return snapshot;
 
   const { run, claimedBy } = await loadCheck(gh, ref, pr.head.sha, options.appId);
   if (run) snapshot.check = run;

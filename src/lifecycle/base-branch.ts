@@ -1,6 +1,6 @@
 import { fileDiagnostic, type Diagnostic } from "../diagnostics.js";
 import type { Decision } from "./decide.js";
-import { decidedFromState } from "./merged.js";
+import { decidedFromState, MERGED_OUTSIDE } from "./merged.js";
 import { completed, errorList, statusComment } from "./present.js";
 import type { RequestSnapshot } from "./snapshot.js";
 import { STATUS_LABELS } from "./status.js";
@@ -45,12 +45,13 @@ export function decideOffDefaultBranch(s: RequestSnapshot): Decision | undefined
   const diagnostics: Diagnostic[] = [baseError, ...(s.kind.kind === "malformed" ? s.kind.diagnostics : [])];
 
   if (s.pr.merged) {
-    // Recorded once: a later evaluation finds REJECTED in the state and leaves it to decideMerged.
+    // Recorded once: a later evaluation finds REJECTED in the state and leaves it to decideMerged,
+    // which keeps it as it is (MERGED_OUTSIDE: not a bypass to revert).
     const note = `This pull request was merged into ${base}, not the default branch ${main}: jit-access granted nothing, and nothing needs to be revoked or reverted on ${main}.`;
     return {
       status: "REJECTED",
       label: STATUS_LABELS.REJECTED,
-      comment: statusComment(s, "⛔ Merged outside the default branch: nothing was granted", { errors: [baseError], note }, { status: "REJECTED", ended_by: `merged into ${base}, not ${main}` }),
+      comment: statusComment(s, "⛔ Merged outside the default branch: nothing was granted", { errors: [baseError], note }, { status: "REJECTED", ended_by: `${MERGED_OUTSIDE}${base}, not ${main}` }),
       actions: [],
       alert: `request merged outside the default branch: ${s.owner}/${s.repo}#${s.pr.number} was merged into ${base}; nothing was applied`,
     };

@@ -19,6 +19,13 @@ import type { Grant } from "../schemas/grant.js";
  */
 const SETTLED: readonly StateStatus[] = ["APPROVED", "REJECTED", "REVOKED", "EXECUTED"];
 
+/**
+ * How base-branch.ts's rejection of a request merged outside the default branch begins its
+ * `ended_by`: a verdict on the merge itself, final, with nothing on the default branch to revert
+ * (never a rejection from before the merge that the merge bypassed).
+ */
+export const MERGED_OUTSIDE = "merged into ";
+
 export function labelOf(status: StateStatus): StatusLabel {
   return status === "SCHEDULED" || status === "APPLYING" ? STATUS_LABELS.PENDING : STATUS_LABELS[status as Status];
 }
@@ -32,7 +39,7 @@ export function decideMerged(s: RequestSnapshot, now: Date, teamMember: Membersh
   const st = s.record;
   if (st?.status === "APPROVED" && st.grant && st.target) return decideLive(s, st, now, teamMember);
   if (st?.revert_pending && st.revert_path_blob !== undefined) return revertFollowUp(s, st);
-  if (st?.status === "REJECTED" && st.revert_pr === undefined && !st.revert_path_blob) {
+  if (st?.status === "REJECTED" && st.revert_pr === undefined && !st.revert_path_blob && !st.ended_by?.startsWith(MERGED_OUTSIDE)) {
     // Rejected before the merge (an approver, a timeout, a reopen): whoever merged it bypassed that.
     const j = judge();
     return bypassed(s, j.verdict === "approved" ? { ...j, verdict: "rejected", by: st.rejected_by ?? "jit-access", reason: st.ended_by ?? "it had been rejected" } : j);

@@ -7,7 +7,7 @@ import { APP_ID, deliver, fixedClock, mockInstallationToken, startAppWithSchedul
 import { CODEOWNERS, contents, grantYaml, HEAD, POLICY, visible } from "./helpers/fixtures.js";
 import { githubApi } from "./helpers/github-mock.js";
 import { example, INSTALLATION_ID, OWNER, REPO } from "./helpers/payloads.js";
-import { enc, mockApprovalReads, mockCheckRuns, mockReads, prFields, R, type Scenario } from "./helpers/scenario.js";
+import { enc, mockApprovalReads, mockReads, prFields, R, type Scenario } from "./helpers/scenario.js";
 import { guardNetwork } from "./helpers/setup-nock.js";
 
 guardNetwork();
@@ -142,7 +142,12 @@ describe("a team membership change", () => {
     api.get("/search/issues").query(q(`is:pr is:open label:"jit:pending" org:${OWNER}`)).reply(200, found([searchHit(7, "2026-11-29T12:00:00Z"), searchHit(8, "2026-11-29T12:00:00Z")]));
     api.get(`${R}/pulls/7`).reply(500, { message: "Server Error" }); // #7 cannot be evaluated now
     mockReads(api, { pr: prFields({ number: 8 }), files: [], policy: null }); // #8 still is
-    await deliver(probot, "membership", payload);
+    const failures = app.queue.failures;
+    await deliver(probot, "membership", payload, { failing: true });
     api.done();
+    // Exactly one evaluation failed, #7's: the search and #8 went on.
+    expect(app.queue.failures).toBe(failures + 1);
+    expect(app.queue.lastFailure?.key).toBe(`${OWNER}/${REPO}#7`);
+    expect((app.queue.lastFailure?.error as Error).message).toMatch(/Server Error/);
   });
 });

@@ -7,7 +7,7 @@ import { APP_ID, deliver, fixedClock, mockInstallationToken, startAppWithSchedul
 import { contents, POLICY } from "./helpers/fixtures.js";
 import { githubApi } from "./helpers/github-mock.js";
 import { commentEvent, example, INSTALLATION_ID, OWNER, pullRequestEvent, reviewEvent } from "./helpers/payloads.js";
-import { enc, mockReads, prFields, R } from "./helpers/scenario.js";
+import { enc, mockReads, mockTree, prFields, R } from "./helpers/scenario.js";
 import { guardNetwork } from "./helpers/setup-nock.js";
 
 /**
@@ -106,11 +106,17 @@ describe("the app with JIT_ACCESS_REPOSITORIES set", () => {
   it("the sweep and the start-up rebuild read nothing of a repository outside the list", async () => {
     const api = githubApi();
     mockInstallationToken(api);
-    api.get("/app/installations").query({ per_page: 100 }).reply(200, [{ id: INSTALLATION_ID, account: { login: OWNER, type: "Organization" }, app_id: APP_ID, suspended_at: null }]);
+    api.get("/app/installations").query({ per_page: 100 }).times(2).reply(200, [{ id: INSTALLATION_ID, account: { login: OWNER, type: "Organization" }, app_id: APP_ID, suspended_at: null }]);
+    // The rebuild: acme/other (its live and unapplied grants) is passed over by name; acme/access is read.
+    const repository = (name: string) => ({ name, owner: { login: OWNER }, default_branch: "main", archived: false });
+    api.get("/installation/repositories").query({ per_page: 100 }).reply(200, { total_count: 2, repositories: [repository("other"), repository("access")] });
+    mockTree(api, []); // acme/access holds the policy and no grant file
+    api.get(`${R}/pulls`).query({ state: "open", sort: "updated", direction: "desc", per_page: 100 }).reply(200, []);
+    await app.scheduler.rebuild();
+    expect([...app.scheduler.accessRepositories]).toEqual(["acme/access"]);
+    // The sweep after it: what changed, pending requests, blocked reverts — all but one in acme/other.
     const search = (q: string, items: unknown[]) => api.get("/search/issues").query({ q, per_page: 100 }).reply(200, found(items));
-    // Live and unapplied grants, pending requests, blocked reverts: all in acme/other.
-    search(`is:pr is:merged label:"jit:approved" org:${OWNER}`, [hit("other", 1)]);
-    search(`is:pr is:merged label:"jit:pending" org:${OWNER}`, [hit("other", 2)]);
+    search(`is:pr org:${OWNER} updated:>=2026-11-29T12:55:00Z`, [hit("other", 1, "2026-11-29T12:58:00Z"), hit("other", 2, "2026-11-29T12:59:00Z")]);
     search(`is:pr is:open label:"jit:pending" org:${OWNER}`, [hit("other", 3, "2026-11-28T00:00:00Z"), hit("access", 7, "2026-11-29T12:59:00Z")]);
     search(`is:pr is:merged label:"jit:revert-blocked" org:${OWNER}`, [hit("other", 4)]);
     // acme/access's pending request is too young to have timed out: its policy is read, nothing more.

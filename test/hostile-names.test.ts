@@ -5,10 +5,10 @@ import { checkGrantRules } from "../src/grant/rules.js";
 import { destinationsFor } from "../src/notify/message.js";
 import { loadPolicy, type LoadedPolicy } from "../src/policy/load.js";
 import { deliver, mockInstallationToken, startApp } from "./helpers/app.js";
-import { CODEOWNERS, grantYaml, HEAD, POLICY } from "./helpers/fixtures.js";
+import { CODEOWNERS, grantYaml, POLICY } from "./helpers/fixtures.js";
 import { githubApi } from "./helpers/github-mock.js";
 import { pullRequestEvent } from "./helpers/payloads.js";
-import { mockCheckRuns, mockReads, prFields, R, type Scenario } from "./helpers/scenario.js";
+import { mockReads, prFields, R, type Scenario } from "./helpers/scenario.js";
 import { guardNetwork } from "./helpers/setup-nock.js";
 
 /**
@@ -100,13 +100,14 @@ describe("through the app", () => {
     mockReads(api, sc);
     // The requester allow-list is checked before the rules report.
     api.get("/orgs/acme/teams/engineering/memberships/alice").reply(200, { state: "active", role: "member" });
-    mockCheckRuns(api, HEAD);
+    // The record (no check run yet) was read with the snapshot; the new check carries it.
     let check: any;
     api.post(`${R}/check-runs`, (b) => ((check = b), true)).reply(201, { id: 1 });
-    api.post(`${R}/issues/7/comments`).reply(201, { id: 55 });
+    let comment: any;
+    api.post(`${R}/issues/7/comments`, (b) => ((comment = b), true)).reply(201, { id: 55 });
     await deliver(probot, "pull_request", pullRequestEvent("opened", sc.pr));
     api.done();
-    expect(check).toMatchObject({ status: "completed", conclusion: "failure" });
+    expect(check).toMatchObject({ status: "completed", conclusion: "failure", output: { text: comment.body } });
     expect(check.output.annotations).toEqual([
       expect.objectContaining({ path, start_line: 2, start_column: 11, message: 'unknown resource "constructor"; the policy has: prod-db, prod-admins' }),
     ]);

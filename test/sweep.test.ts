@@ -3,11 +3,12 @@ import type { Probot } from "probot";
 import type { JitApp } from "../src/app.js";
 import { loadPolicy } from "../src/policy/load.js";
 import { shortestPendingTimeout, timeoutCandidates } from "../src/scheduler/sweep.js";
+import { embedState, readState } from "../src/lifecycle/state-block.js";
 import { APP_ID, deliver, fixedClock, mockInstallationToken, startAppWithScheduler } from "./helpers/app.js";
-import { CODEOWNERS, contents, grantYaml, HEAD, POLICY, visible } from "./helpers/fixtures.js";
+import { blobSha, CODEOWNERS, contents, grantYaml, HEAD, POLICY, visible } from "./helpers/fixtures.js";
 import { githubApi } from "./helpers/github-mock.js";
-import { example, INSTALLATION_ID, OWNER, REPO } from "./helpers/payloads.js";
-import { enc, mockApprovalReads, mockCheckRuns, mockReads, prFields, R, type Scenario } from "./helpers/scenario.js";
+import { example, INSTALLATION_ID, OWNER, pullRequestEvent, REPO } from "./helpers/payloads.js";
+import { enc, mockApprovalReads, mockGrantOnMain, mockReads, mockRecordWrites, mockTree, prFields, R, type Scenario } from "./helpers/scenario.js";
 import { guardNetwork } from "./helpers/setup-nock.js";
 
 guardNetwork();
@@ -142,7 +143,64 @@ describe("a team membership change", () => {
     api.get("/search/issues").query(q(`is:pr is:open label:"jit:pending" org:${OWNER}`)).reply(200, found([searchHit(7, "2026-11-29T12:00:00Z"), searchHit(8, "2026-11-29T12:00:00Z")]));
     api.get(`${R}/pulls/7`).reply(500, { message: "Server Error" }); // #7 cannot be evaluated now
     mockReads(api, { pr: prFields({ number: 8 }), files: [], policy: null }); // #8 still is
-    await deliver(probot, "membership", payload);
+    const failures = app.queue.failures;
+    await deliver(probot, "membership", payload, { failing: true });
     api.done();
+    // Exactly one evaluation failed, #7's: the search and #8 went on.
+    expect(app.queue.failures).toBe(failures + 1);
+    expect(app.queue.lastFailure?.key).toBe(`${OWNER}/${REPO}#7`);
+    expect((app.queue.lastFailure?.error as Error).message).toMatch(/Server Error/);
+  });
+});
+
+describe("an evaluation that failed", () => {
+  it("of a merged deletion is retried as one: the request whose grant file it deleted is still ended", async () => {
+    const clock = fixedClock(NOW);
+    const { probot, app: retrying } = await startAppWithScheduler(clock);
+    const path = "grants/prod-admins/alice-1.yaml";
+    const content = grantYaml({ resource: "prod-admins", role: "member", duration: "2h" });
+    const removal = prFields({ number: 20, author: "sam", state: "closed", merged: true });
+    const deletion: Scenario = { pr: removal, files: [{ filename: path, status: "removed", content }], policy: POLICY, checkRuns: null };
+    const api = githubApi();
+    mockInstallationToken(api);
+    mockReads(api, deletion, "policy-only");
+    api.get(`${R}/commits`).query({ sha: "main", path, per_page: 5 }).reply(502, { message: "Bad Gateway" }); // git history cannot be read now
+    await deliver(probot, "pull_request", pullRequestEvent("closed", removal), { failing: true });
+    api.done();
+    expect(retrying.queue.lastFailure?.key).toBe(`${OWNER}/${REPO}#20`);
+    // Tried again a minute later (the timer fires the scheduler's lead of 10 s before).
+    expect(clock.timers.map((t) => new Date(t.at).toISOString())).toEqual(["2026-11-29T13:00:50.000Z"]);
+
+    clock.set(new Date("2026-11-29T13:01:00Z"));
+    mockReads(api, deletion, "policy-only");
+    // Git history: the deletion (#20) and, before it, the request that added the file (#7).
+    api.get(`${R}/commits`).query({ sha: "main", path, per_page: 5 }).reply(200, [{ sha: "2".repeat(40) }, { sha: "7".repeat(40) }]);
+    api.get(`${R}/commits/${"2".repeat(40)}/pulls`).reply(200, [{ number: 20, merged_at: "2026-11-29T12:59:00Z", base: { ref: "main" }, head: { sha: "2".repeat(40) } }]);
+    api.get(`${R}/commits/${"7".repeat(40)}/pulls`).reply(200, [{ number: 7, merged_at: "2026-11-29T12:00:00Z", base: { ref: "main" }, head: { sha: HEAD } }]);
+    // #7 is evaluated under its own key: live, and its file is gone from main.
+    const live = embedState("### jit-access · 🟢 Access granted", {
+      v: 1, status: "APPROVED", path, blob: blobSha(content),
+      grant: { requester: "alice", resource: "prod-admins", role: "member", duration: "2h", reason: "Investigate INC-4211: slow checkout queries" },
+      approvers: ["pat"], standing: [], applied_at: "2026-11-29T12:00:00.000Z", starts_at: "2026-11-29T12:00:00.000Z", expires_at: "2026-11-29T14:00:00.000Z",
+      warn_at: "2026-11-29T13:50:00.000Z", target: { provider: "github-team", config: { org: "acme", team: "prod-admins" }, grant: {} },
+    });
+    const request: Scenario = { pr: prFields({ state: "closed", merged: true, labels: ["jit:approved"] }), files: [{ filename: path, status: "added", content }], policy: POLICY, comments: [{ id: 55, login: "", byApp: true, body: live }] };
+    mockReads(api, request, "through-comments");
+    mockGrantOnMain(api, path, null);
+    mockTree(api, []); // no other grant of hers keeps the access
+    api.delete("/orgs/acme/teams/prod-admins/memberships/alice").reply(204);
+    api.delete(`${R}/issues/7/labels/jit%3Aapproved`).reply(200, []);
+    api.post(`${R}/issues/7/labels`, { labels: ["jit:revoked"] }).reply(200, []);
+    const records: string[] = [];
+    mockRecordWrites(api, 1, records);
+    let body = "";
+    api.patch(`${R}/issues/comments/55`, (b: any) => ((body = b.body), true)).reply(200, {});
+    clock.timers.shift()!.fn();
+    await retrying.scheduler.settled();
+    await retrying.queue.idle();
+    api.done();
+    expect(retrying.queue.failures).toBe(1); // the first attempt only
+    expect(records).toEqual([body]);
+    expect(readState(body)).toMatchObject({ status: "REVOKED", ended_by: "its grant file was removed from main" });
   });
 });

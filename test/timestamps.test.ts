@@ -5,11 +5,11 @@ import { parseTimestamp } from "../src/grant/timestamp.js";
 import { planWindow } from "../src/lifecycle/window.js";
 import { readState } from "../src/lifecycle/state-block.js";
 import { loadPolicy } from "../src/policy/load.js";
-import { deliver, mockInstallationToken, startApp } from "./helpers/app.js";
+import { deliver, fixedClock, mockInstallationToken, startAppWithScheduler } from "./helpers/app.js";
 import { CODEOWNERS, grantYaml, POLICY } from "./helpers/fixtures.js";
 import { githubApi } from "./helpers/github-mock.js";
 import { pullRequestEvent } from "./helpers/payloads.js";
-import { mockApprovalReads, mockReads, prFields, R, type Scenario } from "./helpers/scenario.js";
+import { mockApprovalReads, mockReads, mockRecordWrites, prFields, R, type Scenario } from "./helpers/scenario.js";
 import { guardNetwork } from "./helpers/setup-nock.js";
 
 /**
@@ -119,10 +119,17 @@ describe("a merged grant whose start is a leap second", () => {
     mockInstallationToken(api);
     mockReads(api, sc);
     mockApprovalReads(api, sc);
+    // The record (the check run's text) is written first, then its display.
+    const records: string[] = [];
+    mockRecordWrites(api, 1, records);
     let body = "";
     api.patch(`${R}/issues/comments/55`, (b: any) => ((body = b.body), true)).reply(200, {});
-    await deliver(await startApp(new Date("2026-11-29T13:00:00Z")), "pull_request", pullRequestEvent("closed", sc.pr));
+    const { probot, app } = await startAppWithScheduler(fixedClock(new Date("2026-11-29T13:00:00Z")));
+    await deliver(probot, "pull_request", pullRequestEvent("closed", sc.pr));
     api.done();
     expect(readState(body)).toMatchObject({ status: "SCHEDULED", starts_at: "2027-01-01T00:00:00.000Z", expires_at: "2027-01-01T02:00:00.000Z" });
+    expect(records).toEqual([body]);
+    // Due once, at a real moment: EARLY_START_MS (2 s) before the start.
+    expect(new Date(app.scheduler.index.get("acme/access#7")!.dueAt).toISOString()).toBe("2026-12-31T23:59:58.000Z");
   });
 });

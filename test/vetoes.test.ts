@@ -11,7 +11,7 @@ import { deliver, mockInstallationToken, startApp } from "./helpers/app.js";
 import { blobSha, CODEOWNERS, grantYaml, HEAD, OPEN_POLICY, visible } from "./helpers/fixtures.js";
 import { githubApi } from "./helpers/github-mock.js";
 import { reviewEvent } from "./helpers/payloads.js";
-import { mockApprovalReads, mockCheckRuns, mockReads, prFields, R, type Scenario } from "./helpers/scenario.js";
+import { mockApprovalReads, mockReads, prFields, R, type Scenario } from "./helpers/scenario.js";
 import { guardNetwork } from "./helpers/setup-nock.js";
 
 /**
@@ -134,8 +134,7 @@ describe("the membership-lookup cap, through the app", () => {
     const api = githubApi();
     mockInstallationToken(api);
     mockReads(api, sc);
-    mockApprovalReads(api, sc);
-    mockCheckRuns(api, HEAD);
+    mockApprovalReads(api, sc); // the record (no check run yet) is read with the snapshot
     let check: any;
     api.post(`${R}/check-runs`, (b) => ((check = b), true)).reply(201, { id: 1 });
     api.delete(`${R}/issues/7/labels/jit%3Apending`).reply(200, []);
@@ -145,7 +144,7 @@ describe("the membership-lookup cap, through the app", () => {
     api.post(`${R}/issues/7/comments`, (b) => ((comment = b), true)).reply(201, { id: 55 });
     await deliver(probot, "pull_request_review", reviewEvent("submitted", sc.pr, { login: "dora", state: "CHANGES_REQUESTED", commitId: HEAD }));
     api.done(); // no PUT .../merge was made
-    expect(check).toMatchObject({ conclusion: "failure", output: { title: "Rejected" } });
+    expect(check).toMatchObject({ conclusion: "failure", output: { title: "Rejected", text: comment.body } });
     expect(visible(comment.body)).toContain("Rejected by dora: changes requested in a review. Nothing was granted.");
   });
 });

@@ -44,8 +44,22 @@ export async function evaluatePullRequest(
   ref: RepoRef & { number: number },
   deps: AppDeps,
   log: Log,
-): Promise<{ state: CommentState | undefined; affected: (RepoRef & { number: number })[]; accessRepository: boolean }> {
-  const snapshot = await prepareEvaluation(gh, ref, deps);
+): Promise<Evaluated> {
+  return evaluateSnapshot(gh, ref, await prepareEvaluation(gh, ref, deps), deps, log);
+}
+
+export interface Evaluated {
+  state: CommentState | undefined;
+  affected: (RepoRef & { number: number })[];
+  accessRepository: boolean;
+}
+
+/**
+ * Decide and act on a snapshot already read (the scheduler reads its due grants' snapshots
+ * ahead of time, and retries failed evaluations that way): a merged deletion names the requests
+ * it affects, whoever evaluates it.
+ */
+export async function evaluateSnapshot(gh: GitHub, ref: RepoRef & { number: number }, snapshot: RequestSnapshot | null, deps: AppDeps, log: Log): Promise<Evaluated> {
   if (!snapshot) return { state: undefined, affected: [], accessRepository: false }; // no policy on the default branch
   // Into another branch, a deletion ends nothing: the grant file is still on the default branch.
   if (snapshot.kind.kind === "removal" && snapshot.pr.merged && snapshot.pr.baseRef === snapshot.defaultBranch) {

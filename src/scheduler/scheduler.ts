@@ -1,6 +1,6 @@
 import { isNotFound, type GitHub, type RepoRef } from "../github/client.js";
 import { grantFilesOn, originsOf, recordOf } from "../github/live-grants.js";
-import { evaluatePullRequest, finishEvaluation, prepareEvaluation, type AppDeps, type Log } from "../handlers/evaluate.js";
+import { evaluatePullRequest, evaluateSnapshot, prepareEvaluation, type AppDeps, type Log } from "../handlers/evaluate.js";
 import { KeyedQueue } from "../handlers/queue.js";
 import type { CommentState } from "../lifecycle/state-block.js";
 import { GrantIndex, type IndexedGrant } from "./due.js";
@@ -259,8 +259,10 @@ export class Scheduler {
                 release();
               }
               await this.until(entry.dueAt);
-              const state = snapshot ? await finishEvaluation(gh, snapshot, { ...this.deps, gate }, this.log) : undefined;
+              // A failed evaluation is retried here too: a merged deletion still ends the grants it affects.
+              const { state, affected } = await evaluateSnapshot(gh, { owner: entry.owner, repo: entry.repo, number: entry.number }, snapshot, { ...this.deps, gate }, this.log);
               this.index.observe({ ...entry, updatedAt: "" }, state);
+              for (const other of affected) void this.enqueue(gh, entry.installationId, other);
             } catch (error) {
               this.failed(entry, error);
             }

@@ -255,6 +255,21 @@ describe("one commit, one request", () => {
   });
 });
 
+/** A pending request's reads, then exactly: the failing check (captured), jit:rejected, the PR closed, the comment. No merge. */
+function expectRejectedAndClosed(sc: Scenario) {
+  const seen: { check?: any } = {};
+  const api = githubApi();
+  mockInstallationToken(api);
+  mockReads(api, sc);
+  mockApprovalReads(api, sc);
+  api.post(`${R}/check-runs`, (b) => ((seen.check = b), true)).reply(201, { id: 1 });
+  api.delete(`${R}/issues/7/labels/jit%3Apending`).reply(200, []);
+  api.post(`${R}/issues/7/labels`, { labels: ["jit:rejected"] }).reply(200, []);
+  api.patch(`${R}/pulls/7`, { state: "closed" }).reply(200, {});
+  api.post(`${R}/issues/7/comments`).reply(201, { id: 57 });
+  return { api, seen };
+}
+
 describe("rejections and revokes that someone tries to take back", () => {
   const request = (extra: Partial<Scenario> = {}): Scenario => ({
     pr: prFields({ labels: ["jit:pending"] }),
@@ -271,18 +286,10 @@ describe("rejections and revokes that someone tries to take back", () => {
       events: [{ event: "review_dismissed", actor: "alice", fields: { dismissed_review: { state: "changes_requested", review_id: 100, dismissal_message: "outdated" } } }],
       memberships: { "@acme/engineering:alice": "active", "@acme/dba:bob": "active", "@acme/dba:carol": "active", "@acme/security:carol": "none", "@acme/dba:dana": "none", "@acme/security:dana": "active" },
     });
-    const api = githubApi();
-    mockInstallationToken(api);
-    mockReads(api, sc);
-    mockApprovalReads(api, sc);
-    let check: any;
-    api.post(`${R}/check-runs`, (b) => ((check = b), true)).reply(201, { id: 1 });
-    api.delete(`${R}/issues/7/labels/jit%3Apending`).reply(200, []);
-    api.post(`${R}/issues/7/labels`, { labels: ["jit:rejected"] }).reply(200, []);
-    api.patch(`${R}/pulls/7`, { state: "closed" }).reply(200, {});
-    api.post(`${R}/issues/7/comments`).reply(201, { id: 57 });
+    const { api, seen } = expectRejectedAndClosed(sc);
     await deliver(probot, "pull_request_review", reviewEvent("dismissed", sc.pr, { login: "bob", state: "DISMISSED", commitId: HEAD }));
     api.done(); // closed, never merged
+    const check = seen.check;
     expect(check.output.title).toBe("Rejected");
     expect(check.output.summary).toContain("dismissed by alice; a rejection stands");
   });
@@ -294,19 +301,10 @@ describe("rejections and revokes that someone tries to take back", () => {
       reviews: [{ login: "carol", state: "APPROVED" }, { login: "dana", state: "APPROVED" }],
       memberships: { "@acme/engineering:alice": "active", "@acme/dba:carol": "active", "@acme/security:carol": "none", "@acme/dba:dana": "none", "@acme/security:dana": "active" },
     });
-    const api = githubApi();
-    mockInstallationToken(api);
-    mockReads(api, sc);
-    mockApprovalReads(api, sc);
-    let check: any;
-    api.post(`${R}/check-runs`, (b) => ((check = b), true)).reply(201, { id: 1 });
-    api.delete(`${R}/issues/7/labels/jit%3Apending`).reply(200, []);
-    api.post(`${R}/issues/7/labels`, { labels: ["jit:rejected"] }).reply(200, []);
-    api.patch(`${R}/pulls/7`, { state: "closed" }).reply(200, {});
-    api.post(`${R}/issues/7/comments`).reply(201, { id: 57 });
+    const { api, seen } = expectRejectedAndClosed(sc);
     await deliver(probot, "pull_request_review", reviewEvent("submitted", sc.pr, { login: "dana", state: "APPROVED", commitId: HEAD }));
     api.done(); // no merge
-    expect(check.output.summary).toContain("timed out");
+    expect(seen.check.output.summary).toContain("timed out");
   });
 
   it("an admin's `/jit revoke` whose provider call failed is carried out on the retry even after the comment is deleted", async () => {

@@ -5,7 +5,7 @@ import { APP_ID, deliver, mockInstallationToken, startApp } from "./helpers/app.
 import { blobSha, grantYaml, HEAD, POLICY, visible } from "./helpers/fixtures.js";
 import { githubApi } from "./helpers/github-mock.js";
 import { OWNER, pullRequestEvent, REPO, reviewEvent } from "./helpers/payloads.js";
-import { mockGrantOnMain, mockReads, mockRecordWrites, mockTree, prFields, R, recordRun, type Scenario } from "./helpers/scenario.js";
+import { mockFreshRecord, mockGrantOnMain, mockReads, mockRecordWrites, mockTree, prFields, R, recordRun, type Scenario } from "./helpers/scenario.js";
 import { guardNetwork } from "./helpers/setup-nock.js";
 
 /**
@@ -153,6 +153,7 @@ describe("a live grant merged into the default branch before it was renamed", ()
     mockReads(api, live, "through-comments");
     mockGrantOnMain(api, PATH, null);
     mockTree(api, []); // reference counting: no other grant of hers on main
+    mockFreshRecord(api, body); // read again in her turn: not ended meanwhile
     api.delete(TEAM).reply(204);
     api.delete(`${R}/issues/7/labels/jit%3Aapproved`).reply(200, []);
     api.post(`${R}/issues/7/labels`, { labels: ["jit:revoked"] }).reply(200, []);

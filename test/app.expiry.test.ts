@@ -68,6 +68,11 @@ function mockNoOtherLiveGrants(api: ReturnType<typeof githubApi>) {
   mockTree(api, [{ path: PATH, content: CONTENT }]);
 }
 
+/** In the person's turn, just before the revoke, the record is read again: not ended meanwhile (by a replica, say). */
+function mockRecordInTurn(api: ReturnType<typeof githubApi>, state = liveState()) {
+  mockFreshRecord(api, liveComment(state));
+}
+
 /** The status comment written `times` times, each after the same write to the record. */
 function captureComment(api: ReturnType<typeof githubApi>, times: number, bodies: string[] = [], records: string[] = []) {
   mockRecordWrites(api, times, records);
@@ -123,6 +128,7 @@ describe("expiry", () => {
     // At expires_at: only the decision, the reference count and the revoke stand between.
     clock.set(new Date("2026-11-29T15:00:00.250Z"));
     mockNoOtherLiveGrants(api);
+    mockRecordInTurn(api, liveState({ warned_at: "2026-11-29T14:50:00.000Z" }));
     api.delete(TEAM).reply(204);
     const revert: { body?: any; check?: any } = {};
     mockRevert(api, revert);
@@ -155,6 +161,7 @@ describe("expiry", () => {
     mockRebuild(api, liveState());
     mockReads(api, live(), "through-comments");
     mockNoOtherLiveGrants(api);
+    mockRecordInTurn(api);
     api.delete(TEAM).reply(204);
     mockRevert(api, {});
     api.delete(`${R}/issues/7/labels/jit%3Aapproved`).reply(200, []);
@@ -180,6 +187,7 @@ describe("expiry", () => {
     mockOrigin(api, OTHER, 12, "1".repeat(40));
     const other = liveState({ path: OTHER, expires_at: "2026-11-29T20:00:00.000Z" });
     mockCheckRuns(api, "1".repeat(40), [recordRun(liveComment(other), {}, 12)]);
+    mockRecordInTurn(api);
     mockRevert(api, {});
     api.delete(`${R}/issues/7/labels/jit%3Aapproved`).reply(200, []);
     api.post(`${R}/issues/7/labels`).reply(200, []);
@@ -195,6 +203,7 @@ describe("expiry", () => {
     mockInstallationToken(api);
     mockReads(api, live(), "through-comments");
     mockNoOtherLiveGrants(api);
+    mockRecordInTurn(api);
     api.delete(TEAM).reply(502, { message: "Server Error" });
     const comment = { get body() { return written[0]!; } };
     const written = captureComment(api, 1);
@@ -211,6 +220,7 @@ describe("expiry", () => {
     mockInstallationToken(retry);
     mockReads(retry, live(state), "through-comments");
     mockNoOtherLiveGrants(retry);
+    mockRecordInTurn(retry, state);
     retry.delete(TEAM).reply(204);
     mockRevert(retry, {});
     retry.delete(`${R}/issues/7/labels/jit%3Aapproved`).reply(200, []);
@@ -229,6 +239,7 @@ describe("expiry", () => {
     mockInstallationToken(api);
     mockReads(api, live(), "through-comments");
     mockNoOtherLiveGrants(api);
+    mockRecordInTurn(api);
     api.delete(TEAM).reply(204);
     mockRevert(api, {}, "blocked");
     api.delete(`${R}/issues/7/labels/jit%3Aapproved`).reply(200, []);
@@ -322,6 +333,7 @@ describe("early revoke", () => {
     mockReads(api, sc, "through-comments");
     mockGrantOnMain(api, PATH, CONTENT);
     mockNoOtherLiveGrants(api);
+    mockRecordInTurn(api);
     api.delete(TEAM).reply(204);
     const revert: { body?: any } = {};
     mockRevert(api, revert);
@@ -341,6 +353,7 @@ describe("early revoke", () => {
   ])("by %s: revoke, revert PR, jit:revoked", async (_, login, memberships) => {
     const { probot, api, sc } = await revokedBy(login, memberships);
     mockNoOtherLiveGrants(api);
+    mockRecordInTurn(api);
     api.delete(TEAM).reply(204);
     mockRevert(api, {});
     api.delete(`${R}/issues/7/labels/jit%3Aapproved`).reply(200, []);
@@ -389,6 +402,7 @@ describe("early revoke", () => {
     mockReads(api, live(), "through-comments");
     mockGrantOnMain(api, PATH, null);
     mockTree(api, []);
+    mockRecordInTurn(api);
     api.delete(TEAM).reply(204);
     api.delete(`${R}/issues/7/labels/jit%3Aapproved`).reply(200, []);
     api.post(`${R}/issues/7/labels`, { labels: ["jit:revoked"] }).reply(200, []);

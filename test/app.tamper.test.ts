@@ -4,7 +4,7 @@ import { APP_ID, deliver, fixedClock, mockInstallationToken, startAppWithSchedul
 import { blobSha, CODEOWNERS, grantYaml, HEAD, POLICY } from "./helpers/fixtures.js";
 import { githubApi } from "./helpers/github-mock.js";
 import { commentEvent, example, INSTALLATION_ID, pullRequestEvent, repository, reviewEvent } from "./helpers/payloads.js";
-import { mockApprovalReads, mockGrantOnMain, mockReads, mockRecordWrites, mockTree, prFields, R, recordRun, type Scenario } from "./helpers/scenario.js";
+import { mockApprovalReads, mockFreshRecord, mockGrantOnMain, mockReads, mockRecordWrites, mockTree, prFields, R, recordRun, type Scenario } from "./helpers/scenario.js";
 import { guardNetwork } from "./helpers/setup-nock.js";
 
 /**
@@ -319,6 +319,7 @@ describe("rejections and revokes that someone tries to take back", () => {
     mockReads(api, sc, "through-comments");
     mockGrantOnMain(api, PATH, CONTENT);
     mockTree(api, [{ path: PATH, content: CONTENT }]);
+    mockFreshRecord(api, failing); // read again in her turn: not ended meanwhile
     api.delete("/orgs/acme/teams/prod-admins/memberships/alice").reply(204);
     api.delete(`${R}/issues/7/labels/jit%3Aapproved`).reply(200, []);
     api.post(`${R}/issues/7/labels`, { labels: ["jit:revoked"] }).reply(200, []);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@jest/globals";
-import { mayGiveAccess } from "../src/github/live-grants.js";
+import { mayHoldAccess, stillGives } from "../src/github/live-grants.js";
 import { standingOf, unitsToRevoke, type GrantTarget, type Provider } from "../src/providers/types.js";
 
 /** A provider whose units are `role:<requester>:<role>` for each role a grant names. */
@@ -90,20 +90,25 @@ describe("reference counting (pure): overlaps and extensions end with nothing le
 });
 
 describe("which other grants count (from their records)", () => {
-  const base = { v: 1 as const, target: { provider: "postgres", config: {}, grant: {} }, starts_at: "2026-11-29T13:00:00.000Z", expires_at: "2026-11-29T15:00:00.000Z" };
-  const at = new Date("2026-11-29T14:00:00Z");
+  const base = { v: 1 as const, grant: { requester: "alice", resource: "prod-db", role: "read-only", duration: "2h", reason: "x" }, target: { provider: "postgres", config: {}, grant: {} }, starts_at: "2026-11-29T13:00:00.000Z", expires_at: "2026-11-29T15:00:00.000Z" };
+  const other = (expiresAt: string | undefined) => ({ number: 8, path: "grants/prod-db/alice-2.yaml", target: grant(8, ["analytics_read"]), standing: [], expiresAt });
 
-  it("an applied grant inside its window may give access; outside it, or ended, it does not", () => {
-    expect(mayGiveAccess({ ...base, status: "APPROVED" }, at)).toBe(true);
-    expect(mayGiveAccess({ ...base, status: "APPROVED" }, new Date("2026-11-29T15:00:00Z"))).toBe(false);
-    expect(mayGiveAccess({ ...base, status: "EXECUTED" }, at)).toBe(false);
-    expect(mayGiveAccess({ ...base, status: "REVOKED" }, at)).toBe(false);
+  it("an applied grant may hold access until its revoke, even past its window: its units are never someone's standing access", () => {
+    expect(mayHoldAccess({ ...base, status: "APPROVED" })).toBe(true);
+    expect(mayHoldAccess({ ...base, status: "EXECUTED" })).toBe(false);
+    expect(mayHoldAccess({ ...base, status: "REVOKED" })).toBe(false);
   });
 
-  it("a grant being applied (its standing recorded, the provider called) may give access: standing observed meanwhile excludes it", () => {
-    expect(mayGiveAccess({ ...base, status: "APPLYING", standing: [] }, at)).toBe(true);
-    // Not yet attempted: nothing it could have given.
-    expect(mayGiveAccess({ ...base, status: "APPLYING" }, at)).toBe(false);
-    expect(mayGiveAccess({ ...base, status: "SCHEDULED" }, at)).toBe(false);
+  it("a grant being applied (its standing recorded, the provider called) may hold access; one not yet attempted does not", () => {
+    expect(mayHoldAccess({ ...base, status: "APPLYING", standing: [] })).toBe(true);
+    expect(mayHoldAccess({ ...base, status: "APPLYING" })).toBe(false);
+    expect(mayHoldAccess({ ...base, status: "SCHEDULED" })).toBe(false);
+  });
+
+  it("a revoke keeps only the units of grants whose window is still open (or not yet recorded)", () => {
+    const at = new Date("2026-11-29T14:00:00Z");
+    expect(stillGives(other("2026-11-29T15:00:00.000Z"), at)).toBe(true);
+    expect(stillGives(other("2026-11-29T13:59:59.000Z"), at)).toBe(false);
+    expect(stillGives(other(undefined), at)).toBe(true);
   });
 });

@@ -8,7 +8,7 @@ import { APP_ID, deliver, fixedClock, mockInstallationToken, startAppWithSchedul
 import { blobSha, CODEOWNERS, contents, grantYaml, HEAD, POLICY, visible } from "./helpers/fixtures.js";
 import { githubApi } from "./helpers/github-mock.js";
 import { example, INSTALLATION_ID, OWNER, pullRequestEvent, REPO } from "./helpers/payloads.js";
-import { enc, mockApprovalReads, mockGrantOnMain, mockReads, mockRecordWrites, mockTree, prFields, R, type Scenario } from "./helpers/scenario.js";
+import { enc, mockApprovalReads, mockFreshRecord, mockGrantOnMain, mockReads, mockRecordWrites, mockTree, prFields, R, type Scenario } from "./helpers/scenario.js";
 import { guardNetwork } from "./helpers/setup-nock.js";
 
 guardNetwork();
@@ -188,6 +188,7 @@ describe("an evaluation that failed", () => {
     mockReads(api, request, "through-comments");
     mockGrantOnMain(api, path, null);
     mockTree(api, []); // no other grant of hers keeps the access
+    mockFreshRecord(api, live); // read again in her turn: not ended meanwhile
     api.delete("/orgs/acme/teams/prod-admins/memberships/alice").reply(204);
     api.delete(`${R}/issues/7/labels/jit%3Aapproved`).reply(200, []);
     api.post(`${R}/issues/7/labels`, { labels: ["jit:revoked"] }).reply(200, []);

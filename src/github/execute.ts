@@ -10,7 +10,8 @@ import type { ProviderFactory } from "../providers/registry.js";
 import { ProviderError, standingOf, unitsToRevoke } from "../providers/types.js";
 import { isNotFound, type GitHub } from "./client.js";
 import { readCheck, recordKey, type CheckRun } from "./record.js";
-import { listLiveGrants, type LiveGrantLister } from "./live-grants.js";
+import { listLiveGrants, stillGives, type LiveGrantLister } from "./live-grants.js";
+import { exclusively, personKey } from "./person-lock.js";
 import { openAndMergeRevert, refusalNote, REVERT_BLOCKED_LABEL, RevertRefusedError } from "./revert.js";
 
 export interface ExecuteOptions {
@@ -67,6 +68,12 @@ class GrantRecord {
   }
 
   async write(body: string): Promise<void> {
+    await this.writeRecord(body);
+    await this.writeDisplay(body);
+  }
+
+  /** The record alone (the check run); the display follows with `write`. */
+  async writeRecord(body: string): Promise<void> {
     const ref = { owner: this.s.owner, repo: this.s.repo };
     if (body !== this.check?.text) {
       if (this.check) {
@@ -81,6 +88,10 @@ class GrantRecord {
         this.createdHere = true;
       }
     }
+  }
+
+  private async writeDisplay(body: string): Promise<void> {
+    const ref = { owner: this.s.owner, repo: this.s.repo };
     if (body === this.commentBody) return;
     if (this.commentId) {
       try {
@@ -250,7 +261,7 @@ async function perform(gh: GitHub, s: RequestSnapshot, action: Action, comment: 
   }
 }
 
-/** The requester's other live grants in this repository (reference counting). */
+/** The requester's other grants in this repository that may hold access (reference counting). */
 function otherLiveGrants(gh: GitHub, s: RequestSnapshot, requester: string, options: ExecuteOptions) {
   const path = s.record?.path ?? (s.kind.kind === "request" ? s.kind.file.path : "");
   const q = { defaultBranch: s.defaultBranch, except: s.pr.number, path, requester, appId: options.appId, now: options.now() };
@@ -268,17 +279,27 @@ async function revokeGrant(gh: GitHub, s: RequestSnapshot, action: Extract<Actio
   const t = action.target;
   const provider = options.providers(t.provider, gh);
   if (!provider) return { comment: action.failed(`no provider named ${t.provider}`) };
-  let revokedAt: Date;
+  let revokedAt: Date | undefined;
   try {
-    const others = (await otherLiveGrants(gh, s, t.requester, options)).filter((g) => g.confirmed);
-    const units = unitsToRevoke(provider, t, action.standing, others);
-    await provider.revoke(t, units);
-    revokedAt = options.now();
-    options.log.info(`revoked ${t.id}: ${units.length ? units.join(", ") : "nothing to remove (standing or still granted)"}`);
+    // Taking turns with this person's other grants (person-lock.ts), and recording the end before
+    // the turn passes: a grant that has ended must never count as still giving its units.
+    revokedAt = await exclusively(personKey(s, t.requester), async () => {
+      // Ended meanwhile (another evaluation, a replica): revoked and recorded once, not again.
+      const fresh = await comment.freshState();
+      if (fresh?.status === "EXECUTED" || fresh?.status === "REVOKED") return undefined;
+      const others = (await otherLiveGrants(gh, s, t.requester, options)).filter((g) => stillGives(g, options.now()));
+      const units = unitsToRevoke(provider, t, action.standing, others);
+      await provider.revoke(t, units);
+      const at = options.now();
+      options.log.info(`revoked ${t.id}: ${units.length ? units.join(", ") : "nothing to remove (standing or still granted)"}`);
+      await comment.writeRecord(action.ended(at, undefined).comment);
+      return at;
+    });
   } catch (error) {
     options.log.error(`revoke of ${t.id} failed: ${(error as Error).message}`);
     return { comment: action.failed(shownError(error)) };
   }
+  if (!revokedAt) return {};
   // Access is gone; what follows only records it, and may wait its turn behind other revokes.
   const release = options.gate ? await options.gate() : undefined;
   const gated = release ? { release } : {};
@@ -298,23 +319,31 @@ async function revokeGrant(gh: GitHub, s: RequestSnapshot, action: Extract<Actio
 
 /**
  * State first: the units the requester already holds (and not through another live grant) are
- * recorded in the grant's record before anything is applied, so a later revoke never removes standing access. A replica that
- * finds them recorded (re-read just before deciding) uses that record rather than looking
- * again after the grant may already have been applied.
+ * recorded in the grant's record before anything is applied, so a later revoke never removes
+ * standing access. An evaluation that finds them recorded (re-read in its turn) uses that record
+ * rather than looking again after the grant may already have been applied.
  */
 async function applyGrant(gh: GitHub, s: RequestSnapshot, action: Extract<Action, { type: "apply" }>, comment: GrantRecord, options: ExecuteOptions): Promise<Outcome> {
   const t = action.target;
   const provider = options.providers(t.provider, gh);
   if (!provider) return { comment: action.failed(`no provider named ${t.provider}`, action.standing) };
-  let standing = action.standing ?? (await comment.freshState())?.standing;
+  let standing = action.standing;
   try {
-    if (!standing) {
-      standing = standingOf(provider, t, await provider.held(t), await otherLiveGrants(gh, s, t.requester, options));
-      await comment.write(action.applying(standing));
-    }
-    await provider.apply(t);
+    // Taking turns with this person's other grants (person-lock.ts): what is held and what other
+    // grants give are read, and this grant applied, with none of them applying or revoking meanwhile.
+    const recorded = await exclusively(personKey(s, t.requester), async () => {
+      // Re-read in turn, not before: another evaluation of this grant may have recorded its standing
+      // and applied while this one waited, and what is held now includes what that one gave.
+      standing ??= (await comment.freshState())?.standing;
+      if (!standing) {
+        standing = standingOf(provider, t, await provider.held(t), await otherLiveGrants(gh, s, t.requester, options));
+        await comment.write(action.applying(standing));
+      }
+      await provider.apply(t);
+      return standing;
+    });
     options.log.info(`applied ${t.id}: ${provider.describe(t)}`);
-    return action.applied(options.now(), standing, provider.describe(t));
+    return action.applied(options.now(), recorded, provider.describe(t));
   } catch (error) {
     options.log.warn(`apply of ${t.id} failed: ${(error as Error).message}`);
     return { comment: action.failed(shownError(error), standing) };

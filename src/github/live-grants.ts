@@ -21,8 +21,8 @@ export interface LiveGrant {
   target: GrantTarget;
   /** Units the requester held before this grant, not through another grant (never revoked by it). */
   standing: string[];
-  /** The provider confirmed it (APPROVED); otherwise an apply was attempted and may have given access. */
-  confirmed: boolean;
+  /** Its window's end, when recorded (an attempt that failed before recording its window has none). */
+  expiresAt: string | undefined;
 }
 
 export interface GrantFile {
@@ -33,10 +33,13 @@ export interface GrantFile {
 /** `except` and `path`: the grant being applied or revoked itself (its own file is not "another grant"). */
 export type LiveGrantLister = (gh: GitHub, ref: RepoRef, q: { defaultBranch: string; except: number; path: string; requester: string; appId: number; now: Date }) => Promise<LiveGrant[]>;
 
-/** Grant files' requesters, by blob SHA: content-addressed, so never stale. */
-const requesterByBlob = new Map<string, string | null>();
+/**
+ * Grant files' requesters, by blob SHA: content-addressed, so never stale. Reads in progress are
+ * kept too, so a burst of revokes (each looking at every grant file) reads each blob once.
+ */
+const requesterByBlob = new Map<string, Promise<string | null>>();
 /** Which request PRs added a file with this content at this path: history does not change. */
-const originByFile = new Map<string, { number: number; headSha: string }[]>();
+const originByFile = new Map<string, Promise<{ number: number; headSha: string }[]>>();
 const MAX_CACHED = 10_000;
 
 /** Forgets every cached fact (tests: each starts from an empty cache). */
@@ -45,10 +48,15 @@ export function resetLiveGrantCaches(): void {
   originByFile.clear();
 }
 
-function remember<K, V>(map: Map<K, V>, key: K, value: V): V {
+/** The cached fact, or `read` started once and shared; a failed read is forgotten (tried again next time). */
+function remember<K, V>(map: Map<K, Promise<V>>, key: K, read: () => Promise<V>): Promise<V> {
+  const known = map.get(key);
+  if (known) return known;
   if (map.size >= MAX_CACHED) map.delete(map.keys().next().value!);
-  map.set(key, value);
-  return value;
+  const reading = read();
+  map.set(key, reading);
+  reading.catch(() => map.get(key) === reading && map.delete(key));
+  return reading;
 }
 
 /** The default branch's tree, one request: whether it holds a policy, and its grant files. */
@@ -60,7 +68,7 @@ export async function grantFilesOn(gh: GitHub, ref: RepoRef, branch: string): Pr
 
 export async function originsOf(gh: GitHub, ref: RepoRef, branch: string, file: GrantFile): Promise<{ number: number; headSha: string }[]> {
   const key = `${ref.owner}/${ref.repo}:${file.path}:${file.blobSha}`.toLowerCase();
-  return originByFile.get(key) ?? remember(originByFile, key, await requestsThatAdded(gh, ref, branch, file.path));
+  return remember(originByFile, key, () => requestsThatAdded(gh, ref, branch, file.path));
 }
 
 /** A request's record, read from its check run. */
@@ -69,30 +77,34 @@ export async function recordOf(gh: GitHub, ref: RepoRef & { number: number }, he
   return run ? readState(run.text) : undefined;
 }
 
-async function requesterOf(gh: GitHub, ref: RepoRef, file: GrantFile): Promise<string | null> {
-  const cached = requesterByBlob.get(file.blobSha);
-  if (cached !== undefined) return cached;
-  const { data } = await gh.rest.git.getBlob({ owner: ref.owner, repo: ref.repo, file_sha: file.blobSha });
-  const parsed = parseGrant(file.path, Buffer.from(data.content, "base64"));
-  return remember(requesterByBlob, file.blobSha, parsed.ok ? parsed.grant.requester.toLowerCase() : null);
+function requesterOf(gh: GitHub, ref: RepoRef, file: GrantFile): Promise<string | null> {
+  return remember(requesterByBlob, file.blobSha, async () => {
+    const { data } = await gh.rest.git.getBlob({ owner: ref.owner, repo: ref.repo, file_sha: file.blobSha });
+    const parsed = parseGrant(file.path, Buffer.from(data.content, "base64"));
+    return parsed.ok ? parsed.grant.requester.toLowerCase() : null;
+  });
 }
 
 /**
- * Inside its window, and applied (APPROVED) or at least attempted (APPLYING with its standing
- * access recorded, which happens just before the provider is called). Which of the two counts
- * depends on the question, so the error is never towards keeping access:
- * - standing access observed for a new grant excludes what *either* may have given (a unit held
- *   only through a grant being applied right now is not standing, or nobody would ever revoke it);
- * - a revoke keeps only what *confirmed* grants give (a grant still being applied gives its unit
- *   back with its own apply, which comes after).
+ * May hold access at the target: applied and not yet revoked — whether or not its window has
+ * passed, its units stay its own until its revoke, never someone's standing access — or being
+ * applied (its standing is recorded first, so its apply may already have reached the target).
  */
-export function mayGiveAccess(state: CommentState | undefined, now: Date): state is CommentState {
-  if (!state?.target || !state.expires_at || now.getTime() >= Date.parse(state.expires_at)) return false;
-  return state.status === "APPROVED" || (state.status === "APPLYING" && state.standing !== undefined);
+export function mayHoldAccess(state: CommentState | undefined): state is CommentState {
+  return !!state && !!state.target && !!state.grant && (state.status === "APPROVED" || (state.status === "APPLYING" && state.standing !== undefined));
 }
 
 /**
- * The requester's other live grants in a repository. Reference counting reads O(that person's
+ * Still gives its units after `now`, so another grant's revoke must leave them. An attempt whose
+ * window was not recorded counts: its own end takes its units away.
+ */
+export function stillGives(grant: LiveGrant, now: Date): boolean {
+  return grant.expiresAt === undefined || now.getTime() < Date.parse(grant.expiresAt);
+}
+
+/**
+ * The requester's other grants in a repository that may hold access (see mayHoldAccess; a revoke
+ * keeps only the units of those that stillGive). Reference counting reads O(that person's
  * grants): one tree read, blobs only for files not seen before, and one record per grant of theirs.
  */
 export const listLiveGrants: LiveGrantLister = async (gh, ref, q) => {
@@ -103,9 +115,9 @@ export const listLiveGrants: LiveGrantLister = async (gh, ref, q) => {
     for (const origin of await originsOf(gh, ref, q.defaultBranch, file)) {
       if (origin.number === q.except) continue;
       const state = await recordOf(gh, { ...ref, number: origin.number }, origin.headSha, q.appId);
-      if (!mayGiveAccess(state, q.now) || !state.grant || !state.starts_at) continue;
+      if (!mayHoldAccess(state)) continue;
       const s = { owner: ref.owner, repo: ref.repo, pr: { number: origin.number, url: `https://github.com/${ref.owner}/${ref.repo}/pull/${origin.number}` } } as RequestSnapshot;
-      out.push({ number: origin.number, path: file.path, target: targetOf(s, state), standing: state.standing ?? [], confirmed: state.status === "APPROVED" });
+      out.push({ number: origin.number, path: file.path, target: targetOf(s, state), standing: state.standing ?? [], expiresAt: state.expires_at });
     }
   }
   return out;

@@ -69,9 +69,10 @@ export class GrantIndex {
     return [...this.entries.values()].filter((e) => e.dueAt <= now).sort((a, b) => a.dueAt - b.dueAt);
   }
 
-  nextDueAt(): number | undefined {
+  /** The earliest due moment among the entries `include` accepts (all by default). */
+  nextDueAt(include: (e: IndexedGrant) => boolean = () => true): number | undefined {
     let next: number | undefined;
-    for (const e of this.entries.values()) if (next === undefined || e.dueAt < next) next = e.dueAt;
+    for (const e of this.entries.values()) if (include(e) && (next === undefined || e.dueAt < next)) next = e.dueAt;
     return next;
   }
 }

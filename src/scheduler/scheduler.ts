@@ -309,6 +309,7 @@ export class Scheduler {
       await this.enqueue(gh, installationId, ref);
     } finally {
       this.inFlight.delete(key);
+      this.arm();
     }
   }
 
@@ -317,10 +318,14 @@ export class Scheduler {
     return wait <= 0 ? Promise.resolve() : new Promise((resolve) => this.clock.setTimeout(resolve, wait));
   }
 
-  /** One timer, `leadMs` before the earliest due moment. */
+  /**
+   * One timer, `leadMs` before the earliest due moment of a grant not already being handled: one
+   * that is (it waits for its moment in the queue) would otherwise re-arm the timer at 0 ms, again
+   * and again, for the whole lead. Whoever finishes handling it arms the timer again.
+   */
   private arm(): void {
     this.stop();
-    const next = this.index.nextDueAt();
+    const next = this.index.nextDueAt((e) => !this.inFlight.has(GrantIndex.key(e)));
     if (next === undefined) return;
     const wait = Math.min(MAX_TIMER_MS, Math.max(0, next - this.options.leadMs - this.clock.now().getTime()));
     this.timer = this.clock.setTimeout(() => {

@@ -87,6 +87,8 @@ export class Scheduler {
   private timer: unknown;
   private lastSweep: Date | undefined;
   private readonly inFlight = new Set<string>();
+  /** Requests whose next evaluation may queue the requests it affects (see enqueue). */
+  private readonly followOn = new Set<string>();
   /** The `updated_at` each PR had when the sweep last evaluated it: unchanged means nothing to do. */
   private readonly seen = new Map<string, string>();
   /** Repositories found to hold a policy (lower-case `owner/repo`): the sweep looks only at these. */
@@ -110,16 +112,22 @@ export class Scheduler {
   /**
    * Queues one evaluation of a PR (webhooks and the sweep alike); what it leaves the grant in
    * goes to the index, and the requests a merged deletion affects are queued under their own keys.
+   * Those are evaluated without following on: every merged PR that touched a grant's path counts as
+   * affected, other deletions of a reused path included, and two such deletions would otherwise
+   * queue each other for ever. A wish to follow on survives coalescing (it is kept by key).
    */
-  enqueue(gh: GitHub, installationId: number | undefined, ref: RepoRef & { number: number }, log: Log = this.log): Promise<void> {
+  enqueue(gh: GitHub, installationId: number | undefined, ref: RepoRef & { number: number }, log: Log = this.log, followOn = true): Promise<void> {
     // A repository outside JIT_ACCESS_REPOSITORIES is decided by its name alone, before any request.
     if (!this.options.isAccessRepository(ref)) return Promise.resolve();
-    return this.queue.enqueue(KeyedQueue.key(ref), async () => {
+    const key = KeyedQueue.key(ref);
+    if (followOn) this.followOn.add(key);
+    return this.queue.enqueue(key, async () => {
+      const follow = this.followOn.delete(key);
       try {
         const { state, affected, accessRepository } = await evaluatePullRequest(gh, ref, this.deps, log);
         if (accessRepository) this.accessRepositories.add(`${ref.owner}/${ref.repo}`.toLowerCase());
         if (installationId) this.observe(installationId, ref, state);
-        for (const other of affected) void this.enqueue(gh, installationId, other, log);
+        if (follow) for (const other of affected) void this.enqueue(gh, installationId, other, log, false);
       } catch (error) {
         // Tried again a minute later (a webhook has no other retry); the queue logs and counts it.
         if (installationId) this.retryLater({ installationId, ...ref, updatedAt: "" });

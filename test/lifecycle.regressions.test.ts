@@ -73,4 +73,36 @@ describe("lifecycle runs", () => {
     expect(outcome.violations).toEqual([]);
     expect(outcome.revokes).toBeGreaterThanOrEqual(1);
   });
+
+  it("a grant file's path reused (hang found with seeds 7 and 8): two merged deletions of one path do not evaluate each other forever", async () => {
+    // alice's #1 ends and its revert deletes grants/prod-db/alice-0.yaml; a later request adds the
+    // same file again, and its revert deletes it again. Each merged deletion took the other (a PR
+    // that touched the path) for a request it ended, and evaluated it: an endless loop of reads.
+    const scenario: Scenario = {
+      standing: false,
+      requests: [
+        { requester: "alice", role: "read-only", minutes: 30, file: 0 },
+        { requester: "alice", role: "read-only", minutes: 60, file: 1 },
+        { requester: "alice", role: "read-only", minutes: 30, file: 0 },
+      ],
+      steps: [
+        { kind: "approve", req: 0 },
+        { kind: "approve", req: 1 },
+        { kind: "deliverAll", reverse: false, to: 0 },
+        { kind: "deliverAll", reverse: false, to: 0 },
+        { kind: "deliverAll", reverse: false, to: 0 },
+        { kind: "advance", minutes: 31 },
+        { kind: "deliverAll", reverse: false, to: 0 },
+        { kind: "open", req: 2 },
+        { kind: "approve", req: 2 },
+        { kind: "deliverAll", reverse: false, to: 0 },
+        { kind: "deliverAll", reverse: false, to: 0 },
+        { kind: "deliverAll", reverse: false, to: 0 },
+        { kind: "advance", minutes: 40 },
+      ],
+    };
+    const outcome = await runScenario(scenario);
+    expect(outcome.violations).toEqual([]);
+    expect(outcome.applies).toBe(3);
+  });
 });

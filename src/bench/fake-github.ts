@@ -51,6 +51,8 @@ export class FakeGitHub implements World {
   readonly deliveries: Delivery[] = [];
   /** Added latency per request, to make concurrency realistic (0: none). */
   latencyMs = 0;
+  /** Once closed, every request fails as if GitHub were unreachable (a test's end stops whatever still runs). */
+  closed = false;
   private readonly tokens = new Map<string, Actor>();
   private readonly listeners: ((d: Delivery) => void)[] = [];
   private readonly requestListeners: ((r: AppRequest) => void | Promise<void>)[] = [];
@@ -182,12 +184,15 @@ export class FakeGitHub implements World {
 
   /** Octokit's `request.fetch` (also Probot's `request: { fetch }`). */
   readonly fetch = async (input: string | URL, init?: { method?: string; body?: string; headers?: Record<string, string> | Headers }): Promise<Response> => {
+    if (this.closed) throw new TypeError("fetch failed: the in-memory GitHub is closed");
     const url = new URL(String(input));
     const method = (init?.method ?? "GET").toUpperCase();
     const actor = this.actorOf(headerOf(init?.headers, "authorization"));
     const byApp = actor.kind === "app" || actor.kind === "app-jwt";
     if (byApp) this.requests.push(`${method} ${url.pathname}`);
-    if (this.latencyMs) await new Promise((r) => setTimeout(r, this.latencyMs));
+    // A response arrives in a later turn of the event loop, as over a network (so timers still run
+    // while an app keeps GitHub busy), after the latency set.
+    await new Promise((r) => (this.latencyMs ? setTimeout(r, this.latencyMs) : setImmediate(r)));
     const body = init?.body ? JSON.parse(init.body) : {};
     if (byApp) for (const listener of this.requestListeners) await listener({ method, path: url.pathname, body });
     let reply: Reply;

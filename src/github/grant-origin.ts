@@ -9,16 +9,21 @@ import type { GitHub, RepoRef } from "./client.js";
  */
 const COMMITS_LOOKED_AT = 5;
 
-export async function requestsThatAdded(gh: GitHub, ref: RepoRef, defaultBranch: string, path: string): Promise<{ number: number; headSha: string }[]> {
+export type Origin = { number: number; headSha: string };
+
+/** The merged PRs of the default branch GitHub associates with a commit (`pullsOf` lets a caller cache them: they do not change). */
+export async function requestsThatAdded(gh: GitHub, ref: RepoRef, defaultBranch: string, path: string, pullsOf = mergedPullsOf): Promise<Origin[]> {
   const { data: commits } = await gh.rest.repos.listCommits({ owner: ref.owner, repo: ref.repo, sha: defaultBranch, path, per_page: COMMITS_LOOKED_AT });
   const found = new Map<number, string>();
-  for (const commit of commits) {
-    const { data: pulls } = await gh.rest.repos.listPullRequestsAssociatedWithCommit({ owner: ref.owner, repo: ref.repo, commit_sha: commit.sha });
-    // Not filtered by the PR's base name: the commit is on the default branch, and a PR merged
-    // before the default branch was renamed still names the old branch (GitHub retargets only open
-    // PRs). A PR merged into another branch whose commit reached the default branch later is
-    // judged by its own record: base-branch.ts rejected it, so it gives nothing.
-    for (const pr of pulls) if (pr.merged_at) found.set(pr.number, pr.head.sha);
-  }
+  for (const commit of commits) for (const pr of await pullsOf(gh, ref, defaultBranch, commit.sha)) found.set(pr.number, pr.headSha);
   return [...found].map(([number, headSha]) => ({ number, headSha }));
+}
+
+export async function mergedPullsOf(gh: GitHub, ref: RepoRef, defaultBranch: string, sha: string): Promise<Origin[]> {
+  const { data: pulls } = await gh.rest.repos.listPullRequestsAssociatedWithCommit({ owner: ref.owner, repo: ref.repo, commit_sha: sha });
+  // Not filtered by the PR's base name: the commit is on the default branch, and a PR merged
+  // before the default branch was renamed still names the old branch (GitHub retargets only open
+  // PRs). A PR merged into another branch whose commit reached the default branch later is
+  // judged by its own record: base-branch.ts rejected it, so it gives nothing.
+  return pulls.filter((pr) => pr.merged_at).map((pr) => ({ number: pr.number, headSha: pr.head.sha }));
 }

@@ -5,7 +5,7 @@ import { readState, type CommentState } from "../lifecycle/state-block.js";
 import { parseGrantPath, POLICY_PATH } from "../policy/paths.js";
 import type { GrantTarget } from "../providers/types.js";
 import type { GitHub, RepoRef } from "./client.js";
-import { requestsThatAdded } from "./grant-origin.js";
+import { mergedPullsOf, requestsThatAdded, type Origin } from "./grant-origin.js";
 import { loadCheck } from "./record.js";
 
 /**
@@ -38,14 +38,18 @@ export type LiveGrantLister = (gh: GitHub, ref: RepoRef, q: { defaultBranch: str
  * kept too, so a burst of revokes (each looking at every grant file) reads each blob once.
  */
 const requesterByBlob = new Map<string, Promise<string | null>>();
-/** Which request PRs added a file with this content at this path: history does not change. */
-const originByFile = new Map<string, Promise<{ number: number; headSha: string }[]>>();
+/**
+ * The merged PRs associated with a commit of the default branch: a commit's history does not change.
+ * A path's list of commits does — a later request may add the same file again, even with the same
+ * content — so that list is read each time, one request per grant file of the person.
+ */
+const pullsByCommit = new Map<string, Promise<Origin[]>>();
 const MAX_CACHED = 10_000;
 
 /** Forgets every cached fact (tests: each starts from an empty cache). */
 export function resetLiveGrantCaches(): void {
   requesterByBlob.clear();
-  originByFile.clear();
+  pullsByCommit.clear();
 }
 
 /** The cached fact, or `read` started once and shared; a failed read is forgotten (tried again next time). */
@@ -66,9 +70,14 @@ export async function grantFilesOn(gh: GitHub, ref: RepoRef, branch: string): Pr
   return { hasPolicy: data.tree.some((e) => e.path === POLICY_PATH && e.type === "blob"), files };
 }
 
-export async function originsOf(gh: GitHub, ref: RepoRef, branch: string, file: GrantFile): Promise<{ number: number; headSha: string }[]> {
-  const key = `${ref.owner}/${ref.repo}:${file.path}:${file.blobSha}`.toLowerCase();
-  return remember(originByFile, key, () => requestsThatAdded(gh, ref, branch, file.path));
+export async function originsOf(gh: GitHub, ref: RepoRef, branch: string, file: GrantFile): Promise<Origin[]> {
+  return requestsThatAdded(gh, ref, branch, file.path, async (gh, ref, branch, sha) => {
+    const key = `${ref.owner}/${ref.repo}:${sha}`.toLowerCase();
+    const pulls = await remember(pullsByCommit, key, () => mergedPullsOf(gh, ref, branch, sha));
+    // GitHub may link a fresh merge commit to its PR a moment late: an empty answer is asked again next time.
+    if (pulls.length === 0) pullsByCommit.delete(key);
+    return pulls;
+  });
 }
 
 /** A request's record, read from its check run. */

@@ -53,6 +53,7 @@ export async function runScenario(s: Scenario): Promise<Outcome> {
     await advance(world, oracle, 24 * 3600_000);
     oracle.check();
   } finally {
+    world.fake.closed = true;
     for (const i of world.instances) {
       errors.push(...i.errors);
       i.stop();

@@ -112,6 +112,7 @@ export class World {
    */
   async settle(): Promise<void> {
     for (let round = 0; round < 200; round++) {
+      if (process.env.JIT_TRACE) process.stderr.write(`settle round ${round} timers due ${this.clock.nextAt()} now ${this.clock.now()}\n`);
       const fired = this.clock.fireDue();
       await this.quiesce();
       const dueNow = (this.clock.nextAt() ?? Infinity) <= this.clock.now();
@@ -125,12 +126,15 @@ export class World {
     const activity = () => this.fake.requests.length + this.clock.activity + this.target.applies.length + this.target.revokes.length;
     let last = activity();
     let still = 0;
-    for (;;) {
+    const since = this.fake.requests.length;
+    for (let polls = 0; ; polls++) {
+      if (polls > 3_000) throw new Error(`the app keeps working without settling; its latest requests: ${this.fake.requests.slice(Math.max(since, this.fake.requests.length - 12)).join(", ")}`);
       if (this.instances.every((i) => i.idle)) {
         await new Promise((r) => setImmediate(r));
         if (this.instances.every((i) => i.idle) && activity() === last) return true;
       }
       await new Promise((r) => setTimeout(r, 1));
+      if (process.env.JIT_TRACE && polls % 1000 === 999) process.stderr.write(`quiesce poll ${polls}: idle ${this.instances.map((i) => `${i.app.queue.depth}/${i.background.size}`).join(",")}, activity ${activity()}\n`);
       const now = activity();
       if (now !== last) {
         last = now;

@@ -1,3 +1,4 @@
+import { benchAckLatency } from "./ack-latency.js";
 import { benchApiCost } from "./api-cost.js";
 import { benchExpiryLag, benchSweepCost } from "./expiry.js";
 import { benchValidateGrant } from "./validate-grant.js";
@@ -20,7 +21,8 @@ const sections: [string, () => string[] | Promise<string[]>][] = [
       ...(await benchExpiryLag(200)),
     ],
   ],
-  ["GitHub API requests per sweep, 1,000 live grants", () => benchSweepCost()],
+  ["GitHub API requests of the start-up rebuild and per sweep, 1,000 live grants", () => benchSweepCost()],
+  ["Webhook ack latency: 100 deliveries at once, ~10 writes each, Probot's throttle on (real HTTP, HMAC-signed)", () => benchAckLatency()],
 ];
 
 for (const [title, run] of sections) {

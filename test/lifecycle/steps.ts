@@ -122,10 +122,7 @@ export async function runStep(world: World, oracle: Oracle, step: Step, specs: r
       const all = world.pending.splice(0);
       if (step.reverse) all.reverse();
       world.delivered.push(...all);
-      for (const d of all) {
-        if (process.env.JIT_TRACE) process.stderr.write(`deliver ${d.name}.${d.action} ${JSON.stringify((d.payload as any).pull_request?.number ?? (d.payload as any).issue?.number)}\n`);
-        await instance(step.to).deliver(d);
-      }
+      for (const d of all) await instance(step.to).deliver(d);
       return;
     }
     case "redeliver": {
@@ -235,7 +232,6 @@ export async function advance(world: World, oracle: Oracle, ms: number): Promise
   for (let next = world.clock.nextAt(), n = 0; next !== undefined && next <= until; next = world.clock.nextAt(), n++) {
     if (n > 1000) throw new Error("timers keep firing without time passing");
     world.clock.set(Math.max(world.clock.now(), next));
-    if (process.env.JIT_TRACE) process.stderr.write(`advance to ${new Date(world.clock.now()).toISOString()} (${world.fake.requests.length} requests)\n`);
     await world.settle();
     oracle.check();
   }

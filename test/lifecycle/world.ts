@@ -112,7 +112,6 @@ export class World {
    */
   async settle(): Promise<void> {
     for (let round = 0; round < 200; round++) {
-      if (process.env.JIT_TRACE) process.stderr.write(`settle round ${round} timers due ${this.clock.nextAt()} now ${this.clock.now()}\n`);
       const fired = this.clock.fireDue();
       await this.quiesce();
       const dueNow = (this.clock.nextAt() ?? Infinity) <= this.clock.now();
@@ -134,7 +133,6 @@ export class World {
         if (this.instances.every((i) => i.idle) && activity() === last) return true;
       }
       await new Promise((r) => setTimeout(r, 1));
-      if (process.env.JIT_TRACE && polls % 1000 === 999) process.stderr.write(`quiesce poll ${polls}: idle ${this.instances.map((i) => `${i.app.queue.depth}/${i.background.size}`).join(",")}, activity ${activity()}\n`);
       const now = activity();
       if (now !== last) {
         last = now;

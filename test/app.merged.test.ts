@@ -6,7 +6,7 @@ import { blobSha, CODEOWNERS, grantYaml, HEAD, POLICY, visible } from "./helpers
 import { githubApi } from "./helpers/github-mock.js";
 import { pullRequestEvent } from "./helpers/payloads.js";
 import { startReceiver, type Receiver } from "./helpers/receiver.js";
-import { mockApprovalReads, mockFreshRecord, mockReads, mockRecordWrites, mockTree, prFields, R, type Scenario } from "./helpers/scenario.js";
+import { mockApprovalReads, mockFreshRecord, mockGrantOnMain, mockReads, mockRecordWrites, mockTree, prFields, R, type Scenario } from "./helpers/scenario.js";
 import { guardNetwork } from "./helpers/setup-nock.js";
 
 guardNetwork();
@@ -137,6 +137,7 @@ describe("a merged request whose policy was met", () => {
     const early = githubApi();
     mockInstallationToken(early);
     mockReads(early, waiting, "through-comments");
+    mockGrantOnMain(early, PATH, CONTENT); // not applied yet: is its file still on main?
     await deliver(await startApp(new Date("2026-11-29T13:00:30Z")), "pull_request", pullRequestEvent("closed", waiting.pr));
     early.done();
 
@@ -144,6 +145,7 @@ describe("a merged request whose policy was met", () => {
     const retry = githubApi();
     mockInstallationToken(retry);
     mockReads(retry, waiting, "through-comments");
+    mockGrantOnMain(retry, PATH, CONTENT);
     retry.get(TEAM).reply(404, { message: "Not Found" });
     retry.put(TEAM).reply(200, { state: "active" });
     const after: string[] = [];
@@ -174,6 +176,7 @@ describe("a merged request whose policy was met", () => {
     const due = githubApi();
     mockInstallationToken(due);
     mockReads(due, later, "through-comments");
+    mockGrantOnMain(due, PATH, content);
     mockFreshRecord(due, bodies[0]!);
     mockTree(due, [{ path: PATH, content }]);
     due.get(TEAM).reply(404, { message: "Not Found" });

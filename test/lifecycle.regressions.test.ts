@@ -105,4 +105,27 @@ describe("lifecycle runs", () => {
     expect(outcome.violations).toEqual([]);
     expect(outcome.applies).toBe(3);
   });
+
+  it("seed 877870643 (shrunk): a scheduled grant whose file is deleted before its start never starts, and nothing is left over", async () => {
+    // Two scheduled grants of alice's one role; a merged PR deleted one grant file before its
+    // start. The app applied it at the start anyway (its record said SCHEDULED) and, its file
+    // gone from main, no live set ever counted it again: the role stayed with nobody's grant.
+    const scenario: Scenario = {
+      standing: false,
+      requests: [
+        { requester: "alice", role: "read-only", minutes: 30, file: 0, startIn: 6 },
+        { requester: "alice", role: "read-only", minutes: 30, file: 1, startIn: 5 },
+      ],
+      steps: [
+        { kind: "approve", req: 1 },
+        { kind: "deliverAll", reverse: false, to: 0 },
+        { kind: "approve", req: 0 },
+        { kind: "lose", pick: 0 },
+        { kind: "review", req: 0, who: "dana", approve: true },
+        { kind: "deleteGrant", req: 3, who: "alice" },
+      ],
+    };
+    const outcome = await runScenario(scenario);
+    expect(outcome.violations).toEqual([]);
+  });
 });

@@ -143,9 +143,12 @@ export async function loadRequestSnapshot(gh: GitHub, ref: RepoRef & { number: n
   if (!snapshot.pr.merged && record?.status === "REJECTED") return snapshot;
   // A merged request whose verdict the record already holds needs nothing more, except to know
   // whether its grant file is still on the default branch (a merged deletion ends it early).
+  const onDefaultBranch = async (path: string) => (await readFileAt(gh, { ...ref, path, ref: defaultBranch }, MAX_GRANT_BYTES)) !== null;
   if (snapshot.pr.merged && decidedFromState(record)) {
-    if (record?.status === "APPROVED" && record.path && options.now.getTime() < Date.parse(record.expires_at ?? "")) {
-      snapshot.grantOnDefaultBranch = (await readFileAt(gh, { ...ref, path: record.path, ref: defaultBranch }, MAX_GRANT_BYTES)) !== null;
+    // Live, or approved and not yet applied: a grant whose file left the default branch ends (or never starts).
+    const live = record?.status === "APPROVED" && options.now.getTime() < Date.parse(record.expires_at ?? "");
+    if ((live || record?.status === "SCHEDULED" || record?.status === "APPLYING") && (record?.path ?? kind.file.path)) {
+      snapshot.grantOnDefaultBranch = await onDefaultBranch(record?.path ?? kind.file.path);
     }
     return snapshot;
   }
@@ -173,6 +176,8 @@ export async function loadRequestSnapshot(gh: GitHub, ref: RepoRef & { number: n
       snapshot.blobAt.set(sha, file?.kind === "file" ? file.sha : null);
     }
   }
+  // Merged, first handled now: its file may already have been deleted again (a webhook was lost).
+  if (snapshot.pr.merged && !record?.status?.match(/^(REJECTED|REVOKED|EXECUTED)$/)) snapshot.grantOnDefaultBranch = await onDefaultBranch(kind.file.path);
   return snapshot;
 }
 

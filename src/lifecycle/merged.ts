@@ -102,6 +102,22 @@ function bypassed(s: RequestSnapshot, j: Judgement): Decision {
 function applyStep(s: RequestSnapshot, grant: Grant, st: CommentState, now: Date): Decision {
   const base = { grant, status: st.status, ...(st.approvers ? { approvers: st.approvers } : {}) } as const;
   const planned = planWindow(grant, mergedAt(s, now));
+  if (s.grantOnDefaultBranch === false) {
+    // Its file left the default branch before the grant was applied (a merged deletion): it never starts.
+    const endedBy = `its grant file was removed from ${s.defaultBranch} before it was applied`;
+    if (st.standing !== undefined && st.target) {
+      // An apply was attempted: whatever it may have given is taken away.
+      const attempted: CommentState = { ...st, starts_at: planned.startsAt.toISOString(), expires_at: planned.expiresAt.toISOString(), applied_at: st.applied_at ?? planned.startsAt.toISOString() };
+      return { status: "PENDING", actions: [revokeAction(s, attempted, { status: "REVOKED", endedBy, revert: false }, now)] };
+    }
+    const state = { ...base, status: "REVOKED" as const, ended_by: endedBy };
+    return {
+      status: "REVOKED",
+      label: STATUS_LABELS.REVOKED,
+      comment: statusComment(s, "🛑 Withdrawn before it was applied", { grant, note: "Its grant file was removed from the default branch, so nothing was granted." }, state),
+      actions: [],
+    };
+  }
   if (planned.startsAt.getTime() - EARLY_START_MS > now.getTime()) {
     const state = { ...base, status: "SCHEDULED" as const, starts_at: planned.startsAt.toISOString(), expires_at: planned.expiresAt.toISOString() };
     return {

@@ -26,6 +26,8 @@ export interface Scenario {
   events?: { event: string; actor?: string; createdAt?: string; fields?: Record<string, unknown> }[];
   /** This app's `jit-access` check runs on the head commit (the record is the newest one's text). */
   checkRuns?: Record<string, unknown>[] | null;
+  /** For a merged request: its grant file on the default branch (null: not read at all); the head's content by default. */
+  onMain?: string | null;
   /** Who loads the snapshot: the app (knows its id) or the CLI (does not: no app_id in the query). */
   reader?: "app" | "cli";
   /** Grant file content at older commits that approvals were given on (null: absent). */
@@ -68,6 +70,8 @@ export function mockReads(api: nock.Scope, sc: Scenario, stage: "policy-only" | 
   if (stage === "through-comments") return;
   const grant = sc.files[0]!;
   api.get(`${R}/contents/${enc(grant.filename)}`).query({ ref: sc.pr.headSha }).reply(200, contents(grant.filename, grant.content!));
+  // A merged request handled for the first time: is its file still on the default branch?
+  if (sc.pr.merged && sc.onMain !== null) mockGrantOnMain(api, grant.filename, sc.onMain ?? grant.content!);
 }
 
 /** The PR's timeline: its comments (as `commented` events) and any other events (`reopened`, …). */

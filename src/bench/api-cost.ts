@@ -1,6 +1,7 @@
 import { evaluatePullRequest } from "../handlers/evaluate.js";
 import { providerFactory } from "../providers/registry.js";
-import { FakeGitHub, type FakePull } from "./fake-github.js";
+import { FakeGitHub } from "./fake-github.js";
+import { openRequest } from "./people.js";
 
 const APP_ID = 1;
 const POLICY = `version: 1
@@ -14,55 +15,55 @@ resources:
 `;
 const CODEOWNERS = "* @acme/security\n/grants/prod-db/ @acme/dba @acme/security\n";
 const GRANT = 'requester: alice\nresource: prod-db\nrole: read-only\nduration: 2h\nreason: "Investigate INC-4211: slow checkout queries"\n';
+const ref = { owner: "acme", repo: "access" };
 
-/** GitHub API requests per evaluation of a 2-group request with 3 reviews (two count, one does not). */
-export async function benchApiCost(): Promise<string[]> {
+export interface EvaluationCost {
+  /** Requests of each evaluation, by route. */
+  first: [string, number][];
+  redelivery: [string, number][];
+  approved: [string, number][];
+}
+
+/**
+ * GitHub API requests per evaluation of a 2-group request with reviews from bob (counts for dba)
+ * and eve (not a member): its first evaluation, the same event redelivered, and carol's approval
+ * (security) completing it, which merges.
+ */
+export async function measureEvaluationCost(): Promise<EvaluationCost> {
   const fake = new FakeGitHub(APP_ID);
-  const head = "a".repeat(40);
-  const pull: FakePull = {
-    number: 7, author: "alice", headSha: head, createdAt: new Date().toISOString(), state: "open", merged: false, labels: [],
-    files: [{ filename: "grants/prod-db/alice-1.yaml", status: "added", content: GRANT }],
-    reviews: [
-      { login: "bob", state: "APPROVED", commitId: head },
-      { login: "carol", state: "APPROVED", commitId: head },
-      { login: "eve", state: "APPROVED", commitId: head },
-    ],
-    commits: [{ author: "alice", committer: "alice" }],
-    comments: [],
-  };
-  fake.repos.set("acme/access", {
-    owner: "acme", repo: "access", checkRuns: [], pulls: new Map([[7, pull]]),
-    files: new Map([["main", new Map([[".github/jit-access.yml", POLICY], [".github/CODEOWNERS", CODEOWNERS]])], [head, new Map([["grants/prod-db/alice-1.yaml", GRANT]])]]),
-  });
-  for (const m of ["@acme/engineering:alice", "@acme/dba:bob", "@acme/security:carol"]) fake.members.add(m);
+  fake.addRepo("acme", "access", { ".github/jit-access.yml": POLICY, ".github/CODEOWNERS": CODEOWNERS }, { writers: ["alice", "bob", "carol", "eve"] });
+  for (const [team, login] of [["acme/engineering", "alice"], ["acme/dba", "bob"], ["acme/security", "carol"]] as const) fake.addMember(team, login);
+  const number = (await openRequest(fake.as("alice"), ref, { branch: "request", path: "grants/prod-db/alice-1.yaml", content: GRANT }))!;
+  for (const login of ["bob", "eve"]) await fake.as(login).rest.pulls.createReview({ ...ref, pull_number: number, event: "APPROVE" });
   const gh = fake.client();
   const quiet = { info() {}, warn() {}, error() {} };
-  const ref = { owner: "acme", repo: "access", number: 7 };
   const deps = { appId: APP_ID, now: () => new Date(), providers: providerFactory({}) };
+  const evaluate = async () => {
+    fake.reset();
+    await evaluatePullRequest(gh, { ...ref, number }, deps, quiet);
+    return byRoute(fake.requests);
+  };
+  const first = await evaluate();
+  const redelivery = await evaluate();
+  await fake.as("carol").rest.pulls.createReview({ ...ref, pull_number: number, event: "APPROVE" });
+  const approved = await evaluate();
+  return { first, redelivery, approved };
+}
 
-  // With merge: auto this first evaluation would merge; count a pending one first (eve's
-  // approval does not count, and carol has not approved yet), then the approved one.
-  pull.reviews = pull.reviews.filter((r) => r.login !== "carol");
-  await evaluatePullRequest(gh, ref, deps, quiet);
-  const first = byRoute(fake.requests);
-  fake.reset();
-  await evaluatePullRequest(gh, ref, deps, quiet);
-  const again = fake.requests.length;
-  fake.reset();
-  pull.reviews.push({ login: "carol", state: "APPROVED", commitId: head });
-  await evaluatePullRequest(gh, ref, deps, quiet);
-  const approved = byRoute(fake.requests);
-
+export async function benchApiCost(): Promise<string[]> {
+  const { first, redelivery, approved } = await measureEvaluationCost();
+  const writes = (rows: [string, number][]) => total(rows.filter(([route]) => !route.startsWith("GET")));
   return [
-    `first evaluation of a new request (2 groups; reviews: bob ✓ dba, eve ✗ not a member): ${total(first)} requests`,
+    `first evaluation of a new request (2 groups; reviews: bob ✓ dba, eve ✗ not a member): ${total(first)} requests, ${writes(first)} writes (was 17)`,
     ...first.map(([route, n]) => `  ${String(n).padStart(2)}  ${route}`),
-    `the same event redelivered (nothing changed): ${again} requests, no writes`,
+    `the same event redelivered (nothing changed): ${total(redelivery)} requests, ${writes(redelivery)} writes (was 14)`,
+    ...redelivery.map(([route, n]) => `  ${String(n).padStart(2)}  ${route}`),
     `third review arrives (carol ✓ security): ${total(approved)} requests, including the merge`,
     ...approved.filter(([route]) => !route.startsWith("GET")).map(([route, n]) => `  ${String(n).padStart(2)}  ${route}`),
   ];
 }
 
-function byRoute(requests: string[]): [string, number][] {
+export function byRoute(requests: readonly string[]): [string, number][] {
   const counts = new Map<string, number>();
   for (const r of requests) {
     const route = r
@@ -77,4 +78,4 @@ function byRoute(requests: string[]): [string, number][] {
   return [...counts.entries()];
 }
 
-const total = (rows: [string, number][]) => rows.reduce((n, [, c]) => n + c, 0);
+export const total = (rows: [string, number][]) => rows.reduce((n, [, c]) => n + c, 0);

@@ -1,56 +1,151 @@
-import { createHash } from "node:crypto";
 import { Octokit } from "@octokit/rest";
 import type { GitHub } from "../github/client.js";
+import { Git } from "./fake/git.js";
+import { fullName, timestamp, type Actor, type Delivery, type FakePull, type FakeRepo, type Installation } from "./fake/model.js";
+import { Router, RouteError, type Reply, type Route } from "./fake/router.js";
+import { appRoutes } from "./fake/routes-apps.js";
+import { gitRoutes } from "./fake/routes-git.js";
+import { issueRoutes } from "./fake/routes-issues.js";
+import { pullRoutes } from "./fake/routes-pulls.js";
+import { repository, user, type AppIdentity } from "./fake/shapes.js";
+import type { World } from "./fake/world.js";
+
+export { blobSha } from "./fake/git.js";
+export type { Delivery, FakePull, FakeRepo } from "./fake/model.js";
 
 /**
- * An in-memory GitHub behind Octokit's `request.fetch`, for benchmarks: the real Octokit,
- * loader and executor run, and every HTTP request is counted. It serves only the routes the
- * app uses, with the response fields the app reads; anything else answers 501 so a new call
- * cannot go uncounted.
+ * An in-memory GitHub behind Octokit's `request.fetch`: the real Octokit (and Probot, through its
+ * `request` option), loader and executor run against it, and every request is counted.
+ *
+ * It is stateful the way GitHub is: merges commit to the base branch, the revert flow creates a
+ * branch, deletes a file on it and merges it; check runs belong to the app that created them;
+ * comments keep their app's mark when people edit them; every change queues the webhook GitHub
+ * would send (`deliveries`), which a test delivers, redelivers, reorders or loses. Callers are
+ * told apart by their token: the app's installation (minted through the real app-auth flow), or
+ * a person with write access (`as(login)`), so tests act as people through the same REST routes.
+ * Only routes of GitHub's REST route table are served (`FAKE_ROUTES`); anything else answers 501,
+ * so a new call cannot go unnoticed.
  */
-export interface FakePull {
-  number: number;
-  updatedAt?: string;
-  headRef?: string;
-  author: string;
-  headSha: string;
-  createdAt: string;
-  state: "open" | "closed";
-  merged: boolean;
-  labels: string[];
-  files: { filename: string; status: string; content: string }[];
-  reviews: { login: string; state: string; commitId: string }[];
-  commits: { author: string; committer: string }[];
-  comments: { id: number; body: string; byApp: boolean; login: string }[];
+export const FAKE_ROUTES: readonly Route[] = [...appRoutes, ...gitRoutes, ...pullRoutes, ...issueRoutes];
+
+export interface FakeOptions {
+  appId: number;
+  /** GitHub's clock (timestamps, merge times); the system clock by default. */
+  now?: () => Date;
 }
 
-export interface FakeRepo {
-  owner: string;
-  repo: string;
-  /** ref → path → content */
-  files: Map<string, Map<string, string>>;
-  pulls: Map<number, FakePull>;
-  checkRuns: { id: number; headSha: string; status: string; conclusion: string | null; output: { title: string; summary: string } }[];
-  /** Branch refs created through the API (name → sha). */
-  refs?: Map<string, string>;
-}
+const router = new Router(FAKE_ROUTES);
+const silent = () => {};
+const quietLog = { debug: silent, info: silent, warn: silent, error: silent };
 
-export const blobSha = (content: string) => createHash("sha1").update(`blob ${Buffer.byteLength(content)}\0`).update(content).digest("hex");
-
-export class FakeGitHub {
-  readonly requests: string[] = [];
+export class FakeGitHub implements World {
+  readonly app: AppIdentity;
   readonly repos = new Map<string, FakeRepo>();
-  /** `@org/team:login` → active */
-  readonly members = new Set<string>();
+  readonly installations = new Map<number, Installation>();
+  readonly teams = new Map<string, Map<string, "active" | "pending">>();
+  /** The app's requests (`METHOD /path`), in order: what benchmarks count. People's requests are not in it. */
+  readonly requests: string[] = [];
+  /** Webhooks GitHub would have sent, oldest first; a test takes them from here. */
+  readonly deliveries: Delivery[] = [];
   /** Added latency per request, to make concurrency realistic (0: none). */
   latencyMs = 0;
-  private nextId = 1000;
+  private readonly tokens = new Map<string, Actor>();
+  private readonly listeners: ((d: Delivery) => void)[] = [];
+  private readonly clock: () => Date;
+  private ids = 1000;
 
-  constructor(private readonly appId: number) {}
+  constructor(options: FakeOptions | number) {
+    const o = typeof options === "number" ? { appId: options } : options;
+    this.app = { id: o.appId, slug: "jit-access" };
+    this.clock = o.now ?? (() => new Date());
+  }
 
-  client(): GitHub {
-    const silent = () => {};
-    return new Octokit({ request: { fetch: this.fetch }, log: { debug: silent, info: silent, warn: silent, error: silent } });
+  // --- World ---------------------------------------------------------------------------------
+
+  now(): string {
+    return timestamp(this.clock());
+  }
+
+  nextId(): number {
+    return ++this.ids;
+  }
+
+  repo(owner: string, name: string): FakeRepo | undefined {
+    return this.repos.get(`${owner}/${name}`.toLowerCase());
+  }
+
+  allRepos(): FakeRepo[] {
+    return [...this.repos.values()];
+  }
+
+  mintToken(appId: number, installationId: number): string {
+    const token = `ghs_fake_${this.nextId()}`;
+    this.tokens.set(token, { kind: "app", appId, installationId });
+    return token;
+  }
+
+  emit(repo: FakeRepo, name: string, action: string, fields: Record<string, unknown>, sender: string): void {
+    const installation = [...this.installations.values()].find((i) => i.repos.has(fullName(repo)));
+    const delivery: Delivery = {
+      id: `fake-delivery-${this.nextId()}`,
+      name,
+      action,
+      payload: { action, ...fields, repository: repository(repo), sender: user(sender), ...(installation ? { installation: { id: installation.id } } : {}) },
+    };
+    this.deliveries.push(delivery);
+    for (const listener of this.listeners) listener(delivery);
+  }
+
+  // --- Set-up and people ---------------------------------------------------------------------
+
+  /** A repository with a first commit on its default branch, installed for the app. */
+  addRepo(owner: string, name: string, files: Record<string, string>, o: { writers?: string[]; installationId?: number; account?: Installation["account"] } = {}): FakeRepo {
+    const repo: FakeRepo = { owner, name, defaultBranch: "main", archived: false, git: new Git(), pulls: new Map(), checkRuns: [], writers: new Set((o.writers ?? []).map((w) => w.toLowerCase())) };
+    repo.git.commit("main", new Map(Object.entries(files)), { message: "initial commit", author: owner, date: this.now() });
+    this.repos.set(fullName(repo).toLowerCase(), repo);
+    const id = o.installationId ?? 4242;
+    const installation = this.installations.get(id) ?? { id, account: o.account ?? { login: owner, type: "Organization" }, repos: new Set<string>() };
+    installation.repos.add(fullName(repo));
+    this.installations.set(id, installation);
+    return repo;
+  }
+
+  addMember(team: string, login: string, state: "active" | "pending" = "active"): void {
+    const key = team.replace(/^@/, "").toLowerCase();
+    const members = this.teams.get(key) ?? new Map();
+    members.set(login.toLowerCase(), state);
+    this.teams.set(key, members);
+  }
+
+  isMember(team: string, login: string): boolean {
+    return this.teams.get(team.replace(/^@/, "").toLowerCase())?.get(login.toLowerCase()) === "active";
+  }
+
+  pull(repo: string, number: number): FakePull {
+    const found = this.repos.get(repo.toLowerCase())?.pulls.get(number);
+    if (!found) throw new Error(`no pull request ${repo}#${number}`);
+    return found;
+  }
+
+  /** The app's installation client, as Probot would hand it to a handler (a minted installation token). */
+  client(installationId = 4242): GitHub {
+    return this.octokit(this.mintToken(this.app.id, installationId));
+  }
+
+  /** A person with write access, acting through the REST API (edits, deletions, labels, reviews, merges). */
+  as(login: string): Octokit {
+    const token = `fake_person_${login}`;
+    this.tokens.set(token, { kind: "person", login });
+    return this.octokit(token);
+  }
+
+  /** Another GitHub App installed on the same repositories (say, GitHub Actions): it can write check runs of its own. */
+  asOtherApp(appId: number, installationId = 4242): Octokit {
+    return this.octokit(this.mintToken(appId, installationId));
+  }
+
+  onDelivery(listener: (d: Delivery) => void): void {
+    this.listeners.push(listener);
   }
 
   count(prefix = ""): number {
@@ -61,208 +156,83 @@ export class FakeGitHub {
     this.requests.length = 0;
   }
 
-  private readonly fetch = async (input: string | URL, init?: { method?: string; body?: string }): Promise<Response> => {
+  private octokit(token: string): Octokit {
+    return new Octokit({ auth: token, request: { fetch: this.fetch }, log: quietLog });
+  }
+
+  // --- HTTP ----------------------------------------------------------------------------------
+
+  /** Octokit's `request.fetch` (also Probot's `request: { fetch }`). */
+  readonly fetch = async (input: string | URL, init?: { method?: string; body?: string; headers?: Record<string, string> | Headers }): Promise<Response> => {
     const url = new URL(String(input));
     const method = (init?.method ?? "GET").toUpperCase();
-    this.requests.push(`${method} ${url.pathname}`);
+    const actor = this.actorOf(headerOf(init?.headers, "authorization"));
+    if (actor.kind === "app" || actor.kind === "app-jwt") this.requests.push(`${method} ${url.pathname}`);
     if (this.latencyMs) await new Promise((r) => setTimeout(r, this.latencyMs));
-    const body = init?.body ? JSON.parse(init.body) : undefined;
-    const result = this.route(method, decodeURIComponent(url.pathname), url.searchParams, body);
-    const headers: Record<string, string> = { "content-type": "application/json" };
-    if (result.next) {
-      const next = new URL(url);
-      next.searchParams.set("page", String(result.next));
-      headers.link = `<${next.toString()}>; rel="next"`;
+    const body = init?.body ? JSON.parse(init.body) : {};
+    let reply: Reply;
+    try {
+      reply = this.dispatch(method, url.pathname, url.searchParams, body, actor);
+    } catch (error) {
+      if (!(error instanceof RouteError)) throw error;
+      reply = { status: error.status, body: { message: error.message, documentation_url: "https://docs.github.com/rest" } };
     }
-    const response = new Response(result.body === undefined ? null : JSON.stringify(result.body), { status: result.status, headers });
-    // A Response built by hand has no URL; Octokit's paginator reads it.
-    Object.defineProperty(response, "url", { value: url.toString() });
-    return response;
+    return respond(url, reply);
   };
 
-  private route(method: string, path: string, query: URLSearchParams, body: any): { status: number; body?: unknown; next?: number } {
-    const notFound = { status: 404, body: { message: "Not Found" } };
-    let m: RegExpMatchArray | null;
-    if ((m = path.match(/^\/orgs\/([^/]+)\/teams\/([^/]+)\/memberships\/([^/]+)$/))) {
-      const key = `@${m[1]}/${m[2]}:${m[3]}`.toLowerCase();
-      if (method === "PUT") this.members.add(key);
-      if (method === "DELETE") return this.members.delete(key) ? { status: 204 } : notFound;
-      return this.members.has(key) ? { status: 200, body: { state: "active", role: "member" } } : notFound;
-    }
-    if (method === "GET" && path === "/search/issues") {
-      // 100 a page with a Link header, as GitHub pages search results.
-      const all = this.search(query.get("q") ?? "");
-      const page = Number(query.get("page") ?? 1);
-      const items = all.items.slice((page - 1) * 100, page * 100);
-      return { status: 200, body: { ...all, items }, ...(page * 100 < all.items.length ? { next: page + 1 } : {}) };
-    }
-    if ((m = path.match(/^\/repos\/([^/]+)\/([^/]+)\/(.*)$/))) {
-      const repo = this.repos.get(`${m[1]}/${m[2]}`);
-      if (!repo) return notFound;
-      return this.repoRoute(repo, method, m[3]!, query, body) ?? { status: 501, body: { message: `fake GitHub does not serve ${method} ${path}` } };
-    }
-    return { status: 501, body: { message: `fake GitHub does not serve ${method} ${path}` } };
+  private dispatch(method: string, path: string, query: URLSearchParams, body: any, actor: Actor): Reply {
+    const found = router.match(method, path);
+    if (!found) return { status: 501, body: { message: `fake GitHub does not serve ${method} ${path}` } };
+    const repo = found.params.owner && found.params.repo ? this.repo(found.params.owner, found.params.repo) : undefined;
+    if (found.params.owner && found.params.repo && !repo) throw new RouteError(404, "Not Found");
+    return found.route.handle(this, {
+      actor,
+      params: found.params,
+      query,
+      body,
+      get repo(): FakeRepo {
+        if (!repo) throw new RouteError(404, "Not Found");
+        return repo;
+      },
+    });
   }
 
-  private repoRoute(repo: FakeRepo, method: string, rest: string, query: URLSearchParams, body: any): { status: number; body?: unknown } | undefined {
-    const notFound = { status: 404, body: { message: "Not Found" } };
-    let m: RegExpMatchArray | null;
-    const fullName = `${repo.owner}/${repo.repo}`;
-    if (method === "GET" && (m = rest.match(/^contents\/(.+)$/))) {
-      const content = repo.files.get(query.get("ref") ?? "main")?.get(m[1]!);
-      if (content === undefined) return notFound;
-      return { status: 200, body: { type: "file", encoding: "base64", size: Buffer.byteLength(content), path: m[1], content: Buffer.from(content).toString("base64"), sha: blobSha(content) } };
+  private actorOf(authorization: string | undefined): Actor {
+    const [scheme, credential] = (authorization ?? "").split(" ");
+    if (!credential) return { kind: "anonymous" };
+    if (scheme?.toLowerCase() === "bearer" && credential.split(".").length === 3) {
+      // The app's JWT (RS256, signed by Probot): its issuer is the app id.
+      const claims = JSON.parse(Buffer.from(credential.split(".")[1]!, "base64url").toString("utf8")) as { iss?: number | string };
+      return { kind: "app-jwt", appId: Number(claims.iss) };
     }
-    if (rest === "pulls" && method === "GET") {
-      const head = query.get("head")?.split(":")[1];
-      const found = [...repo.pulls.values()].filter((p) => p.headRef === head);
-      return { status: 200, body: found.map((p) => ({ number: p.number, html_url: "", state: p.state, merged_at: p.merged ? p.createdAt : null })) };
-    }
-    if (rest === "pulls" && method === "POST") {
-      if ([...repo.pulls.values()].some((p) => p.headRef === body.head && p.state === "open")) return { status: 422, body: { message: "A pull request already exists" } };
-      const number = Math.max(0, ...repo.pulls.keys()) + 1;
-      repo.pulls.set(number, { ...emptyPull(number, "jit-access[bot]"), headRef: body.head });
-      return { status: 201, body: { number, html_url: `https://github.com/${fullName}/pull/${number}` } };
-    }
-    if (method === "GET" && (m = rest.match(/^git\/ref\/heads\/(.+)$/))) return { status: 200, body: { object: { sha: "f".repeat(40) } } };
-    if (method === "POST" && rest === "git/refs") {
-      repo.refs ??= new Map();
-      if (repo.refs.has(body.ref)) return { status: 422, body: { message: "Reference already exists" } };
-      repo.refs.set(body.ref, body.sha);
-      return { status: 201, body: {} };
-    }
-    if (method === "DELETE" && (m = rest.match(/^contents\/(.+)$/))) {
-      const files = repo.files.get(body.branch) ?? new Map(repo.files.get("main"));
-      repo.files.set(body.branch, files);
-      return files.delete(m[1]!) ? { status: 200, body: {} } : notFound;
-    }
-    if (method === "GET" && (m = rest.match(/^issues\/comments\/(\d+)$/))) {
-      for (const pr of repo.pulls.values()) {
-        const c = pr.comments.find((x) => x.id === Number(m![1]));
-        if (c) return { status: 200, body: { id: c.id, body: c.body } };
-      }
-      return notFound;
-    }
-    if ((m = rest.match(/^pulls\/(\d+)(\/.*)?$/))) {
-      const pr = repo.pulls.get(Number(m[1]));
-      if (!pr) return notFound;
-      const sub = m[2] ?? "";
-      if (method === "GET" && sub === "") {
-        const repoObject = { full_name: fullName, default_branch: "main" };
-        return {
-          status: 200,
-          body: {
-            number: pr.number, html_url: `https://github.com/${fullName}/pull/${pr.number}`, user: { login: pr.author }, state: pr.state, merged: pr.merged,
-            draft: false, created_at: pr.createdAt, labels: pr.labels.map((name) => ({ name })), changed_files: pr.files.length,
-            head: { sha: pr.headSha, repo: repoObject }, base: { ref: "main", repo: repoObject },
-          },
-        };
-      }
-      if (method === "GET" && sub === "/files") return { status: 200, body: pr.files.map((f) => ({ filename: f.filename, status: f.status, sha: blobSha(f.content) })) };
-      if (method === "GET" && sub === "/reviews") return { status: 200, body: pr.reviews.map((r, i) => ({ id: i + 1, user: { login: r.login, type: "User" }, state: r.state, commit_id: r.commitId })) };
-      if (method === "GET" && sub === "/commits") return { status: 200, body: pr.commits.map((c, i) => ({ sha: `${i}`, author: { login: c.author }, committer: { login: c.committer } })) };
-      if (method === "PUT" && sub === "/merge") {
-        if (pr.merged) return { status: 405, body: { message: "Pull Request is not mergeable" } };
-        pr.merged = true;
-        pr.state = "closed";
-        return { status: 200, body: { merged: true } };
-      }
-      if (method === "PATCH" && sub === "") {
-        pr.state = body.state ?? pr.state;
-        return { status: 200, body: {} };
-      }
-      return undefined;
-    }
-    if ((m = rest.match(/^issues\/(\d+)\/(comments|labels)(?:\/(.+))?$/))) {
-      const pr = repo.pulls.get(Number(m[1]));
-      if (!pr) return notFound;
-      if (m[2] === "comments" && method === "GET") {
-        return { status: 200, body: pr.comments.map((c) => ({ id: c.id, body: c.body, user: { login: c.login, type: c.byApp ? "Bot" : "User" }, created_at: pr.createdAt, performed_via_github_app: c.byApp ? { id: this.appId } : null })) };
-      }
-      if (m[2] === "comments" && method === "POST") {
-        const id = this.nextId++;
-        pr.comments.push({ id, body: body.body, byApp: true, login: "jit-access[bot]" });
-        this.touch(pr);
-        return { status: 201, body: { id } };
-      }
-      if (m[2] === "labels" && method === "POST") {
-        for (const l of body.labels as string[]) if (!pr.labels.includes(l)) pr.labels.push(l);
-        this.touch(pr);
-        return { status: 200, body: [] };
-      }
-      if (m[2] === "labels" && method === "DELETE") {
-        if (!pr.labels.includes(m[3]!)) return notFound;
-        pr.labels = pr.labels.filter((l) => l !== m![3]);
-        this.touch(pr);
-        return { status: 200, body: [] };
-      }
-      return undefined;
-    }
-    if (method === "PATCH" && (m = rest.match(/^issues\/comments\/(\d+)$/))) {
-      for (const pr of repo.pulls.values()) {
-        const c = pr.comments.find((x) => x.id === Number(m![1]));
-        if (c) {
-          c.body = body.body;
-          this.touch(pr);
-        }
-      }
-      return { status: 200, body: {} };
-    }
-    if (method === "GET" && (m = rest.match(/^commits\/([^/]+)\/check-runs$/))) {
-      const runs = repo.checkRuns.filter((r) => r.headSha === m![1]);
-      return { status: 200, body: { total_count: runs.length, check_runs: runs.map((r) => ({ ...r, app: { id: this.appId } })) } };
-    }
-    if (method === "POST" && rest === "check-runs") {
-      repo.checkRuns.push({ id: this.nextId++, headSha: body.head_sha, status: body.status, conclusion: body.conclusion ?? null, output: body.output });
-      return { status: 201, body: {} };
-    }
-    if (method === "PATCH" && (m = rest.match(/^check-runs\/(\d+)$/))) {
-      const run = repo.checkRuns.find((r) => r.id === Number(m![1]));
-      if (run) Object.assign(run, { status: body.status, conclusion: body.conclusion ?? null, output: body.output });
-      return { status: 200, body: {} };
-    }
-    return undefined;
-  }
-
-  private touch(pr: FakePull): void {
-    pr.updatedAt = new Date().toISOString();
-  }
-
-  /** The subset of GitHub's issue search the app uses: is:pr, is:open|merged, label:"…", org:|user:|repo:, updated:>=. */
-  private search(q: string) {
-    const label = /label:"([^"]+)"/.exec(q)?.[1];
-    const owner = /(?:org|user):(\S+)/.exec(q)?.[1];
-    const repoName = /repo:(\S+)/.exec(q)?.[1];
-    const since = /updated:>=(\S+)/.exec(q)?.[1];
-    const author = /author:(\S+)/.exec(q)?.[1];
-    const items = [];
-    for (const [name, repo] of this.repos) {
-      if (owner && repo.owner !== owner) continue;
-      if (repoName && name !== repoName) continue;
-      for (const pr of repo.pulls.values()) {
-        if (q.includes("is:merged") && !pr.merged) continue;
-        if (q.includes("is:open") && pr.state !== "open") continue;
-        if (label && !pr.labels.includes(label)) continue;
-        if (author && pr.author.toLowerCase() !== author.toLowerCase()) continue;
-        const updated = pr.updatedAt ?? pr.createdAt;
-        if (since && updated < since) continue;
-        items.push({
-          number: pr.number,
-          created_at: pr.createdAt,
-          updated_at: updated,
-          html_url: `https://github.com/${name}/pull/${pr.number}`,
-          repository_url: `https://api.github.com/repos/${name}`,
-          pull_request: {},
-        });
-      }
-    }
-    return { total_count: items.length, incomplete_results: false, items };
+    return this.tokens.get(credential) ?? { kind: "anonymous" };
   }
 }
 
-export function emptyPull(number: number, author: string): FakePull {
-  return {
-    number, author, headSha: "e".repeat(40), createdAt: new Date().toISOString(), state: "open", merged: false, labels: [],
-    files: [], reviews: [], commits: [], comments: [],
-  };
+function headerOf(headers: Record<string, string> | Headers | undefined, name: string): string | undefined {
+  if (!headers) return undefined;
+  if (headers instanceof Headers) return headers.get(name) ?? undefined;
+  const key = Object.keys(headers).find((k) => k.toLowerCase() === name);
+  return key ? headers[key] : undefined;
+}
+
+/** A Response as GitHub sends it: JSON, lists paged with a Link header. */
+function respond(url: URL, reply: Reply): Response {
+  const headers: Record<string, string> = { "content-type": "application/json; charset=utf-8" };
+  let body = reply.body;
+  if (reply.list) {
+    const perPage = Math.min(100, Number(url.searchParams.get("per_page") ?? 30));
+    const page = Number(url.searchParams.get("page") ?? 1);
+    const items = reply.list.items.slice((page - 1) * perPage, page * perPage);
+    body = reply.list.wrap ? reply.list.wrap(items, reply.list.items.length) : items;
+    if (page * perPage < reply.list.items.length) {
+      const next = new URL(url);
+      next.searchParams.set("page", String(page + 1));
+      headers.link = `<${next.toString()}>; rel="next"`;
+    }
+  }
+  const response = new Response(body === undefined || reply.status === 204 ? null : JSON.stringify(body), { status: reply.status, headers });
+  // A Response built by hand has no URL; Octokit's paginator reads it.
+  Object.defineProperty(response, "url", { value: url.toString() });
+  return response;
 }

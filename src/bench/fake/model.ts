@@ -1,0 +1,104 @@
+import type { Git } from "./git.js";
+
+/** Who sent a request, from its Authorization header. */
+export type Actor =
+  | { kind: "app"; appId: number; installationId: number }
+  /** The app itself (a JWT): only the /app routes. */
+  | { kind: "app-jwt"; appId: number }
+  | { kind: "person"; login: string }
+  | { kind: "anonymous" };
+
+export interface FakeComment {
+  id: number;
+  body: string;
+  login: string;
+  /** Set when a GitHub App wrote it; GitHub keeps it when a person edits the comment later. */
+  appId?: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface FakeReview {
+  id: number;
+  login: string;
+  state: "APPROVED" | "CHANGES_REQUESTED" | "COMMENTED" | "DISMISSED";
+  commitId: string;
+  submittedAt: string;
+}
+
+/** Timeline events other than comments: nobody can edit or delete them. */
+export interface FakeEvent {
+  id: number;
+  event: "closed" | "reopened" | "merged" | "labeled" | "unlabeled" | "reviewed" | "review_dismissed";
+  actor: string;
+  createdAt: string;
+  label?: string;
+}
+
+export interface FakePull {
+  number: number;
+  title: string;
+  body: string;
+  author: string;
+  headRef: string;
+  baseRef: string;
+  /** The head commit: follows the branch while open, stays put once closed. */
+  headSha: string;
+  state: "open" | "closed";
+  draft: boolean;
+  merged: boolean;
+  mergedAt: string | null;
+  mergeCommitSha: string | null;
+  createdAt: string;
+  updatedAt: string;
+  closedAt: string | null;
+  labels: string[];
+  reviews: FakeReview[];
+  comments: FakeComment[];
+  events: FakeEvent[];
+}
+
+export interface FakeCheckRun {
+  id: number;
+  name: string;
+  headSha: string;
+  appId: number;
+  status: "queued" | "in_progress" | "completed";
+  conclusion: string | null;
+  output: { title: string; summary: string; text: string };
+  /** Every text this run held, oldest first, with when it was written (for test oracles). */
+  history: { at: string; text: string }[];
+}
+
+export interface FakeRepo {
+  owner: string;
+  name: string;
+  defaultBranch: string;
+  archived: boolean;
+  git: Git;
+  pulls: Map<number, FakePull>;
+  checkRuns: FakeCheckRun[];
+  /** Logins with write access (people the app's actions may come from). Everyone else: 404 on writes. */
+  writers: Set<string>;
+}
+
+export interface Installation {
+  id: number;
+  account: { login: string; type: "Organization" | "User" };
+  repos: Set<string>;
+}
+
+/** A webhook GitHub would send: what a test delivers, redelivers, reorders or loses. */
+export interface Delivery {
+  id: string;
+  name: string;
+  action?: string;
+  payload: Record<string, unknown>;
+}
+
+export const fullName = (repo: FakeRepo) => `${repo.owner}/${repo.name}`;
+
+/** GitHub's timestamps: whole seconds, UTC. */
+export const timestamp = (date: Date) => date.toISOString().replace(/\.\d{3}Z$/, "Z");
+
+export const BOT_SUFFIX = "[bot]";

@@ -1,0 +1,114 @@
+import { fullName, type FakeCheckRun } from "./model.js";
+import { fail, list, ok, type Route } from "./router.js";
+import { checkRun, repository, user } from "./shapes.js";
+import { mayWrite } from "./world.js";
+
+/** The app's own routes (installations, tokens), check runs (only apps write them), team memberships, the signed-in user. */
+export const appRoutes: Route[] = [
+  {
+    method: "GET",
+    template: "/app/installations",
+    handle(world, { actor }) {
+      if (actor.kind !== "app-jwt") fail(401, "A JSON web token could not be decoded");
+      return list([...world.installations.values()].map((i) => ({ id: i.id, app_id: world.app.id, account: { ...user(i.account.login), type: i.account.type }, target_type: i.account.type, suspended_at: null })));
+    },
+  },
+  {
+    method: "POST",
+    template: "/app/installations/{installation_id}/access_tokens",
+    handle(world, { actor, params }) {
+      if (actor.kind !== "app-jwt") fail(401, "A JSON web token could not be decoded");
+      const installation = world.installations.get(Number(params.installation_id)) ?? fail(404, "Not Found");
+      const expires = new Date(Date.parse(world.now()) + 3600_000).toISOString();
+      return ok({ token: world.mintToken((actor as { appId: number }).appId, installation.id), expires_at: expires, permissions: { checks: "write", contents: "write", pull_requests: "write", issues: "write", members: "write", metadata: "read" }, repository_selection: "selected" }, 201);
+    },
+  },
+  {
+    method: "GET",
+    template: "/installation/repositories",
+    handle(world, { actor }) {
+      if (actor.kind !== "app") fail(403, "You must authenticate with an installation access token");
+      const names = world.installations.get((actor as { installationId: number }).installationId)!.repos;
+      const repos = world.allRepos().filter((r) => names.has(fullName(r)));
+      return list(repos.map(repository), (page, total) => ({ total_count: total, repositories: page }));
+    },
+  },
+  {
+    method: "GET",
+    template: "/user",
+    handle: (_w, { actor }) => (actor.kind === "person" ? ok(user(actor.login)) : fail(403, "Resource not accessible by integration")),
+  },
+  {
+    method: "GET",
+    template: "/repos/{owner}/{repo}/commits/{ref}/check-runs",
+    handle(world, { repo, params, query }) {
+      const sha = repo.git.resolve(params.ref!)?.sha ?? params.ref!;
+      let runs = repo.checkRuns.filter((r) => r.headSha === sha);
+      const name = query.get("check_name");
+      const appId = query.get("app_id");
+      if (name) runs = runs.filter((r) => r.name === name);
+      if (appId) runs = runs.filter((r) => r.appId === Number(appId));
+      if ((query.get("filter") ?? "latest") === "latest") {
+        // The newest run per app and name.
+        const newest = new Map<string, FakeCheckRun>();
+        for (const r of runs) if ((newest.get(`${r.appId}:${r.name}`)?.id ?? -1) < r.id) newest.set(`${r.appId}:${r.name}`, r);
+        runs = [...newest.values()];
+      }
+      return list(runs.sort((a, b) => b.id - a.id).map((r) => checkRun(repo, r, world.app)), (page, total) => ({ total_count: total, check_runs: page }));
+    },
+  },
+  {
+    method: "POST",
+    template: "/repos/{owner}/{repo}/check-runs",
+    handle(world, { repo, body, actor }) {
+      if (actor.kind !== "app") fail(403, "You must authenticate via a GitHub App.");
+      mayWrite(world, repo, actor);
+      const output = { title: String(body.output?.title ?? ""), summary: String(body.output?.summary ?? ""), text: String(body.output?.text ?? "") };
+      const run: FakeCheckRun = {
+        id: world.nextId(), name: String(body.name), headSha: String(body.head_sha), appId: (actor as { appId: number }).appId,
+        status: body.conclusion ? "completed" : (body.status ?? "queued"), conclusion: body.conclusion ?? null, output, history: [{ at: world.now(), text: output.text }],
+      };
+      repo.checkRuns.push(run);
+      return ok(checkRun(repo, run, world.app), 201);
+    },
+  },
+  {
+    method: "GET",
+    template: "/repos/{owner}/{repo}/check-runs/{check_run_id}",
+    handle: (world, { repo, params }) => ok(checkRun(repo, repo.checkRuns.find((r) => r.id === Number(params.check_run_id)) ?? fail(404, "Not Found"), world.app)),
+  },
+  {
+    method: "PATCH",
+    template: "/repos/{owner}/{repo}/check-runs/{check_run_id}",
+    handle(world, { repo, params, body, actor }) {
+      const run = repo.checkRuns.find((r) => r.id === Number(params.check_run_id)) ?? fail(404, "Not Found");
+      // Only the app that created a check run can change it: what makes it a record nobody else can forge.
+      if (actor.kind !== "app") fail(403, "You must authenticate via a GitHub App.");
+      if ((actor as { appId: number }).appId !== run.appId) fail(403, "Invalid app_id `" + (actor as { appId: number }).appId + "` - check run can only be modified by the GitHub App that created it.");
+      if (body.output) {
+        run.output = { title: String(body.output.title ?? run.output.title), summary: String(body.output.summary ?? run.output.summary), text: String(body.output.text ?? run.output.text) };
+        run.history.push({ at: world.now(), text: run.output.text });
+      }
+      if (body.conclusion) Object.assign(run, { status: "completed", conclusion: body.conclusion });
+      else if (body.status && run.status !== "completed") run.status = body.status;
+      return ok(checkRun(repo, run, world.app));
+    },
+  },
+  ...(["GET", "PUT", "DELETE"] as const).map(
+    (method): Route => ({
+      method,
+      template: "/orgs/{org}/teams/{team_slug}/memberships/{username}",
+      handle(world, { params, actor }) {
+        const key = `${params.org}/${params.team_slug}`.toLowerCase();
+        const login = params.username!.toLowerCase();
+        const team = world.teams.get(key) ?? (method === "PUT" ? new Map<string, "active" | "pending">() : fail(404, "Not Found"));
+        world.teams.set(key, team!);
+        if (method !== "GET" && actor.kind === "anonymous") fail(401, "Requires authentication");
+        if (method === "PUT") team!.set(login, "active");
+        if (method === "DELETE") return team!.delete(login) ? ok(undefined, 204) : fail(404, "Not Found");
+        const state = team!.get(login) ?? fail(404, "Not Found");
+        return ok({ url: "", role: "member", state });
+      },
+    }),
+  ),
+];

@@ -1,0 +1,83 @@
+import { MergeConflict } from "./git.js";
+import { fullName, type Actor, type FakePull, type FakeRepo, type Installation } from "./model.js";
+import { fail } from "./router.js";
+import { pull, type AppIdentity } from "./shapes.js";
+
+/**
+ * What route handlers share: the state, the clock, ids, and the webhooks GitHub sends when
+ * something changes. Implemented by FakeGitHub.
+ */
+export interface World {
+  readonly app: AppIdentity;
+  readonly installations: Map<number, Installation>;
+  /** `org/slug` (lower case) → login (lower case) → membership state. */
+  readonly teams: Map<string, Map<string, "active" | "pending">>;
+  /** GitHub's `now`, in its timestamp format (whole seconds). */
+  now(): string;
+  nextId(): number;
+  repo(owner: string, name: string): FakeRepo | undefined;
+  allRepos(): FakeRepo[];
+  mintToken(appId: number, installationId: number): string;
+  /** Queues the webhook GitHub would send the app for this change. */
+  emit(repo: FakeRepo, name: string, action: string, fields: Record<string, unknown>, sender: string): void;
+}
+
+/** The login an action is shown as: a person, or the app's bot account. */
+export function loginOf(world: World, actor: Actor): string {
+  if (actor.kind === "person") return actor.login;
+  if (actor.kind === "app" || actor.kind === "app-jwt") return actor.appId === world.app.id ? `${world.app.slug}[bot]` : `app-${actor.appId}[bot]`;
+  return "ghost";
+}
+
+/** Writes need an installation of an app on the repository, or a person with write access. */
+export function mayWrite(world: World, repo: FakeRepo, actor: Actor): void {
+  if (actor.kind === "app" && world.installations.get(actor.installationId)?.repos.has(fullName(repo))) return;
+  if (actor.kind === "person" && repo.writers.has(actor.login.toLowerCase())) return;
+  fail(actor.kind === "anonymous" ? 401 : 404, actor.kind === "anonymous" ? "Requires authentication" : "Not Found");
+}
+
+export function pullOf(repo: FakeRepo, number: string | number): FakePull {
+  return repo.pulls.get(Number(number)) ?? fail(404, "Not Found");
+}
+
+export function touch(world: World, pr: FakePull): void {
+  pr.updatedAt = world.now();
+}
+
+export function emitPull(world: World, repo: FakeRepo, pr: FakePull, action: string, sender: string, extra: Record<string, unknown> = {}): void {
+  world.emit(repo, "pull_request", action, { number: pr.number, pull_request: pull(repo, pr), ...extra }, sender);
+}
+
+/** A push to `branch`: open PRs with that head follow it (GitHub sends `synchronize`). */
+export function pushed(world: World, repo: FakeRepo, branch: string, sender: string): void {
+  const sha = repo.git.branches.get(branch);
+  for (const pr of repo.pulls.values()) {
+    if (pr.state !== "open" || pr.headRef !== branch || !sha || pr.headSha === sha) continue;
+    pr.headSha = sha;
+    touch(world, pr);
+    emitPull(world, repo, pr, "synchronize", sender);
+  }
+}
+
+/** A squash merge, as GitHub does it for the app and for people alike. */
+export function mergePull(world: World, repo: FakeRepo, pr: FakePull, by: string, body: { sha?: string; commit_title?: string; commit_message?: string }): Record<string, unknown> {
+  if (pr.state !== "open") fail(405, "Pull Request is not mergeable");
+  if (body.sha && body.sha !== pr.headSha) fail(409, "Head branch was modified. Review and try the merge again.");
+  const base = repo.git.resolve(pr.baseRef) ?? fail(422, "base branch not found");
+  const head = repo.git.commits.get(pr.headSha) ?? fail(422, "head commit not found");
+  let changes;
+  try {
+    changes = repo.git.squashChanges(base, head);
+  } catch (error) {
+    if (error instanceof MergeConflict) fail(405, "Pull Request is not mergeable");
+    throw error;
+  }
+  const title = body.commit_title ?? `${pr.title} (#${pr.number})`;
+  const message = body.commit_message ? `${title}\n\n${body.commit_message}` : title;
+  const commit = repo.git.commit(pr.baseRef, changes, { message, author: pr.author, committer: "web-flow", date: world.now() });
+  const at = world.now();
+  Object.assign(pr, { merged: true, mergedAt: at, mergeCommitSha: commit.sha, state: "closed", closedAt: at, updatedAt: at });
+  pr.events.push({ id: world.nextId(), event: "merged", actor: by, createdAt: at }, { id: world.nextId(), event: "closed", actor: by, createdAt: at });
+  emitPull(world, repo, pr, "closed", by);
+  return { sha: commit.sha, merged: true, message: "Pull Request successfully merged" };
+}

@@ -72,6 +72,7 @@ export function createApp(options: AppOptions): JitApp {
     leader: () => (cluster ? cluster.role === "leader" : true),
     schedulerActive: () => scheduler.active,
     redisUp: () => cluster?.redisUp,
+    sharedThrottling: () => (cluster ? cluster.redisUp && !cluster.throttlingLost : undefined),
   });
   const now = () => clock.now();
   const deps: AppDeps = {
@@ -100,7 +101,7 @@ export function createApp(options: AppOptions): JitApp {
     return cluster.locks.run(key, (fence) => runFenced(fence, timed));
   };
   const queue = new KeyedQueue((key, error) => logger.error(`evaluation of ${key} failed: ${(error as Error).message}`), around);
-  const clients = new GitHubClients(() => probot!, () => cluster?.redisUp ?? true, metrics);
+  const clients = new GitHubClients(() => probot!, () => !cluster || (cluster.redisUp && !cluster.throttlingLost), metrics);
   const scheduler = new Scheduler(probotInstallations((id) => clients.auth(id)), deps, clock, logger, queue, {
     onObserve: (key, state) => metrics.observeGrant(key, state),
   });
@@ -111,6 +112,7 @@ export function createApp(options: AppOptions): JitApp {
     const readiness = new Readiness(
       async () => void (await (await clients.auth()).rest.apps.listInstallations({ per_page: 1 })),
       options.redisUrl ? () => cluster?.ping() ?? Promise.resolve(false) : undefined,
+      () => (cluster ? (cluster.throttlingLost ? "lost: Redis restarted empty; restart this replica" : cluster.redisUp ? "shared (Redis)" : "off while Redis is unreachable") : "this process"),
     );
     try {
       appOptions?.addHandler(serviceRoutes(metrics, readiness));
@@ -173,7 +175,8 @@ export function createApp(options: AppOptions): JitApp {
         if (isActive && !wasActive) void scheduler.activate().catch(rebuildFailed);
         if (!isActive && wasActive) scheduler.deactivate();
       });
-      cluster.start();
+      // A webhook that arrives before the first connection would find no lock and be deferred.
+      await cluster.start();
     } else if (options.sweepSchedule) {
       // Rebuild the view of live grants from GitHub, then keep it by events, timers and the sweep.
       void scheduler.rebuild().catch(rebuildFailed);

@@ -8,6 +8,8 @@ export interface MetricSources {
   schedulerActive(): boolean;
   /** Undefined without REDIS_URL. */
   redisUp(): boolean | undefined;
+  /** Whether GitHub requests go through Probot's cluster-wide throttling now; undefined without REDIS_URL. */
+  sharedThrottling(): boolean | undefined;
 }
 
 /**
@@ -87,6 +89,10 @@ export class Metrics {
     gauge("jit_redis_up", "1 while Redis answers this replica, else 0; absent without REDIS_URL.", () => {
       const up = sources.redisUp();
       return up === undefined ? undefined : Number(up);
+    });
+    gauge("jit_cluster_throttling", "1 while GitHub requests go through Probot's cluster-wide throttling; 0 while they cannot (Redis down, or restarted empty); absent without REDIS_URL.", () => {
+      const on = sources.sharedThrottling();
+      return on === undefined ? undefined : Number(on);
     });
     new Gauge({
       name: "jit_queue_depth",

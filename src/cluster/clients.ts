@@ -1,4 +1,3 @@
-import Bottleneck from "bottleneck";
 import type { Probot } from "probot";
 import type { GitHub } from "../github/client.js";
 import type { Metrics } from "../metrics.js";
@@ -8,12 +7,15 @@ import { instrumentClient } from "./instrument.js";
  * GitHub clients for the app's work. With REDIS_URL, Probot throttles every request through
  * Bottleneck on Redis (cluster-wide). While Redis is down, each such request waits for ioredis's
  * retries and fails after about 10 s — every read and write, revokes included. So while this
- * replica sees Redis down, clients are made with the same throttling limits held in this process
- * instead (`localThrottle`); they go back to the shared limits as soon as Redis answers.
+ * replica sees Redis down, its clients are made without Probot's throttling (the scheduler still
+ * bounds itself: 25 evaluations at once, bookkeeping in turns); as soon as Redis answers, new
+ * clients are Probot's again.
+ *
+ * Not throttled rather than throttled in this process: @octokit/plugin-throttling keeps its
+ * limiters in module-wide groups made by the first client that sends a request, so a first client
+ * with local limits would leave the whole process without the cluster-wide ones for good.
  */
 export class GitHubClients {
-  private readonly localGroups = localThrottleGroups();
-
   constructor(
     private readonly probot: () => Probot,
     /** Whether Probot's cluster throttling can be used now (always, without REDIS_URL). */
@@ -33,33 +35,21 @@ export class GitHubClients {
     return instrumentClient(octokit, installationId ? String(installationId) : "app", this.metrics);
   }
 
-  /** As Probot's own getAuthenticatedOctokit does it, with throttling options of this process. */
+  /** As Probot's own getAuthenticatedOctokit does it, throttling off. */
   private async local(installationId: number | undefined): Promise<unknown> {
     const app = (await this.probot().auth()) as unknown as { constructor: new (options: object) => unknown; auth(options: object): Promise<unknown> };
-    const throttle = (id: string) => ({ ...this.localGroups, id, connection: undefined, Bottleneck: undefined });
+    const throttle = { enabled: false };
     const Octokit = app.constructor;
-    if (!installationId) return new Octokit({ throttle: throttle("app") });
+    if (!installationId) return new Octokit({ throttle });
     return app.auth({
       type: "installation",
       installationId,
       factory: ({ octokitOptions, octokit: _octokit, ...otherOptions }: { octokitOptions: { auth?: object; throttle?: object }; octokit: unknown }) =>
         new Octokit({
           ...octokitOptions,
-          throttle: { ...octokitOptions.throttle, ...throttle(String(installationId)) },
+          throttle,
           auth: { ...octokitOptions.auth, otherOptions, installationId },
         }),
     });
   }
-}
-
-/** The limits @octokit/plugin-throttling sets for its groups, kept in this process. */
-function localThrottleGroups() {
-  const timeout = 2 * 60_000;
-  return {
-    global: new Bottleneck.Group({ id: "octokit-global", maxConcurrent: 10, timeout }),
-    auth: new Bottleneck.Group({ id: "octokit-auth", maxConcurrent: 1, timeout }),
-    search: new Bottleneck.Group({ id: "octokit-search", maxConcurrent: 1, minTime: 2_000, timeout }),
-    write: new Bottleneck.Group({ id: "octokit-write", maxConcurrent: 1, minTime: 1_000, timeout }),
-    notifications: new Bottleneck.Group({ id: "octokit-notifications", maxConcurrent: 1, minTime: 3_000, timeout }),
-  };
 }

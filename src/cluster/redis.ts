@@ -16,6 +16,8 @@ export function connectRedis(url: string, log: { warn(msg: string): void; info(m
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     connectTimeout: 2_000,
+    // A Redis that accepts the connection but does not answer (paused, overloaded) counts as down.
+    commandTimeout: 1_000,
     // A socket that does not close on its own is destroyed this soon after disconnect().
     disconnectTimeout: 200,
     retryStrategy: (times) => Math.min(100 * times, 2_000),

@@ -7,6 +7,8 @@ export interface ReadinessReport {
   ready: boolean;
   github: string;
   redis: "ok" | "unreachable" | "not configured";
+  /** Where GitHub requests are throttled (informative: it does not change `ready`). */
+  throttling: string;
 }
 
 export class Readiness {
@@ -15,6 +17,7 @@ export class Readiness {
   constructor(
     private readonly checkGitHub: () => Promise<void>,
     private readonly checkRedis: (() => Promise<boolean>) | undefined,
+    private readonly throttling: () => string,
     private readonly now: () => number = Date.now,
     private readonly cacheMs = 30_000,
   ) {}
@@ -25,7 +28,7 @@ export class Readiness {
     }
     const [github, redisOk] = await Promise.all([this.github.result, this.checkRedis?.()]);
     const redis = redisOk === undefined ? "not configured" : redisOk ? "ok" : "unreachable";
-    return { ready: github === "ok" && redis !== "unreachable", github, redis };
+    return { ready: github === "ok" && redis !== "unreachable", github, redis, throttling: this.throttling() };
   }
 }
 

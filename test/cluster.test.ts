@@ -4,7 +4,7 @@ import { LeaderLease, type Role } from "../src/cluster/leader.js";
 import { LockLostError, NO_LOCK_MESSAGE, RequestLocks, type Fence } from "../src/cluster/locks.js";
 import { connectRedis } from "../src/cluster/redis.js";
 import { ProviderError } from "../src/providers/types.js";
-import { redisAvailability, TestRedis } from "./helpers/redis.js";
+import { redisAvailability, RedisServer } from "./helpers/redis.js";
 
 /**
  * The coordination primitives against a real redis-server: request locks with their fence, and
@@ -15,7 +15,7 @@ const describeRedis = "bin" in availability ? describe : describe.skip;
 const quiet = { info() {}, warn() {} };
 
 describeRedis("request locks and the scheduler lease, on a real Redis", () => {
-  let server: TestRedis;
+  let server: RedisServer;
   const clients: Redis[] = [];
   const client = () => {
     const c = connectRedis(server.url, quiet);
@@ -25,7 +25,7 @@ describeRedis("request locks and the scheduler lease, on a real Redis", () => {
   const ready = (c: Redis) => new Promise<void>((resolve) => (c.status === "ready" ? resolve() : c.once("ready", () => resolve())));
 
   beforeAll(async () => {
-    server = await TestRedis.start((availability as { bin: string }).bin);
+    server = await RedisServer.start((availability as { bin: string }).bin);
   });
   afterAll(async () => {
     await Promise.all(clients.map(closeRedis));
@@ -131,7 +131,7 @@ describeRedis("request locks and the scheduler lease, on a real Redis", () => {
 
   it("a follower that cannot reach Redis for a lease's length runs alone; when Redis is back, one leader again", async () => {
     const options = { ttlMs: 600, renewMs: 150, pollMs: 100, aloneAfterMs: 600 };
-    const own = await TestRedis.start((availability as { bin: string }).bin);
+    const own = await RedisServer.start((availability as { bin: string }).bin);
     try {
       const [ca, cb] = [connectRedis(own.url, quiet), connectRedis(own.url, quiet)];
       clients.push(ca, cb);

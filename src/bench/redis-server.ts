@@ -5,22 +5,12 @@ import { createServer, connect } from "node:net";
 import { delimiter, join } from "node:path";
 
 /**
- * A throwaway redis-server (Debian's package) for one test file: a free loopback port, no
- * persistence, its own process group, stopped by pid. Under CI a missing binary is a failure;
- * elsewhere the tests say so loudly and are reported as skipped.
+ * A throwaway redis-server (Debian's package) for a test file or a benchmark: a free loopback
+ * port, no persistence, its own process group, stopped by pid.
  */
 export function findRedisServer(): string | undefined {
   const dirs = [process.env.REDIS_BIN, ...(process.env.PATH ?? "").split(delimiter), "/usr/bin", "/usr/local/bin"];
   return dirs.map((d) => d && join(d, "redis-server")).find((p): p is string => !!p && existsSync(p));
-}
-
-export function redisAvailability(): { bin: string } | { missing: string } {
-  const bin = findRedisServer();
-  if (bin) return { bin };
-  const missing = "redis-server was not found; install it (Debian: apt-get install -y redis-server) or set REDIS_BIN to its directory";
-  if (process.env.CI) throw new Error(`${missing}. Under CI the Redis tests must run.`);
-  console.warn(`\n*** SKIPPING the Redis tests: ${missing} ***\n`);
-  return { missing };
 }
 
 export async function freePort(): Promise<number> {
@@ -34,7 +24,7 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export class TestRedis {
+export class RedisServer {
   private child: ChildProcess | undefined;
 
   private constructor(
@@ -42,8 +32,8 @@ export class TestRedis {
     readonly port: number,
   ) {}
 
-  static async start(bin: string): Promise<TestRedis> {
-    const redis = new TestRedis(bin, await freePort());
+  static async start(bin: string): Promise<RedisServer> {
+    const redis = new RedisServer(bin, await freePort());
     await redis.restart();
     return redis;
   }

@@ -68,6 +68,7 @@ export function createApp(options: AppOptions): JitApp {
     error: (m) => probot?.log.error(m),
   };
   const metrics: Metrics = new Metrics({
+    clustered: !!options.redisUrl,
     queueDepth: () => queue.depth,
     leader: () => (cluster ? cluster.role === "leader" : true),
     schedulerActive: () => scheduler.active,

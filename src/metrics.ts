@@ -3,6 +3,8 @@ import type { CommentState } from "./lifecycle/state-block.js";
 
 /** What the gauges read when Prometheus scrapes. */
 export interface MetricSources {
+  /** With REDIS_URL: the Redis gauges exist only then. */
+  clustered: boolean;
   queueDepth(): number;
   leader(): boolean;
   schedulerActive(): boolean;
@@ -73,27 +75,21 @@ export class Metrics {
 
   constructor(sources: MetricSources) {
     const live = this.liveByKey;
-    const gauge = (name: string, help: string, read: () => number | undefined) =>
+    const gauge = (name: string, help: string, read: () => number) =>
       new Gauge({
         name,
         help,
         registers: [this.registry],
         collect() {
-          const value = read();
-          if (value === undefined) this.reset();
-          else this.set(value);
+          this.set(read());
         },
       });
     gauge("jit_leader", "1 while this replica holds the scheduler lease (always 1 without Redis: the one process is the scheduler).", () => Number(sources.leader()));
     gauge("jit_scheduler_active", "1 while this replica runs the timer and the sweep (the leader; every replica once Redis has been unreachable for a lease's length).", () => Number(sources.schedulerActive()));
-    gauge("jit_redis_up", "1 while Redis answers this replica, else 0; absent without REDIS_URL.", () => {
-      const up = sources.redisUp();
-      return up === undefined ? undefined : Number(up);
-    });
-    gauge("jit_cluster_throttling", "1 while GitHub requests go through Probot's cluster-wide throttling; 0 while they cannot (Redis down, or restarted empty); absent without REDIS_URL.", () => {
-      const on = sources.sharedThrottling();
-      return on === undefined ? undefined : Number(on);
-    });
+    if (sources.clustered) {
+      gauge("jit_redis_up", "1 while Redis answers this replica, else 0 (only with REDIS_URL).", () => Number(sources.redisUp()));
+      gauge("jit_cluster_throttling", "1 while GitHub requests go through Probot's cluster-wide throttling; 0 while they cannot (Redis down, or restarted empty).", () => Number(sources.sharedThrottling()));
+    }
     new Gauge({
       name: "jit_queue_depth",
       help: "Requests queued or being evaluated in this process.",

@@ -30,21 +30,22 @@ export class RedisServer {
   private constructor(
     private readonly bin: string,
     readonly port: number,
+    private readonly password?: string,
   ) {}
 
-  static async start(bin: string): Promise<RedisServer> {
-    const redis = new RedisServer(bin, await freePort());
+  static async start(bin: string, o: { password?: string } = {}): Promise<RedisServer> {
+    const redis = new RedisServer(bin, await freePort(), o.password);
     await redis.restart();
     return redis;
   }
 
   get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
+    return `redis://${this.password ? `:${encodeURIComponent(this.password)}@` : ""}127.0.0.1:${this.port}`;
   }
 
   /** Starts it again on the same port (empty: nothing is saved). */
   async restart(): Promise<void> {
-    const child = spawn(this.bin, ["--port", String(this.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { detached: true, stdio: "ignore" });
+    const child = spawn(this.bin, ["--port", String(this.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", ...(this.password ? ["--requirepass", this.password] : [])], { detached: true, stdio: "ignore" });
     this.child = child;
     const deadline = Date.now() + 5_000;
     while (!(await accepts(this.port))) {
@@ -65,7 +66,7 @@ export class RedisServer {
 
   /** Keys matching a pattern, as KEYS shows them. */
   async keys(pattern: string): Promise<string[]> {
-    const client = new Redis(this.port, "127.0.0.1", { lazyConnect: true, maxRetriesPerRequest: 0 });
+    const client = new Redis(this.port, "127.0.0.1", { lazyConnect: true, maxRetriesPerRequest: 0, ...(this.password ? { password: this.password } : {}) });
     try {
       await client.connect();
       return await client.keys(pattern);

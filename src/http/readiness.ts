@@ -32,7 +32,8 @@ export class Readiness {
   }
 }
 
+/** Octokit reports a request that got no answer as status 500 without a response. */
 function describe(error: unknown): string {
-  const status = (error as { status?: unknown }).status;
-  return typeof status === "number" && status > 0 ? `GitHub answered ${status}` : "unreachable";
+  const { status, response } = error as { status?: unknown; response?: unknown };
+  return typeof status === "number" && response ? `GitHub answered ${status}` : "unreachable";
 }

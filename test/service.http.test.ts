@@ -22,7 +22,7 @@ const REDIS_PASSWORD = "redis-password-never-shown";
 const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048, privateKeyEncoding: { type: "pkcs8", format: "pem" }, publicKeyEncoding: { type: "spki", format: "pem" } });
 const NoRetryOctokit = ProbotOctokit.defaults((o: Record<string, any>) => ({ ...o, retry: { ...o.retry, enabled: false } }));
 
-async function serve(fake: FakeGitHub, fetch: typeof globalThis.fetch, redisUrl?: string): Promise<{ server: Server; app: JitApp; base: string; probot: () => Probot }> {
+async function serve(fake: FakeGitHub, fetch: typeof globalThis.fetch, redisUrl?: string): Promise<{ server: { stop(): Promise<void> }; app: JitApp; base: string; probot: () => Probot }> {
   const server = new Server({
     host: "127.0.0.1",
     port: await freePort(), // Probot takes 0 for "unset" (3000)
@@ -35,8 +35,13 @@ async function serve(fake: FakeGitHub, fetch: typeof globalThis.fetch, redisUrl?
     probot = p;
     await app(p, options);
   });
-  await server.start();
-  return { server, app, base: `http://127.0.0.1:${server.port}`, probot: () => probot! };
+  const http = await server.start();
+  // Kept-alive client sockets would hold the test process open after the server stops.
+  const stop = async () => {
+    http.closeAllConnections();
+    await server.stop();
+  };
+  return { server: { stop }, app, base: `http://127.0.0.1:${server.port}`, probot: () => probot! };
 }
 
 /** The in-memory GitHub, answering with rate-limit headers as GitHub does. */

@@ -1,5 +1,6 @@
 import { benchApiCost } from "./api-cost.js";
 import { benchExpiryLag, benchSweepCost } from "./expiry.js";
+import { benchReplicas } from "./replicas.js";
 import { benchValidateGrant } from "./validate-grant.js";
 
 /**
@@ -21,6 +22,7 @@ const sections: [string, () => string[] | Promise<string[]>][] = [
     ],
   ],
   ["GitHub API requests per sweep, 1,000 live grants", () => benchSweepCost()],
+  ["Two replicas and Redis: 200 deliveries and 100 expiries in the same second", () => benchReplicas()],
 ];
 
 for (const [title, run] of sections) {

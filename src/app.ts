@@ -111,7 +111,8 @@ export function createApp(options: AppOptions): JitApp {
     probot = app;
     measureWebhookAck(app, metrics);
     const readiness = new Readiness(
-      async () => void (await (await clients.auth()).rest.apps.listInstallations({ per_page: 1 })),
+      // One request, no retries, 5 s at most: a probe must answer within its own timeout.
+      async () => void (await (await clients.auth()).rest.apps.listInstallations({ per_page: 1, request: { retries: 0, signal: AbortSignal.timeout(5_000) } })),
       options.redisUrl ? () => cluster?.ping() ?? Promise.resolve(false) : undefined,
       () => (cluster ? (cluster.throttlingLost ? "lost: Redis restarted empty; restart this replica" : cluster.redisUp ? "shared (Redis)" : "off while Redis is unreachable") : "this process"),
     );

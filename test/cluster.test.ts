@@ -28,8 +28,11 @@ describeRedis("request locks and the scheduler lease, on a real Redis", () => {
     server = await RedisServer.start((availability as { bin: string }).bin);
   });
   afterAll(async () => {
-    await Promise.all(clients.map(closeRedis));
-    await server?.stop();
+    try {
+      await Promise.all(clients.map(closeRedis));
+    } finally {
+      await server?.stop();
+    }
   });
 
   it("two replicas' jobs for one request never overlap; different requests run side by side", async () => {

@@ -35,8 +35,11 @@ describeRedis("replicas sharing Redis", () => {
   });
   // Probot's throttling connections last until the end: its limiter groups are process-wide.
   afterAll(async () => {
-    for (const r of replicas) await (await throttleConnection(r.probot))?.disconnect(false);
-    await redis?.stop();
+    try {
+      for (const r of replicas) await (await throttleConnection(r.probot))?.disconnect(false);
+    } finally {
+      await redis?.stop();
+    }
   });
 
   it("the same merge delivered to both replicas applies the grant once and records it once", async () => {

@@ -1,7 +1,7 @@
 import type { ScheduledTask } from "node-cron";
 import type { ApplicationFunction, ApplicationFunctionOptions, Context, Probot } from "probot";
 import { GitHubClients } from "./cluster/clients.js";
-import { Cluster, type ClusterOptions } from "./cluster/cluster.js";
+import { Cluster, CLUSTER_DEFAULTS, type ClusterOptions } from "./cluster/cluster.js";
 import { admitDecision, runFenced } from "./cluster/fence.js";
 import { guardedProviders } from "./cluster/instrument.js";
 import type { GitHub, RepoRef } from "./github/client.js";
@@ -79,7 +79,7 @@ export function createApp(options: AppOptions): JitApp {
   const deps: AppDeps = {
     ...options,
     now,
-    providers: guardedProviders(options.providers, metrics, now),
+    providers: guardedProviders(options.providers, metrics, now, options.redisUrl ? { ...CLUSTER_DEFAULTS, ...options.cluster }.lockTtlMs : 0),
     admit: admitDecision,
     onAlert: (kind, message) => {
       metrics.alert(kind);

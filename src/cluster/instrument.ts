@@ -1,7 +1,7 @@
 import type { GitHub } from "../github/client.js";
 import type { Metrics } from "../metrics.js";
 import type { ProviderFactory } from "../providers/registry.js";
-import type { Provider } from "../providers/types.js";
+import { ProviderError, type Provider } from "../providers/types.js";
 import { currentFence } from "./fence.js";
 
 type Fetch = typeof globalThis.fetch;
@@ -41,8 +41,13 @@ export function instrumentClient(octokit: unknown, installation: string, metrics
  * Providers behind the fence, counted: an apply or revoke happens only while the job may act
  * (an apply only under a lock), failures are counted by provider, and a revoke of an expired grant
  * records its lag from `expires_at`.
+ *
+ * With replicas, an apply is also refused in the last `applyMarginMs` (the lock's TTL) of its
+ * window: a straggling apply could otherwise land after the revoke that another replica makes once
+ * the lock has expired. Refused, it is recorded as not applied, and the window ends with nothing
+ * granted — fail closed, for a grant that had under 30 s left.
  */
-export function guardedProviders(inner: ProviderFactory, metrics: Metrics | undefined, now: () => Date): ProviderFactory {
+export function guardedProviders(inner: ProviderFactory, metrics: Metrics | undefined, now: () => Date, applyMarginMs = 0): ProviderFactory {
   return (name, gh) => {
     const provider = inner(name, gh);
     if (!provider) return undefined;
@@ -59,6 +64,9 @@ export function guardedProviders(inner: ProviderFactory, metrics: Metrics | unde
       describe: (t) => provider.describe(t),
       held: (t) => counted(() => provider.held(t)),
       async apply(t) {
+        if (applyMarginMs > 0 && Date.parse(t.expiresAt) - now().getTime() < applyMarginMs) {
+          throw new ProviderError(`less than ${Math.round(applyMarginMs / 1000)} s of the window were left, too little to apply safely across replicas`, false);
+        }
         await currentFence()?.check("apply");
         await counted(() => provider.apply(t));
       },

@@ -162,7 +162,7 @@ export function createApp(options: AppOptions): JitApp {
     app.on("membership", async (context) => {
       const org = context.payload.organization;
       void queue.enqueue(`membership:${org.login.toLowerCase()}`, async () => {
-        const pending = await searchOpenRequests(context.octokit, { login: org.login, type: "Organization" }, "jit:pending");
+        const pending = await searchOpenRequests(await clients.forEvent(context.octokit, installationOf(context)), { login: org.login, type: "Organization" }, "jit:pending");
         for (const ref of pending) enqueue(context.octokit, installationOf(context), ref, context.log);
       });
     });

@@ -1,8 +1,16 @@
-import type { ApplicationFunction, Context, Probot } from "probot";
+import type { ScheduledTask } from "node-cron";
+import type { ApplicationFunction, ApplicationFunctionOptions, Context, Probot } from "probot";
+import { GitHubClients } from "./cluster/clients.js";
+import { Cluster, CLUSTER_DEFAULTS, type ClusterOptions } from "./cluster/cluster.js";
+import { admitDecision, runFenced } from "./cluster/fence.js";
+import { guardedProviders } from "./cluster/instrument.js";
 import { accessRepositoriesNotice, EVERY_REPOSITORY, isAccessRepository, type AccessRepositories } from "./config.js";
 import type { GitHub, RepoRef } from "./github/client.js";
 import type { AppDeps, Log } from "./handlers/evaluate.js";
-import { KeyedQueue } from "./handlers/queue.js";
+import { KeyedQueue, type Job } from "./handlers/queue.js";
+import { Readiness } from "./http/readiness.js";
+import { serviceRoutes } from "./http/routes.js";
+import { Metrics } from "./metrics.js";
 import { probotInstallations, scheduleSweeps } from "./scheduler/cron.js";
 import { Scheduler, systemClock, type Clock } from "./scheduler/scheduler.js";
 import { searchOpenRequests } from "./scheduler/sweep.js";
@@ -26,9 +34,24 @@ export interface AppOptions extends Omit<AppDeps, "now"> {
   repositories?: AccessRepositories;
   /** node-cron expression for the sweep; null: no cron and no start-up rebuild (tests drive the scheduler). */
   sweepSchedule: string | null;
+  /**
+   * The replicas' shared Redis (PRODUCT.md §9): request locks, the scheduler lease. Without it the
+   * process is alone and schedules everything itself (the embedded default).
+   */
+  redisUrl?: string;
+  /** Lease and lock timings (tests shorten them). */
+  cluster?: Partial<ClusterOptions>;
 }
 
-export type JitApp = ApplicationFunction & { scheduler: Scheduler; queue: KeyedQueue };
+export type JitApp = ApplicationFunction & {
+  scheduler: Scheduler;
+  queue: KeyedQueue;
+  metrics: Metrics;
+  /** Set once Probot has loaded the app, with REDIS_URL. */
+  cluster: Cluster | undefined;
+  /** Stops the timer, the sweep and the lease; `handOver: false` leaves the lease to expire, as a crash would. */
+  close(options?: { handOver?: boolean }): Promise<void>;
+};
 
 type PullRef = RepoRef & { number: number };
 
@@ -39,8 +62,9 @@ type PullRef = RepoRef & { number: number };
  */
 export function createApp(options: AppOptions): JitApp {
   const clock = options.clock ?? systemClock;
-  const deps: AppDeps = { ...options, now: () => clock.now() };
   let probot: Probot | undefined;
+  let cluster: Cluster | undefined;
+  let cron: ScheduledTask | undefined;
   const logger: Log = {
     info: (m) => probot?.log.info(m),
     warn: (m) => probot?.log.warn(m),
@@ -49,14 +73,68 @@ export function createApp(options: AppOptions): JitApp {
   const repositories = options.repositories ?? EVERY_REPOSITORY;
   // A repository outside JIT_ACCESS_REPOSITORIES is decided by its name alone, before any request.
   const accessible = (ref: RepoRef) => isAccessRepository(repositories, ref);
-  const queue = new KeyedQueue((key, error) => logger.error(`evaluation of ${key} failed: ${(error as Error).message}`));
-  const scheduler = new Scheduler(probotInstallations(() => probot!), deps, clock, logger, queue, { isAccessRepository: accessible });
+  const metrics: Metrics = new Metrics({
+    clustered: !!options.redisUrl,
+    queueDepth: () => queue.depth,
+    leader: () => (cluster ? cluster.role === "leader" : true),
+    schedulerActive: () => scheduler.active,
+    redisUp: () => cluster?.redisUp,
+    sharedThrottling: () => (cluster ? cluster.redisUp && !cluster.throttlingLost : undefined),
+  });
+  const now = () => clock.now();
+  const deps: AppDeps = {
+    ...options,
+    now,
+    providers: guardedProviders(options.providers, metrics, now, options.redisUrl ? { ...CLUSTER_DEFAULTS, ...options.cluster }.lockTtlMs : 0),
+    admit: admitDecision,
+    onAlert: (kind, message) => {
+      metrics.alert(kind);
+      options.onAlert?.(kind, message);
+    },
+  };
+  // Each job timed; with REDIS_URL, run under its request's lock across replicas, fenced.
+  const around = async (key: string, job: Job): Promise<void> => {
+    const timed = async () => {
+      const end = metrics.evaluation.startTimer();
+      try {
+        await job();
+        end({ outcome: "ok" });
+      } catch (error) {
+        end({ outcome: "error" });
+        throw error;
+      }
+    };
+    if (!cluster) return timed();
+    return cluster.locks.run(key, (fence) => runFenced(fence, timed));
+  };
+  const queue = new KeyedQueue((key, error) => logger.error(`evaluation of ${key} failed: ${(error as Error).message}`), around);
+  const clients = new GitHubClients(() => probot!, () => !cluster || (cluster.redisUp && !cluster.throttlingLost), metrics);
+  const scheduler = new Scheduler(probotInstallations((id) => clients.auth(id)), deps, clock, logger, queue, {
+    isAccessRepository: accessible,
+    onObserve: (key, state) => metrics.observeGrant(key, state),
+  });
 
-  const appFn: ApplicationFunction = (app) => {
+  const appFn: ApplicationFunction = async (app, appOptions?: ApplicationFunctionOptions) => {
     probot = app;
     const notice = accessRepositoriesNotice(repositories);
     app.log[notice.level](notice.message);
-    const enqueue = (gh: GitHub, installationId: number | undefined, ref: PullRef, log: Log): void => void scheduler.enqueue(gh, installationId, ref, log);
+    measureWebhookAck(app, metrics);
+    const readiness = new Readiness(
+      // One request, no retries, 5 s at most: a probe must answer within its own timeout.
+      async () => void (await (await clients.auth()).rest.apps.listInstallations({ per_page: 1, request: { retries: 0, signal: AbortSignal.timeout(5_000) } })),
+      options.redisUrl ? () => cluster?.ping() ?? Promise.resolve(false) : undefined,
+      () => (cluster ? (cluster.throttlingLost ? "lost: Redis restarted empty; restart this replica" : cluster.redisUp ? "shared (Redis)" : "off while Redis is unreachable") : "this process"),
+    );
+    try {
+      appOptions?.addHandler(serviceRoutes(metrics, readiness));
+    } catch {
+      // No HTTP server (a Probot built by hand, as tests do): nothing to serve the routes on.
+    }
+    const enqueue = (gh: GitHub, installationId: number | undefined, ref: PullRef, log: Log): void => {
+      const client = clients.forEvent(gh, installationId);
+      if (!(client instanceof Promise)) return void scheduler.enqueue(client, installationId, ref, log);
+      void client.then((c) => scheduler.enqueue(c, installationId, ref, log), (error: unknown) => log.error(`no GitHub client for installation ${installationId}: ${(error as Error).message}`));
+    };
 
     const installationOf = (context: Context) => (context.payload as { installation?: { id: number } }).installation?.id;
     const onPullRequest = async (context: Context<"pull_request" | "pull_request_review">) => {
@@ -93,17 +171,54 @@ export function createApp(options: AppOptions): JitApp {
     app.on("membership", async (context) => {
       const org = context.payload.organization;
       void queue.enqueue(`membership:${org.login.toLowerCase()}`, async () => {
-        const pending = await searchOpenRequests(context.octokit, { login: org.login, type: "Organization" }, "jit:pending");
+        const pending = await searchOpenRequests(await clients.forEvent(context.octokit, installationOf(context)), { login: org.login, type: "Organization" }, "jit:pending");
         // Each request is queued under its own key: one that fails (GitHub, a bad file) never stops the others.
         for (const ref of pending.filter(accessible)) enqueue(context.octokit, installationOf(context), ref, context.log);
       });
     });
 
-    if (options.sweepSchedule) {
+    const rebuildFailed = (error: unknown) => app.log.error(`start-up rebuild failed: ${(error as Error).message}`);
+    if (options.redisUrl) {
+      // Replicas: a follower until the lease says otherwise; the one that becomes active rebuilds.
+      scheduler.deactivate();
+      cluster = new Cluster(options.redisUrl, options.cluster ?? {}, logger, (role, previous) => {
+        const wasActive = previous !== "follower";
+        const isActive = role !== "follower";
+        if (isActive && !wasActive) void scheduler.activate().catch(rebuildFailed);
+        if (!isActive && wasActive) scheduler.deactivate();
+      });
+      // A webhook that arrives before the first connection would find no lock and be deferred.
+      await cluster.start();
+    } else if (options.sweepSchedule) {
       // Rebuild the view of live grants from GitHub, then keep it by events, timers and the sweep.
-      void scheduler.rebuild().catch((error: unknown) => app.log.error(`start-up rebuild failed: ${(error as Error).message}`));
-      scheduleSweeps(scheduler, options.sweepSchedule, app.log);
+      void scheduler.rebuild().catch(rebuildFailed);
+    }
+    // Every replica ticks; sweep() does nothing unless this one is the active scheduler.
+    if (options.sweepSchedule) cron = scheduleSweeps(scheduler, options.sweepSchedule, app.log);
+  };
+  const close = async ({ handOver = true }: { handOver?: boolean } = {}) => {
+    await cron?.destroy();
+    scheduler.deactivate();
+    await cluster?.stop({ handOver });
+  };
+  const jitApp = Object.assign(appFn, { scheduler, queue, metrics, close, cluster });
+  // A getter, not a copy: the cluster exists only once Probot has loaded the app.
+  return Object.defineProperty(jitApp, "cluster", { get: () => cluster });
+}
+
+/**
+ * Webhook ack latency: @octokit/webhooks' Node middleware answers GitHub once
+ * `verifyAndReceive` (signature check, then every handler) resolves, and Probot puts that
+ * middleware before any route an app can add — so the time is taken around that call.
+ */
+function measureWebhookAck(app: Probot, metrics: Metrics): void {
+  const verifyAndReceive = app.webhooks.verifyAndReceive;
+  app.webhooks.verifyAndReceive = async (event) => {
+    const end = metrics.webhookAck.startTimer();
+    try {
+      return await verifyAndReceive(event);
+    } finally {
+      end();
     }
   };
-  return Object.assign(appFn, { scheduler, queue });
 }

@@ -8,7 +8,8 @@ import { providerFactory } from "./providers/registry.js";
  * before that Probot serves its setup flow and never loads this). A configuration that would run
  * unsafely — no WEBHOOK_SECRET, a malformed JIT_ACCESS_REPOSITORIES — stops the process here,
  * before it serves a single webhook. Providers read their secrets from the environment variables
- * the policy names; the sweep runs every minute.
+ * the policy names; the sweep runs every minute. With REDIS_URL (which Probot reads too, for its
+ * cluster-wide throttling) the process is one of several replicas.
  */
 const problems = startupProblems(process.env);
 if (problems.length > 0) {
@@ -17,10 +18,22 @@ if (problems.length > 0) {
 }
 const repositories = parseAccessRepositories(process.env.JIT_ACCESS_REPOSITORIES);
 
-export default createApp({
+const app = createApp({
   appId: appIdFromEnv(process.env),
   providers: providerFactory(process.env),
   notifier: new Notifier(process.env, { warn: (m) => console.warn(m) }),
   repositories: repositories.ok ? repositories.repositories : { names: new Set() },
   sweepSchedule: "* * * * *",
+  ...(process.env.REDIS_URL ? { redisUrl: process.env.REDIS_URL } : {}),
 });
+
+// A container stop (SIGTERM): let running evaluations finish (10 s at most), hand the scheduler
+// lease over so another replica takes it at once, then exit. `probot run` itself only handles SIGINT.
+process.once("SIGTERM", () => {
+  const grace = new Promise((resolve) => setTimeout(resolve, 10_000).unref());
+  void Promise.race([app.queue.idle(), grace])
+    .then(() => app.close())
+    .finally(() => process.exit(0));
+});
+
+export default app;

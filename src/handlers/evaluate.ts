@@ -1,4 +1,4 @@
-import { decide } from "../lifecycle/decide.js";
+import { decide, type Decision } from "../lifecycle/decide.js";
 import { membershipKey, type RequestSnapshot } from "../lifecycle/snapshot.js";
 import type { GitHub, RepoRef } from "../github/client.js";
 import { execute } from "../github/execute.js";
@@ -25,6 +25,8 @@ export interface AppDeps {
    * log every alert goes to: a metric, a pager. Called with the alert's kind and its message.
    */
   onAlert?: (kind: "bypass" | "tamper", message: string) => void;
+  /** Throws when this decision may not be carried out now (with REDIS_URL: an apply without the request's lock). */
+  admit?: (decision: Decision) => void;
 }
 
 export interface Log {
@@ -89,6 +91,7 @@ export async function finishEvaluation(gh: GitHub, snapshot: RequestSnapshot, de
   const lookup = (team: string, login: string) => snapshot.memberships.get(membershipKey(team, login));
   await resolveMemberships(gh, snapshot, (l) => decide(snapshot, now, l));
   const decision = decide(snapshot, now, lookup);
+  deps.admit?.(decision);
   return execute(gh, snapshot, decision, {
     appId: deps.appId,
     now: deps.now,

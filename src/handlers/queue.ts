@@ -26,7 +26,11 @@ export class KeyedQueue {
   failures = 0;
   lastFailure: { key: string; error: unknown } | undefined;
 
-  constructor(private readonly onError: (key: string, error: unknown) => void) {}
+  constructor(
+    private readonly onError: (key: string, error: unknown) => void,
+    /** Runs each job: with REDIS_URL, under the request's lock across replicas (and timed). */
+    private readonly around: (key: string, job: Job) => Promise<void> = (_key, job) => job(),
+  ) {}
 
   static key(ref: { owner: string; repo: string; number: number }): string {
     return `${ref.owner}/${ref.repo}#${ref.number}`.toLowerCase();
@@ -66,7 +70,7 @@ export class KeyedQueue {
 
   private async run(key: string, job: Job): Promise<void> {
     try {
-      await job();
+      await this.around(key, job);
     } catch (error) {
       this.failures++;
       this.lastFailure = { key, error };

@@ -1,13 +1,15 @@
 import cron, { type ScheduledTask } from "node-cron";
-import type { Probot } from "probot";
 import type { GitHub } from "../github/client.js";
 import type { Installations, Scheduler } from "./scheduler.js";
 
-/** Installations through Probot: the app's JWT lists them, each gets an installation token. */
-export function probotInstallations(probot: () => Probot): Installations {
+/**
+ * Installations through Probot: the app's JWT lists them, each gets an installation token.
+ * `auth` is Probot's (`app.auth`), through the app's client chooser (see cluster/clients.ts).
+ */
+export function probotInstallations(auth: (installationId?: number) => Promise<GitHub>): Installations {
   return {
     async list() {
-      const appOctokit = await probot().auth();
+      const appOctokit = await auth();
       const installations = await appOctokit.paginate(appOctokit.rest.apps.listInstallations, { per_page: 100 });
       return installations
         .filter((i) => i.account && !i.suspended_at)
@@ -16,7 +18,7 @@ export function probotInstallations(probot: () => Probot): Installations {
           return { id: i.id, account: { login: account.login ?? account.slug ?? "", type: account.type ?? "Organization" } };
         });
     },
-    client: async (id): Promise<GitHub> => probot().auth(id),
+    client: (id) => auth(id),
   };
 }
 

@@ -62,6 +62,8 @@ export interface SchedulerOptions {
    * filtered by repository name before anything is read from a repository outside the list.
    */
   isAccessRepository: (ref: RepoRef) => boolean;
+  /** Told every state the scheduler learns of a grant (the live-grants metric). */
+  onObserve?: (key: string, state: CommentState | undefined) => void;
 }
 
 const DEFAULTS: SchedulerOptions = { concurrency: 25, searchLagMs: 5 * 60_000, leadMs: 10_000, isAccessRepository: () => true };
@@ -96,6 +98,12 @@ export class Scheduler {
   private running: Promise<void> = Promise.resolve();
   private readonly options: SchedulerOptions;
   private readonly reads: () => Promise<() => void>;
+  /**
+   * Whether this process runs the timer, the sweep and what is due. Always, for one process; with
+   * REDIS_URL only the lease holder (or every replica while Redis is unreachable): the others still
+   * evaluate what webhooks bring, and keep the index, but never arm the timer or sweep.
+   */
+  active = true;
 
   constructor(
     private readonly installations: Installations,
@@ -155,6 +163,18 @@ export class Scheduler {
     await this.runDue();
   }
 
+  /** This replica became the scheduler: rebuild from GitHub (the previous leader's index died with it), then run. */
+  activate(): Promise<void> {
+    this.active = true;
+    return this.rebuild();
+  }
+
+  /** Another replica is the scheduler now: no timer, no sweep. Work already queued finishes. */
+  deactivate(): void {
+    this.active = false;
+    this.stop();
+  }
+
   /** Returns when the oldest live grant it found was applied (or `now`). */
   private async rebuildInstallation(gh: GitHub, installationId: number, now: Date): Promise<number> {
     let oldestLive = now.getTime();
@@ -178,7 +198,7 @@ export class Scheduler {
           // Merged but never handled as merged (its webhook was lost while the app was down), or an
           // end whose revert PR did not merge: due now.
           if (!state?.status || state.status === "PENDING" || state.revert_pending) this.index.setDue(entry, 0);
-          else this.index.observe(entry, state);
+          else this.learn(entry, state);
           if (state?.status === "APPROVED" && state.applied_at) oldestLive = Math.min(oldestLive, Date.parse(state.applied_at) || oldestLive);
         }
       });
@@ -193,6 +213,7 @@ export class Scheduler {
 
   /** The safety net: PRs of access repositories updated since the last sweep, pending timeouts, unrecorded ends; then what is due. */
   async sweep(): Promise<void> {
+    if (!this.active) return;
     const started = this.clock.now();
     const since = this.lastSweep ? new Date(this.lastSweep.getTime() - this.options.searchLagMs) : undefined;
     for (const installation of await this.installations.list()) {
@@ -229,8 +250,13 @@ export class Scheduler {
 
   /** Event handlers report the state a grant was left in. */
   observe(installationId: number, ref: RepoRef & { number: number }, state: CommentState | undefined, updatedAt = ""): void {
-    this.index.observe({ installationId, ...ref, updatedAt }, state);
+    this.learn({ installationId, ...ref, updatedAt }, state);
     this.arm();
+  }
+
+  private learn(entry: Omit<IndexedGrant, "dueAt">, state: CommentState | undefined): void {
+    this.index.observe(entry, state);
+    this.options.onObserve?.(GrantIndex.key(entry), state);
   }
 
   /** Resolves when the run the timer last started has finished (for tests and shutdown). */
@@ -250,6 +276,7 @@ export class Scheduler {
    * a revoke (revert PR, labels, comment) takes turns, so no revoke waits behind another's.
    */
   async runDue(): Promise<void> {
+    if (!this.active) return;
     const due = this.index.due(this.clock.now().getTime() + this.options.leadMs).filter((e) => !this.inFlight.has(GrantIndex.key(e)));
     for (const e of due) this.inFlight.add(GrantIndex.key(e));
     const gate = semaphore(this.options.concurrency);
@@ -269,7 +296,7 @@ export class Scheduler {
               await this.until(entry.dueAt);
               // A failed evaluation is retried here too: a merged deletion still ends the grants it affects.
               const { state, affected } = await evaluateSnapshot(gh, { owner: entry.owner, repo: entry.repo, number: entry.number }, snapshot, { ...this.deps, gate }, this.log);
-              this.index.observe({ ...entry, updatedAt: "" }, state);
+              this.learn({ ...entry, updatedAt: "" }, state);
               for (const other of affected) void this.enqueue(gh, entry.installationId, other);
             } catch (error) {
               this.failed(entry, error);
@@ -333,6 +360,7 @@ export class Scheduler {
    */
   private arm(): void {
     this.stop();
+    if (!this.active) return;
     const next = this.index.nextDueAt((e) => !this.inFlight.has(GrantIndex.key(e)));
     if (next === undefined) return;
     const wait = Math.min(MAX_TIMER_MS, Math.max(0, next - this.options.leadMs - this.clock.now().getTime()));

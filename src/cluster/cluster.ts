@@ -1,0 +1,116 @@
+import { randomUUID } from "node:crypto";
+import type { Redis } from "ioredis";
+import { LeaderLease, type LeaseOptions, type Role } from "./leader.js";
+import { RequestLocks, type LockOptions } from "./locks.js";
+import { connectRedis, redisReady } from "./redis.js";
+
+export interface ClusterOptions extends LeaseOptions, Omit<LockOptions, "ttlMs"> {
+  lockTtlMs: number;
+}
+
+/**
+ * Timings. A dead leader's lease is taken over within ttlMs + pollMs = 7 s (the issue allows 10).
+ * A request lock lives 30 s without renewal and is renewed every 10 s while its job runs; a job
+ * waits up to a minute for a lock another replica holds. Followers go "alone" (run the scheduler
+ * themselves) when Redis has not answered for a lease's length: by then any leader's lease is over.
+ */
+const EPOCH_KEY = "jit-access:epoch";
+
+export const CLUSTER_DEFAULTS: ClusterOptions = {
+  ttlMs: 6_000,
+  renewMs: 2_000,
+  pollMs: 1_000,
+  aloneAfterMs: 6_000,
+  lockTtlMs: 30_000,
+  waitMs: 60_000,
+  retryMs: 200,
+};
+
+/** The replicas' coordination through one Redis (PRODUCT.md §9): request locks and the scheduler lease. */
+export class Cluster {
+  readonly redis: Redis;
+  readonly locks: RequestLocks;
+  readonly lease: LeaderLease;
+  /**
+   * Redis came back without its data (restarted without persistence): Probot's throttling state
+   * went with it, and Bottleneck 2.19 does not rebuild it under Redis 7 (it looks for the error
+   * text "SETTINGS_KEY_NOT_FOUND", which Redis 7 now prefixes with "ERR"), so every throttled
+   * request would fail until the process restarts. This replica then stops using it (see
+   * clients.ts) and says so on /readyz and in `jit_cluster_throttling`.
+   */
+  throttlingLost = false;
+
+  constructor(
+    url: string,
+    options: Partial<ClusterOptions>,
+    log: { info(msg: string): void; warn(msg: string): void },
+    onRole: (role: Role, previous: Role) => void,
+  ) {
+    const o = { ...CLUSTER_DEFAULTS, ...options };
+    this.redis = connectRedis(url, log);
+    this.locks = new RequestLocks(this.redis, { ttlMs: o.lockTtlMs, waitMs: o.waitMs, retryMs: o.retryMs });
+    this.lease = new LeaderLease(this.redis, o, (role, previous) => {
+      log.info(`scheduler role: ${previous} → ${role}`);
+      onRole(role, previous);
+    });
+    // A shared key without expiry naming Redis's current "epoch": a replica that finds it missing
+    // or changed after a reconnection knows Redis lost its data meanwhile.
+    this.redis.on("ready", () => {
+      this.epochChecked = this.checkEpoch(log);
+    });
+  }
+
+  private epoch: string | undefined;
+  private epochChecked: Promise<void> = Promise.resolve();
+
+  private async checkEpoch(log: { warn(msg: string): void }): Promise<void> {
+    try {
+      await this.redis.set(EPOCH_KEY, randomUUID(), "NX");
+      const current = (await this.redis.get(EPOCH_KEY)) ?? undefined;
+      if (this.epoch !== undefined && current !== this.epoch && !this.throttlingLost) {
+        this.throttlingLost = true;
+        log.warn("redis: it came back empty (restarted without persistence); Probot's shared throttling is lost, so this replica goes on without it until it is restarted");
+      }
+      this.epoch = current;
+    } catch {
+      // Down again already: the next connection checks.
+    }
+  }
+
+  /** Starts the lease, once Redis has answered (or `waitMs` passed: then it starts without, and finds it later). */
+  async start(waitMs = 2_000): Promise<void> {
+    if (!this.redisUp) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, waitMs);
+        this.redis.once("ready", () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    await this.epochChecked;
+    this.lease.start();
+  }
+
+  get role(): Role {
+    return this.lease.role;
+  }
+
+  get redisUp(): boolean {
+    return redisReady(this.redis);
+  }
+
+  /** For /readyz: Redis answers a PING within a second. */
+  async ping(): Promise<boolean> {
+    if (!this.redisUp) return false;
+    const timeout = new Promise<false>((resolve) => setTimeout(() => resolve(false), 1_000).unref());
+    return Promise.race([this.redis.ping().then((r) => r === "PONG", () => false), timeout]);
+  }
+
+  /** `handOver`: release the lease (clean shutdown); without it, as if the process had died. */
+  async stop({ handOver }: { handOver: boolean }): Promise<void> {
+    await this.lease.stop({ handOver });
+    if (handOver) await this.redis.quit().catch(() => this.redis.disconnect());
+    else this.redis.disconnect();
+  }
+}

@@ -1,0 +1,83 @@
+import type { GitHub } from "../github/client.js";
+import type { Metrics } from "../metrics.js";
+import type { ProviderFactory } from "../providers/registry.js";
+import { ProviderError, type Provider } from "../providers/types.js";
+import { currentFence } from "./fence.js";
+
+type Fetch = typeof globalThis.fetch;
+interface RequestOptions {
+  method: string;
+  request?: Record<string, unknown>;
+}
+const instrumented = new WeakSet<object>();
+
+/**
+ * Every request of `gh` reports GitHub's rate-limit headers, and every write made by a job is
+ * fenced at the moment it is sent. The fence wraps `fetch` itself, not the request: with Probot's
+ * cluster throttling a write may wait in the shared queue for seconds, and only the moment it
+ * leaves counts. Idempotent per client.
+ */
+export function instrumentClient(octokit: unknown, installation: string, metrics: Metrics | undefined): GitHub {
+  const gh = octokit as GitHub & { hook: { before(name: "request", hook: (options: RequestOptions) => void): void } };
+  if (instrumented.has(gh)) return gh;
+  instrumented.add(gh);
+  gh.hook.before("request", (options) => {
+    const fence = currentFence();
+    const write = options.method !== "GET" && options.method !== "HEAD";
+    const request = (options.request ?? {}) as { fetch?: Fetch };
+    const send: Fetch = request.fetch ?? globalThis.fetch;
+    const fetch: Fetch = async (input, init) => {
+      if (fence && write) await fence.check("write");
+      const response = await send(input, init);
+      metrics?.observeRateLimit(installation, response.headers);
+      return response;
+    };
+    options.request = { ...options.request, fetch };
+  });
+  return gh;
+}
+
+/**
+ * Providers behind the fence, counted: an apply or revoke happens only while the job may act
+ * (an apply only under a lock), failures are counted by provider, and a revoke of an expired grant
+ * records its lag from `expires_at`.
+ *
+ * With replicas, an apply is also refused in the last `applyMarginMs` (the lock's TTL) of its
+ * window: a straggling apply could otherwise land after the revoke that another replica makes once
+ * the lock has expired. Refused, it is recorded as not applied, and the window ends with nothing
+ * granted — fail closed, for a grant that had under 30 s left.
+ */
+export function guardedProviders(inner: ProviderFactory, metrics: Metrics | undefined, now: () => Date, applyMarginMs = 0): ProviderFactory {
+  return (name, gh) => {
+    const provider = inner(name, gh);
+    if (!provider) return undefined;
+    const counted = async <T>(call: () => Promise<T>): Promise<T> => {
+      try {
+        return await call();
+      } catch (error) {
+        metrics?.providerErrors.inc({ provider: name });
+        throw error;
+      }
+    };
+    const guarded: Provider = {
+      units: (t) => provider.units(t),
+      describe: (t) => provider.describe(t),
+      held: (t) => counted(() => provider.held(t)),
+      async apply(t) {
+        if (applyMarginMs > 0 && Date.parse(t.expiresAt) - now().getTime() < applyMarginMs) {
+          throw new ProviderError(`less than ${Math.round(applyMarginMs / 1000)} s of the window were left, too little to apply safely across replicas`, false);
+        }
+        await currentFence()?.check("apply");
+        await counted(() => provider.apply(t));
+      },
+      async revoke(t, units) {
+        await currentFence()?.check("revoke");
+        await counted(() => provider.revoke(t, units));
+        const lag = now().getTime() - Date.parse(t.expiresAt);
+        if (lag >= 0) metrics?.expiryLag.observe(lag / 1000);
+      },
+    };
+    return guarded;
+  };
+}
+

@@ -1,0 +1,28 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Metrics } from "../metrics.js";
+import type { Readiness } from "./readiness.js";
+
+/**
+ * GET /healthz, /readyz and /metrics (PRODUCT.md §9), as a handler for Probot's own HTTP server
+ * (its `addHandler` option), on the port of the webhook route. Other requests are left to the
+ * handlers after it (Probot's 404). None of them needs a secret or shows one.
+ */
+export function serviceRoutes(metrics: Metrics, readiness: Readiness) {
+  return async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
+    if (req.method !== "GET" && req.method !== "HEAD") return false;
+    const path = new URL(req.url ?? "/", "http://localhost").pathname;
+    if (path === "/healthz") return send(res, 200, "text/plain; charset=utf-8", "ok\n");
+    if (path === "/readyz") {
+      const report = await readiness.report();
+      return send(res, report.ready ? 200 : 503, "application/json", `${JSON.stringify(report)}\n`);
+    }
+    if (path === "/metrics") return send(res, 200, metrics.registry.contentType, await metrics.text());
+    return false;
+  };
+}
+
+function send(res: ServerResponse, status: number, type: string, body: string): true {
+  res.writeHead(status, { "content-type": type, "cache-control": "no-store", "content-length": Buffer.byteLength(body) });
+  res.end(res.req.method === "HEAD" ? undefined : body);
+  return true;
+}

@@ -94,7 +94,16 @@ async function onBranch(gh: GitHub, ref: RepoRef, r: RevertRequest, branch: stri
   const pulls = await findPulls(gh, ref, branch);
   if (pulls.length > 0) return usePulls(gh, ref, r, branch, pulls, refuse);
 
-  const prepared = await prepareBranch(gh, ref, r, branch, refuse);
+  let prepared;
+  try {
+    prepared = await prepareBranch(gh, ref, r, branch, refuse);
+  } catch (error) {
+    // Nothing to delete: someone already removed the file from the default branch, and git history
+    // shows the end. Without this, the revert failed on every retry, for ever (found by the
+    // lifecycle property test, seed 7): reported as done, with no PR (number 0).
+    if (status(error) === 404 && !(await existsOn(gh, ref, r.path, r.defaultBranch))) return { number: 0, url: "", merged: true };
+    throw error;
+  }
   if (!prepared) return undefined;
   let pr: { number: number; html_url: string };
   try {
@@ -228,4 +237,14 @@ async function merge(gh: GitHub, ref: RepoRef, r: RevertRequest, pr: { number: n
 export function refusalNote(outcome: Pick<RevertOutcome, "refused"> | undefined): string | undefined {
   if (!outcome?.refused?.length) return undefined;
   return `🚨 jit-access refused to merge changes it did not make under its revert branch names: ${outcome.refused.map(escapeMarkdown).join("; ")}. The security team has been alerted in the app's log.`;
+}
+
+async function existsOn(gh: GitHub, ref: RepoRef, path: string, branch: string): Promise<boolean> {
+  try {
+    await gh.rest.repos.getContent({ ...ref, path, ref: branch });
+    return true;
+  } catch (error) {
+    if (status(error) === 404) return false;
+    throw error;
+  }
 }

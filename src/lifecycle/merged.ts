@@ -92,7 +92,7 @@ function bypassed(s: RequestSnapshot, j: Judgement): Decision {
           title: `jit: revert #${s.pr.number} (merged without meeting the policy)`,
           body: `Reverts #${s.pr.number}: it was merged although ${escapeMarkdown(why)}, so jit-access granted nothing. This removes its grant file so the repository shows no grant that never existed.`,
           recorded: (revertPr, merged) =>
-            statusComment(s, "⛔ Merged without meeting the policy: nothing was granted", { ...(grant ? { grant } : {}), note: `${note} Revert: #${revertPr}.` }, { ...state, revert_pr: revertPr, revert_pending: !merged, revert_path_blob: [path, s.kind.kind === "request" ? s.kind.file.blobSha : ""] }),
+            statusComment(s, "⛔ Merged without meeting the policy: nothing was granted", { ...(grant ? { grant } : {}), note: `${note} ${revertPr ? `Revert: #${revertPr}.` : "Its grant file had already been removed."}` }, { ...state, ...(revertPr ? { revert_pr: revertPr } : {}), revert_pending: !merged, revert_path_blob: [path, s.kind.kind === "request" ? s.kind.file.blobSha : ""] }),
         }]
       : [],
   };
@@ -231,7 +231,7 @@ function revertFollowUp(s: RequestSnapshot, st: CommentState): Decision {
       blobSha,
       title: `jit: end #${s.pr.number}`,
       body: `Records the end of #${s.pr.number} in git history; access was already taken away.`,
-      recorded: (revertPr, merged) => replaceState(body, { ...st, revert_pr: revertPr, revert_pending: !merged }),
+      recorded: (revertPr, merged) => replaceState(body, { ...st, ...(revertPr ? { revert_pr: revertPr } : {}), revert_pending: !merged }),
     }],
   };
 }

@@ -74,7 +74,7 @@ describe("lifecycle runs", () => {
     expect(outcome.revokes).toBeGreaterThanOrEqual(1);
   });
 
-  it("a grant file's path reused (hang found with seeds 7 and 8): two merged deletions of one path do not evaluate each other forever", async () => {
+  it("a grant file's path reused (found chasing the hangs of seeds 7 and 8): two merged deletions of one path do not evaluate each other forever", async () => {
     // alice's #1 ends and its revert deletes grants/prod-db/alice-0.yaml; a later request adds the
     // same file again, and its revert deletes it again. Each merged deletion took the other (a PR
     // that touched the path) for a request it ended, and evaluated it: an endless loop of reads.
@@ -127,5 +127,37 @@ describe("lifecycle runs", () => {
     };
     const outcome = await runScenario(scenario);
     expect(outcome.violations).toEqual([]);
+  });
+
+  it("seed 7 (JIT_PROPERTY_SEED=7, run 94): merged without approval, its file deleted by someone else first — recorded once, no endless failing revert", async () => {
+    // sam merged #1 without the approvals; mallory's PR deleted its file before jit-access reverted
+    // it. GitHub refused the revert PR (no commits), and the evaluation failed every minute, for ever.
+    const scenario: Scenario = {
+      standing: true,
+      requests: [
+        { requester: "alice", role: "read-write", minutes: 30, file: 0, startIn: 7 },
+        { requester: "alice", role: "read-write", minutes: 30, file: 1 },
+        { requester: "bob", role: "read-only", minutes: 60, file: 1, startIn: 65 },
+      ],
+      steps: [
+        { kind: "deliver", pick: 35, times: 1, concurrent: true, to: 0 },
+        { kind: "deliver", pick: 25, times: 1, concurrent: true, to: 1 },
+        { kind: "personMerge", req: 2, who: "sam" },
+        { kind: "advance", minutes: 28 },
+        { kind: "review", req: 0, who: "alice", approve: false },
+        { kind: "deliver", pick: 40, times: 1, concurrent: false, to: 1 },
+        { kind: "review", req: 0, who: "sam", approve: true },
+        { kind: "comment", req: 5, who: "sam", text: "/jit reject not justified" },
+        { kind: "deleteGrant", req: 4, who: "mallory" },
+        { kind: "sweep", to: 1 },
+        { kind: "deliver", pick: 5, times: 1, concurrent: true, to: 0 },
+        { kind: "deliver", pick: 11, times: 1, concurrent: false, to: 1 },
+        { kind: "lose", pick: 16 },
+        { kind: "replica" },
+      ],
+    };
+    const outcome = await runScenario(scenario);
+    expect(outcome.violations).toEqual([]);
+    expect(outcome.errors.filter((e) => /failed/.test(e))).toEqual([]);
   });
 });

@@ -58,6 +58,8 @@ function mockRebuild(api: ReturnType<typeof githubApi>, state: CommentState) {
   api.get("/app/installations").query({ per_page: 100 }).reply(200, [{ id: INSTALLATION_ID, account: { login: OWNER, type: "Organization" }, app_id: APP_ID, suspended_at: null }]);
   api.get("/installation/repositories").query({ per_page: 100 }).reply(200, { total_count: 1, repositories: [{ name: REPO, owner: { login: OWNER }, default_branch: "main", archived: false }] });
   mockTree(api, [{ path: PATH, content: CONTENT }]);
+  // Each grant file's requester, read once at start-up so that the revokes that follow need no blob read.
+  api.get(`${R}/git/blobs/${blobSha(CONTENT)}`).reply(200, { sha: blobSha(CONTENT), encoding: "base64", content: Buffer.from(CONTENT).toString("base64"), size: CONTENT.length });
   mockOrigin(api, PATH, 7, HEAD);
   mockCheckRuns(api, HEAD, [recordRun(liveComment(state))]);
   api.get(`${R}/pulls`).query({ state: "open", sort: "updated", direction: "desc", per_page: 100 }).reply(200, []);

@@ -27,6 +27,7 @@ describe("after a restart mid-window", () => {
     api.get("/app/installations").query({ per_page: 100 }).times(2).reply(200, [{ id: INSTALLATION_ID, account: { login: OWNER, type: "Organization" }, app_id: APP_ID, suspended_at: null }]);
     api.get("/installation/repositories").query({ per_page: 100 }).reply(200, { total_count: 1, repositories: [{ name: REPO, owner: { login: OWNER }, default_branch: "main", archived: false }] });
     mockTree(api, [{ path: PATH, content: CONTENT }]);
+    api.get(`${R}/git/blobs/${blobSha(CONTENT)}`).reply(200, { sha: blobSha(CONTENT), encoding: "base64", content: Buffer.from(CONTENT).toString("base64"), size: CONTENT.length });
     api.get(`${R}/commits`).query({ sha: "main", path: PATH, per_page: 5 }).reply(200, [{ sha: "7".repeat(40) }]);
     api.get(`${R}/commits/${"7".repeat(40)}/pulls`).reply(200, [{ number: 7, merged_at: "2026-11-29T13:00:00Z", base: { ref: "main" }, head: { sha: HEAD } }]);
     mockCheckRuns(api, HEAD, [recordRun(embedState("granted", live))]);

@@ -1,5 +1,5 @@
 import { isNotFound, type GitHub, type RepoRef } from "../github/client.js";
-import { grantFilesOn, originsOf, recordOf } from "../github/live-grants.js";
+import { grantFilesOn, learnRequesters, originsOf, recordOf } from "../github/live-grants.js";
 import { evaluatePullRequest, evaluateSnapshot, prepareEvaluation, type AppDeps, type Log } from "../handlers/evaluate.js";
 import { KeyedQueue } from "../handlers/queue.js";
 import type { CommentState } from "../lifecycle/state-block.js";
@@ -190,6 +190,7 @@ export class Scheduler {
         throw error;
       }
       if (!tree.hasPolicy) continue;
+      await learnRequesters(gh, ref, tree.files);
       this.accessRepositories.add(`${ref.owner}/${ref.repo}`.toLowerCase());
       await this.pool(tree.files, async (file) => {
         for (const origin of await originsOf(gh, ref, r.default_branch, file)) {

@@ -13,7 +13,7 @@ import type nock from "nock";
 export const APP_ID = 123;
 
 // A real RSA key: Probot signs a real JWT for the app-auth flow, which the token mock answers.
-const { privateKey } = generateKeyPairSync("rsa", {
+export const { privateKey } = generateKeyPairSync("rsa", {
   modulusLength: 2048,
   privateKeyEncoding: { type: "pkcs8", format: "pem" },
   publicKeyEncoding: { type: "spki", format: "pem" },
@@ -24,7 +24,7 @@ const { privateKey } = generateKeyPairSync("rsa", {
  * spaced 3 s apart. An object default would not do: Probot wraps this class with defaults of
  * its own whose `throttle` object replaces ours; a function default runs after that wrapper.
  */
-const TestOctokit = ProbotOctokit.defaults((options: Record<string, any>) => ({
+export const TestOctokit = ProbotOctokit.defaults((options: Record<string, any>) => ({
   ...options,
   retry: { ...options.retry, enabled: false },
   throttle: { ...options.throttle, enabled: false },

@@ -1,8 +1,8 @@
-import { generateKeyPairSync } from "node:crypto";
-import { Probot, ProbotOctokit } from "probot";
+import { Probot } from "probot";
 import { createApp, type JitApp } from "../../src/app.js";
 import type { Delivery, FakeGitHub } from "../../src/bench/fake-github.js";
 import type { Provider } from "../../src/providers/types.js";
+import { privateKey, TestOctokit } from "../helpers/app.js";
 import type { WorldClock } from "./clock.js";
 
 /**
@@ -10,19 +10,6 @@ import type { WorldClock } from "./clock.js";
  * `receive`) whose HTTP goes to the in-memory GitHub, and the app loaded into it as `probot run`
  * would. Its errors are collected, so a test can say none happened.
  */
-const { privateKey } = generateKeyPairSync("rsa", {
-  modulusLength: 2048,
-  privateKeyEncoding: { type: "pkcs8", format: "pem" },
-  publicKeyEncoding: { type: "spki", format: "pem" },
-});
-
-/** Retries and throttling off (a function default: see test/helpers/app.ts for why). */
-const TestOctokit = ProbotOctokit.defaults((options: Record<string, any>) => ({
-  ...options,
-  retry: { ...options.retry, enabled: false },
-  throttle: { ...options.throttle, enabled: false },
-}));
-
 /** A logger with pino's shape that keeps warnings and errors. */
 function collectingLog(errors: string[], warnings: string[]) {
   const text = (a: unknown, b?: unknown) => (typeof a === "string" ? a : `${String(b ?? "")} ${(a as { err?: Error })?.err?.message ?? (a instanceof Error ? a.message : "")}`.trim());

@@ -5,7 +5,7 @@ import { APP_ID, deliver, mockInstallationToken, startApp } from "./helpers/app.
 import { blobSha, grantYaml, HEAD, POLICY, visible } from "./helpers/fixtures.js";
 import { githubApi } from "./helpers/github-mock.js";
 import { OWNER, pullRequestEvent, REPO, reviewEvent } from "./helpers/payloads.js";
-import { mockFreshRecord, mockGrantOnMain, mockReads, mockRecordWrites, mockTree, prFields, R, recordRun, type Scenario } from "./helpers/scenario.js";
+import { mockFreshRecord, mockGrantOnMain, mockReads, mockRecordWrites, mockTree, prFields, R, recordRun, type Scenario, mockPathHistory } from "./helpers/scenario.js";
 import { guardNetwork } from "./helpers/setup-nock.js";
 
 /**
@@ -146,9 +146,7 @@ describe("a live grant merged into the default branch before it was renamed", ()
     mockReads(api, { pr: removal, files: [{ filename: PATH, status: "removed", content: CONTENT }], policy: POLICY, checkRuns: null }, "policy-only");
     // Git history of main (the renamed master): the deletion (#20) and the request that added the
     // file (#7), merged into master, as GitHub still names a closed PR's base after a rename.
-    api.get(`${R}/commits`).query({ sha: "main", path: PATH, per_page: 5 }).reply(200, [{ sha: "2".repeat(40) }, { sha: "7".repeat(40) }]);
-    api.get(`${R}/commits/${"2".repeat(40)}/pulls`).reply(200, [{ number: 20, merged_at: "2026-11-29T13:59:00Z", base: { ref: "main" }, head: { sha: "2".repeat(40) } }]);
-    api.get(`${R}/commits/${"7".repeat(40)}/pulls`).reply(200, [{ number: 7, merged_at: "2026-11-29T12:30:00Z", base: { ref: "master" }, head: { sha: HEAD } }]);
+    mockPathHistory(api, PATH, [{ pr: 20, headSha: "2".repeat(40), mergedAt: "2026-11-29T13:59:00Z" }, { pr: 7, headSha: HEAD, mergedAt: "2026-11-29T12:30:00Z", base: "master" }]);
     // #7 is evaluated under its own key: its record says live, and its file is gone from main.
     mockReads(api, live, "through-comments");
     mockGrantOnMain(api, PATH, null);

@@ -4,7 +4,7 @@ import { APP_ID, deliver, fixedClock, mockInstallationToken, startAppWithSchedul
 import { blobSha, grantYaml, HEAD, POLICY, visible } from "./helpers/fixtures.js";
 import { githubApi } from "./helpers/github-mock.js";
 import { commentEvent, INSTALLATION_ID, OWNER, pullRequestEvent, REPO } from "./helpers/payloads.js";
-import { mockCheckRuns, mockFreshRecord, mockGrantOnMain, mockReads, mockRecordWrites, mockTree, prFields, R, recordRun, type Scenario } from "./helpers/scenario.js";
+import { mockCheckRuns, mockFreshRecord, mockGrantOnMain, mockReads, mockRecordWrites, mockTree, prFields, R, recordRun, type Scenario, mockPathHistory } from "./helpers/scenario.js";
 import { guardNetwork } from "./helpers/setup-nock.js";
 
 guardNetwork();
@@ -48,9 +48,7 @@ const MERGE_SHA = "m".repeat(40);
 
 /** Git history names the request PR that added a grant file: its commit, and the PR GitHub associates with it. */
 function mockOrigin(api: ReturnType<typeof githubApi>, path: string, number: number, headSha: string) {
-  const sha = `${number}`.padStart(40, "m");
-  api.get(`${R}/commits`).query({ sha: "main", path, per_page: 5 }).reply(200, [{ sha, commit: { message: `jit: request (#${number})` } }]);
-  api.get(`${R}/commits/${sha}/pulls`).reply(200, [{ number, merged_at: "2026-11-29T13:00:00Z", base: { ref: "main" }, head: { sha: headSha } }]);
+  mockPathHistory(api, path, [{ pr: number, headSha }]);
 }
 
 /** The rebuild at start-up: the access repository's tree on main, the request behind its one grant file, that request's record. */
@@ -397,9 +395,7 @@ describe("early revoke", () => {
     mockInstallationToken(api);
     mockReads(api, { pr: removal, files: [{ filename: PATH, status: "removed", content: CONTENT }], policy: POLICY, checkRuns: null }, "policy-only");
     // Git history: the deletion (#20) and, before it, the request that added the file (#7).
-    api.get(`${R}/commits`).query({ sha: "main", path: PATH, per_page: 5 }).reply(200, [{ sha: "2".repeat(40) }, { sha: "7".repeat(40) }]);
-    api.get(`${R}/commits/${"2".repeat(40)}/pulls`).reply(200, [{ number: 20, merged_at: "2026-11-29T13:59:00Z", base: { ref: "main" }, head: { sha: "2".repeat(40) } }]);
-    api.get(`${R}/commits/${"7".repeat(40)}/pulls`).reply(200, [{ number: 7, merged_at: "2026-11-29T13:00:00Z", base: { ref: "main" }, head: { sha: HEAD } }]);
+    mockPathHistory(api, PATH, [{ pr: 20, headSha: "2".repeat(40), mergedAt: "2026-11-29T13:59:00Z" }, { pr: 7, headSha: HEAD }]);
     // #7 is evaluated under its own key, and finds its file gone from main.
     mockReads(api, live(), "through-comments");
     mockGrantOnMain(api, PATH, null);
@@ -423,9 +419,7 @@ describe("the app's own revert PR, once merged", () => {
     const api = githubApi();
     mockInstallationToken(api);
     mockReads(api, { pr: revert, files: [{ filename: PATH, status: "removed", content: CONTENT }], policy: POLICY, checkRuns: null }, "policy-only");
-    api.get(`${R}/commits`).query({ sha: "main", path: PATH, per_page: 5 }).reply(200, [{ sha: "9".repeat(40) }, { sha: "7".repeat(40) }]);
-    api.get(`${R}/commits/${"9".repeat(40)}/pulls`).reply(200, [{ number: 9, merged_at: "2026-11-29T15:00:02Z", base: { ref: "main" }, head: { sha: "9".repeat(40) } }]);
-    api.get(`${R}/commits/${"7".repeat(40)}/pulls`).reply(200, [{ number: 7, merged_at: "2026-11-29T13:00:00Z", base: { ref: "main" }, head: { sha: HEAD } }]);
+    mockPathHistory(api, PATH, [{ pr: 9, headSha: "9".repeat(40), mergedAt: "2026-11-29T15:00:02Z" }, { pr: 7, headSha: HEAD }]);
     // #7, evaluated under its own key: ended, its revert pending in the record (the merge is not recorded yet).
     const sc = { ...live(ended), pr: prFields({ state: "closed", merged: true, labels: ["jit:expired"] }) };
     mockReads(api, sc, "through-comments");

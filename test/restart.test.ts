@@ -4,7 +4,7 @@ import { APP_ID, fixedClock, mockInstallationToken, startAppWithScheduler } from
 import { blobSha, grantYaml, HEAD } from "./helpers/fixtures.js";
 import { githubApi } from "./helpers/github-mock.js";
 import { INSTALLATION_ID, OWNER, REPO } from "./helpers/payloads.js";
-import { mockCheckRuns, mockTree, R, recordRun } from "./helpers/scenario.js";
+import { mockCheckRuns, mockTree, R, recordRun, mockPathHistory } from "./helpers/scenario.js";
 import { guardNetwork } from "./helpers/setup-nock.js";
 
 /** A restart in the middle of a window: what happened while the app was down is found again from GitHub. */
@@ -28,8 +28,7 @@ describe("after a restart mid-window", () => {
     api.get("/installation/repositories").query({ per_page: 100 }).reply(200, { total_count: 1, repositories: [{ name: REPO, owner: { login: OWNER }, default_branch: "main", archived: false }] });
     mockTree(api, [{ path: PATH, content: CONTENT }]);
     api.get(`${R}/git/blobs/${blobSha(CONTENT)}`).reply(200, { sha: blobSha(CONTENT), encoding: "base64", content: Buffer.from(CONTENT).toString("base64"), size: CONTENT.length });
-    api.get(`${R}/commits`).query({ sha: "main", path: PATH, per_page: 5 }).reply(200, [{ sha: "7".repeat(40) }]);
-    api.get(`${R}/commits/${"7".repeat(40)}/pulls`).reply(200, [{ number: 7, merged_at: "2026-11-29T13:00:00Z", base: { ref: "main" }, head: { sha: HEAD } }]);
+    mockPathHistory(api, PATH, [{ pr: 7, headSha: HEAD }]);
     mockCheckRuns(api, HEAD, [recordRun(embedState("granted", live))]);
     api.get(`${R}/pulls`).query({ state: "open", sort: "updated", direction: "desc", per_page: 100 }).reply(200, []);
     await app.scheduler.rebuild();

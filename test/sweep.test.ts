@@ -8,7 +8,7 @@ import { APP_ID, deliver, fixedClock, mockInstallationToken, startAppWithSchedul
 import { blobSha, CODEOWNERS, contents, grantYaml, HEAD, POLICY, visible } from "./helpers/fixtures.js";
 import { githubApi } from "./helpers/github-mock.js";
 import { example, INSTALLATION_ID, OWNER, pullRequestEvent, REPO } from "./helpers/payloads.js";
-import { enc, mockApprovalReads, mockFreshRecord, mockGrantOnMain, mockReads, mockRecordWrites, mockTree, prFields, R, type Scenario } from "./helpers/scenario.js";
+import { enc, mockApprovalReads, mockFreshRecord, mockGrantOnMain, mockReads, mockRecordWrites, mockTree, prFields, R, type Scenario, mockPathHistory } from "./helpers/scenario.js";
 import { guardNetwork } from "./helpers/setup-nock.js";
 
 guardNetwork();
@@ -174,9 +174,7 @@ describe("an evaluation that failed", () => {
     clock.set(new Date("2026-11-29T13:01:00Z"));
     mockReads(api, deletion, "policy-only");
     // Git history: the deletion (#20) and, before it, the request that added the file (#7).
-    api.get(`${R}/commits`).query({ sha: "main", path, per_page: 5 }).reply(200, [{ sha: "2".repeat(40) }, { sha: "7".repeat(40) }]);
-    api.get(`${R}/commits/${"2".repeat(40)}/pulls`).reply(200, [{ number: 20, merged_at: "2026-11-29T12:59:00Z", base: { ref: "main" }, head: { sha: "2".repeat(40) } }]);
-    api.get(`${R}/commits/${"7".repeat(40)}/pulls`).reply(200, [{ number: 7, merged_at: "2026-11-29T12:00:00Z", base: { ref: "main" }, head: { sha: HEAD } }]);
+    mockPathHistory(api, path, [{ pr: 20, headSha: "2".repeat(40), mergedAt: "2026-11-29T12:59:00Z" }, { pr: 7, headSha: HEAD, mergedAt: "2026-11-29T12:00:00Z" }]);
     // #7 is evaluated under its own key: live, and its file is gone from main.
     const live = embedState("### jit-access · 🟢 Access granted", {
       v: 1, status: "APPROVED", path, blob: blobSha(content),

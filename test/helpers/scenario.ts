@@ -189,6 +189,18 @@ export function mockTree(api: nock.Scope, grantFiles: { path: string; content: s
   api.get(`${R}/git/trees/main`).query({ recursive: "true" }).reply(200, { sha: "t".repeat(40), url: "", truncated: false, tree });
 }
 
+/**
+ * The default branch's history of a grant path, newest first: each commit (its number padded into a
+ * SHA) and the merged PR GitHub associates with it — how the app finds the request behind a file.
+ */
+export function mockPathHistory(api: nock.Scope, path: string, commits: { pr: number; headSha: string; mergedAt?: string; base?: string }[]): void {
+  const shaOf = (pr: number) => `${pr}`.padStart(40, "m");
+  api.get(`${R}/commits`).query({ sha: "main", path, per_page: 5 }).reply(200, commits.map((c) => ({ sha: shaOf(c.pr) })));
+  for (const c of commits) {
+    api.get(`${R}/commits/${shaOf(c.pr)}/pulls`).reply(200, [{ number: c.pr, merged_at: c.mergedAt ?? "2026-11-29T13:00:00Z", base: { ref: c.base ?? "main" }, head: { sha: c.headSha } }]);
+  }
+}
+
 /** Writes of the record (before each status-comment write), their texts collected in order. */
 export function mockRecordWrites(api: nock.Scope, times: number, texts: string[] = []): void {
   for (let i = 0; i < times; i++) api.patch(`${R}/check-runs/${RECORD_RUN}`, (b: any) => (texts.push(b.output.text), true)).reply(200, { id: RECORD_RUN });

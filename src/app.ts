@@ -8,6 +8,7 @@ import { accessRepositoriesNotice, EVERY_REPOSITORY, isAccessRepository, type Ac
 import type { GitHub, RepoRef } from "./github/client.js";
 import type { AppDeps, Log } from "./handlers/evaluate.js";
 import { KeyedQueue, type Job } from "./handlers/queue.js";
+import { AckPriority } from "./http/ack-priority.js";
 import { Readiness } from "./http/readiness.js";
 import { serviceRoutes } from "./http/routes.js";
 import { Metrics } from "./metrics.js";
@@ -92,8 +93,11 @@ export function createApp(options: AppOptions): JitApp {
       options.onAlert?.(kind, message);
     },
   };
-  // Each job timed; with REDIS_URL, run under its request's lock across replicas, fenced.
+  const ackPriority = new AckPriority();
+  // Each job starts once webhook answers are out (AckPriority), is timed, and with REDIS_URL runs
+  // under its request's lock across replicas, fenced.
   const around = async (key: string, job: Job): Promise<void> => {
+    await ackPriority.whenQuiet();
     const timed = async () => {
       const end = metrics.evaluation.startTimer();
       try {
@@ -108,7 +112,7 @@ export function createApp(options: AppOptions): JitApp {
     return cluster.locks.run(key, (fence) => runFenced(fence, timed));
   };
   const queue = new KeyedQueue((key, error) => logger.error(`evaluation of ${key} failed: ${(error as Error).message}`), around);
-  const clients = new GitHubClients(() => probot!, () => !cluster || (cluster.redisUp && !cluster.throttlingLost), metrics);
+  const clients = new GitHubClients(() => probot!, () => !cluster || (cluster.redisUp && !cluster.throttlingLost), metrics, () => ackPriority.whenQuiet());
   const scheduler = new Scheduler(probotInstallations((id) => clients.auth(id)), deps, clock, logger, queue, {
     isAccessRepository: accessible,
     onObserve: (key, state) => metrics.observeGrant(key, state),
@@ -118,7 +122,7 @@ export function createApp(options: AppOptions): JitApp {
     probot = app;
     const notice = accessRepositoriesNotice(repositories);
     app.log[notice.level](notice.message);
-    measureWebhookAck(app, metrics);
+    answerWebhooksFirst(app, metrics, ackPriority);
     const readiness = new Readiness(
       // One request, no retries, 5 s at most: a probe must answer within its own timeout.
       async () => void (await (await clients.auth()).rest.apps.listInstallations({ per_page: 1, request: { retries: 0, signal: AbortSignal.timeout(5_000) } })),
@@ -207,18 +211,20 @@ export function createApp(options: AppOptions): JitApp {
 }
 
 /**
- * Webhook ack latency: @octokit/webhooks' Node middleware answers GitHub once
- * `verifyAndReceive` (signature check, then every handler) resolves, and Probot puts that
- * middleware before any route an app can add — so the time is taken around that call.
+ * @octokit/webhooks' Node middleware answers GitHub once `verifyAndReceive` (signature check, then
+ * every handler) resolves, and Probot puts that middleware before any route an app can add — so
+ * that call is where a delivery is timed (ack latency) and marked in progress (the app's own
+ * GitHub requests wait for the route to be quiet).
  */
-function measureWebhookAck(app: Probot, metrics: Metrics): void {
+function answerWebhooksFirst(app: Probot, metrics: Metrics, priority: AckPriority): void {
   const verifyAndReceive = app.webhooks.verifyAndReceive;
-  app.webhooks.verifyAndReceive = async (event) => {
-    const end = metrics.webhookAck.startTimer();
-    try {
-      return await verifyAndReceive(event);
-    } finally {
-      end();
-    }
-  };
+  app.webhooks.verifyAndReceive = (event) =>
+    priority.answering(async () => {
+      const end = metrics.webhookAck.startTimer();
+      try {
+        return await verifyAndReceive(event);
+      } finally {
+        end();
+      }
+    });
 }

@@ -93,11 +93,8 @@ export function createApp(options: AppOptions): JitApp {
       options.onAlert?.(kind, message);
     },
   };
-  const ackPriority = new AckPriority();
-  // Each job starts once webhook answers are out (AckPriority), is timed, and with REDIS_URL runs
-  // under its request's lock across replicas, fenced.
+  // Each job timed; with REDIS_URL, run under its request's lock across replicas, fenced.
   const around = async (key: string, job: Job): Promise<void> => {
-    await ackPriority.whenQuiet();
     const timed = async () => {
       const end = metrics.evaluation.startTimer();
       try {
@@ -112,6 +109,8 @@ export function createApp(options: AppOptions): JitApp {
     return cluster.locks.run(key, (fence) => runFenced(fence, timed));
   };
   const queue = new KeyedQueue((key, error) => logger.error(`evaluation of ${key} failed: ${(error as Error).message}`), around);
+  // Work a webhook brought waits for the webhook route to be quiet (AckPriority); the scheduler's does not.
+  const ackPriority = new AckPriority();
   const clients = new GitHubClients(() => probot!, () => !cluster || (cluster.redisUp && !cluster.throttlingLost), metrics, () => ackPriority.whenQuiet());
   const scheduler = new Scheduler(probotInstallations((id) => clients.auth(id)), deps, clock, logger, queue, {
     isAccessRepository: accessible,
@@ -136,8 +135,9 @@ export function createApp(options: AppOptions): JitApp {
     }
     const enqueue = (gh: GitHub, installationId: number | undefined, ref: PullRef, log: Log): void => {
       const client = clients.forEvent(gh, installationId);
-      if (!(client instanceof Promise)) return void scheduler.enqueue(client, installationId, ref, log);
-      void client.then((c) => scheduler.enqueue(c, installationId, ref, log), (error: unknown) => log.error(`no GitHub client for installation ${installationId}: ${(error as Error).message}`));
+      const turn = () => ackPriority.whenQuiet();
+      if (!(client instanceof Promise)) return void scheduler.enqueue(client, installationId, ref, log, true, turn);
+      void client.then((c) => scheduler.enqueue(c, installationId, ref, log, true, turn), (error: unknown) => log.error(`no GitHub client for installation ${installationId}: ${(error as Error).message}`));
     };
 
     const installationOf = (context: Context) => (context.payload as { installation?: { id: number } }).installation?.id;

@@ -1,7 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it, jest } from "@jest/globals";
 import { Octokit } from "@octokit/rest";
 import { instrumentClient } from "../src/cluster/instrument.js";
+import { FakeGitHub } from "../src/bench/fake-github.js";
+import { accessRepository, seedLiveGrant } from "../src/bench/live-grants.js";
+import { resetLiveGrantCaches } from "../src/github/live-grants.js";
 import { AckPriority } from "../src/http/ack-priority.js";
+import { Scheduler } from "../src/scheduler/scheduler.js";
+import { fixedClock } from "./helpers/app.js";
+
+const quiet = { info() {}, warn() {}, error() {} };
 
 /** A delivery being answered until the test lets it finish. */
 function delivery(priority: AckPriority) {
@@ -83,5 +90,24 @@ describe("the app's GitHub client waits for its turn before each request leaves"
     release();
     await expect(reply).resolves.toMatchObject({ data: { login: "acme" } });
     expect(sent).toEqual(["https://api.github.com/orgs/acme"]);
+  });
+});
+
+describe("a webhook's evaluation starts after its turn; the scheduler's own work never waits for one", () => {
+  it("reads nothing from GitHub until the turn comes", async () => {
+    resetLiveGrantCaches();
+    const fake = new FakeGitHub({ appId: 1, now: () => new Date("2026-11-29T12:00:00Z") });
+    accessRepository(fake, ["alice"]);
+    const number = await seedLiveGrant(fake, "alice", { appliedAt: new Date("2026-11-29T11:00:00Z"), expiresAt: new Date("2026-11-29T13:00:00Z") });
+    fake.reset();
+    const scheduler = new Scheduler({ list: async () => [], client: async () => fake.client() }, { appId: 1, now: () => new Date("2026-11-29T12:00:00Z"), providers: () => undefined }, fixedClock(new Date("2026-11-29T12:00:00Z")), quiet);
+    let turn!: () => void;
+    const held = new Promise<void>((r) => (turn = r));
+    const evaluated = scheduler.enqueue(fake.client(), 4242, { owner: "acme", repo: "access", number }, quiet, true, () => held);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(fake.requests).toEqual([]);
+    turn();
+    await evaluated;
+    expect(fake.requests[0]).toBe(`GET /repos/acme/access/pulls/${number}`);
   });
 });

@@ -123,8 +123,10 @@ export class Scheduler {
    * Those are evaluated without following on: every merged PR that touched a grant's path counts as
    * affected, other deletions of a reused path included, and two such deletions would otherwise
    * queue each other for ever. A wish to follow on survives coalescing (it is kept by key).
+   * `turn`, when given, is awaited before the evaluation starts (a webhook's work lets the webhook
+   * route answer first; see AckPriority).
    */
-  enqueue(gh: GitHub, installationId: number | undefined, ref: RepoRef & { number: number }, log: Log = this.log, followOn = true): Promise<void> {
+  enqueue(gh: GitHub, installationId: number | undefined, ref: RepoRef & { number: number }, log: Log = this.log, followOn = true, turn?: () => Promise<void>): Promise<void> {
     // A repository outside JIT_ACCESS_REPOSITORIES is decided by its name alone, before any request.
     if (!this.options.isAccessRepository(ref)) return Promise.resolve();
     const key = KeyedQueue.key(ref);
@@ -132,10 +134,11 @@ export class Scheduler {
     return this.queue.enqueue(key, async () => {
       const follow = this.followOn.delete(key);
       try {
+        await turn?.();
         const { state, affected, accessRepository } = await evaluatePullRequest(gh, ref, this.deps, log);
         if (accessRepository) this.accessRepositories.add(`${ref.owner}/${ref.repo}`.toLowerCase());
         if (installationId) this.observe(installationId, ref, state);
-        if (follow) for (const other of affected) void this.enqueue(gh, installationId, other, log, false);
+        if (follow) for (const other of affected) void this.enqueue(gh, installationId, other, log, false, turn);
       } catch (error) {
         // Tried again a minute later (a webhook has no other retry); the queue logs and counts it.
         if (installationId) this.retryLater({ installationId, ...ref, updatedAt: "" });

@@ -1,5 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, jest } from "@jest/globals";
 import { Octokit } from "@octokit/rest";
+import type { Probot } from "probot";
+import { GitHubClients } from "../src/cluster/clients.js";
 import { instrumentClient } from "../src/cluster/instrument.js";
 import { FakeGitHub } from "../src/bench/fake-github.js";
 import { accessRepository, seedLiveGrant } from "../src/bench/live-grants.js";
@@ -109,5 +111,24 @@ describe("a webhook's evaluation starts after its turn; the scheduler's own work
     turn();
     await evaluated;
     expect(fake.requests[0]).toBe(`GET /repos/acme/access/pulls/${number}`);
+  });
+});
+
+describe("whose GitHub requests wait for the webhook route", () => {
+  it("a webhook's client waits; the scheduler's client (revokes, starts, the sweep) never does", async () => {
+    const sent: string[] = [];
+    const fetch = async (url: string | URL | Request) => {
+      sent.push(String(url));
+      return new Response(JSON.stringify({ login: "acme" }), { status: 200, headers: { "content-type": "application/json" } });
+    };
+    const probot = { auth: async () => new Octokit({ request: { fetch } }) } as unknown as Probot;
+    const never = () => new Promise<void>(() => {});
+    const clients = new GitHubClients(() => probot, () => true, undefined, never);
+    const webhook = clients.forEvent(new Octokit({ request: { fetch } }), 4242) as ReturnType<typeof instrumentClient>;
+    const scheduler = await clients.auth(4242);
+    void webhook.rest.orgs.get({ org: "held" });
+    await expect(scheduler.rest.orgs.get({ org: "acme" })).resolves.toMatchObject({ data: { login: "acme" } });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(sent).toEqual(["https://api.github.com/orgs/acme"]);
   });
 });

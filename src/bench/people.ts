@@ -12,13 +12,13 @@ export interface RepoRef {
 const base64 = (text: string) => Buffer.from(text).toString("base64");
 
 /** A branch from the default branch's head, one file added, a pull request; its number (undefined: GitHub refused it). */
-export async function openRequest(gh: Octokit, ref: RepoRef, o: { branch: string; path: string; content: string; title?: string }): Promise<number | undefined> {
+export async function openRequest(gh: Octokit, ref: RepoRef, o: { branch: string; path: string; content: string; title?: string; body?: string }): Promise<number | undefined> {
   const { data: main } = await gh.rest.git.getRef({ ...ref, ref: "heads/main" });
   await gh.rest.git.createRef({ ...ref, ref: `refs/heads/${o.branch}`, sha: main.object.sha });
   const existing = await blobOn(gh, ref, o.path, o.branch);
   await gh.rest.repos.createOrUpdateFileContents({ ...ref, path: o.path, branch: o.branch, message: `request ${o.path}`, content: base64(o.content), ...(existing ? { sha: existing } : {}) });
   try {
-    const { data } = await gh.rest.pulls.create({ ...ref, head: o.branch, base: "main", title: o.title ?? `jit: ${o.path}` });
+    const { data } = await gh.rest.pulls.create({ ...ref, head: o.branch, base: "main", title: o.title ?? `jit: ${o.path}`, ...(o.body ? { body: o.body } : {}) });
     return data.number;
   } catch (error) {
     if ((error as { status?: number }).status === 422) return undefined; // nothing to merge (the same file is already on main)

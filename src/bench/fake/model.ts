@@ -29,10 +29,12 @@ export interface FakeReview {
 /** Timeline events other than comments: nobody can edit or delete them. */
 export interface FakeEvent {
   id: number;
-  event: "closed" | "reopened" | "merged" | "labeled" | "unlabeled" | "reviewed" | "review_dismissed";
+  event: "closed" | "reopened" | "merged" | "labeled" | "unlabeled" | "reviewed" | "review_dismissed" | "cross-referenced";
   actor: string;
   createdAt: string;
   label?: string;
+  /** For `cross-referenced`: the PR of the same repository whose body mentions this one. */
+  source?: number;
 }
 
 export interface FakePull {

@@ -1,6 +1,6 @@
 import { fullName, type FakeComment, type FakePull, type FakeRepo } from "./model.js";
 import { fail, list, ok, type Route } from "./router.js";
-import { comment, searchItem, user } from "./shapes.js";
+import { comment, pull, repository, searchItem, user } from "./shapes.js";
 import { emitPull, loginOf, mayWrite, pullOf, touch, type World } from "./world.js";
 
 /** Issue comments (a PR's conversation), its timeline, labels, and the issue search. */
@@ -76,7 +76,7 @@ export const issueRoutes: Route[] = [
       const pr = pullOf(repo, params.issue_number!);
       const items: Record<string, unknown>[] = [
         ...pr.comments.map((c) => ({ event: "commented", ...comment(repo, pr, c, world.app), actor: user(c.login) })),
-        ...pr.events.map((e) => ({ id: e.id, event: e.event, actor: user(e.actor), created_at: e.createdAt, performed_via_github_app: null, ...(e.label ? { label: { name: e.label } } : {}) })),
+        ...pr.events.map((e) => ({ id: e.id, event: e.event, actor: user(e.actor), created_at: e.createdAt, performed_via_github_app: null, ...(e.label ? { label: { name: e.label } } : {}), ...(e.source !== undefined ? { source: mention(repo, e.source) } : {}) })),
       ];
       return list(items.sort((a, b) => String(a.created_at).localeCompare(String(b.created_at)) || Number(a.id) - Number(b.id)));
     },
@@ -150,4 +150,10 @@ function searchQuery(q: string) {
     else if (key === "repo") repo = v.toLowerCase();
   }
   return { owner, repo, matches: (pr: FakePull) => filters.every((f) => f(pr)) };
+}
+
+/** A `cross-referenced` event's source as GitHub gives it: the mentioning issue, a PR here (`pull_request` set). */
+function mention(repo: FakeRepo, number: number): Record<string, unknown> {
+  const p = pull(repo, pullOf(repo, String(number)));
+  return { type: "issue", issue: { number, title: p.title, state: p.state, html_url: p.html_url, user: p.user, pull_request: { url: p.url, html_url: p.html_url }, repository: repository(repo) } };
 }

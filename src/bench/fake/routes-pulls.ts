@@ -1,7 +1,7 @@
 import type { FakePull, FakeReview } from "./model.js";
 import { fail, list, ok, type Route } from "./router.js";
 import { pull, review } from "./shapes.js";
-import { emitPull, loginOf, mayWrite, mergePull, pullOf, touch } from "./world.js";
+import { crossReference, emitPull, loginOf, mayWrite, mergePull, pullOf, touch } from "./world.js";
 
 /** Pull requests, their files, commits and reviews; merging, closing and reopening. */
 export const pullRoutes: Route[] = [
@@ -44,6 +44,7 @@ export const pullRoutes: Route[] = [
         labels: [], reviews: [], comments: [], events: [],
       };
       repo.pulls.set(number, pr);
+      crossReference(world, repo, pr, login);
       emitPull(world, repo, pr, "opened", login);
       return ok(pull(repo, pr), 201);
     },
@@ -57,7 +58,10 @@ export const pullRoutes: Route[] = [
       const pr = pullOf(repo, params.pull_number!);
       const login = loginOf(world, actor);
       if (body.title !== undefined) pr.title = String(body.title);
-      if (body.body !== undefined) pr.body = String(body.body);
+      if (body.body !== undefined) {
+        pr.body = String(body.body);
+        crossReference(world, repo, pr, login);
+      }
       if (body.state && body.state !== pr.state) {
         if (pr.merged) fail(422, "Cannot change the state of a merged pull request");
         const at = world.now();

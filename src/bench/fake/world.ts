@@ -44,6 +44,15 @@ export function touch(world: World, pr: FakePull): void {
   pr.updatedAt = world.now();
 }
 
+/** GitHub's `cross-referenced` timeline event on every PR of the repository that `pr`'s body mentions (`#N`), once each. */
+export function crossReference(world: World, repo: FakeRepo, pr: FakePull, actor: string): void {
+  for (const n of new Set([...pr.body.matchAll(/#(\d+)\b/g)].map((m) => Number(m[1])))) {
+    const target = repo.pulls.get(n);
+    if (!target || n === pr.number || target.events.some((e) => e.event === "cross-referenced" && e.source === pr.number)) continue;
+    target.events.push({ id: world.nextId(), event: "cross-referenced", actor, createdAt: world.now(), source: pr.number });
+  }
+}
+
 export function emitPull(world: World, repo: FakeRepo, pr: FakePull, action: string, sender: string, extra: Record<string, unknown> = {}): void {
   world.emit(repo, "pull_request", action, { number: pr.number, pull_request: pull(repo, pr), ...extra }, sender);
 }

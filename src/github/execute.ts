@@ -2,6 +2,7 @@ import type { Diagnostic } from "../diagnostics.js";
 import type { Action, CheckPlan, Decision } from "../lifecycle/decide.js";
 import type { RequestSnapshot } from "../lifecycle/snapshot.js";
 import { announcements, notificationOf } from "../lifecycle/announce.js";
+import { extensionLinks, linkExtensions } from "../lifecycle/extension.js";
 import { readState, replaceState, type CommentState } from "../lifecycle/state-block.js";
 import type { Notifier } from "../notify/deliver.js";
 import type { Notification } from "../notify/message.js";
@@ -47,6 +48,8 @@ class GrantRecord {
   private reread = false;
   private commentId: number | undefined;
   private commentBody: string | undefined;
+  /** Extensions of this grant (see lifecycle/extension.ts): every body written shows them, whatever the decision. */
+  private readonly links: number[];
 
   constructor(
     private readonly gh: GitHub,
@@ -55,6 +58,16 @@ class GrantRecord {
     this.check = s.check;
     this.commentId = s.comment?.id;
     this.commentBody = s.comment?.body;
+    this.links = extensionLinks(s.record, s.extensions);
+  }
+
+  /** This evaluation verified an extension the record does not link yet: the record must be written. */
+  get newLinks(): boolean {
+    return this.links.length > (this.s.record?.extended_by?.length ?? 0);
+  }
+
+  private shown(body: string): string {
+    return this.links.length > 0 ? linkExtensions(body, this.links) : body;
   }
 
   /** The record's text: the last status comment body the app wrote ("" before the first). */
@@ -69,11 +82,12 @@ class GrantRecord {
 
   async write(body: string): Promise<void> {
     await this.writeRecord(body);
-    await this.writeDisplay(body);
+    await this.writeDisplay(this.shown(body));
   }
 
   /** The record alone (the check run); the display follows with `write`. */
-  async writeRecord(body: string): Promise<void> {
+  async writeRecord(text: string): Promise<void> {
+    const body = this.shown(text);
     const ref = { owner: this.s.owner, repo: this.s.repo };
     if (body !== this.check?.text) {
       if (this.check) {
@@ -121,7 +135,7 @@ class GrantRecord {
   /** The `jit-access` check the decision wants, carrying the record's text along. */
   async setCheck(plan: CheckPlan, text: string | undefined): Promise<void> {
     const ref = { owner: this.s.owner, repo: this.s.repo };
-    const output = { title: plan.title, summary: plan.summary.slice(0, 65_000), text: text ?? this.check?.text ?? "", annotations: plan.annotations.slice(0, MAX_ANNOTATIONS).map(annotation) };
+    const output = { title: plan.title, summary: plan.summary.slice(0, 65_000), text: text !== undefined ? this.shown(text) : (this.check?.text ?? ""), annotations: plan.annotations.slice(0, MAX_ANNOTATIONS).map(annotation) };
     const state = plan.status === "completed" ? { status: "completed" as const, conclusion: plan.conclusion! } : { status: "in_progress" as const };
     const existing = this.check;
     // A completed run is not reopened (GitHub would keep its old conclusion): a newer run replaces it, record included.
@@ -174,7 +188,7 @@ export async function execute(gh: GitHub, s: RequestSnapshot, d: Decision, optio
       if (outcome.revertBlocked !== undefined) revertBlocked = outcome.revertBlocked;
       if (outcome.release) releases.push(outcome.release);
     }
-    if (body === undefined && tampered) body = comment.current;
+    if (body === undefined && (tampered || comment.newLinks)) body = comment.current;
     const state = await record(gh, s, comment, { body, label, revertBlocked }, options);
     for (const n of early.announced) options.notifier!.send(n, reportDeliveryFailure(gh, s));
     return state;

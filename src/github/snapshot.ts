@@ -2,6 +2,7 @@ import { commitsToCompare, type MembershipLookup, type Review, type ReviewState 
 import { fileDiagnostic } from "../diagnostics.js";
 import { classifyPullRequest, type ChangedFile } from "../lifecycle/classify.js";
 import { judgedOffDefaultBranch } from "../lifecycle/base-branch.js";
+import { extendedRequest, extensionCandidates, isExtensionOf } from "../lifecycle/extension.js";
 import { decidedFromState } from "../lifecycle/merged.js";
 import { membershipKey, type CommentCommand, type RequestSnapshot } from "../lifecycle/snapshot.js";
 import { COMMENT_MARKER, readState, type CommentState } from "../lifecycle/state-block.js";
@@ -94,6 +95,7 @@ export async function loadRequestSnapshot(gh: GitHub, ref: RepoRef & { number: n
       labels: pr.labels.map((l) => l.name),
       ...(pr.merged_at ? { mergedAt: pr.merged_at } : {}),
       reopened: false,
+      ...(extendedRequest(pr.body) ? { extends: extendedRequest(pr.body)! } : {}),
     },
     kind,
     policy,
@@ -150,6 +152,7 @@ export async function loadRequestSnapshot(gh: GitHub, ref: RepoRef & { number: n
     if ((live || record?.status === "SCHEDULED" || record?.status === "APPLYING") && (record?.path ?? kind.file.path)) {
       snapshot.grantOnDefaultBranch = await onDefaultBranch(record?.path ?? kind.file.path);
     }
+    if (live) snapshot.extensions = await verifiedExtensions(gh, ref, record!, snapshot.mentionedBy ?? [], options.appId);
     return snapshot;
   }
 
@@ -265,6 +268,8 @@ interface TimelineItem {
   created_at?: string;
   updated_at?: string;
   performed_via_github_app?: { id: number } | null;
+  /** A `cross-referenced` event's source: the issue or PR that mentions this one. */
+  source?: { issue?: { number: number; pull_request?: unknown; repository?: { full_name: string } } };
 }
 
 /**
@@ -279,8 +284,11 @@ async function loadTimeline(gh: GitHub, ref: RepoRef & { number: number }, appId
   const items = (await gh.paginate(gh.rest.issues.listEventsForTimeline, { owner: ref.owner, repo: ref.repo, issue_number: ref.number, per_page: 100 })) as TimelineItem[];
   const commands: CommentCommand[] = [];
   const dismissals: { reviewId: number; dismissedBy: string }[] = [];
+  const mentionedBy: number[] = [];
   for (const c of items) {
     if (c.event === "reopened") snapshot.pr.reopened = true;
+    const mention = c.event === "cross-referenced" ? c.source?.issue : undefined;
+    if (mention?.pull_request && mention.repository?.full_name.toLowerCase() === `${ref.owner}/${ref.repo}`.toLowerCase()) mentionedBy.push(mention.number);
     if (c.event === "review_dismissed" && c.dismissed_review?.state?.toLowerCase() === "changes_requested" && c.dismissed_review.review_id !== undefined) {
       dismissals.push({ reviewId: c.dismissed_review.review_id, dismissedBy: c.actor?.login ?? "" });
     }
@@ -299,7 +307,23 @@ async function loadTimeline(gh: GitHub, ref: RepoRef & { number: number }, appId
     }
   }
   snapshot.commands = commands;
+  if (mentionedBy.length > 0) snapshot.mentionedBy = mentionedBy;
   return dismissals;
+}
+
+/**
+ * The PRs mentioning a live grant that its record does not link yet, each checked by its own
+ * record (two requests: its head, then this app's check run there). Only a few per evaluation: a
+ * PR that merely mentions the grant is looked at again next time, at the same small cost.
+ */
+async function verifiedExtensions(gh: GitHub, ref: RepoRef & { number: number }, original: CommentState, mentionedBy: readonly number[], appId: number | undefined): Promise<number[]> {
+  const found: number[] = [];
+  for (const number of extensionCandidates(ref.number, mentionedBy, original.extended_by)) {
+    const { data: pr } = await gh.rest.pulls.get({ owner: ref.owner, repo: ref.repo, pull_number: number });
+    const { run } = await loadCheck(gh, { owner: ref.owner, repo: ref.repo, number }, pr.head.sha, appId);
+    if (isExtensionOf(original, run ? readState(run.text) : undefined)) found.push(number);
+  }
+  return found;
 }
 
 /** More lookups than any real request needs (groups × reviewers); beyond it, unknown counts as "not a member". */

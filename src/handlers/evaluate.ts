@@ -1,4 +1,5 @@
 import { decide, type Decision } from "../lifecycle/decide.js";
+import { originalToRecheck } from "../lifecycle/extension.js";
 import { membershipKey, type RequestSnapshot } from "../lifecycle/snapshot.js";
 import type { GitHub, RepoRef } from "../github/client.js";
 import { execute } from "../github/execute.js";
@@ -38,8 +39,9 @@ export interface Log {
 /**
  * snapshot → decide → act, for one pull request. Every event that may change a request comes
  * here (through the keyed queue: one at a time per request). Returns the grant's state as it was
- * left (for the scheduler's index of live grants), and the requests a merged deletion affects:
- * those are evaluated under their own keys, and each finds for itself that its file is gone.
+ * left (for the scheduler's index of live grants), and the requests it affects — those a merged
+ * deletion ends, the grant an extension continues: those are evaluated under their own keys, and
+ * each finds out for itself (its file is gone; it has an extension to link).
  */
 export async function evaluatePullRequest(
   gh: GitHub,
@@ -73,7 +75,10 @@ export async function evaluateSnapshot(gh: GitHub, ref: RepoRef & { number: numb
     }
     return { state: undefined, affected, accessRepository: true };
   }
-  return { state: await finishEvaluation(gh, snapshot, deps, log), affected: [], accessRepository: true };
+  const state = await finishEvaluation(gh, snapshot, deps, log);
+  // An extension whose record just changed: the grant it continues may now link to it.
+  const original = originalToRecheck(snapshot, state);
+  return { state, affected: original === undefined ? [] : [{ ...ref, number: original }], accessRepository: true };
 }
 
 /** The snapshot: everything the decision needs, read from GitHub now. */

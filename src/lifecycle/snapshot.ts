@@ -27,6 +27,8 @@ export interface PullRequestFacts {
   mergedAt?: string;
   /** It was closed and reopened at some point (timeline): a closed request is final. */
   reopened: boolean;
+  /** The request its body says it extends ("Extends #N"): only which original to look at again. */
+  extends?: number;
 }
 
 export interface CommentCommand {
@@ -81,6 +83,10 @@ export interface RequestSnapshot {
   notifiedBefore?: string[];
   /** For a live grant: whether its file is still on the default branch (a merged deletion ends it). */
   grantOnDefaultBranch?: boolean;
+  /** PRs of this repository that mention this one (timeline `cross-referenced`), oldest first. */
+  mentionedBy?: number[];
+  /** For a live grant: requests just verified to extend it, from their records (see lifecycle/extension.ts). */
+  extensions?: number[];
 }
 
 export const membershipKey = (team: string, login: string) => `${team.toLowerCase()}\u0000${login.toLowerCase()}`;

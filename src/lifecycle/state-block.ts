@@ -63,6 +63,8 @@ export interface CommentState {
   rejected_by?: string;
   /** `/jit revoke` comments already answered (refused), so each gets one reply. */
   answered?: number[];
+  /** Requests verified to extend this grant from its end (see lifecycle/extension.ts): linked from the comment. */
+  extended_by?: number[];
 }
 
 function stateBlock(state: CommentState): string {

@@ -1,0 +1,74 @@
+import type { RequestSnapshot } from "./snapshot.js";
+import { replaceState, readState, type CommentState } from "./state-block.js";
+
+/**
+ * Extensions (`jit extend`, PRODUCT.md §8): a new request for the same resource and role that
+ * starts when a live grant ends. The original's status comment links to it.
+ *
+ * Which PR extends which is decided from app-only facts: GitHub's timeline says which PRs mention
+ * the original (a `cross-referenced` event, which nobody can edit), and each candidate's own
+ * record (this app's check run) says what it asks for. A candidate is an extension when that
+ * record holds a grant of the same requester, resource and role starting at the original's
+ * `expires_at`. The PR body's "Extends #N" only says which original to look at again; anybody can
+ * write it, and it links nothing by itself. A link is a display: it never changes anyone's access.
+ */
+
+/** The original a request says it extends: "Extends #N" at the start of a line of its PR body. */
+export function extendedRequest(body: string | null | undefined): number | undefined {
+  const match = /^Extends #(\d{1,9})\b/m.exec(body ?? "");
+  return match ? Number(match[1]) : undefined;
+}
+
+/**
+ * The original to look at again after evaluating a request that says it extends one: when the
+ * request's record has just changed status and asks for a scheduled start (so it may now verify
+ * as an extension). A few times per request at most, whatever its body says.
+ */
+export function originalToRecheck(s: RequestSnapshot, after: CommentState | undefined): number | undefined {
+  const original = s.pr.extends;
+  if (original === undefined || original === s.pr.number || s.kind.kind !== "request") return undefined;
+  if (!after?.status || after.status === s.record?.status || !after.grant?.start) return undefined;
+  return original;
+}
+
+/** At most this many unverified mentions are looked at per evaluation (two requests each). */
+export const MAX_EXTENSION_CANDIDATES = 3;
+
+/** The mentions still worth a look: newest first, none already linked, never the PR itself. */
+export function extensionCandidates(self: number, mentionedBy: readonly number[], linked: readonly number[] = []): number[] {
+  const known = new Set([self, ...linked]);
+  return [...new Set([...mentionedBy].reverse())].filter((n) => !known.has(n)).slice(0, MAX_EXTENSION_CANDIDATES);
+}
+
+/** Whether `candidate`'s record asks to continue `original`'s live grant from its end. */
+export function isExtensionOf(original: CommentState, candidate: CommentState | undefined): boolean {
+  const [a, b] = [original.grant, candidate?.grant];
+  if (!a || !b || !candidate?.status || !original.expires_at || !b.start) return false;
+  const same = (x: string, y: string) => x.toLowerCase() === y.toLowerCase();
+  const ends = Date.parse(original.expires_at);
+  return same(a.requester, b.requester) && a.resource === b.resource && a.role === b.role && !Number.isNaN(ends) && Date.parse(b.start) === ends;
+}
+
+/** Every extension known for a request: those its record holds and those verified now. */
+export function extensionLinks(record: CommentState | undefined, found: readonly number[] = []): number[] {
+  return [...new Set([...(record?.extended_by ?? []), ...found])].sort((x, y) => x - y);
+}
+
+const OPEN = "<!-- jit-access:extensions -->";
+const CLOSE = "<!-- /jit-access:extensions -->";
+
+/**
+ * A status body with its extensions shown and recorded (`extended_by`), whatever decision wrote
+ * it: the section sits just above the state block, replaced on every write. Idempotent.
+ */
+export function linkExtensions(body: string, links: readonly number[]): string {
+  const state = readState(body);
+  if (!state || links.length === 0) return body;
+  const start = body.indexOf(OPEN);
+  const end = body.indexOf(CLOSE);
+  const bare = start >= 0 && end > start ? `${body.slice(0, start).trimEnd()}\n\n${body.slice(end + CLOSE.length).trimStart()}` : body;
+  const section = `${OPEN}\n➡️ **Continued by** ${links.map((n) => `#${n}`).join(", ")}: a request to extend this grant from its end, judged like any request.\n${CLOSE}`;
+  const withState = replaceState(bare, { ...state, extended_by: [...links] });
+  const at = withState.lastIndexOf("<!-- jit-access:state ");
+  return `${withState.slice(0, at).trimEnd()}\n\n${section}\n\n${withState.slice(at)}`;
+}

@@ -1,0 +1,65 @@
+import { describe, expect, it } from "@jest/globals";
+import { extendedRequest, extensionCandidates, extensionLinks, isExtensionOf, linkExtensions, MAX_EXTENSION_CANDIDATES } from "../src/lifecycle/extension.js";
+import { embedState, readState, type CommentState } from "../src/lifecycle/state-block.js";
+
+const original: CommentState = {
+  v: 1, status: "APPROVED", expires_at: "2026-11-29T14:00:00.000Z",
+  grant: { requester: "Alice", resource: "prod-db", role: "read-only", duration: "2h", reason: "INC-1" },
+};
+const request = (o: Partial<NonNullable<CommentState["grant"]>> = {}, status: CommentState["status"] = "PENDING"): CommentState => ({
+  v: 1, status, grant: { requester: "alice", resource: "prod-db", role: "read-only", duration: "1h", reason: "overran", start: "2026-11-29T14:00:00Z", ...o },
+});
+
+describe("which request extends which", () => {
+  it("reads the original from an 'Extends #N' line of the PR body, and nothing else", () => {
+    expect(extendedRequest("Extends #12: starts when its window ends, at 2026-11-29T14:00:00Z.")).toBe(12);
+    expect(extendedRequest("Context first.\nExtends #7")).toBe(7);
+    expect(extendedRequest("This extends #12")).toBeUndefined();
+    expect(extendedRequest("Extends #12345678901")).toBeUndefined();
+    expect(extendedRequest(null)).toBeUndefined();
+  });
+
+  it("is an extension only with the same requester (any case), resource and role, starting at the original's end", () => {
+    expect(isExtensionOf(original, request())).toBe(true);
+    expect(isExtensionOf(original, request({ start: "2026-11-29T15:00:00+01:00" }))).toBe(true); // the same instant
+    expect(isExtensionOf(original, request({ requester: "mallory" }))).toBe(false);
+    expect(isExtensionOf(original, request({ resource: "prod-admins" }))).toBe(false);
+    expect(isExtensionOf(original, request({ role: "admin" }))).toBe(false);
+    expect(isExtensionOf(original, request({ start: "2026-11-29T14:00:01Z" }))).toBe(false);
+    expect(isExtensionOf(original, request({ start: undefined }))).toBe(false);
+    expect(isExtensionOf(original, request({}, null))).toBe(false); // an invalid request has no status
+    expect(isExtensionOf(original, undefined)).toBe(false); // no record: the app never judged it
+    expect(isExtensionOf({ ...original, expires_at: undefined }, request())).toBe(false);
+  });
+
+  it("looks at the newest few mentions not linked yet, never the request itself", () => {
+    expect(extensionCandidates(5, [3, 9, 5, 9, 11, 12, 14], [12])).toEqual([14, 11, 9]);
+    expect(MAX_EXTENSION_CANDIDATES).toBe(3);
+    expect(extensionLinks({ ...original, extended_by: [9] }, [4, 9])).toEqual([4, 9]);
+  });
+});
+
+describe("the link in the status comment", () => {
+  const body = embedState("### jit-access · 🟢 Access granted\n\n<sub>Updated by jit-access</sub>", original);
+
+  it("shows every extension above the state block and records them in it", () => {
+    const linked = linkExtensions(body, [14]);
+    expect(linked).toContain("➡️ **Continued by** #14: a request to extend this grant from its end");
+    expect(linked.indexOf("Continued by")).toBeGreaterThan(linked.indexOf("<sub>Updated"));
+    expect(readState(linked)).toEqual({ ...original, extended_by: [14] });
+  });
+
+  it("is idempotent, and a later write replaces the section instead of adding one", () => {
+    const once = linkExtensions(body, [14]);
+    expect(linkExtensions(once, [14])).toBe(once);
+    const twice = linkExtensions(once, [14, 15]);
+    expect(twice.match(/Continued by/g)).toHaveLength(1);
+    expect(twice).toContain("#14, #15");
+    expect(readState(twice)?.extended_by).toEqual([14, 15]);
+  });
+
+  it("leaves a body alone when there is nothing to link or no state to record it in", () => {
+    expect(linkExtensions(body, [])).toBe(body);
+    expect(linkExtensions("no state here", [14])).toBe("no state here");
+  });
+});

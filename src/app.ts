@@ -109,9 +109,9 @@ export function createApp(options: AppOptions): JitApp {
     return cluster.locks.run(key, (fence) => runFenced(fence, timed));
   };
   const queue = new KeyedQueue((key, error) => logger.error(`evaluation of ${key} failed: ${(error as Error).message}`), around);
-  // Work a webhook brought waits for the webhook route to be quiet (AckPriority); the scheduler's does not.
+  // Work a webhook brought starts once the webhook route is quiet (AckPriority); the scheduler's never waits.
   const ackPriority = new AckPriority();
-  const clients = new GitHubClients(() => probot!, () => !cluster || (cluster.redisUp && !cluster.throttlingLost), metrics, () => ackPriority.whenQuiet());
+  const clients = new GitHubClients(() => probot!, () => !cluster || (cluster.redisUp && !cluster.throttlingLost), metrics);
   const scheduler = new Scheduler(probotInstallations((id) => clients.auth(id)), deps, clock, logger, queue, {
     isAccessRepository: accessible,
     onObserve: (key, state) => metrics.observeGrant(key, state),

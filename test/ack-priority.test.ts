@@ -1,8 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, jest } from "@jest/globals";
-import { Octokit } from "@octokit/rest";
-import type { Probot } from "probot";
-import { GitHubClients } from "../src/cluster/clients.js";
-import { instrumentClient } from "../src/cluster/instrument.js";
+import { KeyedQueue } from "../src/handlers/queue.js";
 import { FakeGitHub } from "../src/bench/fake-github.js";
 import { accessRepository, seedLiveGrant } from "../src/bench/live-grants.js";
 import { resetLiveGrantCaches } from "../src/github/live-grants.js";
@@ -25,18 +22,18 @@ function watch(promise: Promise<void>) {
   return state;
 }
 
-describe("webhook answers go before the app's own GitHub requests", () => {
+describe("webhook answers go before the work they bring", () => {
   beforeEach(() => void jest.useFakeTimers({ now: 0 }));
   afterEach(() => void jest.useRealTimers());
   const make = () => new AckPriority(10, 1_000, () => Date.now());
 
-  it("lets a request go at once when no delivery is being answered", async () => {
+  it("lets work start at once when no delivery is being answered", async () => {
     const waited = watch(make().whenQuiet());
     await Promise.resolve();
     expect(waited.done).toBe(true);
   });
 
-  it("holds a request while deliveries are answered, and releases it once the route has been quiet for 10 ms", async () => {
+  it("holds work while deliveries are answered, and releases it once the route has been quiet for 10 ms", async () => {
     const priority = make();
     const first = delivery(priority);
     const second = delivery(priority);
@@ -55,7 +52,7 @@ describe("webhook answers go before the app's own GitHub requests", () => {
     expect(waited.done).toBe(true);
   });
 
-  it("never starves the app: a request waits one second at most, however busy the route stays", async () => {
+  it("never starves the app: work waits one second at most, however busy the route stays", async () => {
     const priority = make();
     const endless = delivery(priority);
     const waited = watch(priority.whenQuiet());
@@ -72,26 +69,7 @@ describe("webhook answers go before the app's own GitHub requests", () => {
     delivery(priority); // in progress: the request above stays held
     await expect(priority.answering(async () => 202)).resolves.toBe(202);
     await expect(priority.answering(async () => Promise.reject(new Error("bad signature")))).rejects.toThrow("bad signature");
-    expect(held.done).toBe(true); // it was released before the delivery started
-  });
-});
-
-describe("the app's GitHub client waits for its turn before each request leaves", () => {
-  it("sends nothing until beforeSend resolves", async () => {
-    let release!: () => void;
-    const turn = new Promise<void>((r) => (release = r));
-    const sent: string[] = [];
-    const fetch = async (url: string | URL | Request) => {
-      sent.push(String(url));
-      return new Response(JSON.stringify({ login: "acme" }), { status: 200, headers: { "content-type": "application/json" } });
-    };
-    const gh = instrumentClient(new Octokit({ request: { fetch } }), "1", undefined, () => turn);
-    const reply = gh.rest.orgs.get({ org: "acme" });
-    await new Promise((r) => setTimeout(r, 20));
-    expect(sent).toEqual([]);
-    release();
-    await expect(reply).resolves.toMatchObject({ data: { login: "acme" } });
-    expect(sent).toEqual(["https://api.github.com/orgs/acme"]);
+    expect(held.done).toBe(true); // it was let go before the delivery started
   });
 });
 
@@ -114,21 +92,37 @@ describe("a webhook's evaluation starts after its turn; the scheduler's own work
   });
 });
 
-describe("whose GitHub requests wait for the webhook route", () => {
-  it("a webhook's client waits; the scheduler's client (revokes, starts, the sweep) never does", async () => {
-    const sent: string[] = [];
-    const fetch = async (url: string | URL | Request) => {
-      sent.push(String(url));
-      return new Response(JSON.stringify({ login: "acme" }), { status: 200, headers: { "content-type": "application/json" } });
-    };
-    const probot = { auth: async () => new Octokit({ request: { fetch } }) } as unknown as Probot;
-    const never = () => new Promise<void>(() => {});
-    const clients = new GitHubClients(() => probot, () => true, undefined, never);
-    const webhook = clients.forEvent(new Octokit({ request: { fetch } }), 4242) as ReturnType<typeof instrumentClient>;
-    const scheduler = await clients.auth(4242);
-    void webhook.rest.orgs.get({ org: "held" });
-    await expect(scheduler.rest.orgs.get({ org: "acme" })).resolves.toMatchObject({ data: { login: "acme" } });
+describe("a held job coalesced with one that is not held is not held", () => {
+  const never = () => new Promise<void>(() => {});
+
+  it("runs a due revoke at once even when a webhook for the same request arrived while it queued", async () => {
+    const queue = new KeyedQueue(() => {});
+    const ran: string[] = [];
+    let finish!: () => void;
+    void queue.enqueue("acme/access#7", () => new Promise<void>((r) => (finish = r)));
+    const revoke = queue.enqueue("acme/access#7", async () => void ran.push("scheduler"));
+    const webhook = queue.enqueue("acme/access#7", async () => void ran.push("webhook"), never);
+    await new Promise((r) => setTimeout(r, 0)); // the first job has started
+    finish();
+    await Promise.all([revoke, webhook]);
+    expect(ran).toEqual(["webhook"]); // the newest job ran, in one run, without waiting for the route
+  });
+
+  it("keeps a run held when everything it stands for was", async () => {
+    const queue = new KeyedQueue(() => {});
+    let release!: () => void;
+    const turn = new Promise<void>((r) => (release = r));
+    const ran: string[] = [];
+    let finish!: () => void;
+    void queue.enqueue("acme/access#7", () => new Promise<void>((r) => (finish = r)));
+    void queue.enqueue("acme/access#7", async () => void ran.push("first"), () => turn);
+    const second = queue.enqueue("acme/access#7", async () => void ran.push("second"), () => turn);
+    await new Promise((r) => setTimeout(r, 0)); // the first job has started
+    finish();
     await new Promise((r) => setTimeout(r, 20));
-    expect(sent).toEqual(["https://api.github.com/orgs/acme"]);
+    expect(ran).toEqual([]);
+    release();
+    await second;
+    expect(ran).toEqual(["second"]);
   });
 });

@@ -21,23 +21,18 @@ export class GitHubClients {
     /** Whether Probot's cluster throttling can be used now (always, without REDIS_URL). */
     private readonly sharedThrottling: () => boolean,
     private readonly metrics: Metrics | undefined,
-    /** Awaited before each request of a webhook's client leaves (webhook answers first). */
-    private readonly beforeSend?: () => Promise<void>,
   ) {}
 
-  /** The app's own client (JWT) without an id; an installation's with one. The scheduler's: revokes never wait for webhook answers. */
-  async auth(installationId?: number, beforeSend?: () => Promise<void>): Promise<GitHub> {
+  /** The app's own client (JWT) without an id; an installation's with one. */
+  async auth(installationId?: number): Promise<GitHub> {
     const gh = this.sharedThrottling() ? await this.probot().auth(installationId) : await this.local(installationId);
-    return instrumentClient(gh, installationId ? String(installationId) : "app", this.metrics, beforeSend);
+    return instrumentClient(gh, installationId ? String(installationId) : "app", this.metrics);
   }
 
-  /**
-   * A webhook's client (Probot made it for the event), or a local one while Redis is down (then
-   * asynchronously). Its requests wait for `beforeSend`: webhook answers go first.
-   */
+  /** A webhook's client (Probot made it for the event), or a local one while Redis is down (then asynchronously). */
   forEvent(octokit: unknown, installationId: number | undefined): GitHub | Promise<GitHub> {
-    if (!this.sharedThrottling() && installationId) return this.auth(installationId, this.beforeSend);
-    return instrumentClient(octokit, installationId ? String(installationId) : "app", this.metrics, this.beforeSend);
+    if (!this.sharedThrottling() && installationId) return this.auth(installationId);
+    return instrumentClient(octokit, installationId ? String(installationId) : "app", this.metrics);
   }
 
   /** As Probot's own getAuthenticatedOctokit does it, throttling off. */

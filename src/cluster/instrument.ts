@@ -15,10 +15,9 @@ const instrumented = new WeakSet<object>();
  * Every request of `gh` reports GitHub's rate-limit headers, and every write made by a job is
  * fenced at the moment it is sent. The fence wraps `fetch` itself, not the request: with Probot's
  * cluster throttling a write may wait in the shared queue for seconds, and only the moment it
- * leaves counts. Before it leaves, a request waits for `beforeSend` (webhook answers go first: see
- * AckPriority). Idempotent per client.
+ * leaves counts. Idempotent per client.
  */
-export function instrumentClient(octokit: unknown, installation: string, metrics: Metrics | undefined, beforeSend?: () => Promise<void>): GitHub {
+export function instrumentClient(octokit: unknown, installation: string, metrics: Metrics | undefined): GitHub {
   const gh = octokit as GitHub & { hook: { before(name: "request", hook: (options: RequestOptions) => void): void } };
   if (instrumented.has(gh)) return gh;
   instrumented.add(gh);
@@ -28,7 +27,6 @@ export function instrumentClient(octokit: unknown, installation: string, metrics
     const request = (options.request ?? {}) as { fetch?: Fetch };
     const send: Fetch = request.fetch ?? globalThis.fetch;
     const fetch: Fetch = async (input, init) => {
-      await beforeSend?.();
       if (fence && write) await fence.check("write");
       const response = await send(input, init);
       metrics?.observeRateLimit(installation, response.headers);

@@ -11,12 +11,17 @@
  * the handler has long answered. What a failure leaves undone is found again by the sweep.
  */
 export type Job = () => Promise<void>;
+/**
+ * What a job waits for before it starts (before its lock, too): a webhook's work lets the webhook
+ * route answer first (see AckPriority). A job enqueued without one is never held.
+ */
+export type Turn = () => Promise<void>;
 
 interface Slot {
   /** The run in progress. */
   running: Promise<void>;
   /** The one coalesced run waiting behind it, and whoever waits for it. */
-  next?: { job: Job; done: Promise<void>; resolve: () => void };
+  next?: { job: Job; turn: Turn | undefined; done: Promise<void>; resolve: () => void };
 }
 
 export class KeyedQueue {
@@ -36,22 +41,28 @@ export class KeyedQueue {
     return `${ref.owner}/${ref.repo}#${ref.number}`.toLowerCase();
   }
 
-  /** Runs or queues `job` for `key`; resolves when the run that covers it has finished (never rejects). */
-  enqueue(key: string, job: Job): Promise<void> {
+  /**
+   * Runs or queues `job` for `key`, after its `turn` if it has one; resolves when the run that
+   * covers it has finished (never rejects).
+   */
+  enqueue(key: string, job: Job, turn?: Turn): Promise<void> {
     const slot = this.slots.get(key);
     if (!slot) {
-      const running = this.run(key, job);
+      const running = this.run(key, job, turn);
       this.slots.set(key, { running });
       return running;
     }
     if (slot.next) {
-      // Coalesce: the waiting run reads fresh state anyway; the newest job replaces it.
+      // Coalesce: the waiting run reads fresh state anyway; the newest job replaces it. It is held
+      // only if everything it stands for was: a due revoke is never made to wait by a webhook that
+      // arrived for the same request meanwhile.
       slot.next.job = job;
+      slot.next.turn = slot.next.turn && turn;
       return slot.next.done;
     }
     let resolve!: () => void;
     const done = new Promise<void>((r) => (resolve = r));
-    slot.next = { job, done, resolve };
+    slot.next = { job, turn, done, resolve };
     return done;
   }
 
@@ -68,8 +79,9 @@ export class KeyedQueue {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  private async run(key: string, job: Job): Promise<void> {
+  private async run(key: string, job: Job, turn: Turn | undefined): Promise<void> {
     try {
+      await turn?.();
       await this.around(key, job);
     } catch (error) {
       this.failures++;
@@ -82,7 +94,7 @@ export class KeyedQueue {
     const next = slot.next;
     if (next) {
       slot.next = undefined;
-      slot.running = this.run(key, next.job).then(next.resolve);
+      slot.running = this.run(key, next.job, next.turn).then(next.resolve);
       return;
     }
     this.slots.delete(key);

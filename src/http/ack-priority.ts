@@ -1,13 +1,15 @@
 /**
- * Webhook answers before background work (PRODUCT.md invariant 9). The process has one event loop:
- * while a burst of deliveries arrives, the evaluations they queued would otherwise send and parse
- * their GitHub requests in between, and every answer waits behind that work — on two cores, a burst
- * of 100 took a p99 of 360–540 ms to answer, against 110–130 ms for Probot with a handler that does
- * nothing. So a request the app's own work is about to send waits until no delivery has been in
- * progress for `quietMs`: the burst is answered first, the evaluations catch up after it.
+ * Webhook answers before the work they bring (PRODUCT.md invariant 9). The process has one event
+ * loop: while a burst of deliveries arrives, the evaluations the first ones queued would otherwise
+ * send and parse their GitHub requests in between, and every later answer waits behind that work —
+ * on two cores, a burst of 100 took a p99 of 360–540 ms to answer, against 110–130 ms for Probot
+ * with a handler that does nothing. So an evaluation a webhook queued starts once no delivery has
+ * been in progress for `quietMs`: the burst is answered first, the evaluations catch up after it.
  *
- * Never a starvation: a request waits `maxHoldMs` at most, however busy the webhook route stays
- * (under a steady stream the app slows down; it never stops). Nothing here delays an answer.
+ * Only the start waits, once, never a request in flight: a held request would keep its slot in
+ * Octokit's throttle (shared by every webhook client) and any lock its evaluation holds. And never
+ * for long: `maxHoldMs` at most, however busy the route stays — anyone can POST to it. The
+ * scheduler's work (due revokes, starts, the sweep) never waits here (see KeyedQueue's coalescing).
  */
 export class AckPriority {
   private inFlight = 0;
@@ -56,11 +58,12 @@ export class AckPriority {
   }
 
   private wakeLater(): void {
-    if (this.timer || this.waiters.length === 0) return;
+    // While a delivery is in progress, its end calls this again; each waiter's own bound still runs.
+    if (this.timer || this.waiters.length === 0 || this.inFlight > 0) return;
     const wait = Math.max(1, this.quietMs - (this.now() - this.lastAnswerAt));
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      if (!this.isQuiet()) return this.wakeLater();
+      if (!this.isQuiet()) return void this.wakeLater();
       for (const release of [...this.waiters]) release();
     }, wait);
     this.timer.unref?.();

@@ -124,27 +124,28 @@ export class Scheduler {
    * affected, other deletions of a reused path included, and two such deletions would otherwise
    * queue each other for ever. A wish to follow on survives coalescing (it is kept by key).
    * `turn`, when given, is awaited before the evaluation starts (a webhook's work lets the webhook
-   * route answer first; see AckPriority).
+   * route answer first; see AckPriority); coalesced with unheld work, it is dropped (see KeyedQueue).
    */
   enqueue(gh: GitHub, installationId: number | undefined, ref: RepoRef & { number: number }, log: Log = this.log, followOn = true, turn?: () => Promise<void>): Promise<void> {
     // A repository outside JIT_ACCESS_REPOSITORIES is decided by its name alone, before any request.
     if (!this.options.isAccessRepository(ref)) return Promise.resolve();
     const key = KeyedQueue.key(ref);
     if (followOn) this.followOn.add(key);
-    return this.queue.enqueue(key, async () => {
+    const job = async () => {
       const follow = this.followOn.delete(key);
       try {
-        await turn?.();
         const { state, affected, accessRepository } = await evaluatePullRequest(gh, ref, this.deps, log);
         if (accessRepository) this.accessRepositories.add(`${ref.owner}/${ref.repo}`.toLowerCase());
         if (installationId) this.observe(installationId, ref, state);
-        if (follow) for (const other of affected) void this.enqueue(gh, installationId, other, log, false, turn);
+        // Unheld: what follows (a grant a merged deletion ends) is already decided.
+        if (follow) for (const other of affected) void this.enqueue(gh, installationId, other, log, false);
       } catch (error) {
         // Tried again a minute later (a webhook has no other retry); the queue logs and counts it.
         if (installationId) this.retryLater({ installationId, ...ref, updatedAt: "" });
         throw error;
       }
-    });
+    };
+    return this.queue.enqueue(key, job, turn);
   }
 
   /** Start-up: every grant file on every access repository's default branch, its record read once; recent open requests again. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@jest/globals";
-import { extendedRequest, extensionCandidates, extensionLinks, isExtensionOf, linkExtensions, MAX_EXTENSION_CANDIDATES } from "../src/lifecycle/extension.js";
+import { extendedRequest, extensionCandidates, extensionLinks, isExtensionOf, linkExtensions, MAX_EXTENSION_CANDIDATES, MAX_EXTENSION_LINKS } from "../src/lifecycle/extension.js";
 import { embedState, readState, type CommentState } from "../src/lifecycle/state-block.js";
 
 const original: CommentState = {
@@ -28,24 +28,37 @@ describe("which request extends which", () => {
     expect(isExtensionOf(original, request({ start: "2026-11-29T14:00:01Z" }))).toBe(false);
     expect(isExtensionOf(original, request({ start: undefined }))).toBe(false);
     expect(isExtensionOf(original, request({}, null))).toBe(false); // an invalid request has no status
+    expect(isExtensionOf(original, request({}, "REJECTED"))).toBe(false);
+    expect(isExtensionOf(original, request({}, "APPROVED"))).toBe(true);
     expect(isExtensionOf(original, undefined)).toBe(false); // no record: the app never judged it
     expect(isExtensionOf({ ...original, expires_at: undefined }, request())).toBe(false);
   });
 
-  it("looks at the newest few mentions not linked yet, never the request itself", () => {
-    expect(extensionCandidates(5, [3, 9, 5, 9, 11, 12, 14], [12])).toEqual([14, 11, 9]);
+  const by = (author: string, ...numbers: number[]) => numbers.map((number) => ({ number, author }));
+
+  it("looks at the newest few mentions by the requester not linked yet, never the request itself", () => {
+    expect(extensionCandidates(5, "Alice", [...by("alice", 3, 9, 5, 9, 11, 12), ...by("mallory", 15, 16, 17), ...by("ALICE", 14)], [12])).toEqual([14, 11, 9]);
     expect(MAX_EXTENSION_CANDIDATES).toBe(3);
+    expect(extensionCandidates(5, "alice", by("mallory", 6, 7, 8))).toEqual([]); // nobody else's mention costs a request
     expect(extensionLinks({ ...original, extended_by: [9] }, [4, 9])).toEqual([4, 9]);
+  });
+
+  it("stops looking once the links are full: the record has a size limit", () => {
+    const full = Array.from({ length: MAX_EXTENSION_LINKS }, (_, i) => 100 + i);
+    expect(extensionCandidates(5, "alice", by("alice", 1, 2), full)).toEqual([]);
+    expect(extensionCandidates(5, "alice", by("alice", 1, 2), full.slice(1))).toEqual([2]);
   });
 });
 
 describe("the link in the status comment", () => {
   const body = embedState("### jit-access · 🟢 Access granted\n\n<sub>Updated by jit-access</sub>", original);
 
-  it("shows every extension above the state block and records them in it", () => {
+  it("shows every extension above the footer and records them in the state block", () => {
     const linked = linkExtensions(body, [14]);
     expect(linked).toContain("➡️ **Continued by** #14: a request to extend this grant from its end");
-    expect(linked.indexOf("Continued by")).toBeGreaterThan(linked.indexOf("<sub>Updated"));
+    expect(linked.indexOf("Continued by")).toBeGreaterThan(linked.indexOf("Access granted"));
+    expect(linked.indexOf("Continued by")).toBeLessThan(linked.indexOf("<sub>Updated"));
+    expect(linkExtensions(embedState("no footer", original), [14]).indexOf("Continued by")).toBeLessThan(linkExtensions(embedState("no footer", original), [14]).indexOf("jit-access:state"));
     expect(readState(linked)).toEqual({ ...original, extended_by: [14] });
   });
 

@@ -2,7 +2,7 @@ import { commitsToCompare, type MembershipLookup, type Review, type ReviewState 
 import { fileDiagnostic } from "../diagnostics.js";
 import { classifyPullRequest, type ChangedFile } from "../lifecycle/classify.js";
 import { judgedOffDefaultBranch } from "../lifecycle/base-branch.js";
-import { extendedRequest, extensionCandidates, isExtensionOf } from "../lifecycle/extension.js";
+import { extendedRequest, extensionCandidates, isExtensionOf, type Mention } from "../lifecycle/extension.js";
 import { decidedFromState } from "../lifecycle/merged.js";
 import { membershipKey, type CommentCommand, type RequestSnapshot } from "../lifecycle/snapshot.js";
 import { COMMENT_MARKER, readState, type CommentState } from "../lifecycle/state-block.js";
@@ -269,7 +269,7 @@ interface TimelineItem {
   updated_at?: string;
   performed_via_github_app?: { id: number } | null;
   /** A `cross-referenced` event's source: the issue or PR that mentions this one. */
-  source?: { issue?: { number: number; pull_request?: unknown; repository?: { full_name: string } } };
+  source?: { issue?: { number: number; user?: { login: string } | null; pull_request?: unknown; repository?: { full_name: string } } };
 }
 
 /**
@@ -284,11 +284,13 @@ async function loadTimeline(gh: GitHub, ref: RepoRef & { number: number }, appId
   const items = (await gh.paginate(gh.rest.issues.listEventsForTimeline, { owner: ref.owner, repo: ref.repo, issue_number: ref.number, per_page: 100 })) as TimelineItem[];
   const commands: CommentCommand[] = [];
   const dismissals: { reviewId: number; dismissedBy: string }[] = [];
-  const mentionedBy: number[] = [];
+  const mentionedBy: Mention[] = [];
   for (const c of items) {
     if (c.event === "reopened") snapshot.pr.reopened = true;
     const mention = c.event === "cross-referenced" ? c.source?.issue : undefined;
-    if (mention?.pull_request && mention.repository?.full_name.toLowerCase() === `${ref.owner}/${ref.repo}`.toLowerCase()) mentionedBy.push(mention.number);
+    if (mention?.pull_request && mention.user && mention.repository?.full_name.toLowerCase() === `${ref.owner}/${ref.repo}`.toLowerCase()) {
+      mentionedBy.push({ number: mention.number, author: mention.user.login });
+    }
     if (c.event === "review_dismissed" && c.dismissed_review?.state?.toLowerCase() === "changes_requested" && c.dismissed_review.review_id !== undefined) {
       dismissals.push({ reviewId: c.dismissed_review.review_id, dismissedBy: c.actor?.login ?? "" });
     }
@@ -316,9 +318,10 @@ async function loadTimeline(gh: GitHub, ref: RepoRef & { number: number }, appId
  * record (two requests: its head, then this app's check run there). Only a few per evaluation: a
  * PR that merely mentions the grant is looked at again next time, at the same small cost.
  */
-async function verifiedExtensions(gh: GitHub, ref: RepoRef & { number: number }, original: CommentState, mentionedBy: readonly number[], appId: number | undefined): Promise<number[]> {
+async function verifiedExtensions(gh: GitHub, ref: RepoRef & { number: number }, original: CommentState, mentionedBy: readonly Mention[], appId: number | undefined): Promise<number[]> {
   const found: number[] = [];
-  for (const number of extensionCandidates(ref.number, mentionedBy, original.extended_by)) {
+  if (!original.grant) return found;
+  for (const number of extensionCandidates(ref.number, original.grant.requester, mentionedBy, original.extended_by)) {
     const { data: pr } = await gh.rest.pulls.get({ owner: ref.owner, repo: ref.repo, pull_number: number });
     const { run } = await loadCheck(gh, { owner: ref.owner, repo: ref.repo, number }, pr.head.sha, appId);
     if (isExtensionOf(original, run ? readState(run.text) : undefined)) found.push(number);

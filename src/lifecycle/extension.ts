@@ -33,17 +33,31 @@ export function originalToRecheck(s: RequestSnapshot, after: CommentState | unde
 
 /** At most this many unverified mentions are looked at per evaluation (two requests each). */
 export const MAX_EXTENSION_CANDIDATES = 3;
+/** At most this many links: the record is a check run's text, which GitHub caps at 65,535 characters. */
+export const MAX_EXTENSION_LINKS = 10;
 
-/** The mentions still worth a look: newest first, none already linked, never the PR itself. */
-export function extensionCandidates(self: number, mentionedBy: readonly number[], linked: readonly number[] = []): number[] {
-  const known = new Set([self, ...linked]);
-  return [...new Set([...mentionedBy].reverse())].filter((n) => !known.has(n)).slice(0, MAX_EXTENSION_CANDIDATES);
+/** A PR of the same repository that mentions this one (timeline `cross-referenced`), and its author. */
+export interface Mention {
+  number: number;
+  author: string;
 }
 
-/** Whether `candidate`'s record asks to continue `original`'s live grant from its end. */
+/**
+ * The mentions still worth a look: PRs the original's requester opened (an extension's author is
+ * its requester, so nobody else's mention costs a request or crowds one out), newest first, none
+ * already linked, never the PR itself; none once the links are full.
+ */
+export function extensionCandidates(self: number, requester: string, mentions: readonly Mention[], linked: readonly number[] = []): number[] {
+  const known = new Set([self, ...linked]);
+  const room = Math.min(MAX_EXTENSION_CANDIDATES, MAX_EXTENSION_LINKS - linked.length);
+  const theirs = mentions.filter((m) => m.author.toLowerCase() === requester.toLowerCase()).map((m) => m.number);
+  return [...new Set(theirs.reverse())].filter((n) => !known.has(n)).slice(0, Math.max(0, room));
+}
+
+/** Whether `candidate`'s record asks to continue `original`'s live grant from its end (a rejected request does not). */
 export function isExtensionOf(original: CommentState, candidate: CommentState | undefined): boolean {
   const [a, b] = [original.grant, candidate?.grant];
-  if (!a || !b || !candidate?.status || !original.expires_at || !b.start) return false;
+  if (!a || !b || !candidate?.status || candidate.status === "REJECTED" || !original.expires_at || !b.start) return false;
   const same = (x: string, y: string) => x.toLowerCase() === y.toLowerCase();
   const ends = Date.parse(original.expires_at);
   return same(a.requester, b.requester) && a.resource === b.resource && a.role === b.role && !Number.isNaN(ends) && Date.parse(b.start) === ends;
@@ -59,7 +73,7 @@ const CLOSE = "<!-- /jit-access:extensions -->";
 
 /**
  * A status body with its extensions shown and recorded (`extended_by`), whatever decision wrote
- * it: the section sits just above the state block, replaced on every write. Idempotent.
+ * it: the section sits above the footer (or the state block), replaced on every write. Idempotent.
  */
 export function linkExtensions(body: string, links: readonly number[]): string {
   const state = readState(body);
@@ -69,6 +83,8 @@ export function linkExtensions(body: string, links: readonly number[]): string {
   const bare = start >= 0 && end > start ? `${body.slice(0, start).trimEnd()}\n\n${body.slice(end + CLOSE.length).trimStart()}` : body;
   const section = `${OPEN}\n➡️ **Continued by** ${links.map((n) => `#${n}`).join(", ")}: a request to extend this grant from its end, judged like any request.\n${CLOSE}`;
   const withState = replaceState(bare, { ...state, extended_by: [...links] });
-  const at = withState.lastIndexOf("<!-- jit-access:state ");
+  // Above the footer when there is one, else just above the state block.
+  const footer = withState.lastIndexOf("<sub>Updated by jit-access");
+  const at = footer >= 0 ? footer : withState.lastIndexOf("<!-- jit-access:state ");
   return `${withState.slice(0, at).trimEnd()}\n\n${section}\n\n${withState.slice(at)}`;
 }

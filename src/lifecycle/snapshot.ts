@@ -2,6 +2,7 @@ import type { Review } from "../approval/evaluate.js";
 import type { Codeowners } from "../policy/codeowners.js";
 import type { PolicyResult } from "../policy/load.js";
 import type { PullRequestKind } from "./classify.js";
+import type { Mention } from "./extension.js";
 import type { CommentState } from "./state-block.js";
 import type { CheckRun } from "../github/record.js";
 
@@ -84,7 +85,7 @@ export interface RequestSnapshot {
   /** For a live grant: whether its file is still on the default branch (a merged deletion ends it). */
   grantOnDefaultBranch?: boolean;
   /** PRs of this repository that mention this one (timeline `cross-referenced`), oldest first. */
-  mentionedBy?: number[];
+  mentionedBy?: Mention[];
   /** For a live grant: requests just verified to extend it, from their records (see lifecycle/extension.ts). */
   extensions?: number[];
 }

@@ -92,10 +92,10 @@ describe("a webhook's evaluation starts after its turn; the scheduler's own work
   });
 });
 
-describe("a held job coalesced with one that is not held is not held", () => {
+describe("webhook work held for a quiet route never holds the scheduler's work", () => {
   const never = () => new Promise<void>(() => {});
 
-  it("runs a due revoke at once even when a webhook for the same request arrived while it queued", async () => {
+  it("keeps a due revoke queued behind a running job when a webhook for the same request arrives: the webhook never replaces it", async () => {
     const queue = new KeyedQueue(() => {});
     const ran: string[] = [];
     let finish!: () => void;
@@ -104,8 +104,19 @@ describe("a held job coalesced with one that is not held is not held", () => {
     const webhook = queue.enqueue("acme/access#7", async () => void ran.push("webhook"), never);
     await new Promise((r) => setTimeout(r, 0)); // the first job has started
     finish();
-    await Promise.all([revoke, webhook]);
-    expect(ran).toEqual(["webhook"]); // the newest job ran, in one run, without waiting for the route
+    await Promise.all([revoke, webhook]); // the webhook's promise is kept by the run that covers it
+    expect(ran).toEqual(["scheduler"]); // one run, unheld, which reads the state the webhook changed
+  });
+
+  it("lets a held run go at once when the scheduler's work for the same request arrives", async () => {
+    const queue = new KeyedQueue(() => {});
+    const ran: string[] = [];
+    const webhook = queue.enqueue("acme/access#7", async () => void ran.push("webhook"), never);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(ran).toEqual([]); // waiting for a quiet route
+    const revoke = queue.enqueue("acme/access#7", async () => void ran.push("scheduler"));
+    await Promise.all([webhook, revoke]);
+    expect(ran).toEqual(["webhook", "scheduler"]);
   });
 
   it("keeps a run held when everything it stands for was", async () => {

@@ -26,6 +26,8 @@ interface Slot {
 
 export class KeyedQueue {
   private readonly slots = new Map<string, Slot>();
+  /** Runs still waiting for their turn, by key: unheld work for the key lets them go at once. */
+  private readonly holds = new Map<string, () => void>();
   private readonly idleWaiters: (() => void)[] = [];
   /** Jobs that failed so far (a metric; the sweep redoes their work). */
   failures = 0;
@@ -52,12 +54,16 @@ export class KeyedQueue {
       this.slots.set(key, { running });
       return running;
     }
+    // Unheld work (the scheduler's: a due revoke, a start) never waits for a held run ahead of it.
+    if (!turn) this.holds.get(key)?.();
     if (slot.next) {
-      // Coalesce: the waiting run reads fresh state anyway; the newest job replaces it. It is held
-      // only if everything it stands for was: a due revoke is never made to wait by a webhook that
-      // arrived for the same request meanwhile.
+      // Coalesce: the waiting run reads fresh state anyway, so one job stands for all. The newest
+      // replaces it, except that held work never replaces unheld work: the scheduler's job for a
+      // due grant (which waits for its exact moment) is not lost to a webhook that arrived meanwhile,
+      // and that webhook's event is covered by it all the same.
+      if (slot.next.turn === undefined && turn !== undefined) return slot.next.done;
       slot.next.job = job;
-      slot.next.turn = slot.next.turn && turn;
+      slot.next.turn = turn;
       return slot.next.done;
     }
     let resolve!: () => void;
@@ -79,9 +85,21 @@ export class KeyedQueue {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
+  /** Waits for `turn`, or until unheld work for the same key arrives. */
+  private async heldFor(key: string, turn: Turn): Promise<void> {
+    let release!: () => void;
+    const early = new Promise<void>((resolve) => (release = resolve));
+    this.holds.set(key, release);
+    try {
+      await Promise.race([turn(), early]);
+    } finally {
+      this.holds.delete(key);
+    }
+  }
+
   private async run(key: string, job: Job, turn: Turn | undefined): Promise<void> {
     try {
-      await turn?.();
+      if (turn) await this.heldFor(key, turn);
       await this.around(key, job);
     } catch (error) {
       this.failures++;

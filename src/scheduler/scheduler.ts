@@ -285,6 +285,13 @@ export class Scheduler {
     const due = this.index.due(this.clock.now().getTime() + this.options.leadMs).filter((e) => !this.inFlight.has(GrantIndex.key(e)));
     for (const e of due) this.inFlight.add(GrantIndex.key(e));
     const gate = semaphore(this.options.concurrency);
+    // Each grant is free to be scheduled again as soon as the run that covers it ends (its job, or
+    // whichever job it was coalesced into): not after the whole burst and its bookkeeping.
+    const settled = (key: string) => () => {
+      if (process.env.DBG) console.error("settled", key, Date.now() % 100000, JSON.stringify([...this.index.due(this.clock.now().getTime() + this.options.leadMs)].map((e) => [GrantIndex.key(e), e.dueAt - Date.now()])), [...this.inFlight].join());
+      this.inFlight.delete(key);
+      this.arm();
+    };
     try {
       await Promise.all(
         due.map((entry) =>
@@ -306,7 +313,7 @@ export class Scheduler {
             } catch (error) {
               this.failed(entry, error);
             }
-          }),
+          }).finally(settled(GrantIndex.key(entry))),
         ),
       );
     } finally {

@@ -63,11 +63,20 @@ describe("the original's status comment links to its extension", () => {
     expect(originalReads.filter((r) => r === `GET /repos/acme/access/pulls/${extension}`)).toHaveLength(1);
     expect(readState(w.comment(original))?.status).toBe("APPROVED"); // access unchanged: a link is a display
 
-    // Once linked, evaluating the original again reads nothing more about the extension.
+    // Evaluated again, the original checks its link (two reads) and, unchanged, writes nothing.
     w.fake.reset();
     await w.evaluate(original);
-    expect(w.fake.requests).not.toContain(`GET /repos/acme/access/pulls/${extension}`);
+    expect(w.fake.requests.filter((r) => r === `GET /repos/acme/access/pulls/${extension}`)).toHaveLength(1);
+    expect(w.fake.requests.filter((r) => !r.startsWith("GET "))).toEqual([]);
     expect(w.comment(original)).toContain(`#${extension}`);
+
+    // The extension is withdrawn (closed unmerged: rejected): the link goes, as its record now says.
+    await w.fake.as("alice").rest.pulls.update({ ...ref, pull_number: extension, state: "closed" });
+    await w.evaluate(extension);
+    expect(w.record(extension)?.status).toBe("REJECTED");
+    expect(w.record(original)?.extended_by).toBeUndefined();
+    expect(w.comment(original)).not.toContain("Continued by");
+    expect(w.record(original)?.status).toBe("APPROVED");
   });
 
   it("links nothing that merely says so: another person's request, a later start, no start", async () => {

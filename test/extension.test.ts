@@ -40,7 +40,8 @@ describe("which request extends which", () => {
     expect(extensionCandidates(5, "Alice", [...by("alice", 3, 9, 5, 9, 11, 12), ...by("mallory", 15, 16, 17), ...by("ALICE", 14)], [12])).toEqual([14, 11, 9]);
     expect(MAX_EXTENSION_CANDIDATES).toBe(3);
     expect(extensionCandidates(5, "alice", by("mallory", 6, 7, 8))).toEqual([]); // nobody else's mention costs a request
-    expect(extensionLinks({ ...original, extended_by: [9] }, [4, 9])).toEqual([4, 9]);
+    expect(extensionLinks({ ...original, extended_by: [9] }, [4, 9])).toEqual([4, 9]); // checked now: what was verified
+    expect(extensionLinks({ ...original, extended_by: [9] }, undefined)).toEqual([9]); // not checked: what the record holds
   });
 
   it("stops looking once the links are full: the record has a size limit", () => {
@@ -69,6 +70,13 @@ describe("the link in the status comment", () => {
     expect(twice.match(/Continued by/g)).toHaveLength(1);
     expect(twice).toContain("#14, #15");
     expect(readState(twice)?.extended_by).toEqual([14, 15]);
+  });
+
+  it("takes the section and the record's links away when none is left (the last was rejected)", () => {
+    const unlinked = linkExtensions(linkExtensions(body, [14]), []);
+    expect(unlinked).not.toContain("Continued by");
+    expect(readState(unlinked)).toEqual(original);
+    expect(unlinked).toBe(body);
   });
 
   it("leaves a body alone when there is nothing to link or no state to record it in", () => {

@@ -2,7 +2,7 @@ import type { Diagnostic } from "../diagnostics.js";
 import type { Action, CheckPlan, Decision } from "../lifecycle/decide.js";
 import type { RequestSnapshot } from "../lifecycle/snapshot.js";
 import { announcements, notificationOf } from "../lifecycle/announce.js";
-import { extensionLinks, linkExtensions } from "../lifecycle/extension.js";
+import { extensionLinks, linkExtensions, linksChanged } from "../lifecycle/extension.js";
 import { readState, replaceState, type CommentState } from "../lifecycle/state-block.js";
 import type { Notifier } from "../notify/deliver.js";
 import type { Notification } from "../notify/message.js";
@@ -61,13 +61,13 @@ class GrantRecord {
     this.links = extensionLinks(s.record, s.extensions);
   }
 
-  /** This evaluation verified an extension the record does not link yet: the record must be written. */
+  /** This evaluation found other extensions than the record links: the record must be written. */
   get newLinks(): boolean {
-    return this.links.length > (this.s.record?.extended_by?.length ?? 0);
+    return linksChanged(this.s.record, this.links);
   }
 
   private shown(body: string): string {
-    return this.links.length > 0 ? linkExtensions(body, this.links) : body;
+    return linkExtensions(body, this.links);
   }
 
   /** The record's text: the last status comment body the app wrote ("" before the first). */

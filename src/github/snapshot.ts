@@ -2,7 +2,7 @@ import { commitsToCompare, type MembershipLookup, type Review, type ReviewState 
 import { fileDiagnostic } from "../diagnostics.js";
 import { classifyPullRequest, type ChangedFile } from "../lifecycle/classify.js";
 import { judgedOffDefaultBranch } from "../lifecycle/base-branch.js";
-import { extendedRequest, extensionCandidates, isExtensionOf, type Mention } from "../lifecycle/extension.js";
+import { extendedRequest, extensionCandidates, isExtensionOf, MAX_EXTENSION_LINKS, type Mention } from "../lifecycle/extension.js";
 import { decidedFromState } from "../lifecycle/merged.js";
 import { membershipKey, type CommentCommand, type RequestSnapshot } from "../lifecycle/snapshot.js";
 import { COMMENT_MARKER, readState, type CommentState } from "../lifecycle/state-block.js";
@@ -314,14 +314,16 @@ async function loadTimeline(gh: GitHub, ref: RepoRef & { number: number }, appId
 }
 
 /**
- * The PRs mentioning a live grant that its record does not link yet, each checked by its own
- * record (two requests: its head, then this app's check run there). Only a few per evaluation: a
- * PR that merely mentions the grant is looked at again next time, at the same small cost.
+ * A live grant's extensions: those its record links, checked again (one may have been rejected
+ * since), and the requester's PRs mentioning it that are not linked yet — each by its own record
+ * (two requests: its head, then this app's check run there). Only a few new ones per evaluation:
+ * a PR that merely mentions the grant is looked at again next time, at the same small cost.
  */
 async function verifiedExtensions(gh: GitHub, ref: RepoRef & { number: number }, original: CommentState, mentionedBy: readonly Mention[], appId: number | undefined): Promise<number[]> {
   const found: number[] = [];
   if (!original.grant) return found;
-  for (const number of extensionCandidates(ref.number, original.grant.requester, mentionedBy, original.extended_by)) {
+  const linked = (original.extended_by ?? []).slice(0, MAX_EXTENSION_LINKS);
+  for (const number of [...linked, ...extensionCandidates(ref.number, original.grant.requester, mentionedBy, linked)]) {
     const { data: pr } = await gh.rest.pulls.get({ owner: ref.owner, repo: ref.repo, pull_number: number });
     const { run } = await loadCheck(gh, { owner: ref.owner, repo: ref.repo, number }, pr.head.sha, appId);
     if (isExtensionOf(original, run ? readState(run.text) : undefined)) found.push(number);

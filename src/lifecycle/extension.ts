@@ -54,7 +54,11 @@ export function extensionCandidates(self: number, requester: string, mentions: r
   return [...new Set(theirs.reverse())].filter((n) => !known.has(n)).slice(0, Math.max(0, room));
 }
 
-/** Whether `candidate`'s record asks to continue `original`'s live grant from its end (a rejected request does not). */
+/**
+ * Whether `candidate`'s record asks to continue `original`'s live grant from its end. A rejected
+ * request does not: a linked one that is rejected later drops out at the original's next
+ * evaluation while the original is live (linked ones are checked again each time).
+ */
 export function isExtensionOf(original: CommentState, candidate: CommentState | undefined): boolean {
   const [a, b] = [original.grant, candidate?.grant];
   if (!a || !b || !candidate?.status || candidate.status === "REJECTED" || !original.expires_at || !b.start) return false;
@@ -63,9 +67,18 @@ export function isExtensionOf(original: CommentState, candidate: CommentState | 
   return same(a.requester, b.requester) && a.resource === b.resource && a.role === b.role && !Number.isNaN(ends) && Date.parse(b.start) === ends;
 }
 
-/** Every extension known for a request: those its record holds and those verified now. */
-export function extensionLinks(record: CommentState | undefined, found: readonly number[] = []): number[] {
-  return [...new Set([...(record?.extended_by ?? []), ...found])].sort((x, y) => x - y);
+/**
+ * The extensions to show: those verified by this evaluation when it checked (a live grant: the
+ * linked ones again, and new mentions), else those the record holds.
+ */
+export function extensionLinks(record: CommentState | undefined, verified: readonly number[] | undefined): number[] {
+  return [...new Set(verified ?? record?.extended_by ?? [])].sort((x, y) => x - y);
+}
+
+/** Whether the links to show differ from those the record holds. */
+export function linksChanged(record: CommentState | undefined, links: readonly number[]): boolean {
+  const held = extensionLinks(record, undefined);
+  return held.length !== links.length || held.some((n, i) => n !== links[i]);
 }
 
 const OPEN = "<!-- jit-access:extensions -->";
@@ -77,10 +90,15 @@ const CLOSE = "<!-- /jit-access:extensions -->";
  */
 export function linkExtensions(body: string, links: readonly number[]): string {
   const state = readState(body);
-  if (!state || links.length === 0) return body;
   const start = body.indexOf(OPEN);
   const end = body.indexOf(CLOSE);
+  if (!state || (links.length === 0 && start < 0 && state.extended_by === undefined)) return body;
   const bare = start >= 0 && end > start ? `${body.slice(0, start).trimEnd()}\n\n${body.slice(end + CLOSE.length).trimStart()}` : body;
+  if (links.length === 0) {
+    // The last one was rejected: no section, nothing recorded.
+    const { extended_by: _gone, ...rest } = state;
+    return replaceState(bare, rest);
+  }
   const section = `${OPEN}\n➡️ **Continued by** ${links.map((n) => `#${n}`).join(", ")}: a request to extend this grant from its end, judged like any request.\n${CLOSE}`;
   const withState = replaceState(bare, { ...state, extended_by: [...links] });
   // Above the footer when there is one, else just above the state block.

@@ -86,7 +86,7 @@ export interface RequestSnapshot {
   grantOnDefaultBranch?: boolean;
   /** PRs of this repository that mention this one (timeline `cross-referenced`), oldest first. */
   mentionedBy?: Mention[];
-  /** For a live grant: requests just verified to extend it, from their records (see lifecycle/extension.ts). */
+  /** For a live grant: the requests verified now to extend it, from their records (see lifecycle/extension.ts); undefined when not checked. */
   extensions?: number[];
 }
 

@@ -4,6 +4,7 @@ import { GitHubClients } from "./cluster/clients.js";
 import { Cluster, CLUSTER_DEFAULTS, type ClusterOptions } from "./cluster/cluster.js";
 import { admitDecision, runFenced } from "./cluster/fence.js";
 import { guardedProviders } from "./cluster/instrument.js";
+import { ThrottleWatch } from "./cluster/throttle-watch.js";
 import { accessRepositoriesNotice, EVERY_REPOSITORY, isAccessRepository, type AccessRepositories } from "./config.js";
 import type { GitHub, RepoRef } from "./github/client.js";
 import type { AppDeps, Log } from "./handlers/evaluate.js";
@@ -111,7 +112,8 @@ export function createApp(options: AppOptions): JitApp {
   const queue = new KeyedQueue((key, error) => logger.error(`evaluation of ${key} failed: ${(error as Error).message}`), around);
   // Work a webhook brought starts once the webhook route is quiet (AckPriority); the scheduler's never waits.
   const ackPriority = new AckPriority();
-  const clients = new GitHubClients(() => probot!, () => !cluster || (cluster.redisUp && !cluster.throttlingLost), metrics);
+  const sharedThrottling = () => !cluster || (cluster.redisUp && !cluster.throttlingLost);
+  const clients = new GitHubClients(() => probot!, sharedThrottling, metrics, options.redisUrl ? new ThrottleWatch(sharedThrottling) : undefined);
   const scheduler = new Scheduler(probotInstallations((id) => clients.auth(id)), deps, clock, logger, queue, {
     isAccessRepository: accessible,
     onObserve: (key, state) => metrics.observeGrant(key, state),

@@ -2,6 +2,7 @@ import type { Probot } from "probot";
 import type { GitHub } from "../github/client.js";
 import type { Metrics } from "../metrics.js";
 import { instrumentClient } from "./instrument.js";
+import type { ThrottleWatch } from "./throttle-watch.js";
 
 /**
  * GitHub clients for the app's work. With REDIS_URL, Probot throttles every request through
@@ -21,18 +22,21 @@ export class GitHubClients {
     /** Whether Probot's cluster throttling can be used now (always, without REDIS_URL). */
     private readonly sharedThrottling: () => boolean,
     private readonly metrics: Metrics | undefined,
+    /** With REDIS_URL: gives up requests stuck in the shared throttle when Redis goes (see ThrottleWatch). */
+    private readonly watch?: ThrottleWatch,
   ) {}
 
   /** The app's own client (JWT) without an id; an installation's with one. */
   async auth(installationId?: number): Promise<GitHub> {
-    const gh = this.sharedThrottling() ? await this.probot().auth(installationId) : await this.local(installationId);
-    return instrumentClient(gh, installationId ? String(installationId) : "app", this.metrics);
+    const shared = this.sharedThrottling();
+    const gh = shared ? await this.probot().auth(installationId) : await this.local(installationId);
+    return instrumentClient(gh, installationId ? String(installationId) : "app", this.metrics, shared ? this.watch : undefined);
   }
 
   /** A webhook's client (Probot made it for the event), or a local one while Redis is down (then asynchronously). */
   forEvent(octokit: unknown, installationId: number | undefined): GitHub | Promise<GitHub> {
     if (!this.sharedThrottling() && installationId) return this.auth(installationId);
-    return instrumentClient(octokit, installationId ? String(installationId) : "app", this.metrics);
+    return instrumentClient(octokit, installationId ? String(installationId) : "app", this.metrics, this.watch);
   }
 
   /** As Probot's own getAuthenticatedOctokit does it, throttling off. */

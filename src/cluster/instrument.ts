@@ -3,6 +3,7 @@ import type { Metrics } from "../metrics.js";
 import type { ProviderFactory } from "../providers/registry.js";
 import { ProviderError, type Provider } from "../providers/types.js";
 import { currentFence } from "./fence.js";
+import type { ThrottleWatch } from "./throttle-watch.js";
 
 type Fetch = typeof globalThis.fetch;
 interface RequestOptions {
@@ -15,24 +16,34 @@ const instrumented = new WeakSet<object>();
  * Every request of `gh` reports GitHub's rate-limit headers, and every write made by a job is
  * fenced at the moment it is sent. The fence wraps `fetch` itself, not the request: with Probot's
  * cluster throttling a write may wait in the shared queue for seconds, and only the moment it
- * leaves counts. Idempotent per client.
+ * leaves counts. With `watch` (a client throttled through Redis), a request still waiting in that
+ * queue when Redis becomes unusable is given up and never sent (see ThrottleWatch). Idempotent per
+ * client. The wrap is added after Octokit's plugins, so it runs before their throttle.
  */
-export function instrumentClient(octokit: unknown, installation: string, metrics: Metrics | undefined): GitHub {
-  const gh = octokit as GitHub & { hook: { before(name: "request", hook: (options: RequestOptions) => void): void } };
+export function instrumentClient(octokit: unknown, installation: string, metrics: Metrics | undefined, watch?: ThrottleWatch): GitHub {
+  const gh = octokit as GitHub & { hook: { wrap(name: "request", hook: (request: (options: RequestOptions) => Promise<unknown>, options: RequestOptions) => Promise<unknown>): void } };
   if (instrumented.has(gh)) return gh;
   instrumented.add(gh);
-  gh.hook.before("request", (options) => {
+  gh.hook.wrap("request", async (request, options) => {
     const fence = currentFence();
+    const ticket = watch?.track();
     const write = options.method !== "GET" && options.method !== "HEAD";
-    const request = (options.request ?? {}) as { fetch?: Fetch };
-    const send: Fetch = request.fetch ?? globalThis.fetch;
+    const send: Fetch = ((options.request ?? {}) as { fetch?: Fetch }).fetch ?? globalThis.fetch;
     const fetch: Fetch = async (input, init) => {
+      ticket?.leave();
       if (fence && write) await fence.check("write");
       const response = await send(input, init);
       metrics?.observeRateLimit(installation, response.headers);
       return response;
     };
+    // In place: before-after-hook hands every hook the same options object (a new one is ignored).
     options.request = { ...options.request, fetch };
+    const made = request(options);
+    try {
+      return await (ticket ? Promise.race([made, ticket.givenUp]) : made);
+    } finally {
+      ticket?.end();
+    }
   });
   return gh;
 }

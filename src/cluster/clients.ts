@@ -6,9 +6,9 @@ import type { ThrottleWatch } from "./throttle-watch.js";
 
 /**
  * GitHub clients for the app's work. With REDIS_URL, Probot throttles every request through
- * Bottleneck on Redis (cluster-wide). While Redis is down, each such request waits for ioredis's
- * retries and fails after about 10 s — every read and write, revokes included. So while this
- * replica sees Redis down, its clients are made without Probot's throttling (the scheduler still
+ * Bottleneck on Redis (cluster-wide). While Redis is down, such a request can wait for ever —
+ * every read and write, revokes included; those already waiting are given up (ThrottleWatch), and
+ * while this replica sees Redis down, its clients are made without Probot's throttling (the scheduler still
  * bounds itself: 25 evaluations at once, bookkeeping in turns); as soon as Redis answers, new
  * clients are Probot's again.
  *

@@ -88,7 +88,8 @@ export class Scheduler {
   readonly index = new GrantIndex();
   private timer: unknown;
   private lastSweep: Date | undefined;
-  private readonly inFlight = new Set<string>();
+  /** Grants being handled (a due run, a sweep's evaluation), each mark owned by whoever set it. */
+  private readonly inFlight = new Map<string, symbol>();
   /** Requests whose next evaluation may queue the requests it affects (see enqueue). */
   private readonly followOn = new Set<string>();
   /** The `updated_at` each PR had when the sweep last evaluated it: unchanged means nothing to do. */
@@ -283,43 +284,44 @@ export class Scheduler {
   async runDue(): Promise<void> {
     if (!this.active) return;
     const due = this.index.due(this.clock.now().getTime() + this.options.leadMs).filter((e) => !this.inFlight.has(GrantIndex.key(e)));
-    for (const e of due) this.inFlight.add(GrantIndex.key(e));
+    const mark = Symbol("runDue");
+    for (const e of due) this.inFlight.set(GrantIndex.key(e), mark);
     const gate = semaphore(this.options.concurrency);
     // Each grant is free to be scheduled again as soon as the run that covers it ends (its job, or
     // whichever job it was coalesced into): not after the whole burst and its bookkeeping.
     const settled = (key: string) => () => {
-      if (process.env.DBG) console.error("settled", key, Date.now() % 100000, JSON.stringify([...this.index.due(this.clock.now().getTime() + this.options.leadMs)].map((e) => [GrantIndex.key(e), e.dueAt - Date.now()])), [...this.inFlight].join());
-      this.inFlight.delete(key);
+      this.release(key, mark);
       this.arm();
     };
-    try {
-      await Promise.all(
-        due.map((entry) =>
-          this.queue.enqueue(GrantIndex.key(entry), async () => {
+    await Promise.all(
+      due.map((entry) =>
+        this.queue.enqueue(GrantIndex.key(entry), async () => {
+          try {
+            const gh = await this.installations.client(entry.installationId);
+            const release = await this.reads();
+            let snapshot;
             try {
-              const gh = await this.installations.client(entry.installationId);
-              const release = await this.reads();
-              let snapshot;
-              try {
-                snapshot = await prepareEvaluation(gh, entry, this.deps);
-              } finally {
-                release();
-              }
-              await this.until(entry.dueAt);
-              // A failed evaluation is retried here too: a merged deletion still ends the grants it affects.
-              const { state, affected } = await evaluateSnapshot(gh, { owner: entry.owner, repo: entry.repo, number: entry.number }, snapshot, { ...this.deps, gate }, this.log);
-              this.learn({ ...entry, updatedAt: "" }, state);
-              for (const other of affected) void this.enqueue(gh, entry.installationId, other);
-            } catch (error) {
-              this.failed(entry, error);
+              snapshot = await prepareEvaluation(gh, entry, this.deps);
+            } finally {
+              release();
             }
-          }).finally(settled(GrantIndex.key(entry))),
-        ),
-      );
-    } finally {
-      for (const e of due) this.inFlight.delete(GrantIndex.key(e));
-    }
+            await this.until(entry.dueAt);
+            // A failed evaluation is retried here too: a merged deletion still ends the grants it affects.
+            const { state, affected } = await evaluateSnapshot(gh, { owner: entry.owner, repo: entry.repo, number: entry.number }, snapshot, { ...this.deps, gate }, this.log);
+            this.learn({ ...entry, updatedAt: "" }, state);
+            for (const other of affected) void this.enqueue(gh, entry.installationId, other);
+          } catch (error) {
+            this.failed(entry, error);
+          }
+        }).finally(settled(GrantIndex.key(entry))),
+      ),
+    );
     this.arm();
+  }
+
+  /** Clears a grant's in-flight mark if `mark` still owns it (another run may have marked it since). */
+  private release(key: string, mark: symbol): void {
+    if (this.inFlight.get(key) === mark) this.inFlight.delete(key);
   }
 
   /** Runs `work` over `items`, `concurrency` at a time, keeping their order in the results. */
@@ -351,11 +353,12 @@ export class Scheduler {
   private async evaluate(gh: GitHub, installationId: number, ref: RepoRef & { number: number }): Promise<void> {
     const key = GrantIndex.key(ref);
     if (this.inFlight.has(key)) return;
-    this.inFlight.add(key);
+    const mark = Symbol("evaluate");
+    this.inFlight.set(key, mark);
     try {
       await this.enqueue(gh, installationId, ref);
     } finally {
-      this.inFlight.delete(key);
+      this.release(key, mark);
       this.arm();
     }
   }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "@jest/globals";
+import { retry } from "@octokit/plugin-retry";
 import { Octokit } from "@octokit/rest";
 import { runFenced } from "../src/cluster/fence.js";
 import { instrumentClient } from "../src/cluster/instrument.js";
@@ -24,7 +25,7 @@ function clientBehindAThrottle(usable: () => boolean) {
     await turn;
     return request(options);
   });
-  const gh = instrumentClient(octokit, "4242", undefined, new ThrottleWatch(usable, 10));
+  const gh = instrumentClient(octokit, "4242", undefined, new ThrottleWatch(usable, 10, 30));
   return { gh, sent, letGo };
 }
 
@@ -61,9 +62,53 @@ describe("requests stuck in the cluster's shared throttle", () => {
         },
       },
     });
-    const gh = instrumentClient(octokit, "4242", undefined, new ThrottleWatch(() => redisUp, 10));
+    const gh = instrumentClient(octokit, "4242", undefined, new ThrottleWatch(() => redisUp, 10, 30));
     await expect(gh.rest.orgs.get({ org: "acme" })).resolves.toMatchObject({ status: 200 });
   });
+});
+
+describe("requests stuck in the cluster's shared throttle, further cases", () => {
+  it("are not given up for a blip: the throttle must stay unusable for the grace period", async () => {
+    let redisUp = true;
+    const { gh, letGo } = clientBehindAThrottle(() => redisUp);
+    const reply = gh.rest.orgs.get({ org: "acme" });
+    redisUp = false;
+    await new Promise((r) => setTimeout(r, 15)); // shorter than the 30 ms grace
+    redisUp = true;
+    await new Promise((r) => setTimeout(r, 60));
+    letGo();
+    await expect(reply).resolves.toMatchObject({ data: { login: "acme" } });
+  });
+
+  it("are watched again when a retry waits in the throttle after a failed attempt, and never sent after", async () => {
+    let redisUp = true;
+    const sent: string[] = [];
+    const fetch = async (url: string | URL | Request) => {
+      sent.push(String(url));
+      return new Response(JSON.stringify({ message: "bad gateway" }), { status: 502, headers: { "content-type": "application/json" } });
+    };
+    // The stand-in throttle is a plugin, so plugin-retry's retries pass through it as through Bottleneck.
+    let passes = 0;
+    let letGo!: () => void;
+    const secondTurn = new Promise<void>((r) => (letGo = r));
+    const throttle = (octokit: Octokit) => {
+      octokit.hook.wrap("request", async (request, options) => {
+        if (++passes > 1) await secondTurn;
+        return request(options);
+      });
+    };
+    const Retrying = Octokit.plugin(throttle as never, retry);
+    const watch = new ThrottleWatch(() => redisUp, 10, 30);
+    const gh = instrumentClient(new Retrying({ request: { fetch } }), "4242", undefined, watch);
+    const reply = gh.rest.orgs.get({ org: "acme" });
+    while (passes < 2) await new Promise((r) => setTimeout(r, 20)); // the first attempt failed; the retry waits
+    redisUp = false;
+    await expect(reply).rejects.toBeInstanceOf(ThrottleLostError);
+    letGo();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(sent).toEqual(["https://api.github.com/orgs/acme"]); // the first attempt only
+    expect(watch.refusedLate).toBe(1);
+  }, 10_000);
 });
 
 describe("the instrumented client's fence", () => {

@@ -31,13 +31,20 @@ export function instrumentClient(octokit: unknown, installation: string, metrics
     const send: Fetch = ((options.request ?? {}) as { fetch?: Fetch }).fetch ?? globalThis.fetch;
     const fetch: Fetch = async (input, init) => {
       ticket?.leave();
-      if (fence && write) await fence.check("write");
-      const response = await send(input, init);
-      metrics?.observeRateLimit(installation, response.headers);
-      return response;
+      try {
+        if (fence && write) await fence.check("write");
+        const response = await send(input, init);
+        metrics?.observeRateLimit(installation, response.headers);
+        return response;
+      } finally {
+        ticket?.back();
+      }
     };
     // In place: before-after-hook hands every hook the same options object (a new one is ignored).
-    options.request = { ...options.request, fetch };
+    const requestOptions: Record<string, unknown> = { ...options.request, fetch };
+    options.request = requestOptions;
+    // Given up, it is not retried either (plugin-retry reads `retries` from these options).
+    void ticket?.givenUp.catch(() => (requestOptions.retries = 0));
     const made = request(options);
     try {
       return await (ticket ? Promise.race([made, ticket.givenUp]) : made);

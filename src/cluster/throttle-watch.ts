@@ -12,16 +12,25 @@
 export class ThrottleWatch {
   private readonly waiting = new Set<Ticket>();
   private timer: ReturnType<typeof setInterval> | undefined;
+  private unusableSince: number | undefined;
+  /** Given-up requests that the throttle let go later, each refused (a metric for tests and logs). */
+  refusedLate = 0;
 
   constructor(
     /** Whether the shared throttle can be used now (Redis up, its state not lost). */
     private readonly usable: () => boolean,
     private readonly everyMs = 500,
+    /** How long it must stay unusable first: a reconnection blip gives nothing up. */
+    private readonly graceMs = 3_000,
+    private readonly now: () => number = () => Date.now(),
   ) {}
 
-  /** A ticket for one request, from the moment it is made until it leaves (`leave`) or is given up. */
+  /**
+   * A ticket for one request, from the moment it is made until it ends. It can be given up only
+   * while it waits (before it leaves, or between a retry's attempts), never while it is being sent.
+   */
   track(): Ticket {
-    const ticket = new Ticket(() => this.forget(ticket));
+    const ticket = new Ticket(() => this.forget(ticket), () => this.refusedLate++);
     this.waiting.add(ticket);
     if (!this.timer) {
       this.timer = setInterval(() => this.check(), this.everyMs);
@@ -31,7 +40,12 @@ export class ThrottleWatch {
   }
 
   private check(): void {
-    if (this.usable()) return;
+    if (this.usable()) {
+      this.unusableSince = undefined;
+      return;
+    }
+    this.unusableSince ??= this.now();
+    if (this.now() - this.unusableSince < this.graceMs) return;
     for (const ticket of [...this.waiting]) ticket.giveUp();
   }
 
@@ -52,26 +66,37 @@ export class ThrottleLostError extends Error {
 }
 
 export class Ticket {
-  private state: "waiting" | "sent" | "given-up" = "waiting";
+  private state: "waiting" | "sending" | "given-up" | "ended" = "waiting";
   private onGiveUp: ((error: Error) => void) | undefined;
   /** Rejects when the request is given up; never resolves. */
   readonly givenUp: Promise<never>;
 
-  constructor(private readonly done: () => void) {
+  constructor(
+    private readonly done: () => void,
+    private readonly refused: () => void,
+  ) {
     this.givenUp = new Promise<never>((_, reject) => (this.onGiveUp = reject));
     this.givenUp.catch(() => {}); // only awaited in a race: never an unhandled rejection
   }
 
-  /** The request is about to leave: throws if it was given up meanwhile. */
+  /** An attempt is about to leave: throws if the request was given up meanwhile. */
   leave(): void {
-    if (this.state === "given-up") throw new ThrottleLostError();
-    this.state = "sent";
-    this.done();
+    if (this.state === "given-up") {
+      this.refused();
+      throw new ThrottleLostError();
+    }
+    this.state = "sending";
   }
 
-  /** The request ended without leaving (it failed before): nothing more to watch. */
+  /** The attempt has its answer (or failed): a retry would wait in the throttle again. */
+  back(): void {
+    if (this.state === "sending") this.state = "waiting";
+  }
+
+  /** The request is over, one way or the other: nothing more to watch. */
   end(): void {
-    if (this.state === "waiting") this.done();
+    if (this.state !== "given-up") this.state = "ended";
+    this.done();
   }
 
   giveUp(): void {

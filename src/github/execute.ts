@@ -80,14 +80,18 @@ class GrantRecord {
     return this.current !== undefined && this.commentBody !== this.current;
   }
 
-  async write(body: string): Promise<void> {
-    await this.writeRecord(body);
-    await this.writeDisplay(this.shown(body));
+  async write(text: string): Promise<void> {
+    const body = this.shown(text);
+    await this.putRecord(body);
+    await this.writeDisplay(body);
   }
 
   /** The record alone (the check run); the display follows with `write`. */
   async writeRecord(text: string): Promise<void> {
-    const body = this.shown(text);
+    await this.putRecord(this.shown(text));
+  }
+
+  private async putRecord(body: string): Promise<void> {
     const ref = { owner: this.s.owner, repo: this.s.repo };
     if (body !== this.check?.text) {
       if (this.check) {

@@ -77,6 +77,7 @@ export async function loadRequestSnapshot(gh: GitHub, ref: RepoRef & { number: n
     ...(f.previous_filename ? { previousPath: f.previous_filename } : {}),
   }));
   const kind = classifyPullRequest(files, pr.changed_files);
+  const extended = extendedRequest(pr.body);
   const snapshot: RequestSnapshot = {
     owner: ref.owner,
     repo: ref.repo,
@@ -95,7 +96,7 @@ export async function loadRequestSnapshot(gh: GitHub, ref: RepoRef & { number: n
       labels: pr.labels.map((l) => l.name),
       ...(pr.merged_at ? { mergedAt: pr.merged_at } : {}),
       reopened: false,
-      ...(extendedRequest(pr.body) ? { extends: extendedRequest(pr.body)! } : {}),
+      ...(extended !== undefined ? { extends: extended } : {}),
     },
     kind,
     policy,

@@ -1,5 +1,5 @@
 import type { RequestSnapshot } from "./snapshot.js";
-import { replaceState, readState, type CommentState } from "./state-block.js";
+import { replaceState, readState, STATE_PREFIX, type CommentState } from "./state-block.js";
 
 /**
  * Extensions (`jit extend`, PRODUCT.md §8): a new request for the same resource and role that
@@ -103,6 +103,6 @@ export function linkExtensions(body: string, links: readonly number[]): string {
   const withState = replaceState(bare, { ...state, extended_by: [...links] });
   // Above the footer when there is one, else just above the state block.
   const footer = withState.lastIndexOf("<sub>Updated by jit-access");
-  const at = footer >= 0 ? footer : withState.lastIndexOf("<!-- jit-access:state ");
+  const at = footer >= 0 ? footer : withState.lastIndexOf(STATE_PREFIX);
   return `${withState.slice(0, at).trimEnd()}\n\n${section}\n\n${withState.slice(at)}`;
 }

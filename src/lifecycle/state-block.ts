@@ -6,7 +6,8 @@ import type { Grant } from "../schemas/grant.js";
  * checks `performed_via_github_app`): anyone can type the marker into a comment of their own.
  */
 export const COMMENT_MARKER = "<!-- jit-access:status -->";
-const STATE_PREFIX = "<!-- jit-access:state ";
+/** Where the state block starts in a status body. */
+export const STATE_PREFIX = "<!-- jit-access:state ";
 const STATE_SUFFIX = " -->";
 
 /**

@@ -5,7 +5,7 @@ import { deliver, fixedClock, mockInstallationToken, startApp, startAppWithSched
 import { CODEOWNERS, grantYaml, HEAD, POLICY, visible } from "./helpers/fixtures.js";
 import { githubApi } from "./helpers/github-mock.js";
 import { pullRequest, pullRequestEvent } from "./helpers/payloads.js";
-import { mockApprovalReads, mockReads, prFields, R, type Scenario } from "./helpers/scenario.js";
+import { failedRequest, mockApprovalReads, mockReads, prFields, R, type Scenario } from "./helpers/scenario.js";
 import { guardNetwork } from "./helpers/setup-nock.js";
 
 guardNetwork();
@@ -26,24 +26,6 @@ function request(content: string, extra: Partial<Scenario> = {}): Scenario {
     memberships: { "@acme/engineering:alice": "active" },
     ...extra,
   };
-}
-
-/**
- * Delivers `opened` for a request that fails its check, expecting exactly: the reads (up to the
- * given stage, plus any extra), the check run created, and a new status comment. Returns both.
- */
-async function failedRequest(sc: Scenario, stage: "through-comments" | "full", extra: (api: ReturnType<typeof githubApi>) => void = () => {}) {
-  const api = githubApi();
-  mockInstallationToken(api);
-  mockReads(api, sc, stage);
-  extra(api);
-  let check: any;
-  api.post(`${R}/check-runs`, (b) => ((check = b), true)).reply(201, { id: 1 });
-  let comment: any;
-  api.post(`${R}/issues/7/comments`, (b) => ((comment = b), true)).reply(201, { id: 55 });
-  await deliver(probot, "pull_request", pullRequestEvent("opened", sc.pr));
-  api.done();
-  return { check, comment };
 }
 
 describe("a pull request in a repository without a policy", () => {
@@ -154,7 +136,7 @@ describe("an invalid request", () => {
   });
 
   it("reports rule errors (duration over the role's maximum) at the value's line", async () => {
-    const { check } = await failedRequest(request(grantYaml({ duration: "6h" })), "full", (api) => {
+    const { check } = await failedRequest(probot, request(grantYaml({ duration: "6h" })), "full", (api) => {
       // The requester allow-list is checked before the rules report.
       api.get("/orgs/acme/teams/engineering/memberships/alice").reply(200, { state: "active", role: "member" });
     });
@@ -164,14 +146,14 @@ describe("an invalid request", () => {
   });
 
   it("refuses a request from a fork before reading its content", async () => {
-    const { check } = await failedRequest(request(grantYaml(), { pr: prFields({ fork: true }) }), "through-comments");
+    const { check } = await failedRequest(probot, request(grantYaml(), { pr: prFields({ fork: true }) }), "through-comments");
     expect(check.output.annotations[0].message).toBe("requests from forks are refused: push the branch to the access repository itself");
   });
 
   it("refuses a request that changes other files too", async () => {
     const sc = request(grantYaml(), { pr: prFields({ changedFiles: 2 }) });
     sc.files.push({ filename: "README.md", status: "modified", content: "hi" });
-    const { check } = await failedRequest(sc, "through-comments");
+    const { check } = await failedRequest(probot, sc, "through-comments");
     expect(check.conclusion).toBe("failure");
     expect(check.output.annotations.map((a: any) => [a.path, a.message])).toEqual([
       ["README.md", "a request pull request may only add one grant file; move other changes to their own pull request"],
@@ -180,7 +162,7 @@ describe("an invalid request", () => {
 
   it("refuses hostile YAML (an alias bomb) with a clear error and no crash", async () => {
     const bomb = 'a: &a ["x","x","x","x","x","x","x","x","x"]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n';
-    const { check } = await failedRequest(request(bomb), "full");
+    const { check } = await failedRequest(probot, request(bomb), "full");
     expect(check.conclusion).toBe("failure");
     expect(check.output.annotations[0]).toMatchObject({ start_line: 1, message: "YAML anchors (&a) are not allowed" });
   });
@@ -188,7 +170,7 @@ describe("an invalid request", () => {
 
 describe("the policy", () => {
   it("when broken on the default branch, fails every request closed and says what to fix", async () => {
-    const { check } = await failedRequest(request(grantYaml(), { policy: POLICY.replace("provider: postgres", "provider: oracle") }), "full");
+    const { check } = await failedRequest(probot, request(grantYaml(), { policy: POLICY.replace("provider: postgres", "provider: oracle") }), "full");
     expect(check).toMatchObject({ conclusion: "failure", output: { title: "The access policy is broken" } });
     expect(check.output.annotations).toEqual([
       expect.objectContaining({ path: ".github/jit-access.yml", start_line: 13, message: 'unknown provider "oracle"; known providers: github-team, postgres, webhook' }),

@@ -4,11 +4,9 @@ import { parseGrant } from "../src/grant/parse.js";
 import { checkGrantRules } from "../src/grant/rules.js";
 import { destinationsFor } from "../src/notify/message.js";
 import { loadPolicy, type LoadedPolicy } from "../src/policy/load.js";
-import { deliver, mockInstallationToken, startApp } from "./helpers/app.js";
+import { startApp } from "./helpers/app.js";
 import { CODEOWNERS, grantYaml, POLICY } from "./helpers/fixtures.js";
-import { githubApi } from "./helpers/github-mock.js";
-import { pullRequestEvent } from "./helpers/payloads.js";
-import { mockReads, prFields, R, type Scenario } from "./helpers/scenario.js";
+import { failedRequest, prFields, type Scenario } from "./helpers/scenario.js";
 import { guardNetwork } from "./helpers/setup-nock.js";
 
 /**
@@ -95,18 +93,11 @@ describe("through the app", () => {
       policy: POLICY,
       codeowners: { path: ".github/CODEOWNERS", text: CODEOWNERS },
     };
-    const api = githubApi();
-    mockInstallationToken(api);
-    mockReads(api, sc);
-    // The requester allow-list is checked before the rules report.
-    api.get("/orgs/acme/teams/engineering/memberships/alice").reply(200, { state: "active", role: "member" });
-    // The record (no check run yet) was read with the snapshot; the new check carries it.
-    let check: any;
-    api.post(`${R}/check-runs`, (b) => ((check = b), true)).reply(201, { id: 1 });
-    let comment: any;
-    api.post(`${R}/issues/7/comments`, (b) => ((comment = b), true)).reply(201, { id: 55 });
-    await deliver(probot, "pull_request", pullRequestEvent("opened", sc.pr));
-    api.done();
+    // The requester allow-list is checked before the rules report. The record (no check run yet)
+    // was read with the snapshot; the new check carries it.
+    const { check, comment } = await failedRequest(probot, sc, "full", (api) => {
+      api.get("/orgs/acme/teams/engineering/memberships/alice").reply(200, { state: "active", role: "member" });
+    });
     expect(check).toMatchObject({ status: "completed", conclusion: "failure", output: { text: comment.body } });
     expect(check.output.annotations).toEqual([
       expect.objectContaining({ path, start_line: 2, start_column: 11, message: 'unknown resource "constructor"; the policy has: prod-db, prod-admins' }),

@@ -71,15 +71,7 @@ describe("service routes without Redis (the embedded default)", () => {
       expect(await ready.json()).toEqual({ ready: true, github: "ok", redis: "not configured", throttling: "this process" });
 
       // A signed delivery through the real route: it is answered, and its ack time is measured.
-      await openRequest(fake.as("alice"), ref, { branch: "req", path: "grants/prod-admins/alice.yaml", content: "requester: alice\n" });
-      const opened = fake.deliveries[0]!;
-      const body = JSON.stringify(opened.payload);
-      const hook = await fetch(`${base}/api/github/webhooks`, {
-        method: "POST",
-        headers: { "content-type": "application/json", "x-github-event": opened.name, "x-github-delivery": opened.id, "x-hub-signature-256": await sign(SECRET, body) },
-        body,
-      });
-      expect(hook.status).toBe(200);
+      expect((await deliverOpenedRequest(fake, base)).status).toBe(200);
       await app.queue.idle();
 
       const metrics = await fetch(`${base}/metrics`);
@@ -151,15 +143,7 @@ describeRedis("service routes with Redis", () => {
       const downText = await down.text();
       expect([down.status, JSON.parse(downText)]).toEqual([503, { ready: false, github: "ok", redis: "unreachable", throttling: "off while Redis is unreachable" }]);
       expect((await fetch(`${base}/healthz`)).status).toBe(200);
-      await openRequest(fake.as("alice"), ref, { branch: "req", path: "grants/prod-admins/alice.yaml", content: "requester: alice\n" });
-      const opened = fake.deliveries[0]!;
-      const body = JSON.stringify(opened.payload);
-      const hook = await fetch(`${base}/api/github/webhooks`, {
-        method: "POST",
-        headers: { "content-type": "application/json", "x-github-event": opened.name, "x-github-delivery": opened.id, "x-hub-signature-256": await sign(SECRET, body) },
-        body,
-      });
-      expect(hook.status).toBe(200);
+      expect((await deliverOpenedRequest(fake, base)).status).toBe(200);
       const metricsDown = await (await fetch(`${base}/metrics`)).text();
       expect(metricsDown).toMatch(/^jit_redis_up 0$/m);
       for (const text of [metricsUp, metricsDown, downText]) {
@@ -173,3 +157,15 @@ describeRedis("service routes with Redis", () => {
     }
   });
 });
+
+/** alice opens a request; its `opened` delivery goes through the real webhook route, signed with the app's secret. */
+async function deliverOpenedRequest(fake: FakeGitHub, base: string): Promise<Response> {
+  await openRequest(fake.as("alice"), ref, { branch: "req", path: "grants/prod-admins/alice.yaml", content: "requester: alice\n" });
+  const opened = fake.deliveries[0]!;
+  const body = JSON.stringify(opened.payload);
+  return fetch(`${base}/api/github/webhooks`, {
+    method: "POST",
+    headers: { "content-type": "application/json", "x-github-event": opened.name, "x-github-delivery": opened.id, "x-hub-signature-256": await sign(SECRET, body) },
+    body,
+  });
+}

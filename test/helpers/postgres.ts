@@ -1,8 +1,8 @@
 import { execFileSync } from "node:child_process";
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort } from "../../src/bench/redis-server.js";
 
 /**
  * A throwaway PostgreSQL cluster for one test file: initdb (trust auth, no fsync), started on
@@ -31,17 +31,6 @@ export function postgresAvailability(): { bin: string } | { missing: string } {
   const missing = "PostgreSQL server binaries (initdb, pg_ctl) were not found; install them (Debian: apt-get install -y postgresql) or set PG_BIN";
   if (process.env.CI) throw new Error(`${missing}. Under CI the postgres provider tests must run.`);
   return { missing };
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export async function startPostgres(bin: string): Promise<TestPostgres> {

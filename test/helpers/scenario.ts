@@ -1,7 +1,9 @@
 import type nock from "nock";
-import { APP_ID } from "./app.js";
+import type { Probot } from "probot";
+import { APP_ID, deliver, mockInstallationToken } from "./app.js";
 import { blobSha, contents, HEAD } from "./fixtures.js";
-import { OWNER, pullRequest, REPO, type PrFields } from "./payloads.js";
+import { githubApi } from "./github-mock.js";
+import { OWNER, pullRequest, pullRequestEvent, REPO, type PrFields } from "./payloads.js";
 
 export const R = `/repos/${OWNER}/${REPO}`;
 export const enc = (path: string) => encodeURIComponent(path);
@@ -207,3 +209,21 @@ export function mockRecordWrites(api: nock.Scope, times: number, texts: string[]
 }
 
 export { HEAD };
+
+/**
+ * Delivers `opened` for a request that fails its check, expecting exactly: the reads (up to the
+ * given stage, plus any extra), the check run created, and a new status comment. Returns both.
+ */
+export async function failedRequest(probot: Probot, sc: Scenario, stage: "through-comments" | "full", extra: (api: nock.Scope) => void = () => {}) {
+  const api = githubApi();
+  mockInstallationToken(api);
+  mockReads(api, sc, stage);
+  extra(api);
+  let check: any;
+  api.post(`${R}/check-runs`, (b) => ((check = b), true)).reply(201, { id: 1 });
+  let comment: any;
+  api.post(`${R}/issues/${sc.pr.number}/comments`, (b) => ((comment = b), true)).reply(201, { id: 55 });
+  await deliver(probot, "pull_request", pullRequestEvent("opened", sc.pr));
+  api.done();
+  return { check, comment };
+}

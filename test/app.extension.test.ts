@@ -21,12 +21,12 @@ const memory = (): Provider => ({ units: (t) => [`team:${t.requester}`], held: a
 
 beforeEach(() => resetLiveGrantCaches());
 
-function world() {
+function world(onError = (key: string, error: unknown): void => {
+  throw new Error(`evaluation of ${key} failed: ${(error as Error).message}`);
+}) {
   const fake = new FakeGitHub({ appId: 1, now: () => NOW });
   accessRepository(fake, ["alice", "bob"]);
-  const queue = new KeyedQueue((key, error) => {
-    throw new Error(`evaluation of ${key} failed: ${(error as Error).message}`);
-  });
+  const queue = new KeyedQueue(onError);
   const scheduler = new Scheduler({ list: async () => [], client: async () => fake.client() }, { appId: 1, now: () => NOW, providers: () => memory() }, fixedClock(NOW), quiet, queue);
   /** A webhook's evaluation of #n, and everything it queues after it. */
   const evaluate = async (number: number) => {
@@ -36,7 +36,7 @@ function world() {
   const comment = (number: number) => fake.pull("acme/access", number).comments.find((c) => c.appId === 1)?.body ?? "";
   const run = (number: number) => fake.repo("acme", "access")!.checkRuns.filter((r) => r.externalId === `acme/access#${number}`).sort((a, b) => b.id - a.id)[0];
   const record = (number: number) => readState(run(number)?.output.text ?? "");
-  return { fake, evaluate, comment, record, run };
+  return { fake, evaluate, comment, record, run, scheduler };
 }
 
 const grant = (requester: string, o: { start?: string; role?: string } = {}) =>
@@ -92,5 +92,21 @@ describe("the original's status comment links to its extension", () => {
     for (const n of others) expect(w.record(n!)?.status).toBe("PENDING"); // each judged as a request of its own
     expect(w.record(original)?.extended_by).toBeUndefined();
     expect(w.comment(original)).not.toContain("Continued by");
+  });
+});
+
+describe("a body that names no pull request", () => {
+  it("costs one read when the request's status changes, and is not retried", async () => {
+    const failed: string[] = [];
+    const w = world((key) => void failed.push(key));
+    const number = (await openRequest(w.fake.as("alice"), ref, {
+      branch: "ghost", path: "grants/prod-admins/alice-5.yaml", content: grant("alice", { start: "2026-11-29T14:00:00Z" }), body: "Extends #999: starts when its window ends.",
+    }))!;
+    w.fake.reset();
+    await w.evaluate(number);
+    expect(w.record(number)?.status).toBe("PENDING");
+    expect(failed).toEqual(["acme/access#999"]); // logged, like any failed evaluation
+    expect(w.fake.requests.filter((r) => r === "GET /repos/acme/access/pulls/999")).toHaveLength(1);
+    expect(w.scheduler.index.size).toBe(0); // nothing scheduled to try #999 again a minute later
   });
 });

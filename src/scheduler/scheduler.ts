@@ -142,7 +142,9 @@ export class Scheduler {
         if (follow) for (const other of affected) void this.enqueue(gh, installationId, other, log, false);
       } catch (error) {
         // Tried again a minute later (a webhook has no other retry); the queue logs and counts it.
-        if (installationId) this.retryLater({ installationId, ...ref, updatedAt: "" });
+        // Not a pull request GitHub does not have (say, one a body's "Extends #N" names): that
+        // would be tried again every minute for ever. The sweep finds it if it ever appears.
+        if (installationId && !isNotFound(error)) this.retryLater({ installationId, ...ref, updatedAt: "" });
         throw error;
       }
     };

@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
-import type { CommentState } from "./lifecycle/state-block.js";
+import type { CommentState } from "./lifecycle/codec.js";
 
 /** What the gauges read when Prometheus scrapes. */
 export interface MetricSources {

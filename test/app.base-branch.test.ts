@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from "@jest/globals";
 import type { Probot } from "probot";
-import { embedState, readState, type CommentState } from "../src/lifecycle/state-block.js";
+import { embedState, readState, type CommentState } from "../src/lifecycle/codec.js";
 import { APP_ID, deliver, mockInstallationToken, startApp } from "./helpers/app.js";
 import { blobSha, grantYaml, HEAD, POLICY, visible } from "./helpers/fixtures.js";
 import { githubApi } from "./helpers/github-mock.js";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@jest/globals";
-import { embedState, readState, type CommentState } from "../src/lifecycle/state-block.js";
+import { embedState, readState, type CommentState } from "../src/lifecycle/codec.js";
 import { APP_ID, deliver, fixedClock, mockInstallationToken, startAppWithScheduler } from "./helpers/app.js";
 import { blobSha, grantYaml, HEAD, POLICY, visible } from "./helpers/fixtures.js";
 import { githubApi } from "./helpers/github-mock.js";

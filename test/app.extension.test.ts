@@ -4,7 +4,7 @@ import { accessRepository, ref, seedLiveGrant } from "../src/bench/live-grants.j
 import { openRequest } from "../src/bench/people.js";
 import { resetLiveGrantCaches } from "../src/github/live-grants.js";
 import { KeyedQueue } from "../src/handlers/queue.js";
-import { readState } from "../src/lifecycle/state-block.js";
+import { readState } from "../src/lifecycle/codec.js";
 import type { Provider } from "../src/providers/types.js";
 import { Scheduler } from "../src/scheduler/scheduler.js";
 import { fixedClock } from "./helpers/app.js";

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "@jest/globals";
-import { embedState, readState } from "../src/lifecycle/state-block.js";
+import { embedState, readState } from "../src/lifecycle/codec.js";
 import { Notifier } from "../src/notify/deliver.js";
 import { deliver, fixedClock, mockInstallationToken, startAppWithScheduler } from "./helpers/app.js";
 import { CODEOWNERS, grantYaml, HEAD, POLICY } from "./helpers/fixtures.js";

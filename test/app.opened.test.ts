@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from "@jest/globals";
 import type { Probot } from "probot";
-import { readState } from "../src/lifecycle/state-block.js";
+import { readState } from "../src/lifecycle/codec.js";
 import { deliver, fixedClock, mockInstallationToken, startApp, startAppWithScheduler } from "./helpers/app.js";
 import { CODEOWNERS, grantYaml, HEAD, POLICY, visible } from "./helpers/fixtures.js";
 import { githubApi } from "./helpers/github-mock.js";

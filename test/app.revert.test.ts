@@ -5,7 +5,7 @@ import { openRequest, push } from "../src/bench/people.js";
 import { resetLiveGrantCaches } from "../src/github/live-grants.js";
 import { recordKey } from "../src/github/record.js";
 import { evaluatePullRequest } from "../src/handlers/evaluate.js";
-import { embedState, readState, type CommentState } from "../src/lifecycle/state-block.js";
+import { embedState, readState, type CommentState } from "../src/lifecycle/codec.js";
 import type { Provider } from "../src/providers/types.js";
 import { CODEOWNERS, grantYaml, POLICY, visible } from "./helpers/fixtures.js";
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@jest/globals";
-import { extendedRequest, extensionCandidates, extensionLinks, isExtensionOf, linkExtensions, MAX_EXTENSION_CANDIDATES, MAX_EXTENSION_LINKS } from "../src/lifecycle/extension.js";
-import { embedState, readState, type CommentState } from "../src/lifecycle/state-block.js";
+import { extendedRequest, extensionCandidates, extensionLinks, isExtensionOf, MAX_EXTENSION_CANDIDATES, MAX_EXTENSION_LINKS } from "../src/lifecycle/extension.js";
+import { readState, type CommentState } from "../src/lifecycle/codec.js";
+import { statusComment } from "../src/present/comment.js";
 
 const original: CommentState = {
   v: 1, status: "APPROVED", expires_at: "2026-11-29T14:00:00.000Z",
@@ -52,35 +53,30 @@ describe("which request extends which", () => {
 });
 
 describe("the link in the status comment", () => {
-  const body = embedState("### jit-access · 🟢 Access granted\n\n<sub>Updated by jit-access</sub>", original);
+  const live: CommentState = {
+    ...original, status: "APPROVED", starts_at: "2026-11-29T12:00:00.000Z", applied_at: "2026-11-29T12:00:01.000Z",
+    target: { provider: "github-team", config: { org: "acme", team: "ops" }, grant: {} },
+  };
+  const ctx = { defaultBranch: "main", policy: { ok: false as const, diagnostics: [] } };
+  const draw = (record: CommentState) => statusComment(ctx, record, { kind: "record" });
 
-  it("shows every extension above the footer and records them in the state block", () => {
-    const linked = linkExtensions(body, [14]);
+  it("shows every extension above the footer, and the record names them", () => {
+    const linked = draw({ ...live, extended_by: [14] });
     expect(linked).toContain("➡️ **Continued by** #14: a request to extend this grant from its end");
     expect(linked.indexOf("Continued by")).toBeGreaterThan(linked.indexOf("Access granted"));
     expect(linked.indexOf("Continued by")).toBeLessThan(linked.indexOf("<sub>Updated"));
-    expect(linkExtensions(embedState("no footer", original), [14]).indexOf("Continued by")).toBeLessThan(linkExtensions(embedState("no footer", original), [14]).indexOf("jit-access:state"));
-    expect(readState(linked)).toEqual({ ...original, extended_by: [14] });
+    expect(readState(linked)).toEqual({ ...live, extended_by: [14] });
   });
 
-  it("is idempotent, and a later write replaces the section instead of adding one", () => {
-    const once = linkExtensions(body, [14]);
-    expect(linkExtensions(once, [14])).toBe(once);
-    const twice = linkExtensions(once, [14, 15]);
+  it("draws one section however many links, and the same record always draws the same text", () => {
+    const twice = draw({ ...live, extended_by: [14, 15] });
     expect(twice.match(/Continued by/g)).toHaveLength(1);
     expect(twice).toContain("#14, #15");
-    expect(readState(twice)?.extended_by).toEqual([14, 15]);
+    expect(draw({ ...live, extended_by: [14, 15] })).toBe(twice);
   });
 
-  it("takes the section and the record's links away when none is left (the last was rejected)", () => {
-    const unlinked = linkExtensions(linkExtensions(body, [14]), []);
-    expect(unlinked).not.toContain("Continued by");
-    expect(readState(unlinked)).toEqual(original);
-    expect(unlinked).toBe(body);
-  });
-
-  it("leaves a body alone when there is nothing to link or no state to record it in", () => {
-    expect(linkExtensions(body, [])).toBe(body);
-    expect(linkExtensions("no state here", [14])).toBe("no state here");
+  it("draws no section when the record links nothing (the last was rejected)", () => {
+    expect(draw(live)).not.toContain("Continued by");
+    expect(draw({ ...live, extended_by: [] })).not.toContain("Continued by");
   });
 });

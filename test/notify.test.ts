@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "@jest/globals";
 import { Ajv } from "ajv";
 import { announcements } from "../src/lifecycle/announce.js";
-import type { CommentState } from "../src/lifecycle/state-block.js";
+import type { CommentState } from "../src/lifecycle/codec.js";
 import { Notifier } from "../src/notify/deliver.js";
 import { slackPayload, teamsPayload, type Notification } from "../src/notify/message.js";
 import { startReceiver, type Receiver } from "./helpers/receiver.js";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@jest/globals";
-import { embedState, type CommentState } from "../src/lifecycle/state-block.js";
+import { embedState, type CommentState } from "../src/lifecycle/codec.js";
 import { APP_ID, fixedClock, mockInstallationToken, startAppWithScheduler } from "./helpers/app.js";
 import { blobSha, grantYaml, HEAD } from "./helpers/fixtures.js";
 import { githubApi } from "./helpers/github-mock.js";

@@ -4,7 +4,7 @@ import { accessRepository, ref, seedLiveGrant } from "../src/bench/live-grants.j
 import { openRequest } from "../src/bench/people.js";
 import { memoryProvider, startReplica, throttleConnection, type Replica } from "../src/bench/replica.js";
 import { resetLiveGrantCaches } from "../src/github/live-grants.js";
-import { readState } from "../src/lifecycle/state-block.js";
+import { readState } from "../src/lifecycle/codec.js";
 import { redisAvailability, RedisServer } from "./helpers/redis.js";
 
 /**

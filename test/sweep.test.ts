@@ -3,7 +3,7 @@ import type { Probot } from "probot";
 import type { JitApp } from "../src/app.js";
 import { loadPolicy } from "../src/policy/load.js";
 import { shortestPendingTimeout, timeoutCandidates } from "../src/scheduler/sweep.js";
-import { embedState, readState } from "../src/lifecycle/state-block.js";
+import { embedState, readState } from "../src/lifecycle/codec.js";
 import { APP_ID, deliver, fixedClock, mockInstallationToken, startAppWithScheduler } from "./helpers/app.js";
 import { blobSha, CODEOWNERS, contents, grantYaml, HEAD, POLICY, visible } from "./helpers/fixtures.js";
 import { githubApi } from "./helpers/github-mock.js";

@@ -3,7 +3,7 @@ import { parseGrant } from "../src/grant/parse.js";
 import { checkGrantRules } from "../src/grant/rules.js";
 import { parseTimestamp } from "../src/grant/timestamp.js";
 import { planWindow } from "../src/lifecycle/window.js";
-import { readState } from "../src/lifecycle/state-block.js";
+import { readState } from "../src/lifecycle/codec.js";
 import { loadPolicy } from "../src/policy/load.js";
 import { deliver, fixedClock, mockInstallationToken, startAppWithScheduler } from "./helpers/app.js";
 import { CODEOWNERS, grantYaml, POLICY } from "./helpers/fixtures.js";

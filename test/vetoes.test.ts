@@ -3,7 +3,7 @@ import type { Probot } from "probot";
 import { countApprovals, screenReviews, type MembershipLookup, type Requirement, type Review } from "../src/approval/evaluate.js";
 import { MAX_MEMBERSHIP_LOOKUPS } from "../src/github/snapshot.js";
 import { judgeRequest } from "../src/lifecycle/judge.js";
-import { progressSummary } from "../src/lifecycle/present.js";
+import { progressSummary } from "../src/present/text.js";
 import type { RequestSnapshot } from "../src/lifecycle/snapshot.js";
 import { loadPolicy } from "../src/policy/load.js";
 import { parseCodeowners } from "../src/policy/codeowners.js";
@@ -88,7 +88,7 @@ describe("counting with unknown memberships (pure)", () => {
     expect(j.verdict).toBe("pending");
     if (j.verdict !== "pending") return;
     expect(j.outcome.unresolvedVetoes).toEqual(["erin"]);
-    expect(visible(progressSummary(j.grant, j.requirement, j.outcome))).toContain(
+    expect(visible(progressSummary(j.grant, { requirement: j.requirement, outcome: j.outcome }))).toContain(
       "⛔ erin objected, and whether erin is an approver could not be confirmed (too many membership lookups): this request cannot be approved while the objection stands",
     );
   });

@@ -1,5 +1,5 @@
 import { recordKey } from "../github/record.js";
-import { embedState, type CommentState } from "../lifecycle/state-block.js";
+import { embedState, type CommentState } from "../lifecycle/codec.js";
 import { STATUS_LABELS } from "../lifecycle/status.js";
 import type { FakeGitHub } from "./fake-github.js";
 import { openRequest } from "./people.js";

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { readStatusState } from "../github/snapshot.js";
-import type { CommentState } from "../lifecycle/state-block.js";
+import type { CommentState } from "../lifecycle/codec.js";
 import { CliError, githubFrom, onGitHub, repoFrom, type CliEnv } from "./context.js";
 import { openRequest } from "./request.js";
 

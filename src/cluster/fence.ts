@@ -32,5 +32,5 @@ export class ApplyDeferredError extends Error {
  */
 export function admitDecision(decision: Decision): void {
   const fence = currentFence();
-  if (fence && !fence.locked && decision.actions.some((a) => a.type === "apply")) throw new ApplyDeferredError();
+  if (fence && !fence.locked && decision.effects.some((e) => e.type === "apply")) throw new ApplyDeferredError();
 }

@@ -1,7 +1,7 @@
 import { parseGrant } from "../grant/parse.js";
 import { targetOf } from "../lifecycle/live.js";
 import type { RequestSnapshot } from "../lifecycle/snapshot.js";
-import { readState, type CommentState } from "../lifecycle/state-block.js";
+import { readState, type CommentState } from "../lifecycle/codec.js";
 import { parseGrantPath, POLICY_PATH } from "../policy/paths.js";
 import type { GrantTarget } from "../providers/types.js";
 import type { GitHub, RepoRef } from "./client.js";

@@ -1,4 +1,5 @@
 import { CHECK_NAME } from "../lifecycle/status.js";
+import type { CheckRun } from "../lifecycle/snapshot.js";
 import type { GitHub, RepoRef } from "./client.js";
 
 /**
@@ -17,15 +18,7 @@ import type { GitHub, RepoRef } from "./client.js";
  * carries `external_id` = `owner/repo#number`, and a PR reads and writes only its own. A run of
  * another PR on the same head is reported (`claimedBy`): that request fails closed.
  */
-export interface CheckRun {
-  id: number;
-  status: string;
-  conclusion: string | null;
-  title: string;
-  summary: string;
-  /** The record: the status comment's body as last written by the app ("" before the first). */
-  text: string;
-}
+export type { CheckRun } from "../lifecycle/snapshot.js";
 
 /** The external id of a request's check runs: which PR a record belongs to. */
 export function recordKey(ref: RepoRef & { number: number }): string {

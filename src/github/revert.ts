@@ -1,4 +1,4 @@
-import { escapeMarkdown } from "../lifecycle/render.js";
+import { escapeMarkdown } from "../present/render.js";
 import { CHECK_NAME } from "../lifecycle/status.js";
 import type { GitHub, RepoRef } from "./client.js";
 

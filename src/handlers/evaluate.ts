@@ -5,7 +5,7 @@ import type { GitHub, RepoRef } from "../github/client.js";
 import { execute } from "../github/execute.js";
 import { loadRequestSnapshot, resolveMemberships } from "../github/snapshot.js";
 import { requestsThatAdded } from "../github/grant-origin.js";
-import type { CommentState } from "../lifecycle/state-block.js";
+import type { CommentState } from "../lifecycle/codec.js";
 import type { ProviderFactory } from "../providers/registry.js";
 import type { LiveGrantLister } from "../github/live-grants.js";
 import type { Notifier } from "../notify/deliver.js";

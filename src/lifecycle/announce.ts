@@ -1,7 +1,5 @@
-import { destinationsFor, type Notification, type NotifyEvent } from "../notify/message.js";
-import { utc } from "./present.js";
-import type { RequestSnapshot } from "./snapshot.js";
-import type { CommentState } from "./state-block.js";
+import type { NotifyEvent } from "../notify/message.js";
+import type { GrantRecord as CommentState } from "./record.js";
 
 /**
  * Which notifications a state change deserves (pure): a request that became pending, a grant
@@ -24,29 +22,4 @@ export function announcements(prev: CommentState | undefined, next: CommentState
   if (next.status === "REVOKED" && next.revoked_at) events.push("revoked");
   if (next.revoke_error) events.push("revoke-failed");
   return events.filter((e) => !told.has(e));
-}
-
-export function notificationOf(s: RequestSnapshot, state: CommentState, event: NotifyEvent): Notification {
-  const g = state.grant;
-  const policy = s.policy.ok ? s.policy.policy : undefined;
-  const approvers =
-    event === "break-glass" ? (policy?.breakGlass?.approvers ?? []).join(", ")
-    : state.approvers?.length ? state.approvers.join(", ")
-    : (state.waiting_for ?? []).join(", ");
-  return {
-    event,
-    url: s.pr.url,
-    destinations: destinationsFor(policy, g?.resource ?? ""),
-    view: {
-      requester: g?.requester ?? s.pr.author,
-      access: g ? `${g.resource} · ${g.role}` : "access",
-      duration: g?.duration,
-      reason: g?.reason,
-      ticket: g?.ticket,
-      approvers,
-      expires: state.expires_at ? utc(new Date(state.expires_at)) : undefined,
-      revoked: state.revoked_at ? utc(new Date(state.revoked_at)) : undefined,
-      why: state.ended_by ?? state.error ?? state.revoke_error ?? (event === "rejected" ? "it was rejected" : undefined),
-    },
-  };
 }

@@ -1,13 +1,13 @@
 import { fileDiagnostic, type Diagnostic } from "../diagnostics.js";
-import type { Decision } from "./decide.js";
-import { decidedFromState, MERGED_OUTSIDE } from "./merged.js";
-import { completed, errorList, statusComment } from "./present.js";
+import { completeRecord } from "./complete.js";
+import type { Decision } from "./decision.js";
+import { decidedFromState, MERGED_OUTSIDE } from "./record.js";
 import type { RequestSnapshot } from "./snapshot.js";
 import { STATUS_LABELS } from "./status.js";
 
 /**
  * Only pull requests into the default branch are requests or deletions of live grants
- * (PRODUCT.md §1). Anywhere else the branch's own CODEOWNERS would pick the approvers, and the
+ * (docs: grant file). Anywhere else the branch's own CODEOWNERS would pick the approvers, and the
  * grant file would never reach the default branch: a requester could push a branch whose
  * CODEOWNERS names a friend, target it, and be approved and applied without the real owners.
  *
@@ -32,11 +32,11 @@ export function decideOffDefaultBranch(s: RequestSnapshot): Decision | undefined
   const base = s.pr.baseRef;
   const main = s.defaultBranch;
   if (s.kind.kind === "removal") {
-    if (s.pr.state === "closed") return { status: null, actions: [] }; // merged or not, it revoked nothing
+    if (s.pr.state === "closed") return { status: null, effects: [] }; // merged or not, it revoked nothing
     const diagnostics = s.kind.files.map((f) =>
       fileDiagnostic(f.path, `this pull request targets ${base}, not the default branch ${main}: deleting a grant file there ends no grant. Change its base to ${main}.`),
     );
-    return { status: null, actions: [], check: completed("failure", "Not against the default branch", errorList(diagnostics), diagnostics) };
+    return { status: null, effects: [], check: { kind: "off-default", errors: diagnostics } };
   }
   if (s.pr.state === "closed" && !s.pr.merged) return undefined; // closed without merging: rejected as usual
 
@@ -47,20 +47,21 @@ export function decideOffDefaultBranch(s: RequestSnapshot): Decision | undefined
   if (s.pr.merged) {
     // Recorded once: a later evaluation finds REJECTED in the state and leaves it to decideMerged,
     // which keeps it as it is (MERGED_OUTSIDE: not a bypass to revert).
-    const note = `This pull request was merged into ${base}, not the default branch ${main}: jit-access granted nothing, and nothing needs to be revoked or reverted on ${main}.`;
     return {
       status: "REJECTED",
       label: STATUS_LABELS.REJECTED,
-      comment: statusComment(s, "⛔ Merged outside the default branch: nothing was granted", { errors: [baseError], note }, { status: "REJECTED", ended_by: `${MERGED_OUTSIDE}${base}, not ${main}` }),
-      actions: [],
+      record: completeRecord(s, { status: "REJECTED", ended_by: `${MERGED_OUTSIDE}${base}, not ${main}` }),
+      view: { kind: "merged-outside", error: baseError, base },
+      effects: [],
       alert: `request merged outside the default branch: ${s.owner}/${s.repo}#${s.pr.number} was merged into ${base}; nothing was applied`,
     };
   }
   return {
     status: null,
     label: null,
-    check: completed("failure", "Not against the default branch", errorList(diagnostics), diagnostics),
-    comment: statusComment(s, "⚠️ Not against the default branch", { errors: diagnostics, note: `Nothing is judged, merged or applied until this pull request targets ${main}.` }, { status: null }),
-    actions: [],
+    check: { kind: "off-default", errors: diagnostics },
+    record: completeRecord(s, { status: null }),
+    view: { kind: "off-default", errors: diagnostics, base },
+    effects: [],
   };
 }

@@ -1,5 +1,6 @@
-import type { RequestSnapshot } from "./snapshot.js";
-import { replaceState, readState, STATE_PREFIX, type CommentState } from "./state-block.js";
+import type { Mention, RequestSnapshot } from "./snapshot.js";
+export type { Mention } from "./snapshot.js";
+import type { GrantRecord as CommentState } from "./record.js";
 
 /**
  * Extensions (`jit extend`, PRODUCT.md §8): a new request for the same resource and role that
@@ -36,11 +37,6 @@ export const MAX_EXTENSION_CANDIDATES = 3;
 /** At most this many links: the record is a check run's text, which GitHub caps at 65,535 characters. */
 export const MAX_EXTENSION_LINKS = 10;
 
-/** A PR of the same repository that mentions this one (timeline `cross-referenced`), and its author. */
-export interface Mention {
-  number: number;
-  author: string;
-}
 
 /**
  * The mentions still worth a look: PRs the original's requester opened (an extension's author is
@@ -79,30 +75,4 @@ export function extensionLinks(record: CommentState | undefined, verified: reado
 export function linksChanged(record: CommentState | undefined, links: readonly number[]): boolean {
   const held = extensionLinks(record, undefined);
   return held.length !== links.length || held.some((n, i) => n !== links[i]);
-}
-
-const OPEN = "<!-- jit-access:extensions -->";
-const CLOSE = "<!-- /jit-access:extensions -->";
-
-/**
- * A status body with its extensions shown and recorded (`extended_by`), whatever decision wrote
- * it: the section sits above the footer (or the state block), replaced on every write. Idempotent.
- */
-export function linkExtensions(body: string, links: readonly number[]): string {
-  const state = readState(body);
-  const start = body.indexOf(OPEN);
-  const end = body.indexOf(CLOSE);
-  if (!state || (links.length === 0 && start < 0 && state.extended_by === undefined)) return body;
-  const bare = start >= 0 && end > start ? `${body.slice(0, start).trimEnd()}\n\n${body.slice(end + CLOSE.length).trimStart()}` : body;
-  if (links.length === 0) {
-    // The last one was rejected: no section, nothing recorded.
-    const { extended_by: _gone, ...rest } = state;
-    return replaceState(bare, rest);
-  }
-  const section = `${OPEN}\n➡️ **Continued by** ${links.map((n) => `#${n}`).join(", ")}: a request to extend this grant from its end, judged like any request.\n${CLOSE}`;
-  const withState = replaceState(bare, { ...state, extended_by: [...links] });
-  // Above the footer when there is one, else just above the state block.
-  const footer = withState.lastIndexOf("<sub>Updated by jit-access");
-  const at = footer >= 0 ? footer : withState.lastIndexOf(STATE_PREFIX);
-  return `${withState.slice(0, at).trimEnd()}\n\n${section}\n\n${withState.slice(at)}`;
 }

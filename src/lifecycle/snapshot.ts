@@ -2,9 +2,7 @@ import type { Review } from "../approval/evaluate.js";
 import type { Codeowners } from "../policy/codeowners.js";
 import type { PolicyResult } from "../policy/load.js";
 import type { PullRequestKind } from "./classify.js";
-import type { Mention } from "./extension.js";
-import type { CommentState } from "./state-block.js";
-import type { CheckRun } from "../github/record.js";
+import type { GrantRecord } from "./record.js";
 
 /**
  * Everything one decision about a pull request needs, loaded fresh from GitHub on every
@@ -75,7 +73,7 @@ export interface RequestSnapshot {
    */
   headClaimedBy?: number;
   /** The grant's record, from that check run (see github/record.ts): what the app believes. */
-  record?: CommentState;
+  record?: GrantRecord;
   /**
    * Notifications already sent for this PR, as its status comment shows them, when the head has no
    * record yet (a push made a new head). Only "requested", only to avoid announcing a request
@@ -88,6 +86,33 @@ export interface RequestSnapshot {
   mentionedBy?: Mention[];
   /** For a live grant: the requests verified now to extend it, from their records (see lifecycle/extension.ts); undefined when not checked. */
   extensions?: number[];
+}
+
+/** A PR of the same repository that mentions this one (timeline `cross-referenced`), and its author. */
+export interface Mention {
+  number: number;
+  author: string;
+}
+
+/**
+ * A check run of this app, as read: the record lives in `text` (see lifecycle/codec.ts). Only the
+ * App that created a check run can change it, which is why the record lives there.
+ */
+export interface CheckRun {
+  id: number;
+  status: string;
+  conclusion: string | null;
+  title: string;
+  summary: string;
+  /** The record's text as last written by the app ("" before the first). */
+  text: string;
+}
+
+/** Which request: a pull request of one repository. */
+export interface RequestKey {
+  owner: string;
+  repo: string;
+  number: number;
 }
 
 export const membershipKey = (team: string, login: string) => `${team.toLowerCase()}\u0000${login.toLowerCase()}`;

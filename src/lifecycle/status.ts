@@ -1,4 +1,6 @@
-/** The statuses and their labels (PRODUCT.md §5): a public contract, one label at a time. */
+import type { StateStatus } from "./record.js";
+
+/** The statuses and their labels (docs: statuses): a public contract, one label at a time. */
 export const STATUS_LABELS = {
   PENDING: "jit:pending",
   APPROVED: "jit:approved",
@@ -19,4 +21,9 @@ export function labelChanges(current: readonly string[], wanted: StatusLabel | n
   const remove = current.filter((l) => ALL_STATUS_LABELS.includes(l) && l !== wanted);
   const add = wanted && !current.includes(wanted) ? [wanted] : [];
   return { add, remove };
+}
+
+/** The label a recorded status shows: the internal steps of an approved grant show as pending. */
+export function labelOf(status: StateStatus): StatusLabel {
+  return status === "SCHEDULED" || status === "APPLYING" ? STATUS_LABELS.PENDING : STATUS_LABELS[status as Status];
 }

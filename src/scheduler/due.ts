@@ -1,4 +1,4 @@
-import type { CommentState } from "../lifecycle/state-block.js";
+import type { CommentState } from "../lifecycle/codec.js";
 import { EARLY_START_MS } from "../lifecycle/window.js";
 
 /**

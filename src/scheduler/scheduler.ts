@@ -2,7 +2,7 @@ import { isNotFound, type GitHub, type RepoRef } from "../github/client.js";
 import { grantFilesOn, learnRequesters, originsOf, recordOf } from "../github/live-grants.js";
 import { evaluatePullRequest, evaluateSnapshot, prepareEvaluation, type AppDeps, type Log } from "../handlers/evaluate.js";
 import { KeyedQueue } from "../handlers/queue.js";
-import type { CommentState } from "../lifecycle/state-block.js";
+import type { CommentState } from "../lifecycle/codec.js";
 import { GrantIndex, type IndexedGrant } from "./due.js";
 import { searchOpenRequests, searchUpdatedRequests, sweepPendingTimeouts, type Account } from "./sweep.js";
 import { REVERT_BLOCKED_LABEL } from "../github/revert.js";

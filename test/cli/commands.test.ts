@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { parse } from "yaml";
 import { runCli } from "../../src/cli/program.js";
-import { embedState, type CommentState } from "../../src/lifecycle/state-block.js";
+import { embedState, type CommentState } from "../../src/lifecycle/codec.js";
 import { CODEOWNERS, contents, grantYaml, POLICY } from "../helpers/fixtures.js";
 import { githubApi } from "../helpers/github-mock.js";
 import { guardNetwork } from "../helpers/setup-nock.js";

@@ -3,7 +3,7 @@ import { Octokit } from "@octokit/rest";
 import nock from "nock";
 import { parse } from "yaml";
 import { runCli } from "../../src/cli/program.js";
-import { embedState, type CommentState } from "../../src/lifecycle/state-block.js";
+import { embedState, type CommentState } from "../../src/lifecycle/codec.js";
 import { CODEOWNERS, contents, grantYaml, OPEN_POLICY, POLICY } from "../helpers/fixtures.js";
 import { githubApi } from "../helpers/github-mock.js";
 import { pullRequest } from "../helpers/payloads.js";

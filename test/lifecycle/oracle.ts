@@ -1,5 +1,5 @@
 import type { Delivery, FakePull } from "../../src/bench/fake-github.js";
-import { readState } from "../../src/lifecycle/state-block.js";
+import { readState } from "../../src/lifecycle/codec.js";
 import { EARLY_START_MS } from "../../src/lifecycle/window.js";
 import type { Applied } from "./target.js";
 import { REPO, TEAMS, type World } from "./world.js";

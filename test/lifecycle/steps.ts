@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { deleteThroughPullRequest, openRequest, push } from "../../src/bench/people.js";
 import { recordKey } from "../../src/github/record.js";
-import { COMMENT_MARKER, embedState, readState } from "../../src/lifecycle/state-block.js";
+import { COMMENT_MARKER, embedState, readState } from "../../src/lifecycle/codec.js";
 import type { Oracle } from "./oracle.js";
 import { PEOPLE, REF, type Person, type RequestSpec, type World } from "./world.js";
 

@@ -1,0 +1,107 @@
+import type { ApplyPlan, Effect } from "../lifecycle/decision.js";
+import type { GrantRecord } from "../lifecycle/record.js";
+import type { RequestSnapshot } from "../lifecycle/snapshot.js";
+import type { ProviderFactory } from "../providers/registry.js";
+import { ProviderError, standingOf, unitsToRevoke } from "../providers/types.js";
+import type { GitHub } from "./client.js";
+import { listLiveGrants, stillGives, type LiveGrantLister } from "./live-grants.js";
+import { exclusively, personKey } from "./person-lock.js";
+
+/**
+ * The provider effects: apply and revoke, each inside the requester's turn (person-lock.ts) so
+ * that what is held, what other grants give and this grant's change are read and made with none
+ * of the person's other grants applying or revoking meanwhile. What they record goes through the
+ * callbacks, inside the turn: a grant that has ended must never count as still giving its units.
+ */
+export interface GrantEffectOptions {
+  appId: number;
+  now: () => Date;
+  providers: ProviderFactory;
+  liveGrants?: LiveGrantLister;
+  log: { info(msg: string): void; warn(msg: string): void; error(msg: string): void };
+}
+
+export type ApplyOutcome = { kind: "applied"; at: Date; standing: string[]; access: string } | { kind: "failed"; message: string; standing: string[] | undefined };
+export type RevokeOutcome = { kind: "revoked"; at: Date } | { kind: "already-ended" } | { kind: "failed"; message: string };
+
+/** The requester's other grants in this repository that may hold access (reference counting). */
+function otherLiveGrants(gh: GitHub, s: RequestSnapshot, requester: string, options: GrantEffectOptions) {
+  const path = s.record?.path ?? (s.kind.kind === "request" ? s.kind.file.path : "");
+  const q = { defaultBranch: s.defaultBranch, except: s.pr.number, path, requester, appId: options.appId, now: options.now() };
+  return (options.liveGrants ?? listLiveGrants)(gh, { owner: s.owner, repo: s.repo }, q);
+}
+
+/**
+ * State first: the units the requester already holds (and not through another live grant) are
+ * recorded before anything is applied, so a later revoke never removes standing access. An
+ * evaluation that finds them recorded (re-read in its turn) uses that record rather than looking
+ * again after the grant may already have been applied.
+ */
+export async function applyGrant(
+  gh: GitHub,
+  s: RequestSnapshot,
+  plan: ApplyPlan,
+  record: { fresh(): Promise<GrantRecord | undefined>; holding(standing: string[]): Promise<void> },
+  options: GrantEffectOptions,
+): Promise<ApplyOutcome> {
+  const t = plan.target;
+  const provider = options.providers(t.provider, gh);
+  if (!provider) return { kind: "failed", message: `no provider named ${t.provider}`, standing: plan.standing };
+  let standing = plan.standing;
+  try {
+    const recorded = await exclusively(personKey(s, t.requester), async () => {
+      // Re-read in turn, not before: another evaluation of this grant may have recorded its standing
+      // and applied while this one waited, and what is held now includes what that one gave.
+      standing ??= (await record.fresh())?.standing;
+      if (!standing) {
+        standing = standingOf(provider, t, await provider.held(t), await otherLiveGrants(gh, s, t.requester, options));
+        await record.holding(standing);
+      }
+      await provider.apply(t);
+      return standing;
+    });
+    options.log.info(`applied ${t.id}: ${provider.describe(t)}`);
+    return { kind: "applied", at: options.now(), standing: recorded, access: provider.describe(t) };
+  } catch (error) {
+    options.log.warn(`apply of ${t.id} failed: ${(error as Error).message}`);
+    return { kind: "failed", message: shownError(error), standing };
+  }
+}
+
+/**
+ * Revoke, and record the end before the turn passes: the provider takes away only what no
+ * standing access and no other live grant still gives. Ended meanwhile (another evaluation, a
+ * replica): revoked and recorded once, not again.
+ */
+export async function revokeGrant(
+  gh: GitHub,
+  s: RequestSnapshot,
+  effect: Extract<Effect, { type: "revoke" }>,
+  record: { fresh(): Promise<GrantRecord | undefined>; ended(at: Date): Promise<void> },
+  options: GrantEffectOptions,
+): Promise<RevokeOutcome> {
+  const t = effect.target;
+  const provider = options.providers(t.provider, gh);
+  if (!provider) return { kind: "failed", message: `no provider named ${t.provider}` };
+  try {
+    return await exclusively(personKey(s, t.requester), async (): Promise<RevokeOutcome> => {
+      const fresh = await record.fresh();
+      if (fresh?.status === "EXECUTED" || fresh?.status === "REVOKED") return { kind: "already-ended" };
+      const others = (await otherLiveGrants(gh, s, t.requester, options)).filter((g) => stillGives(g, options.now()));
+      const units = unitsToRevoke(provider, t, effect.standing, others);
+      await provider.revoke(t, units);
+      const at = options.now();
+      options.log.info(`revoked ${t.id}: ${units.length ? units.join(", ") : "nothing to remove (standing or still granted)"}`);
+      await record.ended(at);
+      return { kind: "revoked", at };
+    });
+  } catch (error) {
+    options.log.error(`revoke of ${t.id} failed: ${(error as Error).message}`);
+    return { kind: "failed", message: shownError(error) };
+  }
+}
+
+/** Provider errors are written to be shown (secrets redacted); anything else stays in the log. */
+function shownError(error: unknown): string {
+  return error instanceof ProviderError ? error.message : "an unexpected error (details in the app's log)";
+}

@@ -1,0 +1,135 @@
+import type { Diagnostic } from "../diagnostics.js";
+import { readState } from "../lifecycle/codec.js";
+import type { GrantRecord } from "../lifecycle/record.js";
+import type { CheckRun, RequestSnapshot } from "../lifecycle/snapshot.js";
+import { CHECK_NAME } from "../lifecycle/status.js";
+import type { CheckPlan } from "../present/check.js";
+import { isNotFound, type GitHub } from "./client.js";
+import { readCheck, recordKey } from "./record.js";
+
+/** GitHub takes at most 50 annotations per check-run request. */
+const MAX_ANNOTATIONS = 50;
+
+/**
+ * The grant's record (this app's check run, see record.ts), written before its display: a crash
+ * between the two leaves the truth ahead of the display, never behind it. Unchanged text is not
+ * re-sent. One per evaluation: what it has written is known without reading it back.
+ */
+export class RecordStore {
+  private check: CheckRun | undefined;
+  /** The run was created by this evaluation: nobody else can have written it since. */
+  private createdHere = false;
+  /** The record was read again during this evaluation. */
+  private reread = false;
+
+  constructor(
+    private readonly gh: GitHub,
+    private readonly s: RequestSnapshot,
+  ) {
+    this.check = s.check;
+  }
+
+  private get ref() {
+    return { owner: this.s.owner, repo: this.s.repo };
+  }
+
+  /** The record's text as last written ("" or undefined before the first). */
+  get current(): string | undefined {
+    return this.check?.text || undefined;
+  }
+
+  async put(text: string): Promise<void> {
+    if (text === this.check?.text) return;
+    if (this.check) {
+      await this.gh.rest.checks.update({ ...this.ref, check_run_id: this.check.id, output: { title: this.check.title, summary: this.check.summary, text } });
+      this.check = { ...this.check, text };
+      return;
+    }
+    // A merged request the app never saw open (its webhooks were lost): the record starts here.
+    const title = "Recorded by jit-access";
+    const summary = "This check run holds jit-access's record of this request; the status comment on the pull request shows it.";
+    const { data } = await this.gh.rest.checks.create({ ...this.ref, name: CHECK_NAME, external_id: recordKey({ ...this.ref, number: this.s.pr.number }), head_sha: this.s.pr.headSha, status: "completed", conclusion: "neutral", output: { title, summary, text } });
+    this.check = { id: data.id, status: "completed", conclusion: "neutral", title, summary, text };
+    this.createdHere = true;
+  }
+
+  /**
+   * The record as it is on GitHub now (only this app writes it: another replica may have). Read
+   * once per evaluation; after that, and after this evaluation's own writes, what it holds is known.
+   */
+  async fresh(): Promise<GrantRecord | undefined> {
+    if (!this.check) return undefined;
+    if (!this.createdHere && !this.reread) {
+      this.check = { ...this.check, text: (await readCheck(this.gh, this.ref, this.check.id)).text };
+      this.reread = true;
+    }
+    return readState(this.check.text);
+  }
+
+  /** The `jit-access` check the decision wants, carrying the record's text along (`text`, or the current one). */
+  async setCheck(plan: CheckPlan, text: string | undefined): Promise<void> {
+    const output = { title: plan.title, summary: plan.summary.slice(0, 65_000), text: text ?? this.check?.text ?? "", annotations: plan.annotations.slice(0, MAX_ANNOTATIONS).map(annotation) };
+    const state = plan.status === "completed" ? { status: "completed" as const, conclusion: plan.conclusion! } : { status: "in_progress" as const };
+    const existing = this.check;
+    // A completed run is not reopened (GitHub would keep its old conclusion): a newer run replaces it, record included.
+    const reusable = existing && !(existing.status === "completed" && plan.status !== "completed") ? existing : undefined;
+    const next = { status: state.status, conclusion: plan.conclusion ?? null, title: plan.title, summary: output.summary, text: output.text };
+    if (reusable) {
+      const same = reusable.status === plan.status && (reusable.conclusion ?? undefined) === plan.conclusion && reusable.title === plan.title && reusable.summary === output.summary && reusable.text === output.text;
+      if (same) return;
+      await this.gh.rest.checks.update({ ...this.ref, check_run_id: reusable.id, ...state, output });
+      this.check = { id: reusable.id, ...next };
+    } else {
+      const { data } = await this.gh.rest.checks.create({ ...this.ref, name: CHECK_NAME, external_id: recordKey({ ...this.ref, number: this.s.pr.number }), head_sha: this.s.pr.headSha, ...state, output });
+      this.check = { id: data.id, ...next };
+      this.createdHere = true;
+    }
+  }
+}
+
+/** The status comment on the PR: a display of the record for people, restored when someone changes it. */
+export class StatusDisplay {
+  private commentId: number | undefined;
+  private body: string | undefined;
+
+  constructor(
+    private readonly gh: GitHub,
+    private readonly s: RequestSnapshot,
+  ) {
+    this.commentId = s.comment?.id;
+    this.body = s.comment?.body;
+  }
+
+  /** The display no longer shows the record: someone edited or deleted the app's comment. */
+  shows(recordText: string | undefined): boolean {
+    return recordText === undefined || this.body === recordText;
+  }
+
+  async write(text: string): Promise<void> {
+    const ref = { owner: this.s.owner, repo: this.s.repo };
+    if (text === this.body) return;
+    if (this.commentId) {
+      try {
+        await this.gh.rest.issues.updateComment({ ...ref, comment_id: this.commentId, body: text });
+      } catch (error) {
+        if (!isNotFound(error)) throw error;
+        this.commentId = undefined; // deleted meanwhile: post it again
+      }
+    }
+    if (!this.commentId) this.commentId = (await this.gh.rest.issues.createComment({ ...ref, issue_number: this.s.pr.number, body: text })).data.id;
+    this.body = text;
+  }
+}
+
+function annotation(d: Diagnostic) {
+  const sameLine = d.line === d.endLine;
+  return {
+    path: d.path,
+    start_line: d.line,
+    end_line: d.endLine,
+    ...(sameLine ? { start_column: d.column, end_column: Math.max(d.column, d.endColumn) } : {}),
+    annotation_level: "failure" as const,
+    message: d.message,
+    title: "jit-access",
+  };
+}

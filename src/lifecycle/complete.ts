@@ -1,0 +1,13 @@
+import type { GrantRecord } from "./record.js";
+import type { RequestSnapshot } from "./snapshot.js";
+
+/**
+ * A record as a decision writes it: what was announced stays recorded through every later state,
+ * and a request's record names its grant file and blob (the exact content it refers to).
+ */
+export function completeRecord(s: RequestSnapshot, state: Omit<GrantRecord, "v">): GrantRecord {
+  const notified = [...new Set([...((s.record?.notified ?? s.notifiedBefore) ?? []), ...(state.notified ?? [])])];
+  const full: GrantRecord = { v: 1, ...state, ...(notified.length ? { notified } : {}) };
+  if (s.kind.kind === "request") Object.assign(full, { path: s.kind.file.path, blob: s.kind.file.blobSha });
+  return full;
+}

@@ -8,6 +8,8 @@ import { ThrottleWatch } from "./cluster/throttle-watch.js";
 import { accessRepositoriesNotice, EVERY_REPOSITORY, isAccessRepository, type AccessRepositories } from "./config.js";
 import type { GitHub, RepoRef } from "./github/client.js";
 import type { AppDeps, Log } from "./handlers/evaluate.js";
+import { HeardCommands } from "./handlers/heard-commands.js";
+import { parseCommand } from "./lifecycle/commands.js";
 import { KeyedQueue, type Job } from "./handlers/queue.js";
 import { AckPriority } from "./http/ack-priority.js";
 import { Readiness } from "./http/readiness.js";
@@ -84,9 +86,11 @@ export function createApp(options: AppOptions): JitApp {
     sharedThrottling: () => (cluster ? cluster.redisUp && !cluster.throttlingLost : undefined),
   });
   const now = () => clock.now();
+  const heardCommands = new HeardCommands(() => clock.now().getTime());
   const deps: AppDeps = {
     ...options,
     now,
+    heardCommands,
     providers: guardedProviders(options.providers, metrics, now, options.redisUrl ? { ...CLUSTER_DEFAULTS, ...options.cluster }.lockTtlMs : 0),
     admit: admitDecision,
     onAlert: (kind, message) => {
@@ -166,10 +170,15 @@ export function createApp(options: AppOptions): JitApp {
 
     app.on("issue_comment.created", async (context) => {
       // Only comments on pull requests that carry a command matter.
-      if (!context.payload.issue.pull_request || !/^\s*\/jit\s/m.test(context.payload.comment.body)) return;
-      if (context.payload.comment.user?.type === "Bot") return;
+      const { comment, issue } = context.payload;
+      const command = issue.pull_request ? parseCommand(comment.body) : undefined;
+      if (!command || !comment.user || comment.user.type === "Bot") return;
       const { owner, repo } = context.repo();
-      enqueue(context.octokit, installationOf(context), { owner, repo, number: context.payload.issue.number }, context.log);
+      const ref = { owner, repo, number: issue.number };
+      // As first written: the delivery is signed by GitHub, so a later edit or deletion of the
+      // comment (by anyone with write access) cannot take the command back (HeardCommands).
+      heardCommands.heard(KeyedQueue.key(ref), { id: comment.id, login: comment.user.login, ...command, createdAt: comment.created_at });
+      enqueue(context.octokit, installationOf(context), ref, context.log);
     });
 
     // Someone joined or left a team: any pending request of the organization may be gated by it.

@@ -215,10 +215,13 @@ describe("final means final", () => {
     let check: any;
     api.post(`${R}/check-runs`, (b) => ((check = b), true)).reply(201, { id: 1 });
     api.post(`${R}/issues/7/comments`).reply(201, { id: 57 });
-    await deliver(probot, "issue_comment", commentEvent(sc.pr, { login: "carol", body: "/jit reject" }));
+    // GitHub's delivery of the comment's creation carried what was first written; the edit made it a command.
+    await deliver(probot, "issue_comment", commentEvent(sc.pr, { id: 3, login: "carol", body: "Looks reasonable to me" }));
+    await deliver(probot, "pull_request", pullRequestEvent("synchronize", sc.pr));
     api.done(); // not closed
     expect(check.status).toBe("in_progress");
   });
+
 });
 
 describe("one commit, one request", () => {
@@ -292,6 +295,29 @@ describe("rejections and revokes that someone tries to take back", () => {
     const check = seen.check;
     expect(check.output.title).toBe("Rejected");
     expect(check.output.summary).toContain("dismissed by alice; a rejection stands");
+  });
+
+  describe("an approver's `/jit reject` counts as first written, whoever edits or deletes it before the app reads it", () => {
+    const approverMemberships = { "@acme/engineering:alice": "active", "@acme/dba:carol": "active" } as const;
+    const veto = (comments: Scenario["comments"]) => request({ comments, memberships: { ...approverMemberships } });
+
+    it("edited by the requester (one character added) before the app read the timeline: still a veto", async () => {
+      const { probot } = await start();
+      const sc = veto([{ id: 3, login: "carol", body: "/jit reject too broad!", createdAt: "2026-11-29T13:59:00Z", updatedAt: "2026-11-29T13:59:01Z" }]);
+      const { api, seen } = expectRejectedAndClosed(sc);
+      await deliver(probot, "issue_comment", commentEvent(sc.pr, { id: 3, login: "carol", body: "/jit reject too broad", createdAt: "2026-11-29T13:59:00Z" }));
+      api.done(); // closed, never merged
+      expect(seen.check.output.summary).toContain("Rejected by carol: too broad.");
+    });
+
+    it("deleted before the app read the timeline: still a veto", async () => {
+      const { probot } = await start();
+      const sc = veto([]);
+      const { api, seen } = expectRejectedAndClosed(sc);
+      await deliver(probot, "issue_comment", commentEvent(sc.pr, { id: 3, login: "carol", body: "/jit reject too broad", createdAt: "2026-11-29T13:59:00Z" }));
+      api.done();
+      expect(readState(seen.check.output.text)).toMatchObject({ status: "REJECTED", ended_by: "rejected by carol: too broad" });
+    });
   });
 
   it("approvals that complete after the pending timeout do not count: rejected, not merged", async () => {

@@ -1,4 +1,5 @@
 import { readStatusState } from "../github/snapshot.js";
+import { commandText } from "../lifecycle/commands.js";
 import { CliError, githubFrom, onGitHub, repoFrom, type CliEnv } from "./context.js";
 
 export interface RevokeOptions {
@@ -16,7 +17,7 @@ export async function revoke(ctx: CliEnv, pr: number, o: RevokeOptions, sleep: (
   const gh = githubFrom(ctx);
   const ref = repoFrom(ctx, o.repo);
   const { data: command } = await onGitHub(`commenting on #${pr}`, () =>
-    gh.rest.issues.createComment({ ...ref, issue_number: pr, body: `/jit revoke${o.reason ? ` ${o.reason.replace(/[\r\n]+/g, " ")}` : ""}` }),
+    gh.rest.issues.createComment({ ...ref, issue_number: pr, body: commandText("revoke", o.reason) }),
   );
   const login = command.user?.login ?? "";
   for (let waited = 0; waited <= o.timeout * 1000; waited += 2000) {

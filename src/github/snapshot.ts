@@ -4,6 +4,7 @@ import { classifyPullRequest, type ChangedFile } from "../lifecycle/classify.js"
 import { judgedOffDefaultBranch } from "../lifecycle/base-branch.js";
 import { extendedRequest, extensionCandidates, isExtensionOf, MAX_EXTENSION_LINKS, type Mention } from "../lifecycle/extension.js";
 import { decidedFromState } from "../lifecycle/record.js";
+import { parseCommand } from "../lifecycle/commands.js";
 import { membershipKey, type CommentCommand, type RequestSnapshot } from "../lifecycle/snapshot.js";
 import { COMMENT_MARKER, readState, type CommentState } from "../lifecycle/codec.js";
 import { ownersOf, parseCodeowners, type Codeowners } from "../policy/codeowners.js";
@@ -257,7 +258,6 @@ async function loadContributors(gh: GitHub, ref: RepoRef & { number: number }): 
   return [...logins];
 }
 
-const COMMAND = /^\/jit\s+(reject|revoke)\b[ \t]*(.*)$/m;
 
 interface TimelineItem {
   event?: string;
@@ -304,10 +304,8 @@ async function loadTimeline(gh: GitHub, ref: RepoRef & { number: number }, appId
     }
     if (ours || !c.user || c.user.type === "Bot") continue;
     if (c.updated_at && c.created_at && c.updated_at !== c.created_at) continue;
-    const match = COMMAND.exec(body.trim());
-    if (match && body.trim().startsWith("/jit")) {
-      commands.push({ id: c.id, login: c.user.login, command: match[1] as "reject" | "revoke", reason: (match[2] ?? "").trim().slice(0, 500), createdAt: c.created_at ?? "" });
-    }
+    const parsed = parseCommand(body);
+    if (parsed) commands.push({ id: c.id, login: c.user.login, ...parsed, createdAt: c.created_at ?? "" });
   }
   snapshot.commands = commands;
   if (mentionedBy.length > 0) snapshot.mentionedBy = mentionedBy;

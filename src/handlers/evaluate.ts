@@ -9,6 +9,9 @@ import type { CommentState } from "../lifecycle/codec.js";
 import type { ProviderFactory } from "../providers/registry.js";
 import type { LiveGrantLister } from "../github/live-grants.js";
 import type { Notifier } from "../notify/deliver.js";
+import { mergeCommands } from "../lifecycle/commands.js";
+import type { HeardCommands } from "./heard-commands.js";
+import { KeyedQueue } from "./queue.js";
 
 export interface AppDeps {
   appId: number;
@@ -26,6 +29,8 @@ export interface AppDeps {
    * log every alert goes to: a metric, a pager. Called with the alert's kind and its message.
    */
   onAlert?: (kind: "bypass" | "tamper", message: string) => void;
+  /** `/jit` commands as their signed deliveries carried them, until an evaluation takes them in. */
+  heardCommands?: HeardCommands;
   /** Throws when this decision may not be carried out now (with REDIS_URL: an apply without the request's lock). */
   admit?: (decision: Decision) => void;
 }
@@ -83,7 +88,11 @@ export async function evaluateSnapshot(gh: GitHub, ref: RepoRef & { number: numb
 
 /** The snapshot: everything the decision needs, read from GitHub now. */
 export async function prepareEvaluation(gh: GitHub, ref: RepoRef & { number: number }, deps: AppDeps): Promise<RequestSnapshot | null> {
-  return loadRequestSnapshot(gh, ref, { appId: deps.appId, now: deps.now() });
+  const snapshot = await loadRequestSnapshot(gh, ref, { appId: deps.appId, now: deps.now() });
+  const heard = deps.heardCommands?.of(KeyedQueue.key(ref)) ?? [];
+  // What the deliveries said counts even if the comment was edited or deleted since (see HeardCommands).
+  if (snapshot && heard.length > 0) snapshot.commands = mergeCommands(heard, snapshot.commands);
+  return snapshot;
 }
 
 /**
@@ -97,7 +106,8 @@ export async function finishEvaluation(gh: GitHub, snapshot: RequestSnapshot, de
   await resolveMemberships(gh, snapshot, (l) => decide(snapshot, now, l));
   const decision = decide(snapshot, now, lookup);
   deps.admit?.(decision);
-  return execute(gh, snapshot, decision, {
+  const heard = snapshot.commands.map((c) => c.id);
+  const state = await execute(gh, snapshot, decision, {
     appId: deps.appId,
     now: deps.now,
     providers: deps.providers,
@@ -107,4 +117,6 @@ export async function finishEvaluation(gh: GitHub, snapshot: RequestSnapshot, de
     ...(deps.gate ? { gate: deps.gate } : {}),
     ...(deps.onAlert ? { onAlert: deps.onAlert } : {}),
   });
+  deps.heardCommands?.settled(KeyedQueue.key({ owner: snapshot.owner, repo: snapshot.repo, number: snapshot.pr.number }), heard);
+  return state;
 }

@@ -2,6 +2,7 @@ import type { Review } from "../approval/evaluate.js";
 import type { Codeowners } from "../policy/codeowners.js";
 import type { PolicyResult } from "../policy/load.js";
 import type { PullRequestKind } from "./classify.js";
+import type { CommentCommand } from "./commands.js";
 import type { GrantRecord } from "./record.js";
 
 /**
@@ -30,13 +31,7 @@ export interface PullRequestFacts {
   extends?: number;
 }
 
-export interface CommentCommand {
-  id: number;
-  login: string;
-  command: "reject" | "revoke";
-  reason: string;
-  createdAt: string;
-}
+export type { CommentCommand } from "./commands.js";
 
 export interface RequestSnapshot {
   owner: string;

@@ -78,11 +78,17 @@ export function reviewEvent(action: "submitted" | "dismissed", f: PrFields, revi
   return payload;
 }
 
-export function commentEvent(f: PrFields, comment: { login: string; body: string; onPullRequest?: boolean }): Record<string, any> {
+export function commentEvent(f: PrFields, comment: { login: string; body: string; onPullRequest?: boolean; id?: number; createdAt?: string }): Record<string, any> {
   const payload = example("issue_comment", "created");
   payload.repository = repository();
   payload.installation = { id: INSTALLATION_ID };
   payload.issue = { ...payload.issue, number: f.number, pull_request: comment.onPullRequest === false ? undefined : { url: `https://api.github.com/repos/${OWNER}/${REPO}/pulls/${f.number}` } };
-  payload.comment = { ...payload.comment, body: comment.body, user: { ...payload.comment.user, login: comment.login, type: "User" } };
+  payload.comment = {
+    ...payload.comment,
+    ...(comment.id !== undefined ? { id: comment.id } : {}),
+    ...(comment.createdAt !== undefined ? { created_at: comment.createdAt, updated_at: comment.createdAt } : {}),
+    body: comment.body,
+    user: { ...payload.comment.user, login: comment.login, type: "User" },
+  };
   return payload;
 }

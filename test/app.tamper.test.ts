@@ -301,13 +301,14 @@ describe("rejections and revokes that someone tries to take back", () => {
     const approverMemberships = { "@acme/engineering:alice": "active", "@acme/dba:carol": "active" } as const;
     const veto = (comments: Scenario["comments"]) => request({ comments, memberships: { ...approverMemberships } });
 
-    it("edited by the requester (one character added) before the app read the timeline: still a veto", async () => {
-      const { probot } = await start();
+    it("edited by the requester (one character added) before the app read the timeline: still a veto, and security hears of it", async () => {
+      const { probot, alerts } = await start();
       const sc = veto([{ id: 3, login: "carol", body: "/jit reject too broad!", createdAt: "2026-11-29T13:59:00Z", updatedAt: "2026-11-29T13:59:01Z" }]);
       const { api, seen } = expectRejectedAndClosed(sc);
       await deliver(probot, "issue_comment", commentEvent(sc.pr, { id: 3, login: "carol", body: "/jit reject too broad", createdAt: "2026-11-29T13:59:00Z" }));
       api.done(); // closed, never merged
       expect(seen.check.output.summary).toContain("Rejected by carol: too broad.");
+      expect(alerts).toEqual(["tamper: tamper: acme/access#7: carol's `/jit reject` comment (3) was edited or deleted after it was written; it counts as first written"]);
     });
 
     it("deleted before the app read the timeline: still a veto", async () => {

@@ -91,7 +91,14 @@ export async function prepareEvaluation(gh: GitHub, ref: RepoRef & { number: num
   const snapshot = await loadRequestSnapshot(gh, ref, { appId: deps.appId, now: deps.now() });
   const heard = deps.heardCommands?.of(KeyedQueue.key(ref)) ?? [];
   // What the deliveries said counts even if the comment was edited or deleted since (see HeardCommands).
-  if (snapshot && heard.length > 0) snapshot.commands = mergeCommands(heard, snapshot.commands);
+  if (snapshot && heard.length > 0) {
+    const unedited = new Set(snapshot.commands.map((c) => c.id));
+    for (const c of heard.filter((h) => !unedited.has(h.id))) {
+      const message = `tamper: ${ref.owner}/${ref.repo}#${ref.number}: ${c.login}'s \`/jit ${c.command}\` comment (${c.id}) was edited or deleted after it was written; it counts as first written`;
+      deps.onAlert?.("tamper", message);
+    }
+    snapshot.commands = mergeCommands(heard, snapshot.commands);
+  }
   return snapshot;
 }
 

@@ -374,7 +374,7 @@ describe("early revoke", () => {
     await deliver(probot, "issue_comment", commentEvent(sc.pr, { login: "mallory", body: "/jit revoke" }));
     api.done();
     expect(reply.body).toBe("@mallory `/jit revoke` was not carried out: only the requester (alice), an approver of this grant (pat) or a policy admin (`@acme/security`) may end it early.");
-    expect(readState(comment.body)).toMatchObject({ status: "APPROVED", answered: [60] });
+    expect(readState(comment.body)).toMatchObject({ status: "APPROVED", answered_through: 60, refused_count: 1 });
   });
 
   it("a /jit revoke written before the grant was applied does not end it", async () => {

@@ -4,9 +4,9 @@ import { readState } from "../src/lifecycle/codec.js";
 import { APP_ID, deliver, mockInstallationToken, startApp } from "./helpers/app.js";
 import { blobSha, CODEOWNERS, grantYaml, HEAD, POLICY, visible } from "./helpers/fixtures.js";
 import { githubApi } from "./helpers/github-mock.js";
-import { pullRequestEvent } from "./helpers/payloads.js";
+import { commentEvent, pullRequestEvent } from "./helpers/payloads.js";
 import { startReceiver, type Receiver } from "./helpers/receiver.js";
-import { mockApprovalReads, mockFreshRecord, mockGrantOnMain, mockReads, mockRecordWrites, mockTree, prFields, R, type Scenario } from "./helpers/scenario.js";
+import { mockApprovalReads, mockFreshRecord, mockGrantOnMain, mockReads, mockRecordWrites, mockTree, prFields, R, recordRun, type Scenario } from "./helpers/scenario.js";
 import { guardNetwork } from "./helpers/setup-nock.js";
 
 guardNetwork();
@@ -191,6 +191,54 @@ describe("a merged request whose policy was met", () => {
     due.done();
     // The window is the approved one, start to start + duration, whenever it was applied.
     expect(readState(after[1]!)).toMatchObject({ status: "APPROVED", starts_at: "2026-11-29T14:00:00.000Z", applied_at: "2026-11-29T13:59:59.000Z", expires_at: "2026-11-29T16:00:00.000Z" });
+  });
+});
+
+describe("a merged grant that has not started yet", () => {
+  const content = grantYaml({ resource: "prod-admins", role: "member", duration: "2h", start: "2026-11-29T14:00:00Z" });
+  const scheduled = '<!-- jit-access:status -->\nscheduled\n<!-- jit-access:state {"v":1,"status":"SCHEDULED","grant":{"requester":"alice","resource":"prod-admins","role":"member","duration":"2h","reason":"Investigate INC-4211: slow checkout queries","start":"2026-11-29T14:00:00Z"},"approvers":["pat"],"starts_at":"2026-11-29T14:00:00.000Z","expires_at":"2026-11-29T16:00:00.000Z"} -->\n';
+  const withCommand = (login: string) =>
+    merged({ comments: [{ id: 55, login: "", byApp: true, body: scheduled }, { id: 60, login, body: "/jit revoke not needed any more", createdAt: "2026-11-29T13:30:00Z" }], checkRuns: [recordRun(scheduled)] }, content);
+
+  it("`/jit revoke` by the requester withdraws it: REVOKED, never applied, and it stays so at its start", async () => {
+    const sc = withCommand("alice");
+    const api = githubApi();
+    mockInstallationToken(api);
+    mockReads(api, sc, "through-comments");
+    mockGrantOnMain(api, PATH, content);
+    const bodies: string[] = [];
+    captureComment(api, 1, bodies);
+    api.delete(`${R}/issues/7/labels/jit%3Apending`).reply(200, []);
+    api.post(`${R}/issues/7/labels`, { labels: ["jit:revoked"] }).reply(200, []);
+    await deliver(await startApp(new Date("2026-11-29T13:31:00Z")), "issue_comment", commentEvent(sc.pr, { id: 60, login: "alice", body: "/jit revoke not needed any more", createdAt: "2026-11-29T13:30:00Z" }));
+    api.done(); // no membership read or PUT: nothing applied
+    expect(readState(bodies[0]!)).toMatchObject({ status: "REVOKED", withdrawn_by: "alice", ended_by: "withdrawn by alice before it started: not needed any more" });
+    expect(visible(bodies[0]!)).toContain("🛑 Withdrawn before it started");
+
+    // At its start the record decides: nothing is applied.
+    const atStart = { ...sc, pr: { ...sc.pr, labels: ["jit:revoked"] }, comments: [{ id: 55, login: "", byApp: true, body: bodies[0]! }], checkRuns: [recordRun(bodies[0]!)] };
+    const later = githubApi();
+    mockInstallationToken(later);
+    mockReads(later, atStart, "through-comments");
+    await deliver(await startApp(new Date("2026-11-29T14:00:00Z")), "pull_request", pullRequestEvent("closed", atStart.pr));
+    later.done();
+  });
+
+  it("`/jit revoke` by someone who may not revoke is refused once, and the grant stays scheduled", async () => {
+    const sc = withCommand("mallory");
+    const api = githubApi();
+    mockInstallationToken(api);
+    mockReads(api, sc, "through-comments");
+    mockGrantOnMain(api, PATH, content);
+    const bodies: string[] = [];
+    captureComment(api, 1, bodies);
+    api.get("/orgs/acme/teams/security/memberships/mallory").reply(404, { message: "Not Found" }); // not a policy admin
+    let reply: any;
+    api.post(`${R}/issues/7/comments`, (b) => ((reply = b), true)).reply(201, { id: 61 });
+    await deliver(await startApp(new Date("2026-11-29T13:31:00Z")), "pull_request", pullRequestEvent("closed", sc.pr));
+    api.done();
+    expect(reply.body).toContain("@mallory `/jit revoke` was not carried out");
+    expect(readState(bodies[0]!)).toMatchObject({ status: "SCHEDULED", answered_through: 60, refused_count: 1 });
   });
 });
 

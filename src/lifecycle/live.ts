@@ -1,8 +1,9 @@
-import { isInGroup, type MembershipLookup } from "../approval/evaluate.js";
+import type { MembershipLookup } from "../approval/evaluate.js";
 import type { GrantTarget } from "../providers/types.js";
 import { completeRecord } from "./complete.js";
 import type { Decision, Effect } from "./decision.js";
 import type { End, GrantRecord } from "./record.js";
+import { revokeRequests, withCounts } from "./revoke-commands.js";
 import type { RequestSnapshot } from "./snapshot.js";
 import { STATUS_LABELS } from "./status.js";
 
@@ -13,57 +14,34 @@ import { STATUS_LABELS } from "./status.js";
  * fails is retried with backoff and never reported as done.
  */
 export function decideLive(s: RequestSnapshot, st: GrantRecord, now: Date, teamMember: MembershipLookup): Decision {
-  const grant = st.grant!;
-  const replies: Effect[] = [];
-  const answered = [...(st.answered ?? [])];
   // An end already decided (its revoke failed and waits for a retry) stands, whatever became of what asked for it.
   let end: End | undefined = st.ending;
   // Its file left the default branch (a merged deletion, a push): the grant ends early. The app's
   // own revert PR only merges after the end is recorded, so it never lands here.
   if (!end && s.grantOnDefaultBranch === false) end = { status: "REVOKED", endedBy: `its grant file was removed from ${s.defaultBranch}`, revert: false };
-
-  const appliedAt = Date.parse(st.applied_at ?? "");
-  const admins = s.policy.ok ? s.policy.policy.admins : [];
-  for (const command of s.commands) {
-    // A command written before the grant was applied does not end it: only later ones count.
-    if (end || command.command !== "revoke" || !(Date.parse(command.createdAt) > appliedAt)) continue;
-    if (mayRevoke(command.login, s, st, teamMember)) {
-      end = { status: "REVOKED", endedBy: `revoked by ${command.login}${command.reason ? `: ${command.reason}` : ""}`, revert: true };
-    } else if (!answered.includes(command.id)) {
-      answered.push(command.id);
-      replies.push({ type: "reply", to: command.login, refused: "revoke", requester: grant.requester, approvers: st.approvers ?? [], admins });
-    }
-  }
+  const asked = revokeRequests(s, st, Date.parse(st.applied_at ?? ""), teamMember);
+  if (!end && asked.revoke) end = { status: "REVOKED", endedBy: `revoked by ${asked.revoke.login}${asked.revoke.reason ? `: ${asked.revoke.reason}` : ""}`, revert: true };
   if (!end && now.getTime() >= Date.parse(st.expires_at!)) end = { status: "EXECUTED", endedBy: "its window ended", revert: true };
 
   if (end) {
     if (st.next_revoke_at && Date.parse(st.next_revoke_at) > now.getTime()) return { status: "APPROVED", effects: [] };
-    const record = completeRecord(s, { ...st, answered });
+    const record = completeRecord(s, withCounts(st, asked.counted));
     return { status: "APPROVED", record, effects: [revokeEffect(s, record, end)] };
   }
 
-  const state: GrantRecord = { ...st, answered };
-  const effects: Effect[] = [...replies];
+  const state: GrantRecord = { ...withCounts(st, asked.counted) };
+  const effects: Effect[] = [...asked.replies];
   if (st.warn_at && now.getTime() >= Date.parse(st.warn_at) && !st.warned_at) {
     state.warned_at = now.toISOString();
     effects.push({ type: "warn" });
   }
-  const changed = effects.length > 0;
+  const changed = effects.length > 0 || asked.counted.answered_through !== undefined;
   return {
     status: "APPROVED",
     label: STATUS_LABELS.APPROVED,
     ...(changed ? { record: completeRecord(s, state), view: { kind: "record" as const } } : {}),
     effects,
   };
-}
-
-/** The requester, an approver whose approval counted, or a member of a policy admins group. */
-function mayRevoke(login: string, s: RequestSnapshot, st: GrantRecord, teamMember: MembershipLookup): boolean {
-  const who = login.toLowerCase();
-  if (who === st.grant!.requester.toLowerCase()) return true;
-  if ((st.approvers ?? []).some((a) => a.toLowerCase() === who)) return true;
-  const admins = s.policy.ok ? s.policy.policy.admins : [];
-  return admins.some((group) => isInGroup(group.toLowerCase(), who, teamMember));
 }
 
 /** Where a recorded grant's access lives, from its record alone (the policy may have changed since). */

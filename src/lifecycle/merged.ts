@@ -8,6 +8,7 @@ import { decideLive, revokeEffect } from "./live.js";
 import { decidedFromState, MERGED_OUTSIDE, SETTLED, type GrantRecord } from "./record.js";
 import type { RequestSnapshot } from "./snapshot.js";
 import { labelOf, STATUS_LABELS, type Status } from "./status.js";
+import { revokeRequests, withCounts } from "./revoke-commands.js";
 import { settleApplyFailed } from "./settle.js";
 import { EARLY_START_MS, planWindow } from "./window.js";
 
@@ -30,12 +31,12 @@ export function decideMerged(s: RequestSnapshot, now: Date, teamMember: Membersh
     // Already decided: only keep the label true (someone may have edited labels by hand).
     return { status: st.status as Status, label: labelOf(st.status), effects: [] };
   }
-  if (decidedFromState(st)) return applyStep(s, st!.grant!, st!, now);
+  if (decidedFromState(st)) return applyStep(s, st!.grant!, st!, now, teamMember);
 
   const j = judge();
   if (j.verdict !== "approved") return bypassed(s, j);
   const approvers = [...new Set(j.outcome.groups.flatMap((g) => g.approvedBy))];
-  return applyStep(s, j.grant, { v: 1, status: "APPLYING", grant: j.grant, approvers }, now);
+  return applyStep(s, j.grant, { v: 1, status: "APPLYING", grant: j.grant, approvers }, now, teamMember);
 }
 
 /**
@@ -74,7 +75,7 @@ export function revertBranch(s: RequestSnapshot): string {
 }
 
 /** Merged, the policy met: wait for `start`, back off after a failure, or apply now. */
-function applyStep(s: RequestSnapshot, grant: Grant, st: GrantRecord, now: Date): Decision {
+function applyStep(s: RequestSnapshot, grant: Grant, st: GrantRecord, now: Date, teamMember: MembershipLookup): Decision {
   const base = { grant, status: st.status, ...(st.approvers ? { approvers: st.approvers } : {}) } as const;
   const planned = planWindow(grant, mergedAt(s, now));
   const window = { starts_at: planned.startsAt.toISOString(), expires_at: planned.expiresAt.toISOString() };
@@ -89,7 +90,14 @@ function applyStep(s: RequestSnapshot, grant: Grant, st: GrantRecord, now: Date)
     return { status: "REVOKED", label: STATUS_LABELS.REVOKED, record: completeRecord(s, { ...base, status: "REVOKED", ended_by: endedBy }), view: { kind: "record" }, effects: [] };
   }
   if (planned.startsAt.getTime() - EARLY_START_MS > now.getTime()) {
-    return { status: "PENDING", label: STATUS_LABELS.PENDING, record: completeRecord(s, { ...base, status: "SCHEDULED", ...window }), view: { kind: "record" }, effects: [] };
+    // Not started: an eligible `/jit revoke` written since the merge withdraws it, and nothing is ever applied.
+    const asked = revokeRequests(s, { ...st, grant }, mergedAt(s, now).getTime(), teamMember);
+    if (asked.revoke && st.standing === undefined) {
+      const withdrawn = completeRecord(s, withCounts({ ...base, status: "REVOKED", ...window, withdrawn_by: asked.revoke.login, ended_by: `withdrawn by ${asked.revoke.login} before it started${asked.revoke.reason ? `: ${asked.revoke.reason}` : ""}` }, asked.counted));
+      return { status: "REVOKED", label: STATUS_LABELS.REVOKED, record: withdrawn, view: { kind: "record" }, effects: [] };
+    }
+    const scheduled = completeRecord(s, withCounts({ ...base, status: "SCHEDULED", ...window, ...counters(st) }, asked.counted));
+    return { status: "PENDING", label: STATUS_LABELS.PENDING, record: scheduled, view: { kind: "record" }, effects: asked.replies };
   }
   if (planned.expiresAt <= now && st.standing !== undefined && st.target) {
     // An apply was attempted (its standing access is recorded) and never confirmed: part of it may
@@ -132,5 +140,13 @@ function revertFollowUp(s: RequestSnapshot, st: GrantRecord): Decision {
     record: st,
     view: st.status === "REJECTED" ? { kind: "bypassed" } : { kind: "record" },
     effects: [{ type: "revert", branch: revertBranch(s), path, blobSha, purpose: "follow-up" }],
+  };
+}
+
+/** The refusal counters a record carries from step to step. */
+function counters(st: GrantRecord) {
+  return {
+    ...(st.answered_through !== undefined ? { answered_through: st.answered_through, refused_count: st.refused_count } : {}),
+    ...(st.answered ? { answered: st.answered } : {}),
   };
 }

@@ -59,8 +59,17 @@ export interface GrantRecord {
   notified?: string[];
   /** Where a rejection came from, for people and notifications. */
   rejected_by?: string;
-  /** `/jit revoke` comments already answered (refused), so each gets one reply. */
+  /**
+   * Refused `/jit revoke` comments: every one up to this comment id has been counted (comment ids
+   * only grow), so none is answered twice and the record stays the same size however many come.
+   */
+  answered_through?: number;
+  /** How many were refused in all. */
+  refused_count?: number;
+  /** @deprecated records written before `answered_through`: the ids answered one by one. */
   answered?: number[];
+  /** Who withdrew a merged grant before it started (`/jit revoke` on a scheduled grant). */
+  withdrawn_by?: string;
   /** Requests verified to extend this grant from its end (see lifecycle/extension.ts): linked from the comment. */
   extended_by?: number[];
 }
@@ -87,4 +96,9 @@ export const MERGED_OUTSIDE = "merged into ";
 /** Statuses the loader can decide from without re-judging (no reviews, memberships or grant file needed). */
 export function decidedFromState(state: GrantRecord | undefined): boolean {
   return !!state?.status && (SETTLED.includes(state.status) || ((state.status === "SCHEDULED" || state.status === "APPLYING") && !!state.grant));
+}
+
+/** Whether a refused command was already counted (and answered) by an earlier evaluation. */
+export function wasAnswered(record: GrantRecord | undefined, commentId: number): boolean {
+  return commentId <= (record?.answered_through ?? 0) || (record?.answered?.includes(commentId) ?? false);
 }

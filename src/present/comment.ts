@@ -117,6 +117,7 @@ function fromRecord(r: GrantRecord): [string, Parts] {
     case "EXECUTED":
     case "REVOKED": {
       if (r.revoked_at === undefined) {
+        if (r.status === "REVOKED" && r.withdrawn_by) return ["🛑 Withdrawn before it started", { grant, note: `Withdrawn by ${r.withdrawn_by} (\`/jit revoke\`) before its start: nothing was granted, and nothing will be.` }];
         return r.status === "REVOKED"
           ? ["🛑 Withdrawn before it was applied", { grant, note: "Its grant file was removed from the default branch, so nothing was granted." }]
           : ["⌛ The window ended before access could be applied", { grant, note: "Nothing was granted. Open a new request if access is still needed." }];

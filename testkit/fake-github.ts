@@ -1,5 +1,5 @@
 import { Octokit } from "@octokit/rest";
-import type { GitHub } from "../github/client.js";
+import type { GitHub } from "../src/github/client.js";
 import { Git } from "./fake/git.js";
 import { fullName, timestamp, type Actor, type AppRequest, type BranchProtection, type Delivery, type FakePull, type FakeRepo, type Installation } from "./fake/model.js";
 import { Router, RouteError, type Reply, type Route } from "./fake/router.js";

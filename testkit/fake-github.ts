@@ -8,7 +8,7 @@ import { gitRoutes } from "./fake/routes-git.js";
 import { issueRoutes } from "./fake/routes-issues.js";
 import { pullRoutes } from "./fake/routes-pulls.js";
 import { repository, user, type AppIdentity } from "./fake/shapes.js";
-import type { World } from "./fake/world.js";
+import type { World } from "./fake/world-type.js";
 
 export { blobSha } from "./fake/git.js";
 export type { AppRequest, BranchProtection, Delivery, FakePull, FakeRepo } from "./fake/model.js";

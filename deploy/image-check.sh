@@ -29,6 +29,8 @@ cp -r "$work/build/lib" "$work/app/lib"
 cp -r "$root/templates" "$work/app/templates"
 cp "$root/app.yml" "$work/app/"
 if [ -d "$work/app/node_modules/typescript" ]; then echo "image-check: dev dependencies in the runtime stage" >&2; exit 1; fi
+# The test doubles and benchmarks live in testkit/ and bench/, outside what the build compiles.
+if [ -e "$work/app/lib/bench" ] || [ -e "$work/app/lib/testkit" ]; then echo "image-check: benchmarks or test doubles in the runtime stage" >&2; exit 1; fi
 
 # A throwaway key (the App id is not real: GitHub is never reached here) and Redis.
 node -e 'const {generateKeyPairSync}=require("crypto");process.stdout.write(generateKeyPairSync("rsa",{modulusLength:2048,privateKeyEncoding:{type:"pkcs8",format:"pem"},publicKeyEncoding:{type:"spki",format:"pem"}}).privateKey)' > "$work/key.pem"

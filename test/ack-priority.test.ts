@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, jest } from "@jest/globals";
 import { KeyedQueue } from "../src/handlers/queue.js";
-import { FakeGitHub } from "../src/bench/fake-github.js";
-import { accessRepository, seedLiveGrant } from "../src/bench/live-grants.js";
+import { FakeGitHub } from "../testkit/fake-github.js";
+import { accessRepository, seedLiveGrant } from "../testkit/live-grants.js";
 import { resetLiveGrantCaches } from "../src/github/live-grants.js";
 import { AckPriority } from "../src/http/ack-priority.js";
 import { Scheduler } from "../src/scheduler/scheduler.js";

@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from "@jest/globals";
-import { FakeGitHub } from "../src/bench/fake-github.js";
-import { accessRepository, ref, seedLiveGrant } from "../src/bench/live-grants.js";
-import { openRequest } from "../src/bench/people.js";
+import { FakeGitHub } from "../testkit/fake-github.js";
+import { accessRepository, ref, seedLiveGrant } from "../testkit/live-grants.js";
+import { openRequest } from "../testkit/people.js";
 import { resetLiveGrantCaches } from "../src/github/live-grants.js";
 import { KeyedQueue } from "../src/handlers/queue.js";
 import { readState } from "../src/lifecycle/codec.js";

@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from "@jest/globals";
 import type { Octokit } from "@octokit/rest";
-import { blobSha, FakeGitHub, type AppRequest, type FakePull, type FakeRepo } from "../src/bench/fake-github.js";
-import { openRequest, push } from "../src/bench/people.js";
+import { blobSha, FakeGitHub, type AppRequest, type FakePull, type FakeRepo } from "../testkit/fake-github.js";
+import { openRequest, push } from "../testkit/people.js";
 import { resetLiveGrantCaches } from "../src/github/live-grants.js";
 import { recordKey } from "../src/github/record.js";
 import { evaluatePullRequest } from "../src/handlers/evaluate.js";

@@ -2,7 +2,7 @@ import { describe, expect, it } from "@jest/globals";
 import { runFenced } from "../src/cluster/fence.js";
 import { guardedProviders } from "../src/cluster/instrument.js";
 import { UNLOCKED, type Fence } from "../src/cluster/locks.js";
-import { memoryProvider } from "../src/bench/replica.js";
+import { memoryProvider } from "../testkit/replica.js";
 import { Metrics } from "../src/metrics.js";
 import { ProviderError, type GrantTarget } from "../src/providers/types.js";
 import type { GitHub } from "../src/github/client.js";

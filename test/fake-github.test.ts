@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
-import { FAKE_ROUTES, FakeGitHub } from "../src/bench/fake-github.js";
-import { deleteThroughPullRequest, openRequest } from "../src/bench/people.js";
+import { FAKE_ROUTES, FakeGitHub } from "../testkit/fake-github.js";
+import { deleteThroughPullRequest, openRequest } from "../testkit/people.js";
 import { ROUTES } from "./helpers/routes.js";
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
-import { FakeGitHub } from "../src/bench/fake-github.js";
-import { accessRepository, ref, seedLiveGrant } from "../src/bench/live-grants.js";
+import { FakeGitHub } from "../testkit/fake-github.js";
+import { accessRepository, ref, seedLiveGrant } from "../testkit/live-grants.js";
 import { listLiveGrants, resetLiveGrantCaches } from "../src/github/live-grants.js";
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
-import { FakeGitHub } from "../src/bench/fake-github.js";
-import { deleteThroughPullRequest, openRequest } from "../src/bench/people.js";
+import { FakeGitHub } from "../testkit/fake-github.js";
+import { deleteThroughPullRequest, openRequest } from "../testkit/people.js";
 import { openAndMergeRevert } from "../src/github/revert.js";
 
 /**

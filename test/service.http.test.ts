@@ -3,11 +3,11 @@ import { generateKeyPairSync } from "node:crypto";
 import { sign } from "@octokit/webhooks-methods";
 import { Probot, ProbotOctokit, Server } from "probot";
 import { createApp, type JitApp } from "../src/app.js";
-import { FakeGitHub } from "../src/bench/fake-github.js";
-import { accessRepository, ref } from "../src/bench/live-grants.js";
-import { openRequest } from "../src/bench/people.js";
-import { freePort } from "../src/bench/redis-server.js";
-import { memoryProvider, throttleConnection } from "../src/bench/replica.js";
+import { FakeGitHub } from "../testkit/fake-github.js";
+import { accessRepository, ref } from "../testkit/live-grants.js";
+import { openRequest } from "../testkit/people.js";
+import { freePort } from "../testkit/redis-server.js";
+import { memoryProvider, throttleConnection } from "../testkit/replica.js";
 import { redisAvailability, RedisServer } from "./helpers/redis.js";
 
 /**

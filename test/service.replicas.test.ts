@@ -1,8 +1,8 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "@jest/globals";
-import { FakeGitHub } from "../src/bench/fake-github.js";
-import { accessRepository, ref, seedLiveGrant } from "../src/bench/live-grants.js";
-import { openRequest } from "../src/bench/people.js";
-import { memoryProvider, startReplica, throttleConnection, type Replica } from "../src/bench/replica.js";
+import { FakeGitHub } from "../testkit/fake-github.js";
+import { accessRepository, ref, seedLiveGrant } from "../testkit/live-grants.js";
+import { openRequest } from "../testkit/people.js";
+import { memoryProvider, startReplica, throttleConnection, type Replica } from "../testkit/replica.js";
 import { resetLiveGrantCaches } from "../src/github/live-grants.js";
 import { readState } from "../src/lifecycle/codec.js";
 import { redisAvailability, RedisServer } from "./helpers/redis.js";

@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort } from "../../src/bench/redis-server.js";
+import { freePort } from "../../testkit/redis-server.js";
 
 /**
  * A throwaway PostgreSQL cluster for one test file: initdb (trust auth, no fsync), started on

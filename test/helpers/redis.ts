@@ -1,6 +1,6 @@
-import { findRedisServer } from "../../src/bench/redis-server.js";
+import { findRedisServer } from "../../testkit/redis-server.js";
 
-export { RedisServer } from "../../src/bench/redis-server.js";
+export { RedisServer } from "../../testkit/redis-server.js";
 
 /** Under CI a missing redis-server is a failure; elsewhere the tests say so loudly and are reported as skipped. */
 export function redisAvailability(): { bin: string } | { missing: string } {

@@ -1,6 +1,6 @@
 import { Probot } from "probot";
 import { createApp, type JitApp } from "../../src/app.js";
-import type { Delivery, FakeGitHub } from "../../src/bench/fake-github.js";
+import type { Delivery, FakeGitHub } from "../../testkit/fake-github.js";
 import type { Provider } from "../../src/providers/types.js";
 import { privateKey, TestOctokit } from "../helpers/app.js";
 import type { WorldClock } from "./clock.js";

@@ -1,4 +1,4 @@
-import type { Delivery, FakePull } from "../../src/bench/fake-github.js";
+import type { Delivery, FakePull } from "../../testkit/fake-github.js";
 import { readState } from "../../src/lifecycle/codec.js";
 import { EARLY_START_MS } from "../../src/lifecycle/window.js";
 import type { Applied } from "./target.js";

@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import { deleteThroughPullRequest, openRequest, push } from "../../src/bench/people.js";
+import { deleteThroughPullRequest, openRequest, push } from "../../testkit/people.js";
 import { recordKey } from "../../src/github/record.js";
 import { COMMENT_MARKER, embedState, readState } from "../../src/lifecycle/codec.js";
 import type { Oracle } from "./oracle.js";

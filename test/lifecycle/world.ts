@@ -1,4 +1,4 @@
-import { FakeGitHub, type Delivery, type FakePull } from "../../src/bench/fake-github.js";
+import { FakeGitHub, type Delivery, type FakePull } from "../../testkit/fake-github.js";
 import { resetLiveGrantCaches } from "../../src/github/live-grants.js";
 import { WorldClock } from "./clock.js";
 import { AppInstance } from "./instance.js";

@@ -1,7 +1,8 @@
 import { fullName, type FakeComment, type FakePull, type FakeRepo } from "./model.js";
 import { fail, list, ok, type Route } from "./router.js";
 import { comment, pull, repository, searchItem, user } from "./shapes.js";
-import { emitPull, loginOf, mayWrite, pullOf, touch, type World } from "./world.js";
+import { emitPull, loginOf, mayWrite, pullOf, touch } from "./world.js";
+import type { World } from "./world-type.js";
 
 /** Issue comments (a PR's conversation), its timeline, labels, and the issue search. */
 function findComment(repo: FakeRepo, id: string): { pr: FakePull; c: FakeComment } {

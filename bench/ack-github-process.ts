@@ -1,6 +1,6 @@
-import type { Delivery } from "./fake-github.js";
+import type { Delivery } from "../testkit/fake-github.js";
 import { ackWorld } from "./ack-world.js";
-import { serveFake } from "./fake-server.js";
+import { serveFake } from "../testkit/fake-server.js";
 
 /** The ack-latency benchmark's GitHub (see ack-latency.ts): the world, served over HTTP; it reports what reached it when asked. */
 const count = Number(process.argv[2] ?? 100);

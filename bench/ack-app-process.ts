@@ -2,10 +2,10 @@ import { generateKeyPairSync } from "node:crypto";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createNodeMiddleware, Probot, type ApplicationFunction } from "probot";
-import { createApp } from "../app.js";
-import { providerFactory } from "../providers/registry.js";
+import { createApp } from "../src/app.js";
+import { providerFactory } from "../src/providers/registry.js";
 import { ACK_APP_ID, ACK_SECRET } from "./ack-world.js";
-import { forwardTo } from "./fake-server.js";
+import { forwardTo } from "../testkit/fake-server.js";
 
 /**
  * The ack-latency benchmark's app (see ack-latency.ts), as `probot run` serves it: Probot's own

@@ -1,8 +1,8 @@
 import { performance } from "node:perf_hooks";
-import { parseGrant } from "../grant/parse.js";
-import { checkGrantRules } from "../grant/rules.js";
-import { loadPolicyCached } from "../github/snapshot.js";
-import { loadPolicy } from "../policy/load.js";
+import { parseGrant } from "../src/grant/parse.js";
+import { checkGrantRules } from "../src/grant/rules.js";
+import { loadPolicyCached } from "../src/github/snapshot.js";
+import { loadPolicy } from "../src/policy/load.js";
 import { fmt, summarize } from "./stats.js";
 
 /** A realistic large policy: 200 resources over the three providers, three roles each. */

@@ -1,5 +1,5 @@
 import type { Actor, FakeRepo } from "./model.js";
-import type { World } from "./world.js";
+import type { World } from "./world-type.js";
 
 /**
  * Routes are declared with the templates of GitHub's REST route table (as Octokit ships it), so a

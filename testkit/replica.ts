@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from "node:crypto";
 import { Probot, ProbotOctokit } from "probot";
-import { createApp, type AppOptions, type JitApp } from "../app.js";
-import type { Provider } from "../providers/types.js";
+import { createApp, type AppOptions, type JitApp } from "../src/app.js";
+import type { Provider } from "../src/providers/types.js";
 import type { Delivery, FakeGitHub } from "./fake-github.js";
 
 /**

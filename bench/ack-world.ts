@@ -1,6 +1,6 @@
-import { resetLiveGrantCaches } from "../github/live-grants.js";
-import { FakeGitHub, type Delivery } from "./fake-github.js";
-import { accessRepository, ref, seedLiveGrant } from "./live-grants.js";
+import { resetLiveGrantCaches } from "../src/github/live-grants.js";
+import { FakeGitHub, type Delivery } from "../testkit/fake-github.js";
+import { accessRepository, ref, seedLiveGrant } from "../testkit/live-grants.js";
 
 /** The ack-latency benchmark's world: one live grant a user, each with its requester's `/jit revoke` comment (and its webhook). */
 export const ACK_APP_ID = 1;

@@ -1,5 +1,5 @@
 import { Octokit } from "@octokit/rest";
-import type { GitHub } from "../github/client.js";
+import type { GitHub } from "../src/github/client.js";
 import { Git } from "./fake/git.js";
 import { fullName, timestamp, type Actor, type AppRequest, type BranchProtection, type Delivery, type FakePull, type FakeRepo, type Installation } from "./fake/model.js";
 import { Router, RouteError, type Reply, type Route } from "./fake/router.js";
@@ -8,7 +8,7 @@ import { gitRoutes } from "./fake/routes-git.js";
 import { issueRoutes } from "./fake/routes-issues.js";
 import { pullRoutes } from "./fake/routes-pulls.js";
 import { repository, user, type AppIdentity } from "./fake/shapes.js";
-import type { World } from "./fake/world.js";
+import type { World } from "./fake/world-type.js";
 
 export { blobSha } from "./fake/git.js";
 export type { AppRequest, BranchProtection, Delivery, FakePull, FakeRepo } from "./fake/model.js";

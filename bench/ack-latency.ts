@@ -2,11 +2,11 @@ import { fork, type ChildProcess } from "node:child_process";
 import { createHmac } from "node:crypto";
 import { Agent, request } from "node:http";
 import { performance } from "node:perf_hooks";
-import { evaluatePullRequest } from "../handlers/evaluate.js";
-import { providerFactory } from "../providers/registry.js";
+import { evaluatePullRequest } from "../src/handlers/evaluate.js";
+import { providerFactory } from "../src/providers/registry.js";
 import { ACK_APP_ID, ACK_SECRET, ackWorld } from "./ack-world.js";
-import type { Delivery } from "./fake-github.js";
-import { ref } from "./live-grants.js";
+import type { Delivery } from "../testkit/fake-github.js";
+import { ref } from "../testkit/live-grants.js";
 import { percentile } from "./stats.js";
 
 /**

@@ -1,9 +1,9 @@
-import { resetLiveGrantCaches } from "../github/live-grants.js";
-import { FakeGitHub } from "./fake-github.js";
-import { accessRepository, ref, seedLiveGrant } from "./live-grants.js";
-import { openRequest } from "./people.js";
-import { findRedisServer, RedisServer } from "./redis-server.js";
-import { memoryProvider, startReplica, throttleConnection, type Replica } from "./replica.js";
+import { resetLiveGrantCaches } from "../src/github/live-grants.js";
+import { FakeGitHub } from "../testkit/fake-github.js";
+import { accessRepository, ref, seedLiveGrant } from "../testkit/live-grants.js";
+import { openRequest } from "../testkit/people.js";
+import { findRedisServer, RedisServer } from "../testkit/redis-server.js";
+import { memoryProvider, startReplica, throttleConnection, type Replica } from "../testkit/replica.js";
 import { summarize } from "./stats.js";
 
 /**

@@ -1,7 +1,7 @@
-import { evaluatePullRequest } from "../handlers/evaluate.js";
-import { providerFactory } from "../providers/registry.js";
-import { FakeGitHub } from "./fake-github.js";
-import { openRequest } from "./people.js";
+import { evaluatePullRequest } from "../src/handlers/evaluate.js";
+import { providerFactory } from "../src/providers/registry.js";
+import { FakeGitHub } from "../testkit/fake-github.js";
+import { openRequest } from "../testkit/people.js";
 
 const APP_ID = 1;
 const POLICY = `version: 1

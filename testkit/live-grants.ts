@@ -1,6 +1,6 @@
-import { recordKey } from "../github/record.js";
-import { embedState, type CommentState } from "../lifecycle/codec.js";
-import { STATUS_LABELS } from "../lifecycle/status.js";
+import { recordKey } from "../src/github/record.js";
+import { embedState, type CommentState } from "../src/lifecycle/codec.js";
+import { STATUS_LABELS } from "../src/lifecycle/status.js";
 import type { FakeGitHub } from "./fake-github.js";
 import { openRequest } from "./people.js";
 

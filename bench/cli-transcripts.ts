@@ -1,9 +1,9 @@
 import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { evaluatePullRequest } from "../handlers/evaluate.js";
-import { providerFactory } from "../providers/registry.js";
-import { FakeGitHub } from "./fake-github.js";
-import { serveFake } from "./fake-server.js";
+import { evaluatePullRequest } from "../src/handlers/evaluate.js";
+import { providerFactory } from "../src/providers/registry.js";
+import { FakeGitHub } from "../testkit/fake-github.js";
+import { serveFake } from "../testkit/fake-server.js";
 
 /**
  * `npm run transcripts`: the `jit` command as people run it — the built binary, in its own process,
@@ -25,7 +25,7 @@ resources:
       member: { max_duration: 4h }
 `;
 const CODEOWNERS = "*                     @acme/security\n/grants/prod-admins/  @acme/platform @acme/security\n";
-const CLI = fileURLToPath(new URL("../cli/main.js", import.meta.url));
+const CLI = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
 
 const fake = new FakeGitHub({ appId: APP_ID, now: () => new Date() });
 const repo = fake.addRepo("acme", "access", { ".github/jit-access.yml": POLICY, ".github/CODEOWNERS": CODEOWNERS }, { writers: ["alice", "frank", "carol", "dave"] });

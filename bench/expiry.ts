@@ -1,9 +1,9 @@
 import { performance } from "node:perf_hooks";
-import { resetLiveGrantCaches } from "../github/live-grants.js";
-import type { Provider } from "../providers/types.js";
-import { Scheduler, type Clock } from "../scheduler/scheduler.js";
-import { FakeGitHub } from "./fake-github.js";
-import { accessRepository, seedLiveGrant } from "./live-grants.js";
+import { resetLiveGrantCaches } from "../src/github/live-grants.js";
+import type { Provider } from "../src/providers/types.js";
+import { Scheduler, type Clock } from "../src/scheduler/scheduler.js";
+import { FakeGitHub } from "../testkit/fake-github.js";
+import { accessRepository, seedLiveGrant } from "../testkit/live-grants.js";
 import { fmt, summarize } from "./stats.js";
 
 const APP_ID = 1;

@@ -1,26 +1,8 @@
 import { MergeConflict } from "./git.js";
-import { fullName, type Actor, type BranchProtection, type FakePull, type FakeRepo, type Installation } from "./model.js";
+import { fullName, type Actor, type BranchProtection, type FakePull, type FakeRepo } from "./model.js";
 import { fail } from "./router.js";
-import { pull, type AppIdentity } from "./shapes.js";
-
-/**
- * What route handlers share: the state, the clock, ids, and the webhooks GitHub sends when
- * something changes. Implemented by FakeGitHub.
- */
-export interface World {
-  readonly app: AppIdentity;
-  readonly installations: Map<number, Installation>;
-  /** `org/slug` (lower case) → login (lower case) → membership state. */
-  readonly teams: Map<string, Map<string, "active" | "pending">>;
-  /** GitHub's `now`, in its timestamp format (whole seconds). */
-  now(): string;
-  nextId(): number;
-  repo(owner: string, name: string): FakeRepo | undefined;
-  allRepos(): FakeRepo[];
-  mintToken(appId: number, installationId: number): string;
-  /** Queues the webhook GitHub would send the app for this change. */
-  emit(repo: FakeRepo, name: string, action: string, fields: Record<string, unknown>, sender: string): void;
-}
+import { pull } from "./shapes.js";
+import type { World } from "./world-type.js";
 
 /** The login an action is shown as: a person, or the app's bot account. */
 export function loginOf(world: World, actor: Actor): string {

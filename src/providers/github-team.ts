@@ -1,6 +1,19 @@
+import { Type } from "@sinclair/typebox";
 import type { GitHub } from "../github/client.js";
 import { isNotFound } from "../github/client.js";
-import { ProviderError, type GrantTarget, type Provider } from "./types.js";
+import { Login } from "../schemas/common.js";
+import { ProviderError, type GrantTarget, type Provider, type ProviderDefinition } from "./types.js";
+
+const TeamSlug = Type.String({ pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$", description: "a team slug" });
+
+/** The provider as the table lists it; it acts through the installation's client. */
+export const githubTeam = {
+  name: "github-team" as const,
+  description: "membership of one GitHub team",
+  config: Type.Object({ org: Login, team: TeamSlug }, { additionalProperties: false }),
+  grant: Type.Object({}, { additionalProperties: false }),
+  create: ({ gh }) => githubTeamProvider(gh),
+} satisfies ProviderDefinition;
 
 /**
  * `github-team`: membership of one team. The installation needs the organization's

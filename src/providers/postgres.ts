@@ -1,5 +1,27 @@
+import { Type } from "@sinclair/typebox";
 import pg from "pg";
-import { ProviderError, redact, requiredEnv, type Env, type GrantTarget, type Provider } from "./types.js";
+import { EnvName, Login } from "../schemas/common.js";
+import { ProviderError, redact, requiredEnv, type Env, type GrantTarget, type Provider, type ProviderDefinition } from "./types.js";
+
+const PgIdentifier = Type.String({ minLength: 1, maxLength: 63, description: "a PostgreSQL role name (1 to 63 characters)" });
+
+/** The provider as the table lists it. */
+export const postgres = {
+  name: "postgres" as const,
+  description: "membership of PostgreSQL roles",
+  config: Type.Object(
+    {
+      url_env: { ...EnvName, title: "the name of the environment variable holding the connection URL" },
+      users: Type.Optional(Type.Record(Login, PgIdentifier, { description: "a mapping of GitHub logins to PostgreSQL roles" })),
+    },
+    { additionalProperties: false },
+  ),
+  grant: Type.Object(
+    { roles: Type.Array(PgIdentifier, { minItems: 1, maxItems: 50, description: "a non-empty list of PostgreSQL roles" }) },
+    { additionalProperties: false },
+  ),
+  create: ({ env }) => postgresProvider(env),
+} satisfies ProviderDefinition;
 
 /**
  * `postgres`: `GRANT <roles> TO <login>` on the server whose URL is in the environment variable

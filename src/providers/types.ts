@@ -1,3 +1,7 @@
+import type { TSchema } from "@sinclair/typebox";
+import type { GitHub } from "../github/client.js";
+import type { WebhookOptions } from "./webhook.js";
+
 /**
  * A provider applies and revokes one grant at one kind of target (PRODUCT.md §6). Access is
  * described as *units* (one team membership, one PostgreSQL role) so that reference counting
@@ -34,6 +38,28 @@ export interface Provider {
 
 /** Environment variables: where every secret comes from. */
 export type Env = Readonly<Record<string, string | undefined>>;
+
+/** What a provider may act through: the server's environment, the installation's client, the webhook timing. */
+export interface ProviderDeps {
+  env: Env;
+  gh: GitHub;
+  webhook?: WebhookOptions | undefined;
+}
+
+/**
+ * Everything about one provider in one object: the name the policy uses, what the policy may say
+ * to it (`config` per resource, `grant` per role) and how to build it. The policy check and the
+ * executor both read these from the one table in table.ts, so a provider the policy accepts is
+ * always one the executor can build.
+ */
+export interface ProviderDefinition {
+  readonly name: string;
+  /** One line for people (docs, error messages). */
+  readonly description: string;
+  readonly config: TSchema;
+  readonly grant: TSchema;
+  create(deps: ProviderDeps): Provider;
+}
 
 /** A provider failure whose message is safe to show on a PR (secrets removed). */
 export class ProviderError extends Error {

@@ -1,5 +1,7 @@
+import { Type } from "@sinclair/typebox";
 import { createHmac } from "node:crypto";
-import { ProviderError, redact, requiredEnv, type Env, type GrantTarget, type Provider } from "./types.js";
+import { EnvName } from "../schemas/common.js";
+import { ProviderError, redact, requiredEnv, type Env, type GrantTarget, type Provider, type ProviderDefinition } from "./types.js";
 
 export interface WebhookOptions {
   /** Waits between attempts; the first attempt is immediate. */
@@ -11,6 +13,22 @@ export const DEFAULT_WEBHOOK_OPTIONS: WebhookOptions = { backoffMs: [500, 2_000,
 
 /** Only the status matters; a receiver (or whatever answers for it) cannot make us read more. */
 export const MAX_RESPONSE_BYTES = 64 * 1024;
+
+/** The provider as the table lists it. */
+export const webhook = {
+  name: "webhook" as const,
+  description: "a signed event to a receiver of your own",
+  config: Type.Object(
+    {
+      url_env: { ...EnvName, title: "the name of the environment variable holding the receiver's URL" },
+      secret_env: { ...EnvName, title: "the name of the environment variable holding the signing secret" },
+    },
+    { additionalProperties: false },
+  ),
+  // Passed through to the receiver as `grant` in the event: whatever the receiver understands.
+  grant: Type.Record(Type.String({ pattern: "^[A-Za-z0-9_.-]{1,64}$" }), Type.Unknown(), { description: "settings for the receiver" }),
+  create: ({ env, webhook: options }) => webhookProvider(env, options),
+} satisfies ProviderDefinition;
 
 export function signature(secret: string, body: string): string {
   return `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;

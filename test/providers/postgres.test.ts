@@ -27,7 +27,7 @@ const target = (id: string, roles: string[], extra: Partial<GrantTarget> = {}): 
   resource: "prod-db",
   role: "read-only",
   provider: "postgres",
-  config: { url_env: "PROD_DB_URL" },
+  config: { url_env: "JIT_PROD_DB_URL" },
   grant: { roles },
   startsAt: "2026-11-29T13:00:00Z",
   expiresAt: "2026-11-29T15:00:00Z",
@@ -44,7 +44,7 @@ describePg("the postgres provider, against a real PostgreSQL server", () => {
     await admin.query("CREATE ROLE alice LOGIN; CREATE ROLE alice_ro LOGIN; CREATE ROLE analytics_read; CREATE ROLE app_write; CREATE ROLE \"odd\"\"role\"; CREATE ROLE jit LOGIN PASSWORD 's3cret-pw' CREATEROLE");
     await admin.query('GRANT analytics_read, app_write, "odd""role" TO jit WITH ADMIN OPTION');
     // The app connects as a dedicated role with the right to grant these roles, not as a superuser.
-    env = { PROD_DB_URL: server.url("jit", "s3cret-pw") };
+    env = { JIT_PROD_DB_URL: server.url("jit", "s3cret-pw") };
   }, 60_000);
   afterAll(async () => {
     await admin?.end();
@@ -68,7 +68,7 @@ describePg("the postgres provider, against a real PostgreSQL server", () => {
     const p = postgresProvider(env);
     const t = target("acme/access#2", ["analytics_read", "app_write"]);
     const standing = await p.held(t);
-    expect(standing).toEqual(["postgres:PROD_DB_URL:alice:app_write"]);
+    expect(standing).toEqual(["postgres:JIT_PROD_DB_URL:alice:app_write"]);
     await p.apply(t);
     await p.revoke(t, unitsToRevoke(p, t, standing, []));
     expect(await memberships("alice")).toEqual(["app_write"]);
@@ -89,7 +89,7 @@ describePg("the postgres provider, against a real PostgreSQL server", () => {
 
   it("maps logins through config.users and quotes identifiers (a role name cannot inject SQL)", async () => {
     const p = postgresProvider(env);
-    const t = target("acme/access#5", ['odd"role'], { config: { url_env: "PROD_DB_URL", users: { Alice: "alice_ro" } } });
+    const t = target("acme/access#5", ['odd"role'], { config: { url_env: "JIT_PROD_DB_URL", users: { Alice: "alice_ro" } } });
     await p.apply(t);
     expect(await memberships("alice_ro")).toEqual(['odd"role']);
     const injection = target("acme/access#6", ["analytics_read; DROP ROLE alice"]);
@@ -105,10 +105,10 @@ describePg("the postgres provider, against a real PostgreSQL server", () => {
 
   it("names a missing environment variable, and never shows the password of a failing URL", async () => {
     await expect(postgresProvider({}).apply(target("acme/access#8", ["analytics_read"]))).rejects.toThrow(
-      "prod-db: the environment variable PROD_DB_URL (url_env) is not set on the jit-access server",
+      "prod-db: the environment variable JIT_PROD_DB_URL (url_env) is not set on the jit-access server",
     );
     const wrong = server.url("nobody-here", "hunter2-secret");
-    const error = (await postgresProvider({ PROD_DB_URL: wrong }).apply(target("acme/access#9", ["analytics_read"])).catch((e: unknown) => e)) as Error;
+    const error = (await postgresProvider({ JIT_PROD_DB_URL: wrong }).apply(target("acme/access#9", ["analytics_read"])).catch((e: unknown) => e)) as Error;
     expect(error).toBeInstanceOf(ProviderError);
     expect(error.message).toContain("GRANT failed");
     expect(error.message).not.toContain("hunter2-secret");

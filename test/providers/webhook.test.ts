@@ -16,13 +16,13 @@ const target: GrantTarget = {
   resource: "billing-api",
   role: "operator",
   provider: "webhook",
-  config: { url_env: "BILLING_HOOK_URL", secret_env: "BILLING_HOOK_SECRET" },
+  config: { url_env: "JIT_BILLING_HOOK_URL", secret_env: "JIT_BILLING_HOOK_SECRET" },
   grant: { scope: "refunds" },
   startsAt: "2026-11-29T13:00:00.000Z",
   expiresAt: "2026-11-29T15:00:00.000Z",
   pullRequest: "https://github.com/acme/access/pull/7",
 };
-const provider = (env: Record<string, string> = { BILLING_HOOK_URL: receiver.url, BILLING_HOOK_SECRET: SECRET }) =>
+const provider = (env: Record<string, string> = { JIT_BILLING_HOOK_URL: receiver.url, JIT_BILLING_HOOK_SECRET: SECRET }) =>
   webhookProvider(env, { backoffMs: [10, 20, 40], timeoutMs: 2_000 });
 
 describe("the webhook provider, against a real local receiver", () => {
@@ -49,7 +49,7 @@ describe("the webhook provider, against a real local receiver", () => {
   });
 
   it("a receiver that checks signatures refuses an event signed with another secret", async () => {
-    const p = provider({ BILLING_HOOK_URL: receiver.url, BILLING_HOOK_SECRET: "not-the-secret" });
+    const p = provider({ JIT_BILLING_HOOK_URL: receiver.url, JIT_BILLING_HOOK_SECRET: "not-the-secret" });
     await expect(p.apply(target)).rejects.toThrow("billing-api: the receiver refused the apply event (HTTP 401)");
     expect(receiver.received).toHaveLength(1);
     expect(receiver.received[0]!.signatureValid).toBe(false);
@@ -76,8 +76,8 @@ describe("the webhook provider, against a real local receiver", () => {
   });
 
   it("says which environment variable is missing", async () => {
-    await expect(provider({ BILLING_HOOK_URL: receiver.url }).apply(target)).rejects.toThrow(
-      "billing-api: the environment variable BILLING_HOOK_SECRET (secret_env) is not set on the jit-access server",
+    await expect(provider({ JIT_BILLING_HOOK_URL: receiver.url }).apply(target)).rejects.toThrow(
+      "billing-api: the environment variable JIT_BILLING_HOOK_SECRET (secret_env) is not set on the jit-access server",
     );
   });
 
@@ -98,7 +98,7 @@ describe("the webhook provider, against a real local receiver", () => {
       for (const status of [301, 302, 307, 308]) {
         await expect(provider().apply(target)).rejects.toMatchObject({
           retryable: false,
-          message: `billing-api: the receiver answered the apply event with a redirect (HTTP ${status}); redirects are never followed: set BILLING_HOOK_URL to the receiver's final URL`,
+          message: `billing-api: the receiver answered the apply event with a redirect (HTTP ${status}); redirects are never followed: set JIT_BILLING_HOOK_URL to the receiver's final URL`,
         });
       }
       expect(receiver.received).toHaveLength(4);

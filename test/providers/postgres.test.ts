@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { createServer } from "node:net";
 import pg from "pg";
 import { postgresProvider } from "../../src/providers/postgres.js";
 import { ProviderError, unitsToRevoke, type GrantTarget } from "../../src/providers/types.js";
@@ -19,6 +20,15 @@ async function memberships(login: string): Promise<string[]> {
     [login],
   );
   return rows.map((r) => r.rolname);
+}
+
+/** A loopback port nothing listens on: bound, then closed again. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
 
 const target = (id: string, roles: string[], extra: Partial<GrantTarget> = {}): GrantTarget => ({
@@ -112,5 +122,42 @@ describePg("the postgres provider, against a real PostgreSQL server", () => {
     expect(error).toBeInstanceOf(ProviderError);
     expect(error.message).toContain("GRANT failed");
     expect(error.message).not.toContain("hunter2-secret");
+  });
+
+  // Provider errors are shown on the PR: they must not tell anyone where the database is or who the app connects as.
+  it("shows a refused connection without the host, port, user, password or database of the URL", async () => {
+    const port = await closedPort();
+    const url = `postgres://payroll-admin:hunter2-secret@127.0.0.1:${port}/payroll`;
+    const error = (await postgresProvider({ JIT_PROD_DB_URL: url }).apply(target("acme/access#10", ["analytics_read"])).catch((e: unknown) => e)) as ProviderError;
+    expect(error).toBeInstanceOf(ProviderError);
+    expect(error).toMatchObject({ message: "prod-db: GRANT failed: could not connect to the database (connection refused)", retryable: true });
+    for (const hidden of ["127.0.0.1", String(port), "payroll", "hunter2"]) expect(error.message).not.toContain(hidden);
+    // The log still says what happened, but never the password.
+    expect(error.detail).toContain("ECONNREFUSED");
+    expect(error.detail).not.toContain("hunter2-secret");
+  });
+
+  it("shows a login the server refuses as an authentication failure, without the user", async () => {
+    const url = server.url("payroll-admin", "hunter2-secret");
+    const error = (await postgresProvider({ JIT_PROD_DB_URL: url }).held(target("acme/access#11", ["analytics_read"])).catch((e: unknown) => e)) as ProviderError;
+    expect(error).toMatchObject({
+      message: "prod-db: reading role memberships failed: authentication failed (the server refused the user or password in JIT_PROD_DB_URL)",
+      retryable: false,
+    });
+    expect(error.detail).toContain('role "payroll-admin" does not exist');
+    const port = new URL(url).port;
+    for (const hidden of ["payroll-admin", "127.0.0.1", port, "hunter2"]) expect(error.message).not.toContain(hidden);
+  });
+
+  it("shows a missing database without naming it", async () => {
+    const url = server.url("jit", "s3cret-pw").replace(/\/postgres$/, "/payroll_db");
+    const error = (await postgresProvider({ JIT_PROD_DB_URL: url }).apply(target("acme/access#12", ["analytics_read"])).catch((e: unknown) => e)) as ProviderError;
+    expect(error.message).toBe("prod-db: GRANT failed: the database named in JIT_PROD_DB_URL does not exist");
+  });
+
+  it("shows an unknown host name without naming it", async () => {
+    const url = "postgres://payroll-admin:hunter2-secret@db.payroll.invalid:6543/payroll";
+    const error = (await postgresProvider({ JIT_PROD_DB_URL: url }).apply(target("acme/access#13", ["analytics_read"])).catch((e: unknown) => e)) as ProviderError;
+    expect(error).toMatchObject({ message: "prod-db: GRANT failed: could not connect to the database (host name not found)", retryable: true });
   });
 });

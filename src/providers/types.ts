@@ -12,6 +12,12 @@ export interface GrantTarget {
   /** Stable per grant and the idempotency key: `<owner>/<repo>#<number>`. */
   id: string;
   requester: string;
+  /**
+   * The requester's GitHub account id, when known. A login can be renamed during a grant; the id
+   * cannot, so providers that act on GitHub accounts (github-team) resolve the current login by
+   * it, and fall back to `requester` only without it.
+   */
+  requesterId?: number | undefined;
   resource: string;
   role: string;
   provider: string;

@@ -339,10 +339,10 @@ describe("the webhook provider, end to end", () => {
   afterEach(() => receiver.close());
 
   it("a merged request sends one signed apply event to a real receiver", async () => {
-    const policy = POLICY.replace("break_glass:", "  billing:\n    provider: webhook\n    config: { url_env: BILLING_URL, secret_env: BILLING_SECRET }\n    roles:\n      operator: { max_duration: 4h, grant: { scope: refunds } }\nbreak_glass:");
+    const policy = POLICY.replace("break_glass:", "  billing:\n    provider: webhook\n    config: { url_env: JIT_BILLING_URL, secret_env: JIT_BILLING_SECRET }\n    roles:\n      operator: { max_duration: 4h, grant: { scope: refunds } }\nbreak_glass:");
     const content = grantYaml({ resource: "billing", role: "operator", duration: "1h" });
     const sc = merged({ policy, files: [{ filename: "grants/billing/alice-1.yaml", status: "added", content }], codeowners: { path: ".github/CODEOWNERS", text: "* @acme/platform\n" } });
-    const probot = await startApp(NOW, { BILLING_URL: receiver.url, BILLING_SECRET: "hook-secret-for-tests" });
+    const probot = await startApp(NOW, { JIT_BILLING_URL: receiver.url, JIT_BILLING_SECRET: "hook-secret-for-tests" });
     const api = githubApi();
     mockFirstApply(api, sc, "none"); // the webhook provider holds nothing to look up
     const bodies: string[] = [];

@@ -11,12 +11,12 @@ import { guardNetwork } from "./helpers/setup-nock.js";
 
 guardNetwork();
 const NOW = new Date("2026-11-29T13:00:00Z");
-const NOTIFYING_POLICY = `${POLICY}notifications:\n  slack_webhook_env: SLACK_URL\n`;
+const NOTIFYING_POLICY = `${POLICY}notifications:\n  slack_webhook_env: JIT_SLACK_URL\n`;
 let slack: Receiver;
 let notifier: Notifier;
 beforeEach(async () => {
   slack = await startReceiver();
-  notifier = new Notifier({ SLACK_URL: slack.url }, { warn() {} }, { backoffMs: [5], timeoutMs: 2_000 });
+  notifier = new Notifier({ JIT_SLACK_URL: slack.url }, { warn() {} }, { backoffMs: [5], timeoutMs: 2_000 });
 });
 afterEach(() => slack.close());
 
@@ -77,7 +77,7 @@ describe("notifications through the app", () => {
     await opened(request(), (api) => {
       api.post(`${R}/issues/7/comments`).reply(201, { id: 55 }); // the status comment
       api.get(`${R}/issues/7/comments`).query({ per_page: 100 }).reply(200, [{ id: 55, body: "status", performed_via_github_app: { id: 123 } }]);
-      api.post(`${R}/issues/7/comments`, (b: any) => b.body.startsWith("<!-- jit-access:notify-failed Slack (SLACK_URL) -->\n⚠️ jit-access could not deliver the \"requested\" notification to Slack (SLACK_URL): HTTP 404.")).reply(201, { id: 56 });
+      api.post(`${R}/issues/7/comments`, (b: any) => b.body.startsWith("<!-- jit-access:notify-failed Slack (JIT_SLACK_URL) -->\n⚠️ jit-access could not deliver the \"requested\" notification to Slack (JIT_SLACK_URL): HTTP 404.")).reply(201, { id: 56 });
     });
   });
 });

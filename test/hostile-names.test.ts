@@ -48,8 +48,8 @@ describe("a grant naming a property every JavaScript object inherits", () => {
   });
 
   it("notifications of an unknown resource fall back to the policy's, never to an inherited property", () => {
-    const p = policy(`${POLICY}notifications: { slack_webhook_env: SLACK_WEBHOOK_URL }\n`);
-    for (const name of INHERITED) expect(destinationsFor(p, name)).toEqual({ slackEnv: "SLACK_WEBHOOK_URL" });
+    const p = policy(`${POLICY}notifications: { slack_webhook_env: JIT_SLACK_WEBHOOK_URL }\n`);
+    for (const name of INHERITED) expect(destinationsFor(p, name)).toEqual({ slackEnv: "JIT_SLACK_WEBHOOK_URL" });
   });
 });
 

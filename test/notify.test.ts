@@ -31,7 +31,7 @@ describe("which state changes are announced (pure)", () => {
 const note = (extra: Partial<Notification> = {}): Notification => ({
   event: "requested",
   url: "https://github.com/acme/access/pull/7",
-  destinations: { slackEnv: "SLACK_URL", teamsEnv: "TEAMS_URL" },
+  destinations: { slackEnv: "JIT_SLACK_URL", teamsEnv: "JIT_TEAMS_URL" },
   view: { requester: "alice", access: "prod-db · read-only", duration: "2h", reason: "Fix <!channel> & [this](https://evil.example)", approvers: "@acme/dba, @acme/security" },
   ...extra,
 });
@@ -150,7 +150,7 @@ describe("delivery, against real local servers", () => {
     await Promise.all([slack.close(), teams.close()]);
   });
   const quiet = { warn() {} };
-  const notifier = () => new Notifier({ SLACK_URL: slack.url, TEAMS_URL: teams.url }, quiet, { backoffMs: [5, 10], timeoutMs: 2_000 });
+  const notifier = () => new Notifier({ JIT_SLACK_URL: slack.url, JIT_TEAMS_URL: teams.url }, quiet, { backoffMs: [5, 10], timeoutMs: 2_000 });
 
   it("posts one message to each destination", async () => {
     const n = notifier();
@@ -180,7 +180,7 @@ describe("delivery, against real local servers", () => {
     const failures: string[] = [];
     n.send(note(), async (_n, d, r) => void failures.push(`${d}: ${r}`));
     await n.settled();
-    expect(failures.sort()).toEqual(["Microsoft Teams (TEAMS_URL): HTTP 404", "Slack (SLACK_URL): HTTP 500 after 3 attempts"]);
+    expect(failures.sort()).toEqual(["Microsoft Teams (JIT_TEAMS_URL): HTTP 404", "Slack (JIT_SLACK_URL): HTTP 500 after 3 attempts"]);
     expect(teams.received).toHaveLength(1); // a 4xx is not retried
     expect(failures.join(" ")).not.toContain("127.0.0.1");
   });
@@ -188,8 +188,8 @@ describe("delivery, against real local servers", () => {
   it("an unset environment variable is a failure reported like any other", async () => {
     const n = new Notifier({}, quiet, { backoffMs: [], timeoutMs: 1_000 });
     const failures: string[] = [];
-    n.send(note({ destinations: { slackEnv: "SLACK_URL" } }), async (_n, d, r) => void failures.push(`${d}: ${r}`));
+    n.send(note({ destinations: { slackEnv: "JIT_SLACK_URL" } }), async (_n, d, r) => void failures.push(`${d}: ${r}`));
     await n.settled();
-    expect(failures).toEqual(["Slack (SLACK_URL): the environment variable SLACK_URL is not set"]);
+    expect(failures).toEqual(["Slack (JIT_SLACK_URL): the environment variable JIT_SLACK_URL is not set"]);
   });
 });

@@ -40,7 +40,7 @@ describe("loading the policy", () => {
     ]);
   });
   it("checks each provider's config and grant settings", () => {
-    expect(errors(POLICY.replace("config: { url_env: PROD_DB_URL }", "config: { url: postgres://admin:hunter2@db }"))).toEqual([
+    expect(errors(POLICY.replace("config: { url_env: JIT_PROD_DB_URL }", "config: { url: postgres://admin:hunter2@db }"))).toEqual([
       '14:5 prod-db.config: missing required key "url_env"',
       '14:15 prod-db.config: unknown key "url"',
     ]);
@@ -49,13 +49,13 @@ describe("loading the policy", () => {
     ]);
   });
   it("never echoes the value of an unknown key (it may be a secret pasted by mistake)", () => {
-    const text = errors(POLICY.replace("config: { url_env: PROD_DB_URL }", "config: { url_env: PROD_DB_URL, password: hunter2 }")).join("\n");
+    const text = errors(POLICY.replace("config: { url_env: JIT_PROD_DB_URL }", "config: { url_env: JIT_PROD_DB_URL, password: hunter2 }")).join("\n");
     expect(text).toContain('unknown key "password"');
     expect(text).not.toContain("hunter2");
   });
   it("requires environment variable names, not values, for secrets", () => {
-    expect(errors(POLICY.replace("url_env: PROD_DB_URL", "url_env: postgres://x"))).toEqual([
-      '14:24 prod-db.config: url_env must be the name of an environment variable (A-Z, 0-9, _); got "postgres://x"',
+    expect(errors(POLICY.replace("url_env: JIT_PROD_DB_URL", "url_env: postgres://x"))).toEqual([
+      '14:24 prod-db.config: url_env must be the name of an environment variable starting with JIT_ (then A-Z, 0-9, _): the policy may only name variables set aside for it; got "postgres://x"',
     ]);
   });
   it("reports a ticket_pattern that is not a regular expression", () => {
@@ -72,7 +72,7 @@ describe("loading the policy", () => {
     ]);
   });
   it("reports a resource without roles", () => {
-    expect(errors("version: 1\nresources:\n  x:\n    provider: webhook\n    config: { url_env: U, secret_env: S }\n    roles: {}\n")).toEqual([
+    expect(errors("version: 1\nresources:\n  x:\n    provider: webhook\n    config: { url_env: JIT_U, secret_env: JIT_S }\n    roles: {}\n")).toEqual([
       "6:12 resources.x.roles must not be empty",
     ]);
   });

@@ -1,6 +1,6 @@
 import { sortDiagnostics, type Diagnostic } from "../diagnostics.js";
 import { parseDuration } from "../grant/duration.js";
-import { PROVIDERS, PROVIDER_NAMES } from "../providers/catalog.js";
+import { PROVIDERS, PROVIDER_NAMES } from "../providers/table.js";
 import { PolicySchema, type Policy, type Resource, type RoleSettings } from "../schemas/policy.js";
 import { schemaCheck, type SchemaCheck } from "../schemas/validate.js";
 import { parseYamlMapping, type Locator } from "../yaml/safe-parse.js";
@@ -52,7 +52,7 @@ export const BUILTIN_DEFAULTS = {
 const checkPolicySchema: SchemaCheck<Policy> = schemaCheck<Policy>(PolicySchema);
 /** A Map, not an object: `provider: constructor` must find nothing, not Object's constructor. */
 const providerChecks = new Map(
-  Object.entries(PROVIDERS).map(([name, spec]) => [name, { config: schemaCheck(spec.config), grant: schemaCheck(spec.grant) }]),
+  PROVIDERS.map((p) => [p.name as string, { config: schemaCheck(p.config), grant: schemaCheck(p.grant) }]),
 );
 
 /** Parses, schema-checks and cross-checks a policy file. Never throws. */

@@ -1,6 +1,19 @@
+import { Type } from "@sinclair/typebox";
 import type { GitHub } from "../github/client.js";
 import { isNotFound } from "../github/client.js";
-import { ProviderError, type GrantTarget, type Provider } from "./types.js";
+import { Login } from "../schemas/common.js";
+import { ProviderError, type GrantTarget, type Provider, type ProviderDefinition } from "./types.js";
+
+const TeamSlug = Type.String({ pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$", description: "a team slug" });
+
+/** The provider as the table lists it; it acts through the installation's client. */
+export const githubTeam = {
+  name: "github-team" as const,
+  description: "membership of one GitHub team",
+  config: Type.Object({ org: Login, team: TeamSlug }, { additionalProperties: false }),
+  grant: Type.Object({}, { additionalProperties: false }),
+  create: ({ gh }) => githubTeamProvider(gh),
+} satisfies ProviderDefinition;
 
 /**
  * `github-team`: membership of one team. The installation needs the organization's
@@ -8,48 +21,94 @@ import { ProviderError, type GrantTarget, type Provider } from "./types.js";
  * membership — and any maintainer role, active or invited: a maintainer before the grant stays a
  * maintainer during and after it (PRODUCT.md §6). `apply` reads the membership first, because
  * the only write GitHub offers (PUT with a role) would turn a maintainer into a member.
+ *
+ * The person is found by account id when the target has one (`requesterId`): a requester who
+ * renames their account during a grant is still the member to remove. A 404 from the removal is
+ * not taken at its word: it is what GitHub answers for a login that no longer exists, too, so the
+ * team's members are listed and the removal counts as done only when none of them is the person.
  */
 export function githubTeamProvider(gh: GitHub): Provider {
-  const where = (t: GrantTarget) => ({ org: String(t.config.org), team_slug: String(t.config.team), username: t.requester });
+  const team = (t: GrantTarget) => ({ org: String(t.config.org), team_slug: String(t.config.team) });
+  const where = (t: GrantTarget, login: string) => ({ ...team(t), username: login });
   const unit = (t: GrantTarget) => `github-team:${String(t.config.org)}/${String(t.config.team)}:${t.requester}`.toLowerCase();
   const fail = (t: GrantTarget, what: string, error: unknown): never => {
     const status = (error as { status?: number }).status;
     throw new ProviderError(`${what} ${t.requester} in ${String(t.config.org)}/${String(t.config.team)} failed: ${(error as Error).message}`, status === undefined || status >= 500 || status === 429);
   };
-  /** The membership as GitHub has it now; null when there is none. */
-  const membership = async (t: GrantTarget): Promise<{ state: string; role: string } | null> => {
+  /** The requester's login now: by account id when known; null when that account no longer exists. */
+  const currentLogin = async (t: GrantTarget): Promise<string | null> => {
+    if (t.requesterId === undefined) return t.requester;
     try {
-      const { data } = await gh.rest.teams.getMembershipForUserInOrg(where(t));
+      const { data } = await gh.rest.users.getById({ account_id: t.requesterId });
+      return data.login;
+    } catch (error) {
+      if (isNotFound(error)) return null;
+      return fail(t, `looking up the account #${t.requesterId} of`, error);
+    }
+  };
+  /** The membership as GitHub has it now; null when there is none. */
+  const membership = async (t: GrantTarget, login: string): Promise<{ state: string; role: string } | null> => {
+    try {
+      const { data } = await gh.rest.teams.getMembershipForUserInOrg(where(t, login));
       return { state: data.state, role: data.role };
     } catch (error) {
       if (isNotFound(error)) return null;
       return fail(t, "reading the membership of", error);
     }
   };
+  /**
+   * After a 404 from the removal: whether the team still lists the person (by id when known, else
+   * by login), over every page and both roles. Only "no" lets the revoke count as done.
+   */
+  const stillListed = async (t: GrantTarget, login: string | null): Promise<boolean> => {
+    try {
+      const members = await gh.paginate(gh.rest.teams.listMembersInOrg, { ...team(t), role: "all", per_page: 100 });
+      return members.some((m) =>
+        t.requesterId !== undefined ? m.id === t.requesterId : m.login.toLowerCase() === (login ?? t.requester).toLowerCase(),
+      );
+    } catch (error) {
+      // Unable to confirm is not done: a team the app cannot see may still hold the person.
+      return fail(t, "confirming the removal of", error);
+    }
+  };
   return {
     units: (t) => [unit(t)],
     async held(t) {
-      const m = await membership(t);
+      const login = await currentLogin(t);
+      if (login === null) return []; // the account is gone, and its memberships with it
+      const m = await membership(t, login);
       return m && (m.state === "active" || m.role === "maintainer") ? [unit(t)] : [];
     },
     async apply(t) {
-      const m = await membership(t);
+      const login = await currentLogin(t);
+      if (login === null) throw new ProviderError(`the GitHub account #${String(t.requesterId)} of ${t.requester} no longer exists`, false);
+      const m = await membership(t, login);
       // Already a maintainer (never demote), or already an active member: nothing to add.
       if (m && (m.role === "maintainer" || m.state === "active")) return;
       try {
-        await gh.rest.teams.addOrUpdateMembershipForUserInOrg({ ...where(t), role: "member" });
+        await gh.rest.teams.addOrUpdateMembershipForUserInOrg({ ...where(t, login), role: "member" });
       } catch (error) {
         fail(t, "adding", error);
       }
     },
     async revoke(t, units) {
       if (!units.includes(unit(t))) return;
-      try {
-        await gh.rest.teams.removeMembershipForUserInOrg(where(t));
-      } catch (error) {
-        if (isNotFound(error)) return; // already gone: revoking is idempotent
-        fail(t, "removing", error);
+      const login = await currentLogin(t);
+      if (login !== null) {
+        try {
+          await gh.rest.teams.removeMembershipForUserInOrg(where(t, login));
+          return;
+        } catch (error) {
+          if (!isNotFound(error)) fail(t, "removing", error);
+        }
       }
+      if (await stillListed(t, login)) {
+        throw new ProviderError(
+          `removing ${t.requester} from ${String(t.config.org)}/${String(t.config.team)} was answered "not found", but the team still lists them; trying again`,
+          true,
+        );
+      }
+      // Not found, and not listed: already gone. Revoking is idempotent.
     },
     describe: (t) => `membership of ${t.requester} in the GitHub team ${String(t.config.org)}/${String(t.config.team)}`,
   };

@@ -1,5 +1,27 @@
+import { Type } from "@sinclair/typebox";
 import pg from "pg";
-import { ProviderError, redact, requiredEnv, type Env, type GrantTarget, type Provider } from "./types.js";
+import { EnvName, Login } from "../schemas/common.js";
+import { connectionTrouble, endpointSecrets, ProviderError, redact, requiredEnv, shownSafe, type Env, type GrantTarget, type Provider, type ProviderDefinition } from "./types.js";
+
+const PgIdentifier = Type.String({ minLength: 1, maxLength: 63, description: "a PostgreSQL role name (1 to 63 characters)" });
+
+/** The provider as the table lists it. */
+export const postgres = {
+  name: "postgres" as const,
+  description: "membership of PostgreSQL roles",
+  config: Type.Object(
+    {
+      url_env: { ...EnvName, title: "the name of the environment variable holding the connection URL" },
+      users: Type.Optional(Type.Record(Login, PgIdentifier, { description: "a mapping of GitHub logins to PostgreSQL roles" })),
+    },
+    { additionalProperties: false },
+  ),
+  grant: Type.Object(
+    { roles: Type.Array(PgIdentifier, { minItems: 1, maxItems: 50, description: "a non-empty list of PostgreSQL roles" }) },
+    { additionalProperties: false },
+  ),
+  create: ({ env }) => postgresProvider(env),
+} satisfies ProviderDefinition;
 
 /**
  * `postgres`: `GRANT <roles> TO <login>` on the server whose URL is in the environment variable
@@ -25,10 +47,11 @@ export function postgresProvider(env: Env): Provider {
       return await work(client);
     } catch (error) {
       if (error instanceof ProviderError) throw error;
-      const code = (error as { code?: string }).code;
-      // Connection trouble is worth retrying; SQL errors (a missing role, no privilege) are not.
-      const retryable = !code || code.startsWith("08") || code === "57P01" || code === "53300";
-      throw new ProviderError(`${t.resource}: ${what} failed: ${redact((error as Error).message, [url, passwordOf(url)])}`, retryable);
+      const { shown, retryable } = explain(error, String(t.config.url_env));
+      // The log gets the driver's own words, without the URL and its password; the PR gets words
+      // that name no host, port, user or database (ProviderError's message is shown on the PR).
+      const detail = `${t.resource}: ${what} failed: ${redact(describeError(error), [url, passwordOf(url)])}`;
+      throw new ProviderError(`${t.resource}: ${what} failed: ${shownSafe(shown, endpointSecrets([url]))}`, retryable, detail);
     } finally {
       await client.end().catch(() => {});
     }
@@ -67,6 +90,36 @@ export function postgresProvider(env: Env): Provider {
     },
     describe: (t) => `PostgreSQL roles ${roles(t).join(", ")} for ${login(t)} (${t.resource})`,
   };
+}
+
+/**
+ * What to show for a failure, and whether it is worth retrying. Connection and authentication
+ * failures are described by their code alone: the driver's words for them name the host, the
+ * port or the user. An SQL error (a missing role, no privilege to grant it) is about the policy's
+ * own names, and its words are the clearest fix, so they are shown (still passed through
+ * `shownSafe` by the caller).
+ */
+function explain(error: unknown, urlEnv: string): { shown: string; retryable: boolean } {
+  const trouble = connectionTrouble(error);
+  if (trouble) return { shown: `could not connect to the database (${trouble})`, retryable: true };
+  const code = (error as { code?: unknown }).code;
+  if (typeof code !== "string" || !/^[0-9A-Z]{5}$/.test(code)) {
+    // No SQLSTATE: the driver gave up before the server answered (a timeout, TLS, a closed socket).
+    return { shown: "could not connect to the database", retryable: true };
+  }
+  if (code.startsWith("28")) return { shown: `authentication failed (the server refused the user or password in ${urlEnv})`, retryable: false };
+  if (code === "3D000") return { shown: `the database named in ${urlEnv} does not exist`, retryable: false };
+  if (code.startsWith("08")) return { shown: "could not connect to the database", retryable: true };
+  if (code === "57P01" || code === "57P03") return { shown: "the database is shutting down or starting up", retryable: true };
+  if (code === "53300") return { shown: "the database has too many connections", retryable: true };
+  return { shown: (error as Error).message, retryable: false };
+}
+
+/** The driver's message with the network cause fetch-style errors hide in `cause` or `errors`. */
+function describeError(error: unknown): string {
+  const e = error as { message?: string; code?: string; errors?: unknown[] };
+  const inner = Array.isArray(e.errors) ? e.errors.map((x) => (x as Error).message).join("; ") : "";
+  return [e.code, e.message || inner].filter(Boolean).join(" ");
 }
 
 function passwordOf(url: string): string | undefined {

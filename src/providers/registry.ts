@@ -1,19 +1,13 @@
 import type { GitHub } from "../github/client.js";
-import { githubTeamProvider } from "./github-team.js";
-import { postgresProvider } from "./postgres.js";
+import { providerDefinition } from "./table.js";
 import type { Env, Provider } from "./types.js";
-import { webhookProvider, type WebhookOptions } from "./webhook.js";
+import type { WebhookOptions } from "./webhook.js";
 
 /** Providers by the names the policy uses. github-team acts through the installation's client. */
 export type ProviderFactory = (name: string, gh: GitHub) => Provider | undefined;
 
+/** Builds providers from the table in table.ts, the same one the policy is checked against. */
 export function providerFactory(env: Env, webhook?: WebhookOptions): ProviderFactory {
-  const postgres = postgresProvider(env);
-  const hook = webhookProvider(env, webhook);
-  return (name, gh) => {
-    if (name === "postgres") return postgres;
-    if (name === "webhook") return hook;
-    if (name === "github-team") return githubTeamProvider(gh);
-    return undefined;
-  };
+  // Providers are cheap, stateless closures: building one per call keeps every name on one path.
+  return (name, gh) => providerDefinition(name)?.create({ env, gh, webhook });
 }

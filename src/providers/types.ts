@@ -1,3 +1,7 @@
+import type { TSchema } from "@sinclair/typebox";
+import type { GitHub } from "../github/client.js";
+import type { WebhookOptions } from "./webhook.js";
+
 /**
  * A provider applies and revokes one grant at one kind of target (PRODUCT.md §6). Access is
  * described as *units* (one team membership, one PostgreSQL role) so that reference counting
@@ -8,6 +12,12 @@ export interface GrantTarget {
   /** Stable per grant and the idempotency key: `<owner>/<repo>#<number>`. */
   id: string;
   requester: string;
+  /**
+   * The requester's GitHub account id, when known. A login can be renamed during a grant; the id
+   * cannot, so providers that act on GitHub accounts (github-team) resolve the current login by
+   * it, and fall back to `requester` only without it.
+   */
+  requesterId?: number | undefined;
   resource: string;
   role: string;
   provider: string;
@@ -35,12 +45,127 @@ export interface Provider {
 /** Environment variables: where every secret comes from. */
 export type Env = Readonly<Record<string, string | undefined>>;
 
-/** A provider failure whose message is safe to show on a PR (secrets removed). */
+/** What a provider may act through: the server's environment, the installation's client, the webhook timing. */
+export interface ProviderDeps {
+  env: Env;
+  gh: GitHub;
+  webhook?: WebhookOptions | undefined;
+}
+
+/**
+ * Everything about one provider in one object: the name the policy uses, what the policy may say
+ * to it (`config` per resource, `grant` per role) and how to build it. The policy check and the
+ * executor both read these from the one table in table.ts, so a provider the policy accepts is
+ * always one the executor can build.
+ */
+export interface ProviderDefinition {
+  readonly name: string;
+  /** One line for people (docs, error messages). */
+  readonly description: string;
+  readonly config: TSchema;
+  readonly grant: TSchema;
+  create(deps: ProviderDeps): Provider;
+}
+
+/**
+ * A provider failure whose message is safe to show on a PR: it names no secret, host, port, user,
+ * database or URL (see `shownSafe`). `detail`, when present, says more for the app's log only
+ * (secrets still removed, but the host and user kept, since that is what an operator needs).
+ */
 export class ProviderError extends Error {
-  constructor(message: string, readonly retryable: boolean) {
+  readonly detail: string | undefined;
+  constructor(message: string, readonly retryable: boolean, detail?: string) {
     super(message);
     this.name = "ProviderError";
+    this.detail = detail;
   }
+}
+
+/**
+ * What a connection failure was, in words that name no endpoint; undefined when it was not one.
+ * Node's messages ("connect ECONNREFUSED 10.0.0.5:5432", "getaddrinfo ENOTFOUND db.internal")
+ * name the address, and a resolved address is nowhere in the URL to redact: so the words shown
+ * come from the error's code, never from its message. fetch wraps the socket error in `cause`,
+ * and a host with several addresses fails with an AggregateError whose parts carry the code.
+ */
+export function connectionTrouble(error: unknown): string | undefined {
+  const seen = new Set<unknown>();
+  for (let e = error; e && typeof e === "object" && !seen.has(e); e = (e as { cause?: unknown }).cause) {
+    seen.add(e);
+    const { code, name, errors } = e as { code?: unknown; name?: unknown; errors?: unknown };
+    if (name === "TimeoutError") return "timed out";
+    const words = typeof code === "string" ? CONNECTION_CODES[code] ?? (/^(ERR_TLS|CERT_|ERR_SSL)|CERT|SELF_SIGNED/.test(code) ? "TLS failed" : undefined) : undefined;
+    if (words) return words;
+    if (Array.isArray(errors) && errors.length > 0) {
+      const inner = connectionTrouble(errors[0]);
+      if (inner) return inner;
+    }
+  }
+  return undefined;
+}
+
+const CONNECTION_CODES: Readonly<Record<string, string>> = {
+  ECONNREFUSED: "connection refused",
+  ENOTFOUND: "host name not found",
+  EAI_AGAIN: "host name not found",
+  ETIMEDOUT: "timed out",
+  ECONNRESET: "connection lost",
+  EPIPE: "connection lost",
+  EHOSTUNREACH: "host unreachable",
+  ENETUNREACH: "network unreachable",
+  ECONNABORTED: "connection lost",
+  UND_ERR_CONNECT_TIMEOUT: "timed out",
+  UND_ERR_SOCKET: "connection lost",
+};
+
+/** The well-known port a URL without one uses: a message may show it although the URL does not. */
+const DEFAULT_PORTS: Readonly<Record<string, string>> = { "postgres:": "5432", "postgresql:": "5432", "http:": "80", "https:": "443" };
+
+/**
+ * Everything a shown message must not contain, from the values of the environment variables a
+ * target uses: each value itself and, for a URL, its host (with and without brackets), port (or
+ * the scheme's default), user, password, database or path, and query values — each in its raw,
+ * URL-decoded and URL-encoded form.
+ */
+export function endpointSecrets(values: readonly (string | undefined)[]): string[] {
+  const parts: string[] = [];
+  for (const value of values) {
+    if (!value) continue;
+    parts.push(value);
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      continue;
+    }
+    parts.push(url.href, url.origin === "null" ? "" : url.origin, url.host, url.hostname, url.hostname.replace(/^\[|\]$/g, ""), url.port || DEFAULT_PORTS[url.protocol] || "");
+    parts.push(url.username, url.password, url.pathname.length > 1 ? url.pathname : "", url.pathname.slice(1), ...url.searchParams.values());
+  }
+  const forms = new Set<string>();
+  for (const part of parts) {
+    if (!part) continue;
+    for (const form of [part, safeDecode(part), encodeURIComponent(part)]) if (form) forms.add(form);
+  }
+  return [...forms];
+}
+
+/**
+ * A message fit for a PR: every endpoint secret removed (longest first, so a URL goes whole
+ * before its parts), and any IPv4 address too (a host name resolves to addresses the URL does not
+ * contain). A short value (a port, a 3-letter user) is removed only as a whole word, so that
+ * "jit" does not eat into "jit_admin" while "jit" alone still goes.
+ */
+export function shownSafe(message: string, secrets: readonly string[]): string {
+  let out = message;
+  for (const secret of [...secrets].sort((a, b) => b.length - a.length)) {
+    if (secret.length >= 4) out = out.split(secret).join("[redacted]");
+    else out = out.replace(new RegExp(`(?<![A-Za-z0-9_-])${escapeRegExp(secret)}(?![A-Za-z0-9_-])`, "g"), "[redacted]");
+  }
+  return out.replace(/(?<![\d.])\d{1,3}(?:\.\d{1,3}){3}(?![\d.])/g, "[redacted]");
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
 /** Removes every secret value (and its URL-decoded form) from a message before it is shown or logged. */

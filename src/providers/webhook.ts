@@ -1,5 +1,7 @@
+import { Type } from "@sinclair/typebox";
 import { createHmac } from "node:crypto";
-import { ProviderError, redact, requiredEnv, type Env, type GrantTarget, type Provider } from "./types.js";
+import { EnvName } from "../schemas/common.js";
+import { connectionTrouble, endpointSecrets, ProviderError, redact, requiredEnv, shownSafe, type Env, type GrantTarget, type Provider, type ProviderDefinition } from "./types.js";
 
 export interface WebhookOptions {
   /** Waits between attempts; the first attempt is immediate. */
@@ -11,6 +13,22 @@ export const DEFAULT_WEBHOOK_OPTIONS: WebhookOptions = { backoffMs: [500, 2_000,
 
 /** Only the status matters; a receiver (or whatever answers for it) cannot make us read more. */
 export const MAX_RESPONSE_BYTES = 64 * 1024;
+
+/** The provider as the table lists it. */
+export const webhook = {
+  name: "webhook" as const,
+  description: "a signed event to a receiver of your own",
+  config: Type.Object(
+    {
+      url_env: { ...EnvName, title: "the name of the environment variable holding the receiver's URL" },
+      secret_env: { ...EnvName, title: "the name of the environment variable holding the signing secret" },
+    },
+    { additionalProperties: false },
+  ),
+  // Passed through to the receiver as `grant` in the event: whatever the receiver understands.
+  grant: Type.Record(Type.String({ pattern: "^[A-Za-z0-9_.-]{1,64}$" }), Type.Unknown(), { description: "settings for the receiver" }),
+  create: ({ env, webhook: options }) => webhookProvider(env, options),
+} satisfies ProviderDefinition;
 
 export function signature(secret: string, body: string): string {
   return `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
@@ -28,6 +46,11 @@ export function webhookProvider(env: Env, options: WebhookOptions = DEFAULT_WEBH
   async function send(t: GrantTarget, action: "apply" | "revoke"): Promise<void> {
     const url = requiredEnv(env, t.config, "url_env", t.resource);
     const secret = requiredEnv(env, t.config, "secret_env", t.resource);
+    // fetch's own errors for these repeat the whole URL; checked here, the message names only the variable.
+    const parsed = parseUrl(url);
+    if (!parsed || !/^https?:$/.test(parsed.protocol) || parsed.username || parsed.password) {
+      throw new ProviderError(`${t.resource}: the environment variable ${String(t.config.url_env)} (url_env) must hold an http(s) URL without a user or password`, false);
+    }
     const body = JSON.stringify({
       action,
       id: t.id,
@@ -49,6 +72,7 @@ export function webhookProvider(env: Env, options: WebhookOptions = DEFAULT_WEBH
       "idempotency-key": `${t.id}:${action}`,
     };
     let last = "";
+    let lastDetail = "";
     for (let attempt = 0; attempt <= options.backoffMs.length; attempt++) {
       if (attempt > 0) await new Promise((r) => setTimeout(r, options.backoffMs[attempt - 1]));
       try {
@@ -63,10 +87,13 @@ export function webhookProvider(env: Env, options: WebhookOptions = DEFAULT_WEBH
         if (response.status < 500 && response.status !== 429) throw new ProviderError(`${t.resource}: the receiver refused the ${action} event (${last})`, false);
       } catch (error) {
         if (error instanceof ProviderError) throw error;
-        last = redact((error as Error).message, [url, secret]);
+        // Shown: what went wrong, from the error's code; the socket's own words name the address.
+        last = `could not reach the receiver (${connectionTrouble(error) ?? "network error"})`;
+        lastDetail = redact(networkDetail(error), [url, secret]);
       }
     }
-    throw new ProviderError(`${t.resource}: the ${action} event was not accepted after ${options.backoffMs.length + 1} attempts (${last})`, true);
+    const shown = `${t.resource}: the ${action} event was not accepted after ${options.backoffMs.length + 1} attempts (${shownSafe(last, endpointSecrets([url, secret]))})`;
+    throw new ProviderError(shown, true, lastDetail ? `${shown}; last network error: ${lastDetail}` : undefined);
   }
   return {
     // Keyed by the grant itself: the receiver owns the mapping to access.
@@ -100,4 +127,21 @@ async function discardBody(body: ReadableStream<Uint8Array> | null, limit: numbe
   } finally {
     await reader.cancel().catch(() => undefined);
   }
+}
+
+function parseUrl(text: string): URL | undefined {
+  try {
+    return new URL(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** For the log: fetch says only "fetch failed"; the socket error that says why is its `cause`. */
+function networkDetail(error: unknown): string {
+  const words: string[] = [];
+  for (let e = error as { message?: string; code?: string; cause?: unknown } | undefined, n = 0; e && n < 5; e = e.cause as typeof e, n++) {
+    words.push([e.code, e.message].filter(Boolean).join(" "));
+  }
+  return words.filter(Boolean).join(": ");
 }

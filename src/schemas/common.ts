@@ -29,8 +29,12 @@ export const Owner = Type.String({
   description: "a team (@org/team) or a user (@login)",
 });
 
-/** Secrets are never written in the policy, only the names of environment variables that hold them. */
+/**
+ * Secrets are never written in the policy, only the names of environment variables that hold them.
+ * Only names starting with JIT_: whoever can change the policy must not reach the server's own
+ * variables (`url_env: PRIVATE_KEY` would send the app's key to a URL the policy chooses).
+ */
 export const EnvName = Type.String({
-  pattern: "^[A-Z_][A-Z0-9_]{0,127}$",
-  description: "the name of an environment variable (A-Z, 0-9, _)",
+  pattern: "^JIT_[A-Z0-9_]{1,100}$",
+  description: "the name of an environment variable starting with JIT_ (then A-Z, 0-9, _): the policy may only name variables set aside for it",
 });

@@ -1,4 +1,5 @@
 import { Type, type Static } from "@sinclair/typebox";
+import { PROVIDER_NAMES } from "../providers/table.js";
 import { Duration, EnvName, Name, Owner } from "./common.js";
 
 /** Settings every role inherits from `defaults` and may set itself. */
@@ -41,7 +42,7 @@ export const ResourceSchema = Type.Object(
   {
     description: Type.Optional(Type.String({ maxLength: 500 })),
     notifications: Type.Optional({ ...NotificationsSchema, title: "this resource's own destinations, instead of the policy's" }),
-    provider: Type.String({ minLength: 1, maxLength: 64, description: "the provider that applies grants (github-team, postgres, webhook)" }),
+    provider: Type.String({ minLength: 1, maxLength: 64, description: `the provider that applies grants (${PROVIDER_NAMES.join(", ")})` }),
     config: Type.Optional(
       Type.Record(Type.String(), Type.Unknown(), { description: "provider-specific settings of the target; secrets only as environment variable names" }),
     ),

@@ -14,7 +14,7 @@ resources:
   prod-db:
     description: Production PostgreSQL
     provider: postgres
-    config: { url_env: PROD_DB_URL }
+    config: { url_env: JIT_PROD_DB_URL }
     roles:
       read-only:
         max_duration: 4h

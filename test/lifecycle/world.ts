@@ -25,7 +25,7 @@ admins: ["@acme/security"]
 resources:
   prod-db:
     provider: postgres
-    config: { url_env: PROD_DB_URL }
+    config: { url_env: JIT_PROD_DB_URL }
     roles:
       read-only:
         grant: { roles: [analytics_read] }

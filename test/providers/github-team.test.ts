@@ -21,6 +21,16 @@ const target = (id: string): GrantTarget => ({
   pullRequest: "https://github.com/acme/access/pull/7",
 });
 const M = "/orgs/acme/teams/prod-admins/memberships/alice";
+const MEMBERS = "/orgs/acme/teams/prod-admins/members";
+const ALICE_ID = 583231;
+/** Alice's grant as recorded with her account id, so a rename cannot hide her. */
+const byId = (id: string): GrantTarget => ({ ...target(id), requesterId: ALICE_ID });
+/** A two-page member listing; the person, when `last` holds them, is on the second page. */
+function listing(api: ReturnType<typeof githubApi>, last: { login: string; id: number }[]) {
+  const next = `<https://api.github.com${MEMBERS}?role=all&per_page=100&page=2>; rel="next"`;
+  api.get(MEMBERS).query({ role: "all", per_page: "100" }).reply(200, [{ login: "bob", id: 2 }], { link: next });
+  api.get(MEMBERS).query({ role: "all", per_page: "100", page: "2" }).reply(200, last);
+}
 
 describe("the github-team provider", () => {
   it("adds the requester to the team, and removes them on revoke", async () => {
@@ -86,6 +96,7 @@ describe("the github-team provider", () => {
   it("keeps the membership while another live grant gives it, and treats an already-removed member as revoked", async () => {
     const api = githubApi();
     api.delete(M).reply(404, { message: "Not Found" });
+    api.get(MEMBERS).query({ role: "all", per_page: "100" }).reply(200, [{ login: "bob", id: 2 }]); // the 404 is confirmed
     const p = githubTeamProvider(gh);
     const first = target("acme/access#4");
     const second = target("acme/access#5");
@@ -107,5 +118,75 @@ describe("the github-team provider", () => {
     // Not knowing the role is no reason to write one: a failed read fails the apply.
     await expect(p.apply(target("acme/access#6"))).rejects.toMatchObject({ retryable: true, message: expect.stringContaining("reading the membership of alice in acme/prod-admins failed") });
     api.done();
+  });
+
+  describe("a removal answered 404 is confirmed before it counts as done", () => {
+    it("a renamed requester: found by account id, and the renamed login's membership is removed", async () => {
+      const api = githubApi();
+      const renamed = "/orgs/acme/teams/prod-admins/memberships/alice-renamed";
+      for (let i = 0; i < 3; i++) api.get(`/user/${ALICE_ID}`).reply(200, { login: "alice-renamed", id: ALICE_ID });
+      api.get(renamed).reply(404, { message: "Not Found" }); // held
+      api.get(renamed).reply(404, { message: "Not Found" }); // apply reads first
+      api.put(renamed, { role: "member" }).reply(200, { state: "active", role: "member" });
+      api.delete(renamed).reply(204);
+      const p = githubTeamProvider(gh);
+      const t = byId("acme/access#11");
+      const standing = await p.held(t);
+      await p.apply(t);
+      await p.revoke(t, unitsToRevoke(p, t, standing, []));
+      api.done(); // nothing was asked of the old login "alice"
+    });
+
+    it("renamed after the grant was recorded: the old login's 404 is not taken at its word", async () => {
+      const api = githubApi();
+      api.get(`/user/${ALICE_ID}`).reply(200, { login: "alice-renamed", id: ALICE_ID });
+      api.delete("/orgs/acme/teams/prod-admins/memberships/alice-renamed").reply(204);
+      await githubTeamProvider(gh).revoke(byId("acme/access#12"), ["github-team:acme/prod-admins:alice"]);
+      api.done();
+    });
+
+    it("a 404 while the team still lists the person (by id, on a later page) is a retryable error, not done", async () => {
+      const api = githubApi();
+      api.get(`/user/${ALICE_ID}`).reply(200, { login: "alice", id: ALICE_ID });
+      api.delete(M).reply(404, { message: "Not Found" });
+      listing(api, [{ login: "alice-renamed", id: ALICE_ID }]);
+      await expect(githubTeamProvider(gh).revoke(byId("acme/access#13"), ["github-team:acme/prod-admins:alice"])).rejects.toMatchObject({
+        name: "ProviderError",
+        retryable: true,
+        message: 'removing alice from acme/prod-admins was answered "not found", but the team still lists them; trying again',
+      });
+      api.done();
+    });
+
+    it("without an account id, a 404 while the login is still listed is an error too", async () => {
+      const api = githubApi();
+      api.delete(M).reply(404, { message: "Not Found" });
+      listing(api, [{ login: "Alice", id: 7 }]);
+      await expect(githubTeamProvider(gh).revoke(target("acme/access#14"), ["github-team:acme/prod-admins:alice"])).rejects.toMatchObject({ retryable: true });
+      api.done();
+    });
+
+    it("a 404 that every page of the listing confirms is done", async () => {
+      const api = githubApi();
+      api.get(`/user/${ALICE_ID}`).reply(200, { login: "alice", id: ALICE_ID });
+      api.delete(M).reply(404, { message: "Not Found" });
+      listing(api, [{ login: "carol", id: 3 }]);
+      await githubTeamProvider(gh).revoke(byId("acme/access#15"), ["github-team:acme/prod-admins:alice"]);
+      api.done();
+    });
+
+    it("a listing that fails leaves the revoke undone (retryable), and a deleted account is confirmed by id", async () => {
+      const api = githubApi();
+      api.delete(M).reply(404, { message: "Not Found" });
+      api.get(MEMBERS).query({ role: "all", per_page: "100" }).reply(502, { message: "Bad gateway" });
+      await expect(githubTeamProvider(gh).revoke(target("acme/access#16"), ["github-team:acme/prod-admins:alice"])).rejects.toMatchObject({
+        retryable: true,
+        message: expect.stringContaining("confirming the removal of alice in acme/prod-admins failed"),
+      });
+      api.get(`/user/${ALICE_ID}`).reply(404, { message: "Not Found" });
+      listing(api, [{ login: "carol", id: 3 }]);
+      await githubTeamProvider(gh).revoke(byId("acme/access#17"), ["github-team:acme/prod-admins:alice"]);
+      api.done();
+    });
   });
 });

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { createServer } from "node:net";
 import pg from "pg";
 import { postgresProvider } from "../../src/providers/postgres.js";
 import { ProviderError, unitsToRevoke, type GrantTarget } from "../../src/providers/types.js";
@@ -21,13 +22,22 @@ async function memberships(login: string): Promise<string[]> {
   return rows.map((r) => r.rolname);
 }
 
+/** A loopback port nothing listens on: bound, then closed again. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
 const target = (id: string, roles: string[], extra: Partial<GrantTarget> = {}): GrantTarget => ({
   id,
   requester: "alice",
   resource: "prod-db",
   role: "read-only",
   provider: "postgres",
-  config: { url_env: "PROD_DB_URL" },
+  config: { url_env: "JIT_PROD_DB_URL" },
   grant: { roles },
   startsAt: "2026-11-29T13:00:00Z",
   expiresAt: "2026-11-29T15:00:00Z",
@@ -44,7 +54,7 @@ describePg("the postgres provider, against a real PostgreSQL server", () => {
     await admin.query("CREATE ROLE alice LOGIN; CREATE ROLE alice_ro LOGIN; CREATE ROLE analytics_read; CREATE ROLE app_write; CREATE ROLE \"odd\"\"role\"; CREATE ROLE jit LOGIN PASSWORD 's3cret-pw' CREATEROLE");
     await admin.query('GRANT analytics_read, app_write, "odd""role" TO jit WITH ADMIN OPTION');
     // The app connects as a dedicated role with the right to grant these roles, not as a superuser.
-    env = { PROD_DB_URL: server.url("jit", "s3cret-pw") };
+    env = { JIT_PROD_DB_URL: server.url("jit", "s3cret-pw") };
   }, 60_000);
   afterAll(async () => {
     await admin?.end();
@@ -68,7 +78,7 @@ describePg("the postgres provider, against a real PostgreSQL server", () => {
     const p = postgresProvider(env);
     const t = target("acme/access#2", ["analytics_read", "app_write"]);
     const standing = await p.held(t);
-    expect(standing).toEqual(["postgres:PROD_DB_URL:alice:app_write"]);
+    expect(standing).toEqual(["postgres:JIT_PROD_DB_URL:alice:app_write"]);
     await p.apply(t);
     await p.revoke(t, unitsToRevoke(p, t, standing, []));
     expect(await memberships("alice")).toEqual(["app_write"]);
@@ -89,7 +99,7 @@ describePg("the postgres provider, against a real PostgreSQL server", () => {
 
   it("maps logins through config.users and quotes identifiers (a role name cannot inject SQL)", async () => {
     const p = postgresProvider(env);
-    const t = target("acme/access#5", ['odd"role'], { config: { url_env: "PROD_DB_URL", users: { Alice: "alice_ro" } } });
+    const t = target("acme/access#5", ['odd"role'], { config: { url_env: "JIT_PROD_DB_URL", users: { Alice: "alice_ro" } } });
     await p.apply(t);
     expect(await memberships("alice_ro")).toEqual(['odd"role']);
     const injection = target("acme/access#6", ["analytics_read; DROP ROLE alice"]);
@@ -105,12 +115,49 @@ describePg("the postgres provider, against a real PostgreSQL server", () => {
 
   it("names a missing environment variable, and never shows the password of a failing URL", async () => {
     await expect(postgresProvider({}).apply(target("acme/access#8", ["analytics_read"]))).rejects.toThrow(
-      "prod-db: the environment variable PROD_DB_URL (url_env) is not set on the jit-access server",
+      "prod-db: the environment variable JIT_PROD_DB_URL (url_env) is not set on the jit-access server",
     );
     const wrong = server.url("nobody-here", "hunter2-secret");
-    const error = (await postgresProvider({ PROD_DB_URL: wrong }).apply(target("acme/access#9", ["analytics_read"])).catch((e: unknown) => e)) as Error;
+    const error = (await postgresProvider({ JIT_PROD_DB_URL: wrong }).apply(target("acme/access#9", ["analytics_read"])).catch((e: unknown) => e)) as Error;
     expect(error).toBeInstanceOf(ProviderError);
     expect(error.message).toContain("GRANT failed");
     expect(error.message).not.toContain("hunter2-secret");
+  });
+
+  // Provider errors are shown on the PR: they must not tell anyone where the database is or who the app connects as.
+  it("shows a refused connection without the host, port, user, password or database of the URL", async () => {
+    const port = await closedPort();
+    const url = `postgres://payroll-admin:hunter2-secret@127.0.0.1:${port}/payroll`;
+    const error = (await postgresProvider({ JIT_PROD_DB_URL: url }).apply(target("acme/access#10", ["analytics_read"])).catch((e: unknown) => e)) as ProviderError;
+    expect(error).toBeInstanceOf(ProviderError);
+    expect(error).toMatchObject({ message: "prod-db: GRANT failed: could not connect to the database (connection refused)", retryable: true });
+    for (const hidden of ["127.0.0.1", String(port), "payroll", "hunter2"]) expect(error.message).not.toContain(hidden);
+    // The log still says what happened, but never the password.
+    expect(error.detail).toContain("ECONNREFUSED");
+    expect(error.detail).not.toContain("hunter2-secret");
+  });
+
+  it("shows a login the server refuses as an authentication failure, without the user", async () => {
+    const url = server.url("payroll-admin", "hunter2-secret");
+    const error = (await postgresProvider({ JIT_PROD_DB_URL: url }).held(target("acme/access#11", ["analytics_read"])).catch((e: unknown) => e)) as ProviderError;
+    expect(error).toMatchObject({
+      message: "prod-db: reading role memberships failed: authentication failed (the server refused the user or password in JIT_PROD_DB_URL)",
+      retryable: false,
+    });
+    expect(error.detail).toContain('role "payroll-admin" does not exist');
+    const port = new URL(url).port;
+    for (const hidden of ["payroll-admin", "127.0.0.1", port, "hunter2"]) expect(error.message).not.toContain(hidden);
+  });
+
+  it("shows a missing database without naming it", async () => {
+    const url = server.url("jit", "s3cret-pw").replace(/\/postgres$/, "/payroll_db");
+    const error = (await postgresProvider({ JIT_PROD_DB_URL: url }).apply(target("acme/access#12", ["analytics_read"])).catch((e: unknown) => e)) as ProviderError;
+    expect(error.message).toBe("prod-db: GRANT failed: the database named in JIT_PROD_DB_URL does not exist");
+  });
+
+  it("shows an unknown host name without naming it", async () => {
+    const url = "postgres://payroll-admin:hunter2-secret@db.payroll.invalid:6543/payroll";
+    const error = (await postgresProvider({ JIT_PROD_DB_URL: url }).apply(target("acme/access#13", ["analytics_read"])).catch((e: unknown) => e)) as ProviderError;
+    expect(error).toMatchObject({ message: "prod-db: GRANT failed: could not connect to the database (host name not found)", retryable: true });
   });
 });

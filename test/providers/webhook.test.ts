@@ -1,3 +1,4 @@
+import { createServer } from "node:net";
 import { afterEach, beforeEach, describe, expect, it } from "@jest/globals";
 import { ProviderError, unitsToRevoke, type GrantTarget } from "../../src/providers/types.js";
 import { webhookProvider } from "../../src/providers/webhook.js";
@@ -16,13 +17,13 @@ const target: GrantTarget = {
   resource: "billing-api",
   role: "operator",
   provider: "webhook",
-  config: { url_env: "BILLING_HOOK_URL", secret_env: "BILLING_HOOK_SECRET" },
+  config: { url_env: "JIT_BILLING_HOOK_URL", secret_env: "JIT_BILLING_HOOK_SECRET" },
   grant: { scope: "refunds" },
   startsAt: "2026-11-29T13:00:00.000Z",
   expiresAt: "2026-11-29T15:00:00.000Z",
   pullRequest: "https://github.com/acme/access/pull/7",
 };
-const provider = (env: Record<string, string> = { BILLING_HOOK_URL: receiver.url, BILLING_HOOK_SECRET: SECRET }) =>
+const provider = (env: Record<string, string> = { JIT_BILLING_HOOK_URL: receiver.url, JIT_BILLING_HOOK_SECRET: SECRET }) =>
   webhookProvider(env, { backoffMs: [10, 20, 40], timeoutMs: 2_000 });
 
 describe("the webhook provider, against a real local receiver", () => {
@@ -49,7 +50,7 @@ describe("the webhook provider, against a real local receiver", () => {
   });
 
   it("a receiver that checks signatures refuses an event signed with another secret", async () => {
-    const p = provider({ BILLING_HOOK_URL: receiver.url, BILLING_HOOK_SECRET: "not-the-secret" });
+    const p = provider({ JIT_BILLING_HOOK_URL: receiver.url, JIT_BILLING_HOOK_SECRET: "not-the-secret" });
     await expect(p.apply(target)).rejects.toThrow("billing-api: the receiver refused the apply event (HTTP 401)");
     expect(receiver.received).toHaveLength(1);
     expect(receiver.received[0]!.signatureValid).toBe(false);
@@ -76,8 +77,8 @@ describe("the webhook provider, against a real local receiver", () => {
   });
 
   it("says which environment variable is missing", async () => {
-    await expect(provider({ BILLING_HOOK_URL: receiver.url }).apply(target)).rejects.toThrow(
-      "billing-api: the environment variable BILLING_HOOK_SECRET (secret_env) is not set on the jit-access server",
+    await expect(provider({ JIT_BILLING_HOOK_URL: receiver.url }).apply(target)).rejects.toThrow(
+      "billing-api: the environment variable JIT_BILLING_HOOK_SECRET (secret_env) is not set on the jit-access server",
     );
   });
 
@@ -98,7 +99,7 @@ describe("the webhook provider, against a real local receiver", () => {
       for (const status of [301, 302, 307, 308]) {
         await expect(provider().apply(target)).rejects.toMatchObject({
           retryable: false,
-          message: `billing-api: the receiver answered the apply event with a redirect (HTTP ${status}); redirects are never followed: set BILLING_HOOK_URL to the receiver's final URL`,
+          message: `billing-api: the receiver answered the apply event with a redirect (HTTP ${status}); redirects are never followed: set JIT_BILLING_HOOK_URL to the receiver's final URL`,
         });
       }
       expect(receiver.received).toHaveLength(4);
@@ -121,5 +122,36 @@ describe("the webhook provider, against a real local receiver", () => {
     const p = provider();
     const other = { ...target, id: "acme/access#8" };
     expect(unitsToRevoke(p, target, [], [{ target: other, standing: [] }])).toEqual(["webhook:billing-api:acme/access#7"]);
+  });
+
+  // Provider errors are shown on the PR: the receiver's address and path (which may carry a token) stay in the log.
+  it("shows a receiver it cannot reach without its URL, host or port", async () => {
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
+    const { port } = probe.address() as { port: number };
+    await new Promise((resolve) => probe.close(resolve));
+    const url = `http://127.0.0.1:${port}/hooks/T0123/grant-token-9f2c`;
+    const error = (await provider({ JIT_BILLING_HOOK_URL: url, JIT_BILLING_HOOK_SECRET: SECRET }).apply(target).catch((e: unknown) => e)) as ProviderError;
+    expect(error).toBeInstanceOf(ProviderError);
+    expect(error).toMatchObject({ retryable: true, message: "billing-api: the apply event was not accepted after 4 attempts (could not reach the receiver (connection refused))" });
+    for (const hidden of [url, "127.0.0.1", String(port), "grant-token-9f2c", "T0123", SECRET]) expect(error.message).not.toContain(hidden);
+    expect(error.detail).toContain("ECONNREFUSED");
+    expect(error.detail).not.toContain("grant-token-9f2c");
+  });
+
+  it("shows an unknown host name without naming it", async () => {
+    const env = { JIT_BILLING_HOOK_URL: "https://billing.payroll.invalid/hooks/jit", JIT_BILLING_HOOK_SECRET: SECRET };
+    const error = (await provider(env).apply(target).catch((e: unknown) => e)) as ProviderError;
+    expect(error.message).toBe("billing-api: the apply event was not accepted after 4 attempts (could not reach the receiver (host name not found))");
+  });
+
+  it("refuses a URL with a user or password, or not http(s), naming only the variable", async () => {
+    for (const url of ["https://hook-user:hook-pass@billing.example/hooks", "ftp://billing.example/hooks", "not a url at billing.example"]) {
+      const error = (await provider({ JIT_BILLING_HOOK_URL: url, JIT_BILLING_HOOK_SECRET: SECRET }).apply(target).catch((e: unknown) => e)) as ProviderError;
+      expect(error).toMatchObject({
+        retryable: false,
+        message: "billing-api: the environment variable JIT_BILLING_HOOK_URL (url_env) must hold an http(s) URL without a user or password",
+      });
+    }
   });
 });

@@ -1,8 +1,10 @@
 import { beforeEach, describe, expect, it } from "@jest/globals";
+import { Octokit } from "@octokit/rest";
 import { FakeGitHub } from "../src/bench/fake-github.js";
 import { accessRepository, ref, seedLiveGrant } from "../src/bench/live-grants.js";
 import { openRequest } from "../src/bench/people.js";
 import { resetLiveGrantCaches } from "../src/github/live-grants.js";
+import type { GitHub } from "../src/github/client.js";
 import { evaluatePullRequest } from "../src/handlers/evaluate.js";
 import type { Provider } from "../src/providers/types.js";
 import { Scheduler, SWEEP_BACK_OFF, SWEEP_EVALUATIONS } from "../src/scheduler/scheduler.js";
@@ -32,7 +34,7 @@ interface World {
 }
 
 /** The access repository, `LABELLED` merged PRs (a docs change each) a person labelled, and optionally alice's grant. */
-async function world(o: { grantExpiresAt?: Date } = {}): Promise<World> {
+async function world(o: { grantExpiresAt?: Date; client?: (fake: FakeGitHub) => GitHub } = {}): Promise<World> {
   const clock = fixedClock(START);
   const fake = new FakeGitHub({ appId: 1, now: () => clock.now() });
   accessRepository(fake, ["alice", "sam"]);
@@ -57,7 +59,7 @@ async function world(o: { grantExpiresAt?: Date } = {}): Promise<World> {
     },
     describe: () => "",
   };
-  const installations = { list: async () => [{ id: 4242, account: { login: "acme", type: "Organization" } }], client: async () => fake.client() };
+  const installations = { list: async () => [{ id: 4242, account: { login: "acme", type: "Organization" } }], client: async () => (o.client ? o.client(fake) : fake.client()) };
   const scheduler = new Scheduler(installations, { appId: 1, now: () => clock.now(), providers: () => provider }, clock, quiet);
   return { fake, clock, scheduler, labelled, revokedAt, revokedAfter };
 }
@@ -121,6 +123,37 @@ describe("a sweep over 200 merged PRs a person labelled jit:revert-blocked", () 
     const before = w.fake.requests.slice(0, w.revokedAfter[0]);
     expect(before.filter((r) => w.labelled.some((n) => r === `GET /repos/acme/access/pulls/${n}`))).toEqual([]);
     expect(run.evaluated.length).toBeLessThanOrEqual(SWEEP_EVALUATIONS);
+    w.scheduler.stop();
+  });
+});
+
+describe("a sweep that meets GitHub's spent rate limit", () => {
+  it("stops evaluating for the rest of that run instead of trying every remaining PR (each would fail the same way)", async () => {
+    let spent = false;
+    let refused = 0;
+    // The app's client, through the in-memory GitHub until the limit is spent: then 403, x-ratelimit-remaining 0, as GitHub answers.
+    const limited = (fake: FakeGitHub): GitHub =>
+      new Octokit({
+        auth: fake.mintToken(1, 4242),
+        log: { debug() {}, info() {}, warn() {}, error() {} },
+        request: {
+          fetch: async (input: string | URL, init?: RequestInit) => {
+            if (!spent) return fake.fetch(input, init as Parameters<FakeGitHub["fetch"]>[1]);
+            refused++;
+            const response = new Response(JSON.stringify({ message: "API rate limit exceeded for installation ID 4242." }), { status: 403, headers: { "content-type": "application/json", "x-ratelimit-remaining": "0", "x-ratelimit-reset": "1796000000" } });
+            Object.defineProperty(response, "url", { value: String(input) });
+            return response;
+          },
+        },
+      }) as unknown as GitHub;
+    const w = await world({ client: limited });
+    await w.scheduler.rebuild();
+    // The searches answer; the limit is spent as the first evaluation starts.
+    w.fake.onRequest((r) => void (/^\/repos\/acme\/access\/pulls\/\d+$/.test(r.path) && (spent = true)));
+    await sweepAt(w, 1);
+    // The first evaluation's next request is refused; it fails, and no other evaluation is tried.
+    expect(refused).toBe(1);
+    expect(w.fake.requests.filter((r) => /^GET \/repos\/acme\/access\/pulls\/\d+$/.test(r))).toHaveLength(1);
     w.scheduler.stop();
   });
 });

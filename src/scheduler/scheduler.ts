@@ -304,8 +304,8 @@ export class Scheduler {
     const accessible = this.options.isAccessRepository;
     let budget = this.options.sweepEvaluations;
     const done = new Set<string>();
-    // Throws RateLimitedSweep when the evaluation met the spent rate limit: the rest would too.
     const deferred = this.deferredOf(installationId);
+    // Throws RateLimitedSweep when the evaluation met the spent rate limit: the rest would too.
     const evaluate = async (ref: LabelledRequest): Promise<Outcome | undefined> => {
       const key = KeyedQueue.key(ref);
       budget--;

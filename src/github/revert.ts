@@ -28,8 +28,15 @@ export const REVERT_BLOCKED_LABEL = "jit:revert-blocked";
 /** Put on a PR from one of the app's revert branches that is not exactly the deletion: the app never merges it. */
 export const REVERT_REFUSED_LABEL = "jit:revert-refused";
 
-/** Names tried in turn when a branch holds changes the app did not make; all taken is an error. */
+/** Names tried in turn when a branch holds changes the app did not make (or its PR was closed); all taken is an error. */
 const BRANCH_NAMES = 5;
+
+/**
+ * Times the app's revert PRs of one request may be closed unmerged before the app stops reopening
+ * or replacing them. A person who closes the revert again and again means it: without a bound the
+ * app reopened (or re-found) it on every sweep, for ever.
+ */
+export const MAX_REVERT_CLOSES = 5;
 
 /** Thrown when every revert branch name holds someone else's changes: nothing was merged. */
 export class RevertRefusedError extends Error {
@@ -78,21 +85,37 @@ interface FoundPull {
  */
 export async function openAndMergeRevert(gh: GitHub, ref: RepoRef, r: RevertRequest, log?: { error(msg: string): void }): Promise<RevertOutcome> {
   const refused: string[] = [];
-  const refuse = (what: string) => {
-    refused.push(what);
-    log?.error(`revert tampering in ${ref.owner}/${ref.repo}: ${what}`);
+  const walk: Walk = {
+    refuse(what) {
+      refused.push(what);
+      log?.error(`revert tampering in ${ref.owner}/${ref.repo}: ${what}`);
+    },
+    closes: 0,
   };
+  const withRefusals = (outcome: RevertOutcome) => (refused.length > 0 ? { ...outcome, refused } : outcome);
   for (const branch of revertBranchNames(r.branch)) {
-    const outcome = await onBranch(gh, ref, r, branch, refuse);
-    if (outcome) return refused.length > 0 ? { ...outcome, refused } : outcome;
+    const outcome = await onBranch(gh, ref, r, branch, walk);
+    if (outcome) return withRefusals(outcome);
   }
+  // Every name is spent and at least one held the app's own, closed, revert: that is the one to reopen.
+  if (walk.lastClosed) return withRefusals(await giveUp(gh, ref, walk.lastClosed, `every revert branch name is used (its pull requests were closed without merging ${walk.closes} time(s))`));
   throw new RevertRefusedError(refused);
 }
 
-/** The revert on one branch name; undefined when that name is taken by something the app will not merge. */
-async function onBranch(gh: GitHub, ref: RepoRef, r: RevertRequest, branch: string, refuse: (what: string) => void): Promise<RevertOutcome | undefined> {
+/** What walking the branch names has found so far. */
+interface Walk {
+  refuse(what: string): void;
+  /** How often the app's own revert PRs were closed unmerged, on the names walked so far. */
+  closes: number;
+  /** The app's own revert PR last found closed unmerged. */
+  lastClosed?: FoundPull;
+}
+
+/** The revert on one branch name; undefined when that name is taken by something the app will not merge, or spent. */
+async function onBranch(gh: GitHub, ref: RepoRef, r: RevertRequest, branch: string, walk: Walk): Promise<RevertOutcome | undefined> {
+  const refuse = walk.refuse;
   const pulls = await findPulls(gh, ref, branch);
-  if (pulls.length > 0) return usePulls(gh, ref, r, branch, pulls, refuse);
+  if (pulls.length > 0) return usePulls(gh, ref, r, branch, pulls, walk);
 
   let prepared;
   try {
@@ -113,7 +136,7 @@ async function onBranch(gh: GitHub, ref: RepoRef, r: RevertRequest, branch: stri
     if (status(error) !== 422) throw error;
     const again = await findPulls(gh, ref, branch);
     if (again.length === 0) throw error;
-    return usePulls(gh, ref, r, branch, again, refuse);
+    return usePulls(gh, ref, r, branch, again, walk);
   }
   await passCheck(gh, ref, r, prepared.sha, prepared.fresh);
   return merge(gh, ref, r, pr, prepared.sha);
@@ -124,8 +147,15 @@ async function findPulls(gh: GitHub, ref: RepoRef, branch: string): Promise<Foun
   return data as FoundPull[];
 }
 
-/** PRs already opened from the branch: each is verified; only a verified one is used. */
-async function usePulls(gh: GitHub, ref: RepoRef, r: RevertRequest, branch: string, pulls: FoundPull[], refuse: (what: string) => void): Promise<RevertOutcome | undefined> {
+/**
+ * PRs already opened from the branch: each is verified; only a verified one is used. The app's own
+ * revert, closed unmerged by someone, is reopened when its branch still points at the verified
+ * deletion; otherwise the name is spent and the walk goes on to the next one. Either way the
+ * closes are counted (from the PR's timeline, which nobody can edit), and past MAX_REVERT_CLOSES
+ * the app stops: no reopen, no new PR, reported as blocked.
+ */
+async function usePulls(gh: GitHub, ref: RepoRef, r: RevertRequest, branch: string, pulls: FoundPull[], walk: Walk): Promise<RevertOutcome | undefined> {
+  const refuse = walk.refuse;
   let usable: FoundPull | undefined;
   let tainted = false;
   for (const pr of pulls) {
@@ -144,9 +174,47 @@ async function usePulls(gh: GitHub, ref: RepoRef, r: RevertRequest, branch: stri
   if (usable?.merged_at) return { number: usable.number, url: usable.html_url, merged: true };
   // Someone else's PR shares the branch: its head may move under ours, so the next name is used.
   if (!usable || tainted) return undefined;
-  if (usable.state !== "open") return { number: usable.number, url: usable.html_url, merged: false };
+  if (usable.state !== "open") {
+    walk.closes += await closesOf(gh, ref, usable.number);
+    walk.lastClosed = usable;
+    if (walk.closes >= MAX_REVERT_CLOSES) return giveUp(gh, ref, usable, `it was closed without merging ${walk.closes} times, so jit-access no longer reopens or replaces it`);
+    if (!(await reopen(gh, ref, branch, usable))) return undefined;
+  }
   await passCheck(gh, ref, r, usable.head.sha, false);
   return merge(gh, ref, r, usable, usable.head.sha);
+}
+
+/** How many times a PR was closed: GitHub's own events, which nobody can edit or delete. */
+async function closesOf(gh: GitHub, ref: RepoRef, number: number): Promise<number> {
+  const events = (await gh.paginate(gh.rest.issues.listEventsForTimeline, { ...ref, issue_number: number, per_page: 100 })) as { event?: string }[];
+  // At least one: the PR is closed, whatever the timeline says.
+  return Math.max(1, events.filter((e) => e.event === "closed").length);
+}
+
+/**
+ * Reopens the app's closed revert PR when its branch still points at the head that was verified
+ * (`pr.head.sha`, one commit deleting the grant file). A branch that moved, was deleted or was
+ * recreated is not reopened (GitHub would take whatever it holds now as the PR's head, or refuse):
+ * false, and the next name gets a fresh branch. The merge that follows stays pinned to the
+ * verified SHA, so a push between this check and the merge makes GitHub refuse it.
+ */
+async function reopen(gh: GitHub, ref: RepoRef, branch: string, pr: FoundPull): Promise<boolean> {
+  try {
+    const { data } = await gh.rest.git.getRef({ ...ref, ref: `heads/${branch}` });
+    if (data.object.sha !== pr.head.sha) return false;
+    await gh.rest.pulls.update({ ...ref, pull_number: pr.number, state: "open" });
+    return true;
+  } catch (error) {
+    // 404: the branch is gone; 422: GitHub will not reopen it (a branch force-pushed or recreated).
+    if (status(error) === 404 || status(error) === 422) return false;
+    throw error;
+  }
+}
+
+/** The revert stops here: the closed PR is labelled (once) and the outcome says why; no PR is opened or reopened. */
+async function giveUp(gh: GitHub, ref: RepoRef, pr: FoundPull, why: string): Promise<RevertOutcome> {
+  if (!pr.labels.some((l) => l.name === REVERT_BLOCKED_LABEL)) await gh.rest.issues.addLabels({ ...ref, issue_number: pr.number, labels: [REVERT_BLOCKED_LABEL] });
+  return { number: pr.number, url: pr.html_url, merged: false, blocked: `${why}. Reopen and merge it, or delete the grant file from the default branch` };
 }
 
 /** Why this PR is not the app's revert (undefined: it is exactly the deletion, into the default branch). */

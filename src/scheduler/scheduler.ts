@@ -4,7 +4,7 @@ import { evaluatePullRequest, evaluateSnapshot, prepareEvaluation, type AppDeps,
 import { KeyedQueue } from "../handlers/queue.js";
 import type { CommentState } from "../lifecycle/codec.js";
 import { GrantIndex, type IndexedGrant } from "./due.js";
-import { searchOpenRequests, searchUpdatedRequests, sweepPendingTimeouts, type Account } from "./sweep.js";
+import { isRateLimited, pendingTimeoutCandidates, rotate, searchOpenRequests, searchUpdatedRequests, type Account, type LabelledRequest } from "./sweep.js";
 import { REVERT_BLOCKED_LABEL } from "../github/revert.js";
 
 /** At most `n` holders at once; acquiring resolves to the release (calling it twice is harmless). */
@@ -64,11 +64,52 @@ export interface SchedulerOptions {
   isAccessRepository: (ref: RepoRef) => boolean;
   /** Told every state the scheduler learns of a grant (the live-grants metric). */
   onObserve?: (key: string, state: CommentState | undefined) => void;
+  /** Evaluations one sweep spends per installation (SWEEP_EVALUATIONS); due grants are never counted. */
+  sweepEvaluations: number;
+  /** Sweeps a labelled PR whose record does not call for its label waits before it is evaluated again (SWEEP_BACK_OFF). */
+  sweepBackOff: number;
 }
 
-const DEFAULTS: SchedulerOptions = { concurrency: 25, searchLagMs: 5 * 60_000, leadMs: 10_000, isAccessRepository: () => true };
+/**
+ * Evaluations per installation per sweep. Each costs a few requests (3 for a merged PR that is no
+ * request; 20 or so for an end with its revert PR): 20 a minute stays far inside the 5,000 an hour
+ * an installation has, whatever people label, so due revokes never wait for the rate limit.
+ */
+export const SWEEP_EVALUATIONS = 20;
+/**
+ * A labelled PR whose record does not call for the label (a person put `jit:revert-blocked` on a
+ * PR that is no end, or the label outlived the pending state) is evaluated at most once this many
+ * sweeps: half an hour at one sweep a minute. A change to the PR is still evaluated at once (the
+ * sweep's search for updated PRs does not back off).
+ */
+export const SWEEP_BACK_OFF = 30;
+
+const DEFAULTS: SchedulerOptions = { concurrency: 25, searchLagMs: 5 * 60_000, leadMs: 10_000, isAccessRepository: () => true, sweepEvaluations: SWEEP_EVALUATIONS, sweepBackOff: SWEEP_BACK_OFF };
+/** Memory kept per PR (seen, back-off, deferred changes) is bounded: the oldest entries go first. */
+const MEMORY_ENTRIES = 10_000;
 const MAX_TIMER_MS = 2 ** 31 - 1;
 const RETRY_AFTER_ERROR_MS = 60_000;
+
+/** What one of the sweep's evaluations ended in. */
+interface Outcome {
+  state?: CommentState | undefined;
+  failed?: boolean;
+  rateLimited?: boolean;
+}
+
+/** Thrown inside a sweep of one installation when an evaluation met the spent rate limit. */
+class RateLimitedSweep extends Error {}
+
+/** Sets `key` in a map kept to MEMORY_ENTRIES, the oldest entry dropped first. */
+function remember<V>(map: Map<string, V>, key: string, value: V): void {
+  map.delete(key);
+  if (map.size >= MEMORY_ENTRIES) map.delete(map.keys().next().value!);
+  map.set(key, value);
+}
+
+function trim<V>(map: Map<string, V>): void {
+  while (map.size > MEMORY_ENTRIES) map.delete(map.keys().next().value!);
+}
 
 /** At start-up, open requests updated this recently are evaluated again: work a crash may have interrupted. */
 const RECENT_OPEN_MS = 24 * 3600_000;
@@ -94,6 +135,16 @@ export class Scheduler {
   private readonly followOn = new Set<string>();
   /** The `updated_at` each PR had when the sweep last evaluated it: unchanged means nothing to do. */
   private readonly seen = new Map<string, string>();
+  /** Sweeps run so far (the clock of the back-off). */
+  private sweeps = 0;
+  /** Labelled PRs whose record did not call for the label: the sweep number before which they are not evaluated again. */
+  private readonly backOff = new Map<string, number>();
+  /** Per installation: the key of the labelled PR the last sweep ended on (round-robin: the next one starts after it). */
+  private readonly cursor = new Map<number, string>();
+  /** Per installation: PRs updated since an earlier sweep that its cap left unevaluated (the search window moves on without them). */
+  private readonly deferred = new Map<number, Map<string, LabelledRequest>>();
+  /** What the evaluations the sweep waits for ended in, by key (set by the job, taken by `evaluate`). */
+  private readonly outcomes = new Map<string, Outcome | undefined>();
   /** Repositories found to hold a policy (lower-case `owner/repo`): the sweep looks only at these. */
   readonly accessRepositories = new Set<string>();
   private running: Promise<void> = Promise.resolve();
@@ -136,11 +187,13 @@ export class Scheduler {
       const follow = this.followOn.delete(key);
       try {
         const { state, affected, accessRepository } = await evaluatePullRequest(gh, ref, this.deps, log);
+        if (this.outcomes.has(key)) this.outcomes.set(key, { state });
         if (accessRepository) this.accessRepositories.add(`${ref.owner}/${ref.repo}`.toLowerCase());
         if (installationId) this.observe(installationId, ref, state);
         // Unheld: what follows (a grant a merged deletion ends) is already decided.
         if (follow) for (const other of affected) void this.enqueue(gh, installationId, other, log, false);
       } catch (error) {
+        if (this.outcomes.has(key)) this.outcomes.set(key, { failed: true, rateLimited: isRateLimited(error) });
         // Tried again a minute later (a webhook has no other retry); the queue logs and counts it.
         // Not a pull request GitHub does not have (say, one a body's "Extends #N" names): that
         // would be tried again every minute for ever. The sweep finds it if it ever appears.
@@ -219,19 +272,25 @@ export class Scheduler {
     return oldestLive;
   }
 
-  /** The safety net: PRs of access repositories updated since the last sweep, pending timeouts, unrecorded ends; then what is due. */
+  /**
+   * The safety net: PRs of access repositories updated since the last sweep, pending timeouts,
+   * unrecorded ends; what is due goes first and last, never counted. Per installation at most
+   * `sweepEvaluations` evaluations (see SWEEP_EVALUATIONS): changes first (those the cap leaves
+   * wait for the next sweep, in memory), then the labelled PRs in turn, each sweep starting where
+   * the last one stopped; a labelled PR whose record does not call for its label waits
+   * `sweepBackOff` sweeps. Memory only speeds things up: a restart starts over, from GitHub.
+   */
   async sweep(): Promise<void> {
     if (!this.active) return;
+    this.sweeps++;
+    // Due revokes first: they must never wait behind the sweep's re-evaluations for the rate limit.
+    await this.runDue();
     const started = this.clock.now();
     const since = this.lastSweep ? new Date(this.lastSweep.getTime() - this.options.searchLagMs) : undefined;
     for (const installation of await this.installations.list()) {
       try {
         const gh = await this.installations.client(installation.id);
-        if (since) await this.evaluateUpdated(gh, installation.id, installation.account, since);
-        const evaluate = (ref: RepoRef & { number: number }) => this.evaluate(gh, installation.id, ref);
-        const accessible = this.options.isAccessRepository;
-        await sweepPendingTimeouts(gh, installation.account, started, evaluate, accessible);
-        for (const ref of (await searchOpenRequests(gh, installation.account, REVERT_BLOCKED_LABEL, "merged")).filter(accessible)) await evaluate(ref);
+        await this.sweepInstallation(gh, installation.id, installation.account, started, since);
       } catch (error) {
         // One installation's failure (suspended, rate-limited) must not stop the others.
         this.log.error(`sweep of installation ${installation.id} failed: ${(error as Error).message}`);
@@ -241,19 +300,79 @@ export class Scheduler {
     await this.runDue();
   }
 
-  /**
-   * Every PR updated since `since` (one search, whatever its labels) in a repository known to
-   * hold a policy, evaluated again unless the sweep already saw it as it is: a lost webhook, a
-   * crash mid-evaluation, a label someone changed.
-   */
-  private async evaluateUpdated(gh: GitHub, installationId: number, account: Account, since: Date): Promise<void> {
-    for (const pr of await searchUpdatedRequests(gh, account, since)) {
-      const key = KeyedQueue.key(pr);
-      if (!this.options.isAccessRepository(pr) || !this.accessRepositories.has(`${pr.owner}/${pr.repo}`.toLowerCase()) || this.seen.get(key) === pr.updatedAt) continue;
-      if (this.seen.size >= 10_000) this.seen.delete(this.seen.keys().next().value!);
-      this.seen.set(key, pr.updatedAt);
-      await this.evaluate(gh, installationId, pr);
+  private async sweepInstallation(gh: GitHub, installationId: number, account: Account, now: Date, since: Date | undefined): Promise<void> {
+    const accessible = this.options.isAccessRepository;
+    let budget = this.options.sweepEvaluations;
+    const done = new Set<string>();
+    const deferred = this.deferredOf(installationId);
+    // Throws RateLimitedSweep when the evaluation met the spent rate limit: the rest would too.
+    const evaluate = async (ref: LabelledRequest): Promise<Outcome | undefined> => {
+      const key = KeyedQueue.key(ref);
+      budget--;
+      done.add(key);
+      // Seen as it is now, whichever way it was reached: a change is not evaluated twice.
+      remember(this.seen, key, ref.updatedAt);
+      deferred.delete(key);
+      const outcome = await this.evaluate(gh, installationId, ref);
+      if (outcome?.rateLimited) throw new RateLimitedSweep();
+      return outcome;
+    };
+    try {
+      const changed = since ? await this.changedSince(gh, installationId, account, since) : [];
+      const pending = (await searchOpenRequests(gh, account, "jit:pending")).filter(accessible);
+      const blocked = (await searchOpenRequests(gh, account, REVERT_BLOCKED_LABEL, "merged")).filter(accessible);
+      const labelled = [...pending, ...blocked].filter((r) => (this.backOff.get(KeyedQueue.key(r)) ?? 0) <= this.sweeps);
+      // Changes first, but never all of the budget while labelled PRs wait: a steady stream of changes must not starve them.
+      let forChanges = budget - Math.min(labelled.length, Math.floor(budget / 4));
+      for (const pr of changed) {
+        if (forChanges-- <= 0) deferred.set(KeyedQueue.key(pr), pr);
+        else this.judge(KeyedQueue.key(pr), await evaluate(pr));
+      }
+      trim(deferred);
+
+      // The labelled PRs in turn; pending ones only once old enough to have timed out (their policy says).
+      const timedOut = pendingTimeoutCandidates(gh, now);
+      const isBlocked = new Set(blocked.map((r) => KeyedQueue.key(r)));
+      for (const pr of rotate(labelled, KeyedQueue.key, this.cursor.get(installationId))) {
+        if (budget <= 0) break;
+        const key = KeyedQueue.key(pr);
+        if (done.has(key)) continue;
+        if (!isBlocked.has(key) && !(await timedOut(pr))) continue;
+        this.cursor.set(installationId, key);
+        this.judge(key, await evaluate(pr));
+      }
+    } catch (error) {
+      if (!(error instanceof RateLimitedSweep) && !isRateLimited(error)) throw error;
+      // Every further request would fail the same way until the limit resets: the next sweep goes on.
+      this.log.warn(`sweep of installation ${installationId} stopped: GitHub's rate limit is spent`);
     }
+  }
+
+  /** Whether a labelled PR's record calls for its label; one that does not waits `sweepBackOff` sweeps. */
+  private judge(key: string, outcome: Outcome | undefined): void {
+    if (!outcome || outcome.failed) return; // failed: retried through the index, not backed off
+    const called = outcome.state?.revert_pending === true || outcome.state?.status === "PENDING";
+    if (called) this.backOff.delete(key);
+    else remember(this.backOff, key, this.sweeps + this.options.sweepBackOff);
+  }
+
+  private deferredOf(installationId: number): Map<string, LabelledRequest> {
+    let found = this.deferred.get(installationId);
+    if (!found) this.deferred.set(installationId, (found = new Map()));
+    return found;
+  }
+
+  /**
+   * PRs updated since `since` (one search, whatever their labels) in a repository known to hold a
+   * policy, that the sweep did not already see as they are — a lost webhook, a crash
+   * mid-evaluation, a label someone changed — and those an earlier sweep's cap left for later.
+   */
+  private async changedSince(gh: GitHub, installationId: number, account: Account, since: Date): Promise<LabelledRequest[]> {
+    const found = new Map(this.deferredOf(installationId));
+    for (const pr of await searchUpdatedRequests(gh, account, since)) found.set(KeyedQueue.key(pr), pr);
+    return [...found.entries()]
+      .filter(([key, pr]) => this.options.isAccessRepository(pr) && this.accessRepositories.has(`${pr.owner}/${pr.repo}`.toLowerCase()) && this.seen.get(key) !== pr.updatedAt)
+      .map(([, pr]) => pr);
   }
 
   /** Event handlers report the state a grant was left in. */
@@ -351,15 +470,21 @@ export class Scheduler {
     this.arm();
   }
 
-  /** Evaluates one pull request now, through the queue (sweep work: pending timeouts, unrecorded ends, updates). */
-  private async evaluate(gh: GitHub, installationId: number, ref: RepoRef & { number: number }): Promise<void> {
+  /**
+   * Evaluates one pull request now, through the queue (sweep work: pending timeouts, unrecorded
+   * ends, updates); what it ended in, undefined when it was already being handled.
+   */
+  private async evaluate(gh: GitHub, installationId: number, ref: RepoRef & { number: number }): Promise<Outcome | undefined> {
     const key = GrantIndex.key(ref);
-    if (this.inFlight.has(key)) return;
+    if (this.inFlight.has(key)) return undefined;
     const mark = Symbol("evaluate");
     this.inFlight.set(key, mark);
+    this.outcomes.set(key, undefined);
     try {
       await this.enqueue(gh, installationId, ref);
+      return this.outcomes.get(key);
     } finally {
+      this.outcomes.delete(key);
       this.release(key, mark);
       this.arm();
     }

@@ -67,27 +67,43 @@ export function groupByRepository<T extends RepoRef>(items: readonly T[]): Map<s
 }
 
 /**
- * One installation's pending-timeout sweep. Nothing pending: one request. Pending requests
- * in a repository: its policy (one request; the parse is cached) and a full evaluation of each
- * request old enough to have timed out — the evaluation decides, with the role's own timeout.
+ * Whether a pending request is old enough to have timed out, by its repository's policy: read once
+ * per repository per sweep (one request; the parse is cached), and only for requests the sweep
+ * reaches. No policy or a broken one: never (its requests fail closed on their own events).
  */
-export async function sweepPendingTimeouts(
-  gh: GitHub,
-  account: Account,
-  now: Date,
-  evaluate: (ref: RepoRef & { number: number }) => Promise<unknown>,
-  isAccessRepository: (ref: RepoRef) => boolean = () => true,
-): Promise<{ pending: number; evaluated: number }> {
-  const pending = (await searchOpenRequests(gh, account, "jit:pending")).filter(isAccessRepository);
-  let evaluated = 0;
-  for (const requests of groupByRepository(pending).values()) {
-    const ref = { owner: requests[0]!.owner, repo: requests[0]!.repo };
-    const policy = await loadPolicyAt(gh, ref); // the contents API reads the default branch when no ref is given
-    if (!policy?.ok) continue; // no policy or a broken one: its requests fail closed on their own events
-    for (const request of timeoutCandidates(requests, policy.policy, now)) {
-      await evaluate(request);
-      evaluated++;
+export function pendingTimeoutCandidates(gh: GitHub, now: Date): (request: LabelledRequest) => Promise<boolean> {
+  const policies = new Map<string, Promise<LoadedPolicy | undefined>>();
+  return async (request) => {
+    const key = `${request.owner}/${request.repo}`.toLowerCase();
+    let policy = policies.get(key);
+    if (!policy) {
+      // The contents API reads the default branch when no ref is given.
+      policy = loadPolicyAt(gh, { owner: request.owner, repo: request.repo }).then((p) => (p?.ok ? p.policy : undefined));
+      policies.set(key, policy);
     }
-  }
-  return { pending: pending.length, evaluated };
+    const loaded = await policy;
+    return loaded !== undefined && timeoutCandidates([request], loaded, now).length === 1;
+  };
+}
+
+/**
+ * `items` in a stable order (by `key`), starting after `after`'s place and wrapping around: each
+ * sweep takes up where the last one stopped, so a cap on the work still reaches every item in turn.
+ */
+export function rotate<T>(items: readonly T[], key: (item: T) => string, after: string | undefined): T[] {
+  const sorted = [...new Map(items.map((i) => [key(i), i])).entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const start = after === undefined ? 0 : sorted.findIndex(([k]) => k > after);
+  const at = start < 0 ? 0 : start;
+  return [...sorted.slice(at), ...sorted.slice(0, at)].map(([, item]) => item);
+}
+
+/**
+ * GitHub's answer when an installation's rate limit is spent: 403 or 429 with
+ * `x-ratelimit-remaining: 0`. (A 403 without it is a permission problem; a secondary rate limit
+ * says `retry-after` and is left to the throttling plugin.)
+ */
+export function isRateLimited(error: unknown): boolean {
+  const e = error as { status?: number; response?: { headers?: Record<string, string | number | undefined> } } | null;
+  if (e?.status !== 403 && e?.status !== 429) return false;
+  return String(e.response?.headers?.["x-ratelimit-remaining"]) === "0";
 }

@@ -9,7 +9,7 @@ requesters: ["@acme/engineering"]
 resources:
   prod-db:
     provider: postgres
-    config: { url_env: PROD_DB_URL }
+    config: { url_env: JIT_PROD_DB_URL }
     roles:
       read-only: { max_duration: 4h, grant: { roles: [analytics_read] } }
 `;

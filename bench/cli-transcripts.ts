@@ -37,7 +37,7 @@ const { server, url } = await serveFake(fake);
 
 /** One `jit` run: its command line, then what it printed, as a console transcript. */
 async function jit(login: string, args: string[], note = ""): Promise<void> {
-  const env = { PATH: process.env.PATH ?? "", GITHUB_TOKEN: `fake_person_${login}`, GITHUB_API_URL: url };
+  const env = { PATH: process.env.PATH ?? "", GITHUB_TOKEN: `fake_person_${login}`, GITHUB_API_URL: url, JIT_APP_ID: String(APP_ID) };
   const { stdout, stderr, code } = await new Promise<{ stdout: string; stderr: string; code: number }>((resolve) =>
     execFile(process.execPath, [CLI, ...args], { env }, (error, stdout, stderr) => resolve({ stdout, stderr, code: error ? Number(error.code ?? 1) : 0 })),
   );

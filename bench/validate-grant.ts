@@ -11,9 +11,9 @@ export function bigPolicy(resources = 200): string {
   for (let i = 0; i < resources; i++) {
     const kind = i % 3;
     lines.push(`  svc-${i}:`, `    description: Service ${i}`);
-    if (kind === 0) lines.push("    provider: postgres", `    config: { url_env: DB_${i}_URL }`);
+    if (kind === 0) lines.push("    provider: postgres", `    config: { url_env: JIT_DB_${i}_URL }`);
     if (kind === 1) lines.push("    provider: github-team", `    config: { org: acme, team: svc-${i}-admins }`);
-    if (kind === 2) lines.push("    provider: webhook", `    config: { url_env: HOOK_${i}_URL, secret_env: HOOK_${i}_SECRET }`);
+    if (kind === 2) lines.push("    provider: webhook", `    config: { url_env: JIT_HOOK_${i}_URL, secret_env: JIT_HOOK_${i}_SECRET }`);
     lines.push("    roles:");
     for (const role of ["read-only", "read-write", "admin"]) {
       lines.push(`      ${role}:`, "        max_duration: 4h", '        ticket_pattern: "^(INC|CHG)-[0-9]+$"');

@@ -1,11 +1,11 @@
 import { beforeEach, describe, expect, it } from "@jest/globals";
-import { FakeGitHub, type FakePull, type FakeRepo } from "../src/bench/fake-github.js";
-import { accessRepository, ref, seedLiveGrant } from "../src/bench/live-grants.js";
-import { push } from "../src/bench/people.js";
+import { FakeGitHub, type FakePull, type FakeRepo } from "../testkit/fake-github.js";
+import { accessRepository, ref, seedLiveGrant } from "../testkit/live-grants.js";
+import { push } from "../testkit/people.js";
 import { resetLiveGrantCaches } from "../src/github/live-grants.js";
 import { MAX_REVERT_CLOSES } from "../src/github/revert.js";
 import { evaluatePullRequest } from "../src/handlers/evaluate.js";
-import { readState } from "../src/lifecycle/state-block.js";
+import { readState } from "../src/lifecycle/codec.js";
 import type { Provider } from "../src/providers/types.js";
 
 /**

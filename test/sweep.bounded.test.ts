@@ -1,8 +1,8 @@
 import { beforeEach, describe, expect, it } from "@jest/globals";
 import { Octokit } from "@octokit/rest";
-import { FakeGitHub } from "../src/bench/fake-github.js";
-import { accessRepository, ref, seedLiveGrant } from "../src/bench/live-grants.js";
-import { openRequest } from "../src/bench/people.js";
+import { FakeGitHub } from "../testkit/fake-github.js";
+import { accessRepository, ref, seedLiveGrant } from "../testkit/live-grants.js";
+import { openRequest } from "../testkit/people.js";
 import { resetLiveGrantCaches } from "../src/github/live-grants.js";
 import type { GitHub } from "../src/github/client.js";
 import { evaluatePullRequest } from "../src/handlers/evaluate.js";

@@ -1,8 +1,12 @@
 import { execFileSync } from "node:child_process";
+import { stringify } from "csv-stringify/sync";
 import { parse } from "yaml";
 import type { GitHub, RepoRef } from "../github/client.js";
-import { readStatusState } from "../github/snapshot.js";
+import type { CommentState } from "../lifecycle/codec.js";
 import { parseGrantPath } from "../policy/paths.js";
+import { onGitHub, type TrustedApp } from "./context.js";
+import { readRecord } from "./record.js";
+import { safeJson, type Output } from "./terminal.js";
 
 /** One grant's life, as an auditor reads it. */
 export interface GrantLife {
@@ -29,6 +33,13 @@ export interface GrantLife {
   /** The PR that recorded the end (the revert), and what the app wrote about the end. */
   revertPr: number | null;
   endedBy: string | null;
+  /**
+   * The trusted app's record of the request was read and backs every `Jit-*` trailer of the merge.
+   * Anyone who can push or merge can write a commit message, so a trailer alone proves nothing.
+   */
+  verified: boolean;
+  /** The trailers (`Jit-Approved-By: mallory`) that no record backs: all of them until one is read. */
+  unverified: string[];
 }
 
 export interface GitCommit {
@@ -101,6 +112,7 @@ function born(commit: GitCommit, path: string, content: string | undefined): Gra
     // An unreadable file still has a life: the trailers and the path say what they can.
   }
   const trailers = trailersOf(commit.body);
+  const claims = CLAIMS.flatMap(([key, name]) => (trailers.get(key) ?? []).map((v) => `${name}: ${v}`));
   const location = parseGrantPath(path)!;
   return {
     path,
@@ -121,6 +133,49 @@ function born(commit: GitCommit, path: string, content: string | undefined): Gra
     outcome: "live",
     revertPr: null,
     endedBy: null,
+    verified: false,
+    unverified: claims,
+  };
+}
+
+/** The trailers that say who asked and who approved: each is checked against the record. */
+const CLAIMS = [
+  ["jit-requester", "Jit-Requester"],
+  ["jit-approved-by", "Jit-Approved-By"],
+  ["jit-auto-approved-by", "Jit-Auto-Approved-By"],
+] as const;
+
+/** Statuses of a request that was approved (the record names no group for an auto-approval, only that it was approved). */
+const APPROVED = new Set(["SCHEDULED", "APPLYING", "APPROVED", "EXECUTED", "REVOKED"]);
+
+/**
+ * Pure: a grant's life as its record tells it. The record decides the requester, the approvers,
+ * the window and the end; each trailer claim it does not back stays in `unverified`, and the life
+ * is `verified` only with a record and no such claim. Without a record nothing is verified.
+ */
+export function withRecord(life: GrantLife, st: CommentState | undefined): GrantLife {
+  if (!st) return { ...life, verified: false };
+  const same = (a: string, b: string | undefined) => b !== undefined && a.toLowerCase() === b.toLowerCase();
+  const approvers = st.approvers ?? [];
+  const unverified = life.unverified.filter((claim) => {
+    const [name, value = ""] = claim.split(/: (.*)/s);
+    if (name === "Jit-Requester") return !same(value, st.grant?.requester);
+    if (name === "Jit-Approved-By") return !approvers.some((a) => same(value, a));
+    return !APPROVED.has(st.status ?? "");
+  });
+  const auto = life.approvers.filter((a) => a.endsWith(" (auto)") && APPROVED.has(st.status ?? ""));
+  return {
+    ...life,
+    requester: st.grant?.requester ?? life.requester,
+    approvers: [...approvers, ...auto],
+    applied: st.applied_at ?? life.applied,
+    expires: st.expires_at ?? life.expires,
+    ended: st.revoked_at ?? life.ended,
+    outcome: st.status === "EXECUTED" ? "expired" : st.status === "REVOKED" ? "revoked" : st.status === "REJECTED" ? "rejected" : life.outcome,
+    revertPr: st.revert_pr ?? life.revertPr,
+    endedBy: st.ended_by ?? life.endedBy,
+    verified: unverified.length === 0,
+    unverified,
   };
 }
 
@@ -150,55 +205,68 @@ function howEnded(subject: string): string {
   return "revoked";
 }
 
-/** With a token: the recorded window and end of each grant, and requests rejected before they were merged. */
-export async function enrichFromPullRequests(gh: GitHub, ref: RepoRef, lives: GrantLife[]): Promise<GrantLife[]> {
+/**
+ * With a token: each grant checked against its record (window, end, who asked and approved), and
+ * the requests rejected before they were merged. A merge that names no PR has no record to read.
+ */
+export async function enrichFromPullRequests(gh: GitHub, ref: RepoRef, lives: GrantLife[], app: TrustedApp): Promise<GrantLife[]> {
   const out: GrantLife[] = [];
   for (const life of lives) {
-    if (life.pr === null) {
+    const pr = life.pr;
+    if (pr === null) {
       out.push(life);
       continue;
     }
-    const st = await readStatusState(gh, { ...ref, number: life.pr }, undefined);
-    out.push({
-      ...life,
-      applied: st?.applied_at ?? life.applied,
-      expires: st?.expires_at ?? life.expires,
-      ended: st?.revoked_at ?? life.ended,
-      outcome: st?.status === "EXECUTED" ? "expired" : st?.status === "REVOKED" ? "revoked" : st?.status === "REJECTED" ? "rejected" : life.outcome,
-      approvers: life.approvers.length ? life.approvers : (st?.approvers ?? []),
-      revertPr: st?.revert_pr ?? life.revertPr,
-      endedBy: st?.ended_by ?? life.endedBy,
-    });
+    out.push(withRecord(life, await onGitHub(`reading the record of #${pr}`, () => readRecord(gh, { ...ref, number: pr }, app))));
   }
   const q = `is:pr is:closed is:unmerged label:"jit:rejected" repo:${ref.owner}/${ref.repo}`;
-  for (const item of await gh.paginate(gh.rest.search.issuesAndPullRequests, { q, per_page: 100 })) {
-    const st = await readStatusState(gh, { ...ref, number: item.number }, undefined);
+  const rejected = await onGitHub("searching rejected requests", () => gh.paginate(gh.rest.search.issuesAndPullRequests, { q, per_page: 100 }));
+  for (const item of rejected) {
+    const st = await onGitHub(`reading the record of #${item.number}`, () => readRecord(gh, { ...ref, number: item.number }, app));
+    // The label is anyone's to add: without the app's record of a rejection, the request is not listed.
+    if (st?.status !== "REJECTED") continue;
     out.push({
-      path: st?.path ?? "", pr: item.number, requester: st?.grant?.requester ?? item.user?.login ?? "?", resource: st?.grant?.resource ?? "?",
-      role: st?.grant?.role ?? "?", duration: st?.grant?.duration ?? "?", approvers: [], breakGlass: st?.grant?.emergency === true,
-      reason: st?.grant?.reason ?? "", ticket: st?.grant?.ticket ?? null, start: st?.grant?.start ?? null,
-      merged: null, applied: null, expires: null, ended: item.closed_at ?? null, outcome: "rejected", revertPr: null, endedBy: st?.ended_by ?? null,
+      path: st.path ?? "", pr: item.number, requester: st.grant?.requester ?? item.user?.login ?? "?", resource: st.grant?.resource ?? "?",
+      role: st.grant?.role ?? "?", duration: st.grant?.duration ?? "?", approvers: [], breakGlass: st.grant?.emergency === true,
+      reason: st.grant?.reason ?? "", ticket: st.grant?.ticket ?? null, start: st.grant?.start ?? null,
+      merged: null, applied: null, expires: null, ended: item.closed_at ?? null, outcome: "rejected", revertPr: null, endedBy: st.ended_by ?? null,
+      verified: true, unverified: [],
     });
   }
   return out;
 }
 
-const COLUMNS: (keyof GrantLife)[] = ["pr", "requester", "resource", "role", "duration", "approvers", "breakGlass", "merged", "applied", "expires", "ended", "outcome", "path"];
+const COLUMNS: (keyof GrantLife)[] = ["pr", "requester", "resource", "role", "duration", "approvers", "breakGlass", "merged", "applied", "expires", "ended", "outcome", "verified", "path"];
 
-export function formatAudit(lives: readonly GrantLife[], format: "table" | "json" | "csv"): string {
-  if (format === "json") return `${JSON.stringify(lives, null, 2)}\n`;
+export function formatAudit(lives: readonly GrantLife[], format: "table" | "json" | "csv", out: Output): string {
+  if (format === "json") return safeJson(lives);
   const cell = (life: GrantLife, key: keyof GrantLife) => {
     const v = life[key];
     return Array.isArray(v) ? v.join(" ") : v === null ? "" : String(v);
   };
   if (format === "csv") {
-    const quote = (s: string) => (/[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
-    return [COLUMNS.join(","), ...lives.map((l) => COLUMNS.map((k) => quote(cell(l, k))).join(","))].join("\n") + "\n";
+    // A spreadsheet runs a cell that starts with = + - @ (or a tab or CR before one) as a formula:
+    // escape_formulas prefixes such cells with a quote, so a reason or login is shown, never run.
+    return stringify([COLUMNS, ...lives.map((l) => COLUMNS.map((k) => cell(l, k)))], { escape_formulas: true, record_delimiter: "unix" });
   }
-  const shown: (keyof GrantLife)[] = ["pr", "requester", "resource", "role", "duration", "approvers", "merged", "ended", "outcome"];
-  const rows = [shown.map(String), ...lives.map((l) => shown.map((k) => (k === "pr" && l.pr !== null ? `#${l.pr}` : cell(l, k))))];
-  const widths = shown.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd()).join("\n") + "\n";
+  const shown: (keyof GrantLife)[] = ["pr", "requester", "resource", "role", "duration", "approvers", "merged", "ended", "outcome", "verified"];
+  return out.table([
+    shown.map(String),
+    ...lives.map((l) => shown.map((k) => (k === "pr" && l.pr !== null && out.tty ? `#${l.pr}` : k === "verified" ? { text: cell(l, k), style: l.verified ? undefined : ("red" as const) } : cell(l, k)))),
+  ]);
+}
+
+/** One stderr line per grant whose trailers no record backs; without a token, one line for all. */
+export function auditWarnings(lives: readonly GrantLife[], offline: boolean): string[] {
+  const unverified = lives.filter((l) => !l.verified);
+  if (unverified.length === 0) return [];
+  if (offline) {
+    return [`warning: ${unverified.length} grant(s) shown from git history alone, unverified: set GH_TOKEN to check their Jit-* trailers against jit-access's records`];
+  }
+  return unverified.map((l) => {
+    const which = l.pr === null ? l.path : `#${l.pr}`;
+    return l.unverified.length ? `warning: ${which}: not backed by jit-access's record: ${l.unverified.join(", ")}` : `warning: ${which}: jit-access has no record of it`;
+  });
 }
 
 /** Reads a file at a commit from a local clone; undefined when it cannot. */

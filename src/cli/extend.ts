@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
-import { readStatusState } from "../github/snapshot.js";
 import type { CommentState } from "../lifecycle/codec.js";
-import { CliError, githubFrom, onGitHub, repoFrom, type CliEnv } from "./context.js";
+import { CliError, githubFrom, onGitHub, repoFrom, trustedAppFrom, type CliEnv } from "./context.js";
+import { readRecord } from "./record.js";
 import { openRequest } from "./request.js";
 
 export interface ExtendOptions {
@@ -33,16 +33,16 @@ const WHY_NOT_LIVE: Record<string, string> = {
 };
 
 /**
- * Pure: the extension of a request PR, from the state its status comment records, or the one
+ * Pure: the extension of a request PR, from the state its record holds, or the one
  * line that says why there is none. Only a live grant (APPROVED, its window still open) can be
  * continued; anything else needs a new request.
  */
 export function planExtension(pr: number, state: CommentState | undefined, now: Date): Extension {
   const refuse = (why: string) => new CliError(`#${pr} cannot be extended: ${why}; nothing was created`, 1);
-  if (!state?.status || !state.grant) throw refuse("jit-access has no record of a grant on it (no status comment)");
+  if (!state?.status || !state.grant) throw refuse("jit-access has no record of a grant on it");
   if (state.status !== "APPROVED") throw refuse(`it is not a live grant (${WHY_NOT_LIVE[state.status] ?? state.status})`);
   const ends = Date.parse(state.expires_at ?? "");
-  if (Number.isNaN(ends)) throw refuse("its status comment records no end of the window");
+  if (Number.isNaN(ends)) throw refuse("its record has no end of the window");
   if (ends <= now.getTime()) throw refuse(`its window closed at ${state.expires_at}`);
   const { requester, resource, role, ticket } = state.grant;
   return { requester, resource, role, start: new Date(ends).toISOString().replace(".000Z", "Z"), ...(ticket ? { ticket } : {}) };
@@ -55,9 +55,10 @@ export function planExtension(pr: number, state: CommentState | undefined, now: 
  * the original's timeline).
  */
 export async function extend(ctx: CliEnv, pr: number, o: ExtendOptions, now: Date, randomId = () => randomBytes(2).toString("hex")): Promise<string[]> {
+  const app = trustedAppFrom(ctx);
   const gh = githubFrom(ctx);
   const ref = repoFrom(ctx, o.repo);
-  const state = await onGitHub(`reading #${pr}`, () => readStatusState(gh, { ...ref, number: pr }, undefined));
+  const state = await onGitHub(`reading #${pr}`, () => readRecord(gh, { ...ref, number: pr }, app));
   const plan = planExtension(pr, state, now);
   const { data: me } = await onGitHub("reading the signed-in user", () => gh.rest.users.getAuthenticated());
   if (me.login.toLowerCase() !== plan.requester.toLowerCase()) {

@@ -3,7 +3,8 @@ import { formatDuration } from "../grant/duration.js";
 import { loadRequestSnapshot, resolveMemberships } from "../github/snapshot.js";
 import { judgeRequest } from "../lifecycle/judge.js";
 import { membershipKey, type RequestSnapshot } from "../lifecycle/snapshot.js";
-import { githubFrom, onGitHub, repoFrom, type CliEnv } from "./context.js";
+import { CliError, EXIT, githubFrom, onGitHub, repoFrom, trustedAppFrom, type CliEnv } from "./context.js";
+import type { Output } from "./terminal.js";
 
 export interface InboxRow {
   pr: number;
@@ -59,25 +60,30 @@ export function sortInbox(rows: InboxRow[]): InboxRow[] {
   return [...rows].sort((a, b) => a.openedAt.localeCompare(b.openedAt) || a.pr - b.pr);
 }
 
-export function formatInbox(rows: readonly InboxRow[]): string {
-  if (rows.length === 0) return "nothing waits for your approval\n";
-  return rows
-    .map((r) => {
+export function formatInbox(rows: readonly InboxRow[], out: Output): string {
+  if (rows.length === 0) return out.tty ? "nothing waits for your approval\n" : "";
+  return out.table(
+    rows.map((r) => {
       const needs = r.missing.map((g) => (r.mine.includes(g) ? `${g} (you)` : g)).join(", ");
-      return `#${r.pr}  ${r.age} old  ${r.requester}  ${r.resource}/${r.role} for ${r.duration}${r.breakGlass ? "  BREAK-GLASS" : ""}  — needs ${needs}  ${r.url}\n`;
-    })
-    .join("");
+      return [out.tty ? `#${r.pr}` : String(r.pr), `${r.age} old`, r.requester, { text: `${r.resource}/${r.role} for ${r.duration}${r.breakGlass ? " BREAK-GLASS" : ""}`, style: r.breakGlass ? "red" : undefined }, `needs ${needs}`, r.url];
+    }),
+  );
 }
 
 /**
  * `jit inbox`: the open request PRs against the default branch, each loaded and judged as the app
  * does, keeping those that wait for me. Memberships (mine and reviewers') are looked up with the
- * app's own lazy lookup and shared across requests, so each (team, login) costs one read.
+ * app's own lazy lookup and shared across requests, so each (team, login) costs one read. The
+ * app's loader takes the trusted app by id: a slug is turned into its id first (one read).
  */
 export async function inbox(ctx: CliEnv, o: { repo?: string }, now: Date): Promise<InboxRow[]> {
+  const app = trustedAppFrom(ctx);
   const gh = githubFrom(ctx);
   const ref = repoFrom(ctx, o.repo);
   const { data: me } = await onGitHub("reading the signed-in user", () => gh.rest.users.getAuthenticated());
+  const appId = app.id ?? (await onGitHub(`reading the GitHub App ${app.slug}`, () => gh.rest.apps.getBySlug({ app_slug: app.slug! }))).data?.id;
+  // Never undefined past here: the app's loader would read it as "any app".
+  if (appId === undefined) throw new CliError(`GitHub knows no App ${app.slug}: pass --app-id or --app-slug`, EXIT.github);
   const { data: repository } = await onGitHub(`reading ${ref.owner}/${ref.repo}`, () => gh.rest.repos.get({ owner: ref.owner, repo: ref.repo }));
   const open = await onGitHub("listing open pull requests", () =>
     gh.paginate(gh.rest.pulls.list, { ...ref, state: "open", base: repository.default_branch, sort: "created", direction: "asc", per_page: 100 }),
@@ -87,7 +93,7 @@ export async function inbox(ctx: CliEnv, o: { repo?: string }, now: Date): Promi
   for (const pr of open) {
     // A request's requester is its author (a rule of every grant): my own need not be read at all.
     if (pr.user?.login.toLowerCase() === me.login.toLowerCase()) continue;
-    const snapshot = await onGitHub(`reading #${pr.number}`, () => loadRequestSnapshot(gh, { ...ref, number: pr.number }, { appId: undefined, now }));
+    const snapshot = await onGitHub(`reading #${pr.number}`, () => loadRequestSnapshot(gh, { ...ref, number: pr.number }, { appId, now }));
     if (!snapshot || snapshot.kind.kind !== "request") continue;
     snapshot.memberships = memberships;
     const lookup = (team: string, login: string) => memberships.get(membershipKey(team, login));

@@ -11,4 +11,5 @@ process.exitCode = await runCli(argv, {
   now: () => new Date(),
   env: process.env,
   debug,
+  isTTY: process.stdout.isTTY === true,
 });

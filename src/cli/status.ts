@@ -1,6 +1,6 @@
 import { formatDuration } from "../grant/duration.js";
-import { readStatusState } from "../github/snapshot.js";
-import { githubFrom, onGitHub, repoFrom, type CliEnv } from "./context.js";
+import { githubFrom, onGitHub, repoFrom, trustedAppFrom, type CliEnv } from "./context.js";
+import { readRecord } from "./record.js";
 
 export interface StatusRow {
   pr: number;
@@ -17,8 +17,13 @@ const SEARCHES = [
   ["is:merged", "jit:approved"],
 ] as const;
 
-/** `jit status`: pending and live requests, from their status comments. Three searches and one read per request. */
+/**
+ * `jit status`: pending and live requests, from their records (three reads per request: the PR
+ * for its head, the check runs there, the record's run). Labels only find candidates; a request
+ * the trusted app has no record of is shown as UNKNOWN, whatever its labels or comments say.
+ */
 export async function status(ctx: CliEnv, o: { repo?: string; mine?: boolean }, now: Date): Promise<StatusRow[]> {
+  const app = trustedAppFrom(ctx);
   const gh = githubFrom(ctx);
   const ref = repoFrom(ctx, o.repo);
   const me = o.mine ? (await onGitHub("reading the signed-in user", () => gh.rest.users.getAuthenticated())).data.login : undefined;
@@ -27,9 +32,9 @@ export async function status(ctx: CliEnv, o: { repo?: string; mine?: boolean }, 
     const q = `is:pr ${state} label:"${label}" repo:${ref.owner}/${ref.repo}${me ? ` author:${me}` : ""}`;
     const items = await onGitHub("searching requests", () => gh.paginate(gh.rest.search.issuesAndPullRequests, { q, per_page: 100 }));
     for (const item of items) {
-      const st = await onGitHub(`reading #${item.number}`, () => readStatusState(gh, { ...ref, number: item.number }, undefined));
+      const st = await onGitHub(`reading #${item.number}`, () => readRecord(gh, { ...ref, number: item.number }, app));
       const grant = st?.grant;
-      const shown = st?.status === "APPROVED" ? "LIVE" : (st?.status ?? "PENDING");
+      const shown = st?.status === "APPROVED" ? "LIVE" : (st?.status ?? "UNKNOWN");
       const left = st?.expires_at ? Date.parse(st.expires_at) - now.getTime() : undefined;
       rows.push({
         pr: item.number,
@@ -41,6 +46,7 @@ export async function status(ctx: CliEnv, o: { repo?: string; mine?: boolean }, 
           : st?.status === "SCHEDULED" ? `starts ${st.starts_at}`
           : st?.status === "APPLYING" ? `applying${st.error ? `: ${st.error}` : ""}`
           : st?.waiting_for?.length ? `waiting for ${st.waiting_for.join(", ")}`
+          : !st?.status ? "no record from jit-access"
           : "",
       });
     }

@@ -12,7 +12,7 @@ const NOW = new Date("2026-11-05T13:00:00Z");
 const life = (over: Partial<GrantLife> = {}): GrantLife => ({
   path: "grants/prod-db/alice-1.yaml", pr: 7, requester: "alice", resource: "prod-db", role: "read-only", duration: "2h", approvers: ["bob"],
   breakGlass: false, reason: "Investigate INC-4211", ticket: null, start: null, merged: "2026-11-02T10:00:00.000Z", applied: null, expires: null,
-  ended: "2026-11-02T12:00:00.000Z", outcome: "expired", revertPr: 9, endedBy: null, ...over,
+  ended: "2026-11-02T12:00:00.000Z", outcome: "expired", revertPr: 9, endedBy: null, verified: true, unverified: [], ...over,
 });
 const at = (iso: string) => Date.parse(iso);
 
@@ -97,8 +97,8 @@ describe("jit audit --out", () => {
     history = new GitHistory();
     history.write("grants/prod-db/alice-1.yaml", grantYaml()).commit("2026-11-02T10:00:00Z", "jit: alice → prod-db/read-only for 2h (#7)");
     const csv = await jit(["audit", "--format", "csv", "--out", "audit.csv"], history.root);
-    expect(csv).toEqual({ code: 0, stdout: "", stderr: "wrote audit.csv: 1 grant(s)\n" });
-    expect(readFileSync(join(history.root, "audit.csv"), "utf8").split("\n")[1]).toBe("7,alice,prod-db,read-only,2h,,false,2026-11-02T10:00:00.000Z,,,,live,grants/prod-db/alice-1.yaml");
+    expect(csv).toEqual({ code: 0, stdout: "", stderr: "wrote audit.csv: 1 grant(s)\njit: warning: 1 grant(s) shown from git history alone, unverified: set GH_TOKEN to check their Jit-* trailers against jit-access's records\n" });
+    expect(readFileSync(join(history.root, "audit.csv"), "utf8").split("\n")[1]).toBe("7,alice,prod-db,read-only,2h,,false,2026-11-02T10:00:00.000Z,,,,live,false,grants/prod-db/alice-1.yaml");
     const html = await jit(["audit", "--format", "html"], history.root);
     expect(html.stdout).toMatch(/^<!doctype html>/);
   });

@@ -6,10 +6,10 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { parse } from "yaml";
 import { runCli } from "../../src/cli/program.js";
-import { embedState, type CommentState } from "../../src/lifecycle/codec.js";
 import { CODEOWNERS, contents, grantYaml, POLICY } from "../helpers/fixtures.js";
 import { githubApi } from "../helpers/github-mock.js";
 import { guardNetwork } from "../helpers/setup-nock.js";
+import { headOf, mockHead, mockRecord, mockRun, mockRuns, recordRun } from "./records.js";
 
 guardNetwork();
 const NOW = new Date("2026-11-29T13:00:00Z");
@@ -17,7 +17,7 @@ const R = "/repos/acme/access";
 const quiet = () => {};
 const github = () => new Octokit({ auth: "ghp_test", log: { debug: quiet, info: quiet, warn: quiet, error: quiet } });
 
-async function jit(argv: string[], extra: { cwd?: string; env?: Record<string, string>; noClient?: boolean } = {}) {
+async function jit(argv: string[], extra: { cwd?: string; env?: Record<string, string>; noClient?: boolean; isTTY?: boolean } = {}) {
   let stdout = "";
   let stderr = "";
   const code = await runCli(argv, {
@@ -29,6 +29,7 @@ async function jit(argv: string[], extra: { cwd?: string; env?: Record<string, s
     ...(extra.noClient ? {} : { github: github() }),
     sleep: async () => {},
     randomId: () => "a1b2",
+    isTTY: extra.isTTY ?? false,
   });
   return { code, stdout, stderr };
 }
@@ -39,7 +40,6 @@ function mockRepoAndPolicy(api: ReturnType<typeof githubApi>) {
   api.get(`${R}/contents/${encodeURIComponent(".github/jit-access.yml")}`).query({ ref: "main" }).reply(200, contents(".github/jit-access.yml", POLICY));
 }
 
-const statusComment = (state: Omit<CommentState, "v">) => [{ id: 5, body: embedState("status", { v: 1, ...state }), performed_via_github_app: { id: 1 }, user: { login: "jit-access[bot]", type: "Bot" } }];
 
 describe("jit request", () => {
   const PATH = "grants/prod-db/alice-20261129-130000-a1b2.yaml";
@@ -73,9 +73,9 @@ describe("jit request", () => {
     expect(r.stderr).toBe("jit: the request is not valid; nothing was created:\n  duration 9h is longer than 4h, the most prod-db/read-only allows\n");
   });
 
-  it("without a token exits 2, and a GitHub failure exits 3 with one line", async () => {
+  it("without a token (and no gh on the PATH) exits 4, and a GitHub failure exits 3 with one line", async () => {
     expect(await jit(["request", "prod-db", "--role", "r", "--duration", "1h", "--reason", "x", "--repo", "acme/access"], { noClient: true })).toEqual({
-      code: 2, stdout: "", stderr: "jit: no token: set GITHUB_TOKEN (or GH_TOKEN) to a token that may open pull requests in the access repository\n",
+      code: 4, stdout: "", stderr: "jit: auth needed: set GH_TOKEN or GITHUB_TOKEN, or sign in with `gh auth login`, to a token that may read and open pull requests in the access repository\n",
     });
     const api = githubApi();
     api.get("/user").reply(401, { message: "Bad credentials" });
@@ -98,20 +98,25 @@ describe("jit status", () => {
     search('is:pr is:merged label:"jit:pending" repo:acme/access', []);
     search('is:pr is:merged label:"jit:approved" repo:acme/access', [hit(7, "jit: bob → prod-admins/member")]);
     const grant = (requester: string, resource: string, role: string, duration: string) => ({ requester, resource, role, duration, reason: "x" });
-    api.get(`${R}/issues/41/comments`).query({ per_page: 100 }).reply(200, statusComment({ status: "PENDING", grant: grant("alice", "prod-db", "read-only", "2h"), waiting_for: ["@acme/security"] }));
-    api.get(`${R}/issues/7/comments`).query({ per_page: 100 }).reply(200, statusComment({ status: "APPROVED", grant: grant("bob", "prod-admins", "member", "2h"), expires_at: "2026-11-29T14:30:00.000Z" }));
-    const r = await jit(["status", "--repo", "acme/access"]);
+    mockRecord(api, 41, { status: "PENDING", grant: grant("alice", "prod-db", "read-only", "2h"), waiting_for: ["@acme/security"] });
+    mockRecord(api, 7, { status: "APPROVED", grant: grant("bob", "prod-admins", "member", "2h"), expires_at: "2026-11-29T14:30:00.000Z" });
+    const r = await jit(["status", "--repo", "acme/access"], { isTTY: true, env: { NO_COLOR: "1" } });
     api.done();
-    expect(r.stdout).toBe("#7  LIVE       bob  prod-admins/member for 2h  — 1h30m left\n#41  PENDING    alice  prod-db/read-only for 2h  — waiting for @acme/security\n");
+    expect(r.stdout).toBe("#7   LIVE     bob    prod-admins/member for 2h  1h30m left\n#41  PENDING  alice  prod-db/read-only for 2h   waiting for @acme/security\n");
   });
 });
 
 describe("jit revoke", () => {
   it("posts /jit revoke and reports the outcome once jit-access has carried it out", async () => {
     const api = githubApi();
+    mockHead(api, 7);
     api.post(`${R}/issues/7/comments`, { body: "/jit revoke done early" }).reply(201, { id: 90, user: { login: "alice" } });
-    api.get(`${R}/issues/7/comments`).query({ per_page: 100 }).reply(200, statusComment({ status: "APPROVED" }));
-    api.get(`${R}/issues/7/comments`).query({ per_page: 100 }).reply(200, statusComment({ status: "REVOKED", revoked_at: "2026-11-29T13:00:03.000Z", ended_by: "revoked by alice: done early" }));
+    const approved = recordRun(7, { status: "APPROVED" });
+    mockRuns(api, 7, [approved]);
+    mockRun(api, approved);
+    const revoked = recordRun(7, { status: "REVOKED", revoked_at: "2026-11-29T13:00:03.000Z", ended_by: "revoked by alice: done early" }, { id: 600 });
+    mockRuns(api, 7, [approved, revoked]);
+    mockRun(api, revoked);
     const r = await jit(["revoke", "7", "--reason", "done early", "--repo", "acme/access"]);
     api.done();
     expect(r).toEqual({ code: 0, stderr: "", stdout: "#7: access taken away at 2026-11-29T13:00:03.000Z (revoked by alice: done early)\n" });
@@ -119,12 +124,20 @@ describe("jit revoke", () => {
 
   it("exits 1 when jit-access refuses, and 3 when it does not answer in time", async () => {
     const api = githubApi();
+    mockHead(api, 7);
     api.post(`${R}/issues/7/comments`).reply(201, { id: 90, user: { login: "mallory" } });
-    api.get(`${R}/issues/7/comments`).query({ per_page: 100 }).reply(200, statusComment({ status: "APPROVED", answered: [90] }));
+    const refusing = recordRun(7, { status: "APPROVED", answered: [90] });
+    mockRuns(api, 7, [refusing]);
+    mockRun(api, refusing);
     const refused = await jit(["revoke", "7", "--repo", "acme/access"]);
     expect(refused.code).toBe(1);
+    mockHead(api, 7);
     api.post(`${R}/issues/7/comments`).reply(201, { id: 91, user: { login: "alice" } });
-    api.get(`${R}/issues/7/comments`).query({ per_page: 100 }).times(2).reply(200, statusComment({ status: "APPROVED" }));
+    const live = recordRun(7, { status: "APPROVED" });
+    for (let i = 0; i < 2; i++) {
+      mockRuns(api, 7, [live]);
+      mockRun(api, live);
+    }
     const silent = await jit(["revoke", "7", "--repo", "acme/access", "--timeout", "2"]);
     api.done();
     expect(silent.code).toBe(3);
@@ -187,15 +200,17 @@ describe("jit audit, from a real git repository", () => {
   });
 
   it("filters by --since and prints a table and CSV", async () => {
-    const table = await jit(["audit", "--since", "2026-11-04", "-C", root], { cwd: root, env: {}, noClient: true });
+    const table = await jit(["audit", "--since", "2026-11-04", "-C", root], { cwd: root, env: { NO_COLOR: "1" }, noClient: true, isTTY: true });
     expect(table.stdout).toBe(
-      "pr   requester  resource  role       duration  approvers  merged                    ended                     outcome\n" +
-        "#12  carol      prod-db   read-only  1h                   2026-11-04T10:00:00.000Z  2026-11-04T10:00:05.000Z  rejected\n" +
-        "#14  dave       prod-db   read-only  2h        bob        2026-11-05T10:00:00.000Z                            live\n",
+      "pr   requester  resource  role       duration  approvers  merged                    ended                     outcome   verified\n" +
+        "#12  carol      prod-db   read-only  1h                   2026-11-04T10:00:00.000Z  2026-11-04T10:00:05.000Z  rejected  false\n" +
+        "#14  dave       prod-db   read-only  2h        bob        2026-11-05T10:00:00.000Z                            live      false\n",
     );
+    // With no token nothing could be checked against a record: said once, on stderr.
+    expect(table.stderr).toBe("jit: warning: 2 grant(s) shown from git history alone, unverified: set GH_TOKEN to check their Jit-* trailers against jit-access's records\n");
     const csv = await jit(["audit", "--format", "csv", "-C", root], { cwd: root, env: {}, noClient: true });
-    expect(csv.stdout.split("\n")[0]).toBe("pr,requester,resource,role,duration,approvers,breakGlass,merged,applied,expires,ended,outcome,path");
-    expect(csv.stdout.split("\n")[1]).toBe("7,alice,prod-db,read-only,2h,bob carol,false,2026-11-02T10:00:00.000Z,,,2026-11-02T12:00:01.000Z,expired,grants/prod-db/alice-1.yaml");
+    expect(csv.stdout.split("\n")[0]).toBe("pr,requester,resource,role,duration,approvers,breakGlass,merged,applied,expires,ended,outcome,verified,path");
+    expect(csv.stdout.split("\n")[1]).toBe("7,alice,prod-db,read-only,2h,bob carol,false,2026-11-02T10:00:00.000Z,,,2026-11-02T12:00:01.000Z,expired,false,grants/prod-db/alice-1.yaml");
   });
 
   it("refuses a folder that is not a git clone, with exit 2", async () => {

@@ -3,12 +3,14 @@ import { Octokit } from "@octokit/rest";
 import nock from "nock";
 import { parse } from "yaml";
 import { runCli } from "../../src/cli/program.js";
-import { embedState, type CommentState } from "../../src/lifecycle/codec.js";
+import type { CommentState } from "../../src/lifecycle/codec.js";
+import { APP_ID } from "../helpers/app.js";
 import { CODEOWNERS, contents, grantYaml, OPEN_POLICY, POLICY } from "../helpers/fixtures.js";
 import { githubApi } from "../helpers/github-mock.js";
 import { pullRequest } from "../helpers/payloads.js";
 import { mockApprovalReads, mockReads, type Scenario } from "../helpers/scenario.js";
 import { guardNetwork } from "../helpers/setup-nock.js";
+import { mockHead, mockRecord, mockRun, mockRuns, OTHER_APP, recordRun } from "./records.js";
 
 guardNetwork();
 const NOW = new Date("2026-11-29T13:00:00Z");
@@ -16,10 +18,10 @@ const R = "/repos/acme/access";
 const quiet = () => {};
 const github = () => new Octokit({ auth: "ghp_test", log: { debug: quiet, info: quiet, warn: quiet, error: quiet } });
 
-async function jit(argv: string[]) {
+async function jit(argv: string[], o: { env?: Record<string, string>; isTTY?: boolean } = {}) {
   let stdout = "";
   let stderr = "";
-  const code = await runCli(argv, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), cwd: process.cwd(), now: () => NOW, env: {}, github: github(), randomId: () => "a1b2" });
+  const code = await runCli(argv, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), cwd: process.cwd(), now: () => NOW, env: o.env ?? {}, github: github(), randomId: () => "a1b2", isTTY: o.isTTY ?? false });
   return { code, stdout, stderr };
 }
 
@@ -39,9 +41,6 @@ function recorded(api: nock.Scope): nock.Scope {
 }
 const writes = () => seen.filter((r) => !r.startsWith("GET "));
 
-const statusComments = (state: Omit<CommentState, "v">) => [
-  { id: 5, body: embedState("status", { v: 1, ...state }), performed_via_github_app: { id: 1 }, user: { login: "jit-access[bot]", type: "Bot" } },
-];
 const liveGrant = { requester: "alice", resource: "prod-db", role: "read-only", duration: "2h", reason: "Investigate INC-4211 slowness", ticket: "INC-4211" };
 
 describe("jit extend", () => {
@@ -49,7 +48,7 @@ describe("jit extend", () => {
 
   it("opens a request for the same access, starting at the live grant's end, linked to it", async () => {
     const api = recorded(githubApi());
-    api.get(`${R}/issues/7/comments`).query({ per_page: 100 }).reply(200, statusComments({ status: "APPROVED", grant: liveGrant, expires_at: "2026-11-29T14:30:00.000Z" }));
+    mockRecord(api, 7, { status: "APPROVED", grant: liveGrant, expires_at: "2026-11-29T14:30:00.000Z" });
     api.get("/user").reply(200, { login: "alice" });
     api.get(R).reply(200, { default_branch: "main", full_name: "acme/access" });
     api.get(`${R}/contents/${encodeURIComponent(".github/jit-access.yml")}`).query({ ref: "main" }).reply(200, contents(".github/jit-access.yml", POLICY));
@@ -79,27 +78,31 @@ describe("jit extend", () => {
     ["past its end", { status: "APPROVED", grant: liveGrant, expires_at: "2026-11-29T12:59:59.000Z" }, "its window closed at 2026-11-29T12:59:59.000Z"],
   ] as const)("refuses a grant that is %s, before reading anything else or creating anything (exit 1)", async (_what, state, why) => {
     const api = recorded(githubApi());
-    api.get(`${R}/issues/7/comments`).query({ per_page: 100 }).reply(200, statusComments(state as Omit<CommentState, "v">));
+    mockRecord(api, 7, state as Omit<CommentState, "v">);
     const r = await jit(["extend", "#7", "--by", "1h", "--reason", "Migration still running", "--repo", "acme/access"]);
     api.done();
     expect(r).toEqual({ code: 1, stdout: "", stderr: `jit: #7 cannot be extended: ${why}; nothing was created\n` });
-    expect(seen).toEqual(["GET /repos/acme/access/issues/7/comments?per_page=100"]);
+    expect(seen).toEqual([
+      "GET /repos/acme/access/pulls/7",
+      `GET /repos/acme/access/commits/${"7".padStart(40, "h")}/check-runs?check_name=jit-access&filter=all&per_page=100`,
+      "GET /repos/acme/access/check-runs/507",
+    ]);
   });
 
-  it("refuses a PR with no status comment of the app (a person's look-alike does not count)", async () => {
+  it("refuses a PR whose only record is another app's look-alike run (named jit-access, same PR)", async () => {
     const api = recorded(githubApi());
-    const forged = { id: 6, body: embedState("status", { v: 1, status: "APPROVED", grant: liveGrant, expires_at: "2026-11-29T14:30:00.000Z" }), performed_via_github_app: null, user: { login: "mallory", type: "User" } };
-    api.get(`${R}/issues/7/comments`).query({ per_page: 100 }).reply(200, [forged]);
+    mockHead(api, 7);
+    mockRuns(api, 7, [recordRun(7, { status: "APPROVED", grant: liveGrant, expires_at: "2026-11-29T14:30:00.000Z" }, { app: OTHER_APP })]);
     const r = await jit(["extend", "7", "--by", "1h", "--reason", "Migration still running", "--repo", "acme/access"]);
     api.done();
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe("jit: #7 cannot be extended: jit-access has no record of a grant on it (no status comment); nothing was created\n");
+    expect(r.stderr).toBe("jit: #7 cannot be extended: jit-access has no record of a grant on it; nothing was created\n");
     expect(writes()).toEqual([]);
   });
 
   it("refuses a duration over the role's max_duration with jit request's own validation, before creating anything", async () => {
     const api = recorded(githubApi());
-    api.get(`${R}/issues/7/comments`).query({ per_page: 100 }).reply(200, statusComments({ status: "APPROVED", grant: liveGrant, expires_at: "2026-11-29T14:30:00.000Z" }));
+    mockRecord(api, 7, { status: "APPROVED", grant: liveGrant, expires_at: "2026-11-29T14:30:00.000Z" });
     api.get("/user").reply(200, { login: "alice" });
     api.get(R).reply(200, { default_branch: "main", full_name: "acme/access" });
     api.get(`${R}/contents/${encodeURIComponent(".github/jit-access.yml")}`).query({ ref: "main" }).reply(200, contents(".github/jit-access.yml", POLICY));
@@ -107,12 +110,12 @@ describe("jit extend", () => {
     api.done();
     expect(r).toEqual({ code: 1, stdout: "", stderr: "jit: the request is not valid; nothing was created:\n  duration 5h is longer than 4h, the most prod-db/read-only allows\n" });
     expect(writes()).toEqual([]);
-    expect(seen).toHaveLength(4);
+    expect(seen).toHaveLength(6);
   });
 
   it("refuses to extend someone else's grant (the extension would be the caller's), before creating anything", async () => {
     const api = recorded(githubApi());
-    api.get(`${R}/issues/7/comments`).query({ per_page: 100 }).reply(200, statusComments({ status: "APPROVED", grant: liveGrant, expires_at: "2026-11-29T14:30:00.000Z" }));
+    mockRecord(api, 7, { status: "APPROVED", grant: liveGrant, expires_at: "2026-11-29T14:30:00.000Z" });
     api.get("/user").reply(200, { login: "mallory" });
     const r = await jit(["extend", "7", "--by", "1h", "--reason", "Migration still running", "--repo", "acme/access"]);
     api.done();
@@ -160,7 +163,7 @@ describe("jit inbox", () => {
       .query({ state: "open", base: "main", sort: "created", direction: "asc", per_page: 100 })
       .reply(200, [waiting, myCommit, dbaApproved, securityApproved, mine, timedOut].map((s) => pullRequest(s.pr)));
     for (const s of [waiting, dbaApproved, myCommit, securityApproved, timedOut]) {
-      mockReads(api, { ...s, reader: "cli" });
+      mockReads(api, { ...s, reader: "app" });
       mockApprovalReads(api, s);
     }
     // Each (team, login) is read once for the whole inbox: carol's two, and the reviewers'.
@@ -175,14 +178,14 @@ describe("jit inbox", () => {
   it("lists what waits for me, oldest first, without my own requests, PRs with my commits, requests my groups approved, or timed-out ones", async () => {
     const api = recorded(githubApi());
     mockInbox(api);
-    const r = await jit(["inbox", "--repo", "acme/access"]);
+    const r = await jit(["inbox", "--repo", "acme/access"], { env: { JIT_APP_ID: String(APP_ID), NO_COLOR: "1" }, isTTY: true });
     api.done();
     expect(r).toEqual({
       code: 0,
       stderr: "",
       stdout:
-        "#24  3h30m old  frank  prod-db/read-only for 2h  — needs @acme/dba (you)  https://github.com/acme/access/pull/24\n" +
-        "#21  1h old  alice  prod-db/read-only for 2h  — needs @acme/dba (you), @acme/security  https://github.com/acme/access/pull/21\n",
+        "#24  3h30m old  frank  prod-db/read-only for 2h  needs @acme/dba (you)                  https://github.com/acme/access/pull/24\n" +
+        "#21  1h old     alice  prod-db/read-only for 2h  needs @acme/dba (you), @acme/security  https://github.com/acme/access/pull/21\n",
     });
     // My own request (#20) was never even read.
     expect(seen.filter((s) => s.includes("/pulls/20"))).toEqual([]);
@@ -192,7 +195,7 @@ describe("jit inbox", () => {
   it("gives machines JSON with the same rows", async () => {
     const api = githubApi();
     mockInbox(api);
-    const r = await jit(["inbox", "--json", "--repo", "acme/access"]);
+    const r = await jit(["inbox", "--json", "--repo", "acme/access"], { env: { JIT_APP_ID: String(APP_ID) } });
     api.done();
     const rows = JSON.parse(r.stdout);
     expect(rows.map((x: any) => [x.pr, x.requester, x.resource, x.role, x.duration, x.age, x.missing, x.mine, x.url])).toEqual([
@@ -206,7 +209,8 @@ describe("jit inbox", () => {
     api.get("/user").reply(200, { login: "carol" });
     api.get(R).reply(200, { default_branch: "main", full_name: "acme/access" });
     api.get(`${R}/pulls`).query({ state: "open", base: "main", sort: "created", direction: "asc", per_page: 100 }).reply(200, []);
-    const r = await jit(["inbox", "--repo", "acme/access"]);
+    api.get("/apps/jit-access").reply(200, { id: APP_ID, slug: "jit-access" });
+    const r = await jit(["inbox", "--repo", "acme/access"], { isTTY: true });
     api.done();
     expect(r).toEqual({ code: 0, stderr: "", stdout: "nothing waits for your approval\n" });
   });

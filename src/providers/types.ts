@@ -1,6 +1,5 @@
 import type { TSchema } from "@sinclair/typebox";
 import type { GitHub } from "../github/client.js";
-import type { WebhookOptions } from "./webhook.js";
 
 /**
  * A provider applies and revokes one grant at one kind of target (PRODUCT.md §6). Access is
@@ -44,6 +43,13 @@ export interface Provider {
 
 /** Environment variables: where every secret comes from. */
 export type Env = Readonly<Record<string, string | undefined>>;
+
+/** The webhook provider's timing (its own module reads it; declared here so the deps need no import of it). */
+export interface WebhookOptions {
+  /** Waits between attempts; the first attempt is immediate. */
+  backoffMs: readonly number[];
+  timeoutMs: number;
+}
 
 /** What a provider may act through: the server's environment, the installation's client, the webhook timing. */
 export interface ProviderDeps {

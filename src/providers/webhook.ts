@@ -1,13 +1,9 @@
 import { Type } from "@sinclair/typebox";
 import { createHmac } from "node:crypto";
 import { EnvName } from "../schemas/common.js";
-import { connectionTrouble, endpointSecrets, ProviderError, redact, requiredEnv, shownSafe, type Env, type GrantTarget, type Provider, type ProviderDefinition } from "./types.js";
+import { connectionTrouble, endpointSecrets, ProviderError, redact, requiredEnv, shownSafe, type Env, type GrantTarget, type Provider, type ProviderDefinition, type WebhookOptions } from "./types.js";
 
-export interface WebhookOptions {
-  /** Waits between attempts; the first attempt is immediate. */
-  backoffMs: readonly number[];
-  timeoutMs: number;
-}
+export type { WebhookOptions } from "./types.js";
 
 export const DEFAULT_WEBHOOK_OPTIONS: WebhookOptions = { backoffMs: [500, 2_000, 8_000], timeoutMs: 10_000 };
 

@@ -42,11 +42,11 @@ resources:
       member: { max_duration: 8h }
 `;
 
-/** dana (platform) approves grants; sam (security) owns everything else, the policy and CODEOWNERS included. */
+/** dana and erin (platform) approve grants; sam (security) owns everything else, the policy and CODEOWNERS included. */
 export const CODEOWNERS = "* @acme/security\n/grants/prod-admins/ @acme/platform\n/.github/jit-access.yml @acme/security\n";
-export const TEAMS: Record<string, string[]> = { "acme/platform": ["dana"], "acme/security": ["sam"] };
+export const TEAMS: Record<string, string[]> = { "acme/platform": ["dana", "erin"], "acme/security": ["sam"] };
 /** alice requests; bob is her colleague (no role in the policy); mallory and friend only have write access. */
-export const PEOPLE = ["alice", "bob", "dana", "sam", "mallory", "friend"];
+export const PEOPLE = ["alice", "bob", "dana", "erin", "sam", "mallory", "friend"];
 
 const quietLog = (errors: string[]) => {
   const text = (a: unknown, b?: unknown) => (typeof a === "string" ? a : `${String(b ?? "")} ${(a as { err?: Error })?.err?.message ?? (a instanceof Error ? a.message : "")}`.trim());

@@ -17,8 +17,10 @@ async function pushToMain(login: string, path: string, content: string | null): 
 }
 
 describe("attack 4: a direct push removes a live grant's file, then a second grant of the same person is applied", () => {
-  // Today: with the first grant's file gone from main it is no longer found as a live grant, so when the second grant is
-  // applied alice's membership (given by the first) counts as standing access; neither end takes it away.
+  // Today: a push makes no pull request event, so the first grant's end is only found by a later sweep; meanwhile the
+  // second grant is applied and, the first grant's file being gone from main, alice's membership (given by the first)
+  // is recorded as its standing access. The first grant then ends (REVOKED) taking nothing, the second still giving it;
+  // the second ends (EXECUTED) taking nothing, it being "standing". No DELETE is ever made: she stays in the team.
   it.failing("[open #17] after both grants end the person is not a member of the team", async () => {
     arena = await Arena.start();
     const first = await arena.liveGrant("alice", { name: "alice-1", minutes: 12 });

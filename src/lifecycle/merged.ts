@@ -91,7 +91,7 @@ function applyStep(s: RequestSnapshot, grant: Grant, st: GrantRecord, now: Date,
   }
   if (planned.startsAt.getTime() - EARLY_START_MS > now.getTime()) {
     // Not started: an eligible `/jit revoke` written since the merge withdraws it, and nothing is ever applied.
-    const asked = revokeRequests(s, { ...st, grant }, mergedAt(s, now).getTime(), teamMember);
+    const asked = revokeRequests(s, { ...st, grant }, mergedAt(s, now).getTime(), teamMember, true);
     if (asked.revoke && st.standing === undefined) {
       const withdrawn = completeRecord(s, withCounts({ ...base, status: "REVOKED", ...window, withdrawn_by: asked.revoke.login, ended_by: `withdrawn by ${asked.revoke.login} before it started${asked.revoke.reason ? `: ${asked.revoke.reason}` : ""}` }, asked.counted));
       return { status: "REVOKED", label: STATUS_LABELS.REVOKED, record: withdrawn, view: { kind: "record" }, effects: [] };

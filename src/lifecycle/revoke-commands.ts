@@ -19,8 +19,10 @@ export interface RevokeRequests {
  * `/jit revoke` comments on a merged grant (live, or not started yet): who asked, whether they
  * may, and the refusals to answer. Only commands written after `since` count (the apply of a live
  * grant, the merge of a scheduled one): a command from before does not end what came after it.
+ * `inclusive`: one written in the same second counts (GitHub's comment times are whole seconds;
+ * withdrawing what has not started can only take access away).
  */
-export function revokeRequests(s: RequestSnapshot, st: GrantRecord, since: number, teamMember: MembershipLookup): RevokeRequests {
+export function revokeRequests(s: RequestSnapshot, st: GrantRecord, since: number, teamMember: MembershipLookup, inclusive = false): RevokeRequests {
   const grant = st.grant!;
   const admins = s.policy.ok ? s.policy.policy.admins : [];
   const replies: Effect[] = [];
@@ -28,7 +30,8 @@ export function revokeRequests(s: RequestSnapshot, st: GrantRecord, since: numbe
   let refused = st.refused_count ?? st.answered?.length ?? 0;
   let revoke: RevokeRequests["revoke"];
   for (const command of s.commands) {
-    if (revoke || command.command !== "revoke" || !(Date.parse(command.createdAt) > since)) continue;
+    const at = Date.parse(command.createdAt);
+    if (revoke || command.command !== "revoke" || !(inclusive ? at >= since : at > since)) continue;
     if (mayRevoke(command.login, s, st, teamMember)) {
       revoke = { login: command.login, reason: command.reason };
     } else if (!wasAnswered(st, command.id)) {

@@ -1,11 +1,11 @@
 import { Probot } from "probot";
 import { createApp, type JitApp } from "../../src/app.js";
-import { FakeGitHub, type Delivery, type FakePull, type FakeRepo } from "../../src/bench/fake-github.js";
-import type { FakeCheckRun } from "../../src/bench/fake/model.js";
-import { openRequest } from "../../src/bench/people.js";
+import { FakeGitHub, type Delivery, type FakePull, type FakeRepo } from "../../testkit/fake-github.js";
+import type { FakeCheckRun } from "../../testkit/fake/model.js";
+import { openRequest } from "../../testkit/people.js";
 import { resetLiveGrantCaches } from "../../src/github/live-grants.js";
 import { recordKey } from "../../src/github/record.js";
-import { readState, type CommentState } from "../../src/lifecycle/state-block.js";
+import { readState, type CommentState } from "../../src/lifecycle/codec.js";
 import { githubTeamProvider } from "../../src/providers/github-team.js";
 import { privateKey, TestOctokit } from "../helpers/app.js";
 import { WorldClock } from "../lifecycle/clock.js";

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "@jest/globals";
-import type { FakeRepo } from "../../src/bench/fake-github.js";
+import type { FakeRepo } from "../../testkit/fake-github.js";
 import { Arena, TEAM } from "./harness.js";
 
 /**

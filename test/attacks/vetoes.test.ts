@@ -36,7 +36,7 @@ describe("attack 5: the requester edits or deletes an approver's veto before the
 
   // Today: the app reads the comment as it is now ("./jit reject too broad": no command), so the veto never counts and
   // dana's approval merges and applies the request.
-  it.failing("[open #17] edited by one character: the request stays rejected, never merged or applied", async () => {
+  it("edited by one character: the request stays rejected, never merged or applied", async () => {
     arena = await Arena.start();
     const g = await arena.open("alice");
     const id = await veto(g.number);
@@ -47,7 +47,7 @@ describe("attack 5: the requester edits or deletes an approver's veto before the
   });
 
   // Today: the deleted comment is gone from every list the app reads, so the veto never counts.
-  it.failing("[open #17] deleted: the request stays rejected, never merged or applied", async () => {
+  it("deleted: the request stays rejected, never merged or applied", async () => {
     arena = await Arena.start();
     const g = await arena.open("alice");
     const id = await veto(g.number);

@@ -69,13 +69,10 @@ export async function loadRequestSnapshot(gh: GitHub, ref: RepoRef & { number: n
   const policy = await loadPolicyAt(gh, ref, defaultBranch);
   if (policy === null) return null;
 
-  const { data: rawFiles } = await gh.rest.pulls.listFiles({ owner: ref.owner, repo: ref.repo, pull_number: ref.number, per_page: 100 });
-  const files: ChangedFile[] = rawFiles.map((f) => ({
-    path: f.filename,
-    status: f.status,
-    blobSha: f.sha ?? "",
-    ...(f.previous_filename ? { previousPath: f.previous_filename } : {}),
-  }));
+  // Every page (GitHub lists at most 3,000 files): a file past the first page is still judged,
+  // and a PR with more files than listed fails closed (classifyPullRequest).
+  const rawFiles = await gh.paginate(gh.rest.pulls.listFiles, { owner: ref.owner, repo: ref.repo, pull_number: ref.number, per_page: 100 });
+  const files: ChangedFile[] = rawFiles.map(toChangedFile);
   const kind = classifyPullRequest(files, pr.changed_files);
   const extended = extendedRequest(pr.body);
   const snapshot: RequestSnapshot = {
@@ -126,7 +123,7 @@ export async function loadRequestSnapshot(gh: GitHub, ref: RepoRef & { number: n
   if (record) snapshot.record = record;
 
   if (kind.kind === "policy-change") {
-    await loadPolicyChange(gh, ref, snapshot, kind.file.blobSha);
+    await loadPolicyChange(gh, ref, snapshot, kind.file, files);
     return snapshot;
   }
 
@@ -187,23 +184,56 @@ export async function loadRequestSnapshot(gh: GitHub, ref: RepoRef & { number: n
 
 /**
  * A policy change (PRODUCT.md §3): the proposed policy at the head, checked against the blob
- * GitHub lists for the PR as a grant is; then, only when it is valid and CODEOWNERS of the
- * default branch gives the policy owners, what counting their approvals needs. A closed PR
- * needs nothing: its check no longer gates anything.
+ * GitHub lists for the PR as a grant is (a CODEOWNERS-only change leaves the default branch's
+ * policy, which is what is validated); then, only when it is valid and CODEOWNERS of the default
+ * branch gives the policy owners, what counting their approvals needs. An approval of an older
+ * commit counts only if the PR's whole diff there equals the head's. A closed PR needs nothing:
+ * its check no longer gates anything.
  */
-async function loadPolicyChange(gh: GitHub, ref: RepoRef & { number: number }, snapshot: RequestSnapshot, listedBlob: string): Promise<void> {
+async function loadPolicyChange(gh: GitHub, ref: RepoRef & { number: number }, snapshot: RequestSnapshot, policyFile: ChangedFile | undefined, headDiff: readonly ChangedFile[]): Promise<void> {
   if (snapshot.pr.state === "closed") return;
-  const file = await readFileAt(gh, { ...ref, path: POLICY_PATH, ref: snapshot.pr.headSha }, MAX_POLICY_BYTES);
-  snapshot.proposedPolicy = proposedPolicyOf(file, listedBlob);
+  if (policyFile) {
+    const file = await readFileAt(gh, { ...ref, path: POLICY_PATH, ref: snapshot.pr.headSha }, MAX_POLICY_BYTES);
+    snapshot.proposedPolicy = proposedPolicyOf(file, policyFile.blobSha);
+  } else {
+    snapshot.proposedPolicy = snapshot.policy;
+  }
   if (!snapshot.proposedPolicy.ok) return;
   snapshot.codeowners = await loadCodeownersAt(gh, ref, snapshot.defaultBranch);
   if (!snapshot.codeowners || ownersOf(snapshot.codeowners, POLICY_PATH).owners.length === 0) return; // fails closed on that alone
   snapshot.reviews = await loadReviews(gh, ref);
   snapshot.contributors = await loadContributors(gh, ref);
+  snapshot.sameDiffAt = new Map();
   for (const sha of commitsToCompare({ reviews: snapshot.reviews, headSha: snapshot.pr.headSha })) {
-    const older = await readFileAt(gh, { ...ref, path: POLICY_PATH, ref: sha }, MAX_POLICY_BYTES);
-    snapshot.blobAt.set(sha, older?.kind === "file" ? older.sha : null);
+    snapshot.sameDiffAt.set(sha, await sameDiffAt(gh, ref, snapshot.pr.baseRef, sha, headDiff));
   }
+}
+
+/** GitHub's compare lists at most this many files; a diff that reaches it is not known whole. */
+const MAX_COMPARED_FILES = 300;
+
+/**
+ * Whether the PR's diff at `sha` (from the merge base with `base`, as the PR's own file list is)
+ * equals `headDiff`, file by file: path, status, blob and former path. A policy approval is of
+ * everything the PR changes (a CODEOWNERS line pushed next to an approved policy edit must not
+ * keep the approval), so an older commit counts only when nothing at all differs.
+ */
+async function sameDiffAt(gh: GitHub, ref: RepoRef, base: string, sha: string, headDiff: readonly ChangedFile[]): Promise<boolean> {
+  let files;
+  try {
+    ({ data: { files } } = await gh.rest.repos.compareCommitsWithBasehead({ owner: ref.owner, repo: ref.repo, basehead: `${base}...${sha}`, per_page: 1 }));
+  } catch (error) {
+    if (isNotFound(error)) return false; // the commit is gone (force-pushed away): nothing to compare
+    throw error;
+  }
+  if (!files || files.length >= MAX_COMPARED_FILES || files.length !== headDiff.length) return false;
+  const key = (f: ChangedFile) => JSON.stringify([f.path, f.status, f.blobSha, f.previousPath ?? null]);
+  const head = new Set(headDiff.map(key));
+  return files.every((f) => head.has(key(toChangedFile(f))));
+}
+
+function toChangedFile(f: { filename: string; status: ChangedFile["status"]; sha?: string | null; previous_filename?: string }): ChangedFile {
+  return { path: f.filename, status: f.status, blobSha: f.sha ?? "", ...(f.previous_filename ? { previousPath: f.previous_filename } : {}) };
 }
 
 function proposedPolicyOf(file: Awaited<ReturnType<typeof readFileAt>>, listedBlob: string): PolicyResult {

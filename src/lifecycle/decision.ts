@@ -61,7 +61,7 @@ export type CheckView =
   | { kind: "off-default"; errors: Diagnostic[] }
   | { kind: "policy-invalid"; errors: Diagnostic[] }
   | { kind: "policy-no-approvers"; errors: Diagnostic[] }
-  | { kind: "policy-approved" | "policy-waiting"; resources: number; codeownersPath: string; approvals: ApprovalsView; warnings: Diagnostic[] };
+  | { kind: "policy-approved" | "policy-waiting"; resources: number; codeownersPath: string; codeownersChanged: string[]; approvals: ApprovalsView; warnings: Diagnostic[] };
 
 /** A provider action's window and where the access lives: what the record keeps once it is applied. */
 export interface ApplyPlan {

@@ -57,6 +57,8 @@ export interface RequestSnapshot {
   contributors: string[];
   /** The grant file's blob SHA at commits that approvals were given on. */
   blobAt: Map<string, string | null>;
+  /** For a policy change: whether the PR's whole diff at a commit approvals were given on equals the head's. */
+  sameDiffAt?: Map<string, boolean>;
   /** Team memberships looked up for this decision: `@org/team\0login` → active member. */
   memberships: Map<string, boolean>;
   /** Change requests dismissed by someone other than their author (timeline `review_dismissed`). */

@@ -34,6 +34,8 @@ export interface Scenario {
   reader?: "app" | "cli";
   /** Grant file content at older commits that approvals were given on (null: absent). */
   contentAt?: Record<string, string | null>;
+  /** For a policy change: the PR's files as compared from its base to older commits approvals were given on. */
+  diffAt?: Record<string, FileChange[]>;
   /** `@org/team:login` → membership state; only these lookups may happen. */
   memberships?: Record<string, "active" | "pending" | "none">;
 }
@@ -54,18 +56,7 @@ export function mockReads(api: nock.Scope, sc: Scenario, stage: "policy-only" | 
   api
     .get(`${R}/pulls/${sc.pr.number}/files`)
     .query({ per_page: 100 })
-    .reply(
-      200,
-      sc.files.map((f) => ({
-        sha: f.content === undefined ? "0".repeat(40) : blobSha(f.content),
-        filename: f.filename,
-        status: f.status,
-        additions: 5,
-        deletions: 0,
-        changes: 5,
-        ...(f.previous_filename ? { previous_filename: f.previous_filename } : {}),
-      })),
-    );
+    .reply(200, sc.files.map(listedFile));
   if (sc.checkRuns !== null) mockCheckRuns(api, sc.pr.headSha, sc.checkRuns ?? defaultRecord(sc), sc.reader === "cli" ? null : APP_ID);
   if (stage === "policy-only") return;
   mockComments(api, sc);
@@ -74,6 +65,19 @@ export function mockReads(api: nock.Scope, sc: Scenario, stage: "policy-only" | 
   api.get(`${R}/contents/${enc(grant.filename)}`).query({ ref: sc.pr.headSha }).reply(200, contents(grant.filename, grant.content!));
   // A merged request handled for the first time: is its file still on the default branch?
   if (sc.pr.merged && sc.onMain !== null) mockGrantOnMain(api, grant.filename, sc.onMain ?? grant.content!);
+}
+
+/** A file as GitHub lists it for a PR or a comparison. */
+function listedFile(f: FileChange): Record<string, unknown> {
+  return {
+    sha: f.content === undefined ? "0".repeat(40) : blobSha(f.content),
+    filename: f.filename,
+    status: f.status,
+    additions: 5,
+    deletions: 0,
+    changes: 5,
+    ...(f.previous_filename ? { previous_filename: f.previous_filename } : {}),
+  };
 }
 
 /** The PR's timeline: its comments (as `commented` events) and any other events (`reopened`, …). */
@@ -137,6 +141,9 @@ export function mockApprovalReads(api: nock.Scope, sc: Scenario): void {
     const i = api.get(`${R}/contents/${enc(grant.filename)}`).query({ ref: sha });
     if (content === null) i.reply(404, { message: "Not Found" });
     else i.reply(200, contents(grant.filename, content));
+  }
+  for (const [sha, files] of Object.entries(sc.diffAt ?? {})) {
+    api.get(`${R}/compare/${sc.pr.baseRef ?? "main"}...${sha}`).query({ per_page: 1 }).reply(200, { status: "ahead", ahead_by: 1, behind_by: 0, total_commits: 1, commits: [], files: files.map(listedFile) });
   }
   for (const [key, state] of Object.entries(sc.memberships ?? {})) {
     const [team, login] = key.split(":") as [string, string];

@@ -12,6 +12,7 @@ import { checkGrantRules } from "../grant/rules.js";
 import { loadPolicy, type LoadedPolicy, type PolicyResult } from "../policy/load.js";
 import { CODEOWNERS_PATHS, MAX_CODEOWNERS_BYTES, MAX_GRANT_BYTES, MAX_POLICY_BYTES, POLICY_PATH } from "../policy/paths.js";
 import { isNotFound, readFileAt, type GitHub, type RepoRef } from "./client.js";
+import { loadPolicyProvenance, type JudgingFile } from "./provenance.js";
 import { loadCheck } from "./record.js";
 
 export interface LoadOptions {
@@ -41,20 +42,30 @@ export function loadPolicyCached(sha: string, content: Uint8Array): PolicyResult
 
 /** The policy on a ref (default: the default branch); null when there is none (not an access repository). */
 export async function loadPolicyAt(gh: GitHub, ref: RepoRef, at?: string): Promise<PolicyResult | null> {
+  return (await loadPolicyFileAt(gh, ref, at))?.policy ?? null;
+}
+
+/** The policy on a ref, and its blob SHA when it is a readable file (what provenance is checked for). */
+async function loadPolicyFileAt(gh: GitHub, ref: RepoRef, at?: string): Promise<{ policy: PolicyResult; blobSha?: string } | null> {
   const file = await readFileAt(gh, { ...ref, path: POLICY_PATH, ref: at }, MAX_POLICY_BYTES);
   if (file === null) return null;
-  if (file.kind === "file") return loadPolicyCached(file.sha, file.content);
+  if (file.kind === "file") return { policy: loadPolicyCached(file.sha, file.content), blobSha: file.sha };
   const why = file.kind === "too-large" ? `is ${file.size} bytes; the limit is ${MAX_POLICY_BYTES}` : "is not a regular file";
-  return { ok: false, diagnostics: [fileDiagnostic(POLICY_PATH, `${POLICY_PATH} ${why}`)] };
+  return { policy: { ok: false, diagnostics: [fileDiagnostic(POLICY_PATH, `${POLICY_PATH} ${why}`)] } };
 }
 
 /** CODEOWNERS from a ref, first found in GitHub's order; null when there is none. */
 export async function loadCodeownersAt(gh: GitHub, ref: RepoRef, at: string): Promise<Codeowners | null> {
+  return (await loadCodeownersFileAt(gh, ref, at))?.codeowners ?? null;
+}
+
+/** CODEOWNERS from a ref, and its blob SHA when it is a readable file. */
+async function loadCodeownersFileAt(gh: GitHub, ref: RepoRef, at: string): Promise<{ codeowners: Codeowners; blobSha?: string } | null> {
   for (const path of CODEOWNERS_PATHS) {
     const file = await readFileAt(gh, { ...ref, path, ref: at }, MAX_CODEOWNERS_BYTES);
     if (file === null) continue;
-    if (file.kind !== "file") return { path, rules: [], problems: [fileDiagnostic(path, `${path} could not be read (${file.kind})`)] };
-    return parseCodeowners(path, Buffer.from(file.content).toString("utf8"));
+    if (file.kind !== "file") return { codeowners: { path, rules: [], problems: [fileDiagnostic(path, `${path} could not be read (${file.kind})`)] } };
+    return { codeowners: parseCodeowners(path, Buffer.from(file.content).toString("utf8")), blobSha: file.sha };
   }
   return null;
 }
@@ -66,8 +77,9 @@ export async function loadCodeownersAt(gh: GitHub, ref: RepoRef, at: string): Pr
 export async function loadRequestSnapshot(gh: GitHub, ref: RepoRef & { number: number }, options: LoadOptions): Promise<RequestSnapshot | null> {
   const { data: pr } = await gh.rest.pulls.get({ owner: ref.owner, repo: ref.repo, pull_number: ref.number });
   const defaultBranch = pr.base.repo.default_branch;
-  const policy = await loadPolicyAt(gh, ref, defaultBranch);
-  if (policy === null) return null;
+  const policyFile = await loadPolicyFileAt(gh, ref, defaultBranch);
+  if (policyFile === null) return null;
+  const policy = policyFile.policy;
 
   // Every page (GitHub lists at most 3,000 files): a file past the first page is still judged,
   // and a PR with more files than listed fails closed (classifyPullRequest).
@@ -123,7 +135,7 @@ export async function loadRequestSnapshot(gh: GitHub, ref: RepoRef & { number: n
   if (record) snapshot.record = record;
 
   if (kind.kind === "policy-change") {
-    await loadPolicyChange(gh, ref, snapshot, kind.file, files);
+    await loadPolicyChange(gh, ref, snapshot, { policyFile: kind.file, headDiff: files, policyBlobOnDefault: policyFile.blobSha, appId: options.appId });
     return snapshot;
   }
 
@@ -164,7 +176,15 @@ export async function loadRequestSnapshot(gh: GitHub, ref: RepoRef & { number: n
 
   // Approvals only matter for a grant that passes the rules; an invalid one costs no more reads.
   if (passesOfflineRules(snapshot, policy.policy, kind.file.path)) {
-    snapshot.codeowners = await loadCodeownersAt(gh, ref, defaultBranch); // = the base: other bases stopped above
+    const codeowners = await loadCodeownersFileAt(gh, ref, defaultBranch); // = the base: other bases stopped above
+    snapshot.codeowners = codeowners?.codeowners ?? null;
+    // An open request is judged only by a policy and CODEOWNERS that came through a PR this app
+    // approved (decided in lifecycle/provenance.ts). The CLI, which only displays, does not know
+    // the app's id and so cannot tell its check from another app's: it does not ask.
+    if (!snapshot.pr.merged && options.appId !== undefined) {
+      snapshot.policyProvenance = await loadPolicyProvenance(gh, ref, defaultBranch, judgingFiles(policyFile.blobSha, codeowners), options.appId);
+      if (!snapshot.policyProvenance.trusted) return snapshot; // refused on that alone: approvals are not read
+    }
     const { reviews, authorOf } = await loadReviewsWithIds(gh, ref);
     snapshot.reviews = reviews;
     snapshot.dismissedChangeRequests = dismissals.flatMap((d) => {
@@ -190,7 +210,13 @@ export async function loadRequestSnapshot(gh: GitHub, ref: RepoRef & { number: n
  * commit counts only if the PR's whole diff there equals the head's. A closed PR needs nothing:
  * its check no longer gates anything.
  */
-async function loadPolicyChange(gh: GitHub, ref: RepoRef & { number: number }, snapshot: RequestSnapshot, policyFile: ChangedFile | undefined, headDiff: readonly ChangedFile[]): Promise<void> {
+async function loadPolicyChange(
+  gh: GitHub,
+  ref: RepoRef & { number: number },
+  snapshot: RequestSnapshot,
+  change: { policyFile: ChangedFile | undefined; headDiff: readonly ChangedFile[]; policyBlobOnDefault: string | undefined; appId: number | undefined },
+): Promise<void> {
+  const { policyFile, headDiff, policyBlobOnDefault, appId } = change;
   if (snapshot.pr.state === "closed") return;
   if (policyFile) {
     const file = await readFileAt(gh, { ...ref, path: POLICY_PATH, ref: snapshot.pr.headSha }, MAX_POLICY_BYTES);
@@ -199,14 +225,33 @@ async function loadPolicyChange(gh: GitHub, ref: RepoRef & { number: number }, s
     snapshot.proposedPolicy = snapshot.policy;
   }
   if (!snapshot.proposedPolicy.ok) return;
-  snapshot.codeowners = await loadCodeownersAt(gh, ref, snapshot.defaultBranch);
+  const codeowners = await loadCodeownersFileAt(gh, ref, snapshot.defaultBranch);
+  snapshot.codeowners = codeowners?.codeowners ?? null;
   if (!snapshot.codeowners || ownersOf(snapshot.codeowners, POLICY_PATH).owners.length === 0) return; // fails closed on that alone
+  // The CODEOWNERS that says who approves this change must itself have come through an approved
+  // change: otherwise a pushed CODEOWNERS could approve its way into trust (provenance is inductive).
+  if (appId !== undefined) {
+    snapshot.policyProvenance = await loadPolicyProvenance(gh, ref, snapshot.defaultBranch, judgingFiles(policyBlobOnDefault, codeowners), appId);
+    if (!snapshot.policyProvenance.trusted) return;
+  }
   snapshot.reviews = await loadReviews(gh, ref);
   snapshot.contributors = await loadContributors(gh, ref);
   snapshot.sameDiffAt = new Map();
   for (const sha of commitsToCompare({ reviews: snapshot.reviews, headSha: snapshot.pr.headSha })) {
     snapshot.sameDiffAt.set(sha, await sameDiffAt(gh, ref, snapshot.pr.baseRef, sha, headDiff));
   }
+}
+
+/**
+ * The files on the default branch that judge requests and policy changes, by blob: the policy and
+ * the CODEOWNERS file in force. One that is not a readable file judges nothing (the policy is then
+ * broken, CODEOWNERS gives no owners: both fail closed on their own).
+ */
+function judgingFiles(policyBlob: string | undefined, codeowners: { codeowners: Codeowners; blobSha?: string } | null): JudgingFile[] {
+  return [
+    ...(policyBlob ? [{ path: POLICY_PATH, blobSha: policyBlob }] : []),
+    ...(codeowners?.blobSha ? [{ path: codeowners.codeowners.path, blobSha: codeowners.blobSha }] : []),
+  ];
 }
 
 /** GitHub's compare lists at most this many files; a diff that reaches it is not known whole. */

@@ -27,6 +27,8 @@ export interface Decision {
   effects: Effect[];
   /** Something security must hear about (a policy bypass): logged at error level. */
   alert?: string;
+  /** What kind of alert (`onAlert`'s first argument): "bypass" unless said otherwise. */
+  alertKind?: "bypass" | "tamper";
 }
 
 export interface ApprovalsView {
@@ -40,6 +42,7 @@ export interface ApprovalsView {
  */
 export type CommentView =
   | { kind: "broken-policy"; errors: Diagnostic[] }
+  | { kind: "untrusted-policy"; errors: Diagnostic[] }
   | { kind: "invalid"; grant?: Grant; errors: Diagnostic[] }
   | { kind: "no-approvers"; grant: Grant; errors: Diagnostic[] }
   | { kind: "rejected"; grant: Grant; approvals: ApprovalsView; by: string; reason: string }
@@ -54,6 +57,7 @@ export type CommentView =
 /** The `jit-access` check run, as data. */
 export type CheckView =
   | { kind: "broken-policy"; errors: Diagnostic[] }
+  | { kind: "untrusted-policy"; errors: Diagnostic[] }
   | { kind: "invalid"; errors: Diagnostic[] }
   | { kind: "no-approvers"; errors: Diagnostic[]; warnings: Diagnostic[] }
   | { kind: "rejected"; grant: Grant; approvals: ApprovalsView; by: string; reason: string }

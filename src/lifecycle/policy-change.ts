@@ -3,6 +3,7 @@ import { fileDiagnostic } from "../diagnostics.js";
 import { ownersOf } from "../policy/codeowners.js";
 import { POLICY_PATH } from "../policy/paths.js";
 import type { Decision } from "./decision.js";
+import { untrustedPolicy } from "./provenance.js";
 import type { RequestSnapshot } from "./snapshot.js";
 
 /**
@@ -21,6 +22,9 @@ export function decidePolicyChange(s: RequestSnapshot, teamMember: MembershipLoo
     const diagnostics = result?.ok === false ? result.diagnostics : [];
     return { status: null, effects: [], check: { kind: "policy-invalid", errors: diagnostics } };
   }
+
+  const untrusted = untrustedPolicy(s);
+  if (untrusted) return untrusted;
 
   const owners = s.codeowners ? ownersOf(s.codeowners, POLICY_PATH).owners : [];
   if (owners.length === 0) {

@@ -21,6 +21,8 @@ export function checkPlan(view: CheckView, defaultBranch: string): CheckPlan {
   switch (view.kind) {
     case "broken-policy":
       return completed("failure", "The access policy is broken", `The policy on ${defaultBranch} is broken, so every request fails closed until it is fixed.\n\n${errorList(view.errors)}`, view.errors);
+    case "untrusted-policy":
+      return completed("failure", "The access policy is not trusted", `The policy or CODEOWNERS on ${defaultBranch} did not come through a pull request jit-access approved, so every request fails closed until it does.\n\n${errorList(view.errors)}`, view.errors);
     case "invalid":
       return completed("failure", `The request has ${count(view.errors, "problem")}`, errorList(view.errors), view.errors);
     case "no-approvers":

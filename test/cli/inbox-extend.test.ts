@@ -161,7 +161,7 @@ describe("jit inbox", () => {
       .reply(200, [waiting, myCommit, dbaApproved, securityApproved, mine, timedOut].map((s) => pullRequest(s.pr)));
     for (const s of [waiting, dbaApproved, myCommit, securityApproved, timedOut]) {
       mockReads(api, { ...s, reader: "cli" });
-      mockApprovalReads(api, s);
+      mockApprovalReads(api, { ...s, reader: "cli" });
     }
     // Each (team, login) is read once for the whole inbox: carol's two, and the reviewers'.
     membership(api, "@acme/dba", "carol", true);

@@ -1,5 +1,6 @@
 import type nock from "nock";
 import type { Probot } from "probot";
+import { resetProvenanceCache } from "../../src/github/provenance.js";
 import { APP_ID, deliver, mockInstallationToken } from "./app.js";
 import { blobSha, contents, HEAD } from "./fixtures.js";
 import { githubApi } from "./github-mock.js";
@@ -38,7 +39,17 @@ export interface Scenario {
   diffAt?: Record<string, FileChange[]>;
   /** `@org/team:login` → membership state; only these lookups may happen. */
   memberships?: Record<string, "active" | "pending" | "none">;
+  /**
+   * Where the policy and CODEOWNERS on the default branch came from, for the provenance check of
+   * an open request or policy change: by default one commit merged from an approved policy PR (#3). null: the
+   * test mocks those reads itself.
+   */
+  provenance?: null;
 }
+
+/** The commit on the default branch that last changed the policy and CODEOWNERS, and the approved policy PR it came from. */
+export const POLICY_COMMIT = "5".repeat(40);
+export const POLICY_PR = { number: 3, headSha: "3".repeat(40) };
 
 export function prFields(overrides: Partial<PrFields> = {}): PrFields {
   return { number: 7, author: "alice", headSha: HEAD, ...overrides };
@@ -142,6 +153,11 @@ export function mockApprovalReads(api: nock.Scope, sc: Scenario): void {
     if (content === null) i.reply(404, { message: "Not Found" });
     else i.reply(200, contents(grant.filename, content));
   }
+  // An open request or policy change is judged only by a policy and CODEOWNERS that came through an approved PR.
+  const judgedByApp = !sc.pr.merged && sc.pr.state !== "closed" && sc.reader !== "cli";
+  if (judgedByApp && sc.provenance !== null && sc.policy !== null) {
+    mockProvenance(api, [{ path: ".github/jit-access.yml", text: sc.policy }, ...(found ? [found] : [])]);
+  }
   for (const [sha, files] of Object.entries(sc.diffAt ?? {})) {
     api.get(`${R}/compare/${sc.pr.baseRef ?? "main"}...${sha}`).query({ per_page: 1 }).reply(200, { status: "ahead", ahead_by: 1, behind_by: 0, total_commits: 1, commits: [], files: files.map(listedFile) });
   }
@@ -151,6 +167,32 @@ export function mockApprovalReads(api: nock.Scope, sc: Scenario): void {
     const i = api.get(`/orgs/${org}/teams/${slug}/memberships/${login}`);
     if (state === "none") i.reply(404, { message: "Not Found" });
     else i.reply(200, { url: "", role: "member", state });
+  }
+}
+
+/**
+ * The provenance reads of files on the default branch (github/provenance.ts): each one's last
+ * commit (`commit`, one for all by default) and its content there, the PR that commit came from,
+ * and that PR's check runs on its head (`runs`: this app's success by default). Forgets the
+ * verdicts the app already holds, so that the reads happen whatever an earlier case left.
+ */
+export function mockProvenance(
+  api: nock.Scope,
+  files: { path: string; text: string }[],
+  o: { commit?: string; pulls?: Record<string, unknown>[]; runs?: Record<string, unknown>[] } = {},
+): void {
+  resetProvenanceCache();
+  const commit = o.commit ?? POLICY_COMMIT;
+  for (const f of files) {
+    api.get(`${R}/commits`).query({ sha: "main", path: f.path, per_page: 1 }).reply(200, [{ sha: commit }]);
+    api.get(`${R}/contents/${enc(f.path)}`).query({ ref: commit }).reply(200, contents(f.path, f.text));
+  }
+  const pulls = o.pulls ?? [{ number: POLICY_PR.number, merged_at: "2026-11-28T09:00:00Z", base: { ref: "main" }, head: { sha: POLICY_PR.headSha } }];
+  api.get(`${R}/commits/${commit}/pulls`).reply(200, pulls);
+  for (const pr of pulls) {
+    if (!pr.merged_at || (pr.base as { ref: string }).ref !== "main") continue;
+    const runs = o.runs ?? [recordRun("", { output: { title: "The new policy is valid and approved by its owners", summary: "", text: "" } }, pr.number as number)];
+    mockCheckRuns(api, (pr.head as { sha: string }).sha, runs);
   }
 }
 

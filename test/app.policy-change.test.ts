@@ -1,10 +1,10 @@
 import { beforeEach, describe, expect, it } from "@jest/globals";
 import type { Probot } from "probot";
 import { deliver, mockInstallationToken, startApp } from "./helpers/app.js";
-import { contents, HEAD, OLD_HEAD, POLICY, visible } from "./helpers/fixtures.js";
+import { blobSha, contents, HEAD, OLD_HEAD, POLICY, visible } from "./helpers/fixtures.js";
 import { githubApi } from "./helpers/github-mock.js";
-import { pullRequestEvent, reviewEvent } from "./helpers/payloads.js";
-import { enc, mockApprovalReads, mockReads, prFields, R, type Scenario } from "./helpers/scenario.js";
+import { pullRequest, pullRequestEvent, reviewEvent } from "./helpers/payloads.js";
+import { enc, mockApprovalReads, mockCheckRuns, mockComments, mockReads, prFields, R, type Scenario } from "./helpers/scenario.js";
 import { guardNetwork } from "./helpers/setup-nock.js";
 
 /**
@@ -43,8 +43,9 @@ async function checkOf(sc: Scenario, options: { approvalReads?: "all" | "codeown
   const api = githubApi();
   mockInstallationToken(api);
   mockReads(api, sc, "policy-only");
-  const proposed = sc.files[0]!.content!;
-  api.get(`${R}/contents/${enc(POLICY_PATH)}`).query({ ref: HEAD }).reply(200, contents(POLICY_PATH, proposed));
+  // The proposed policy is read at the head only when the PR changes it (not for a CODEOWNERS-only change).
+  const proposed = sc.files.find((f) => f.filename === POLICY_PATH)?.content;
+  if (proposed !== undefined) api.get(`${R}/contents/${enc(POLICY_PATH)}`).query({ ref: HEAD }).reply(200, contents(POLICY_PATH, proposed));
   if (options.approvalReads === "codeowners-only") api.get(`${R}/contents/${enc(sc.codeowners!.path)}`).query({ ref: "main" }).reply(200, contents(sc.codeowners!.path, sc.codeowners!.text));
   else mockApprovalReads(api, sc);
   let check: any;
@@ -81,19 +82,19 @@ describe("a pull request that changes the policy", () => {
   it("does not count an approval given on an older head whose policy differs, nor one from a committer of the PR", async () => {
     const check = await checkOf(policyChange({
       reviews: [{ login: "dana", state: "APPROVED", commitId: OLD_HEAD }, { login: "pat", state: "APPROVED" }],
-      contentAt: { [OLD_HEAD]: POLICY.replace("max_duration: 4h", "max_duration: 5h") },
+      diffAt: { [OLD_HEAD]: [{ filename: POLICY_PATH, status: "modified", content: POLICY.replace("max_duration: 4h", "max_duration: 5h") }] },
       commits: [{ author: "sec-admin", committer: "sec-admin" }, { author: "pat", committer: "pat" }],
       memberships: {},
     }));
     expect(check).toMatchObject({ status: "in_progress", output: { title: "Waiting for the policy's owners: @acme/security, @acme/platform" } });
-    expect(visible(check.output.summary)).toContain("dana does not count: given on an older commit whose policy file differs from the current one");
+    expect(visible(check.output.summary)).toContain("dana does not count: given on an older commit whose changes differ from the current ones");
     expect(visible(check.output.summary)).toContain("pat does not count: authored or committed a commit in this pull request");
   });
 
   it("counts an approval given on an older head with the same policy content", async () => {
     const check = await checkOf(policyChange({
       reviews: [{ login: "dana", state: "APPROVED", commitId: OLD_HEAD }],
-      contentAt: { [OLD_HEAD]: PROPOSED },
+      diffAt: { [OLD_HEAD]: [{ filename: POLICY_PATH, status: "modified", content: PROPOSED }] },
       memberships: { "@acme/security:dana": "active", "@acme/platform:dana": "active" },
     }));
     expect(check).toMatchObject({ status: "completed", conclusion: "success" });
@@ -138,5 +139,104 @@ describe("CODEOWNERS of a policy change", () => {
     const sc = policyChange({ pr: prFields({ number: 8, author: "sec-admin", baseRef: "friends" }), codeowners: { path: "CODEOWNERS", text: OWNERS } });
     const check = await checkOf(sc); // mockApprovalReads serves CODEOWNERS at ref=main only
     expect(check.status).toBe("in_progress");
+  });
+});
+
+/** CODEOWNERS says who approves everything: changing it is a policy change (docs: provenance). */
+describe("a pull request that changes CODEOWNERS", () => {
+  const OWNED = `${OWNERS}/.github/CODEOWNERS      @acme/admins
+`;
+  const FRIENDLY = `${OWNED}/grants/                 @friend
+`;
+  const bothApproved = { "@acme/security:carol": "active", "@acme/platform:carol": "none", "@acme/admins:carol": "none", "@acme/security:pat": "none", "@acme/platform:pat": "active", "@acme/admins:pat": "active" } as const;
+
+  it("alone, gets the policy check and needs the policy's owners and CODEOWNERS' own", async () => {
+    const check = await checkOf(policyChange({ files: [{ filename: ".github/CODEOWNERS", status: "modified", content: FRIENDLY }], codeowners: { path: ".github/CODEOWNERS", text: OWNED } }));
+    expect(check).toMatchObject({ status: "in_progress", output: { title: "Waiting for the policy's owners: @acme/security, @acme/platform, @acme/admins" } });
+    expect(visible(check.output.summary)).toContain("This pull request changes .github/CODEOWNERS");
+  });
+
+  it("approved by every group on the head, succeeds", async () => {
+    const check = await checkOf(policyChange({
+      files: [{ filename: ".github/CODEOWNERS", status: "modified", content: FRIENDLY }],
+      codeowners: { path: ".github/CODEOWNERS", text: OWNED },
+      reviews: [{ login: "carol", state: "APPROVED" }, { login: "pat", state: "APPROVED" }],
+      memberships: bothApproved,
+    }));
+    expect(check).toMatchObject({ status: "completed", conclusion: "success" });
+  });
+
+  it("pushed after the policy change was approved, makes those approvals stale", async () => {
+    // carol and pat approved OLD_HEAD, which changed the policy only; then /grants/ @friend was pushed.
+    const sc = policyChange({
+      pr: prFields({ number: 8, author: "sec-admin", changedFiles: 2 }),
+      files: [{ filename: POLICY_PATH, status: "modified", content: PROPOSED }, { filename: ".github/CODEOWNERS", status: "modified", content: FRIENDLY }],
+      codeowners: { path: ".github/CODEOWNERS", text: OWNED },
+      reviews: [{ login: "carol", state: "APPROVED", commitId: OLD_HEAD }, { login: "pat", state: "APPROVED", commitId: OLD_HEAD }],
+      diffAt: { [OLD_HEAD]: [{ filename: POLICY_PATH, status: "modified", content: PROPOSED }] },
+      memberships: {},
+    });
+    const check = await checkOf(sc);
+    expect(check.status).toBe("in_progress");
+    expect(check.conclusion).toBeUndefined();
+    expect(visible(check.output.summary)).toContain("carol does not count: given on an older commit whose changes differ from the current ones");
+  });
+
+  it("counts an approval of an older commit whose whole diff is the head's", async () => {
+    const files = [{ filename: POLICY_PATH, status: "modified" as const, content: PROPOSED }, { filename: ".github/CODEOWNERS", status: "modified" as const, content: FRIENDLY }];
+    const check = await checkOf(policyChange({
+      pr: prFields({ number: 8, author: "sec-admin", changedFiles: 2 }),
+      files,
+      codeowners: { path: ".github/CODEOWNERS", text: OWNED },
+      reviews: [{ login: "carol", state: "APPROVED", commitId: OLD_HEAD }, { login: "pat", state: "APPROVED", commitId: OLD_HEAD }],
+      diffAt: { [OLD_HEAD]: files },
+      memberships: bothApproved,
+    }));
+    expect(check).toMatchObject({ status: "completed", conclusion: "success" });
+  });
+});
+
+/** GitHub lists a PR's files 100 a page, at most 3,000: what was not listed cannot be judged. */
+describe("a pull request with many files", () => {
+  const filler = (n: number) => Array.from({ length: n }, (_, i) => ({ sha: "f".repeat(40), filename: `.aaa/filler-${String(i).padStart(3, "0")}.txt`, status: "added", additions: 1, deletions: 0, changes: 1 }));
+
+  it("with its policy change past the first page, is still a policy change", async () => {
+    const sc = policyChange({ pr: prFields({ number: 8, author: "sec-admin", changedFiles: 101 }) });
+    const api = githubApi();
+    mockInstallationToken(api);
+    api.get(`${R}/pulls/8`).reply(200, pullRequest(sc.pr));
+    api.get(`${R}/contents/${enc(POLICY_PATH)}`).query({ ref: "main" }).reply(200, contents(POLICY_PATH, POLICY));
+    const next = `https://api.github.com${R}/pulls/8/files?per_page=100&page=2`;
+    api.get(`${R}/pulls/8/files`).query({ per_page: 100 }).reply(200, filler(100), { link: `<${next}>; rel="next"` });
+    api.get(`${R}/pulls/8/files`).query({ per_page: 100, page: 2 }).reply(200, [{ sha: blobSha(PROPOSED), filename: POLICY_PATH, status: "modified", additions: 1, deletions: 1, changes: 2 }]);
+    mockCheckRuns(api, HEAD);
+    api.get(`${R}/contents/${enc(POLICY_PATH)}`).query({ ref: HEAD }).reply(200, contents(POLICY_PATH, PROPOSED));
+    api.get(`${R}/contents/${enc(".github/CODEOWNERS")}`).query({ ref: "main" }).reply(200, contents(".github/CODEOWNERS", "/grants/ @acme/dba\n"));
+    let check: any;
+    api.post(`${R}/check-runs`, (b) => ((check = b), true)).reply(201, { id: 1 });
+    await deliver(probot, "pull_request", pullRequestEvent("opened", sc.pr));
+    api.done();
+    expect(check).toMatchObject({ conclusion: "failure", output: { title: "No approvers mapped" } }); // judged as a policy change
+  });
+
+  it("with more files than GitHub listed, fails its check whatever it touches", async () => {
+    // 100 filler files sorted before .github/, and a policy change GitHub did not list.
+    const sc: Scenario = { ...policyChange({ pr: prFields({ number: 8, author: "sec-admin", changedFiles: 101 }) }), files: [] };
+    const api = githubApi();
+    mockInstallationToken(api);
+    api.get(`${R}/pulls/8`).reply(200, pullRequest(sc.pr));
+    api.get(`${R}/contents/${enc(POLICY_PATH)}`).query({ ref: "main" }).reply(200, contents(POLICY_PATH, POLICY));
+    api.get(`${R}/pulls/8/files`).query({ per_page: 100 }).reply(200, filler(100));
+    mockCheckRuns(api, HEAD);
+    mockComments(api, sc);
+    let check: any;
+    api.post(`${R}/check-runs`, (b) => ((check = b), true)).reply(201, { id: 1 });
+    api.post(`${R}/issues/8/comments`).reply(201, { id: 55 });
+    await deliver(probot, "pull_request", pullRequestEvent("opened", sc.pr));
+    api.done();
+    expect(check).toMatchObject({ status: "completed", conclusion: "failure" });
+    expect(check.output.annotations.map((a: any) => a.message)).toEqual([
+      "too many files to judge: this pull request changes 101 files and GitHub listed 100; split it so that jit-access can see every file",
+    ]);
   });
 });

@@ -16,7 +16,7 @@ describe("classifying a pull request by its files", () => {
     expect(classifyPullRequest([f(".github/jit-access.yml", "modified")], 1).kind).toBe("policy-change");
   });
   it("the policy with other files outside grants/ is a policy change (its owners still judge the policy part)", () => {
-    expect(classifyPullRequest([f(".github/jit-access.yml", "modified"), f("docs/access.md", "modified")], 2)).toEqual({ kind: "policy-change", file: f(".github/jit-access.yml", "modified") });
+    expect(classifyPullRequest([f(".github/jit-access.yml", "modified"), f("docs/access.md", "modified")], 2)).toEqual({ kind: "policy-change", file: f(".github/jit-access.yml", "modified"), codeowners: [] });
   });
   it("deleting or renaming the policy is refused", () => {
     expect(messages(classifyPullRequest([f(".github/jit-access.yml", "removed")], 1))).toHaveLength(1);
@@ -51,7 +51,34 @@ describe("classifying a pull request by its files", () => {
   );
   it("a pull request with more files than GitHub listed is refused", () => {
     expect(messages(classifyPullRequest([f("grants/prod-db/a.yaml")], 301))).toEqual([
-      "grants/prod-db/a.yaml: this pull request changes 301 files; a request adds exactly one grant file",
+      "grants/prod-db/a.yaml: too many files to judge: this pull request changes 301 files and GitHub listed 1; split it so that jit-access can see every file",
+    ]);
+  });
+
+  it("fails closed on more files than listed, whatever the listed ones are", () => {
+    const filler = Array.from({ length: 100 }, (_, i) => f(`.aaa/filler-${i}.txt`, "added"));
+    expect(classifyPullRequest(filler, 101).kind).toBe("malformed");
+    expect(classifyPullRequest([f("README.md", "modified")], 2).kind).toBe("malformed");
+    const all = Array.from({ length: 3000 }, (_, i) => f(`docs/${i}.md`, "added"));
+    expect(messages(classifyPullRequest(all, 3001))).toEqual([
+      "docs/0.md: too many files to judge: this pull request changes 3001 files and GitHub lists at most 3000; split it so that jit-access can see every file",
+    ]);
+  });
+
+  it("a CODEOWNERS change is a policy change, with or without the policy file", () => {
+    for (const path of [".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS"]) {
+      expect(classifyPullRequest([f(path, "modified")], 1)).toEqual({ kind: "policy-change", codeowners: [f(path, "modified")] });
+    }
+    expect(classifyPullRequest([f(".github/jit-access.yml", "modified"), f(".github/CODEOWNERS", "modified")], 2)).toEqual({
+      kind: "policy-change",
+      file: f(".github/jit-access.yml", "modified"),
+      codeowners: [f(".github/CODEOWNERS", "modified")],
+    });
+    // Moving CODEOWNERS away (so another file, or none, is in force) is one too.
+    expect(classifyPullRequest([f("OWNERS.old", "renamed", "CODEOWNERS")], 1).kind).toBe("policy-change");
+    expect(classifyPullRequest([f(".github/CODEOWNERS", "removed")], 1).kind).toBe("policy-change");
+    expect(messages(classifyPullRequest([f("grants/prod-db/a.yaml"), f("CODEOWNERS", "modified")], 2))).toEqual([
+      "CODEOWNERS: change CODEOWNERS in a pull request of its own: a request is judged by the CODEOWNERS already on the default branch",
     ]);
   });
 });

@@ -1,6 +1,7 @@
 import { Octokit } from "@octokit/rest";
 import type { GitHub } from "../src/github/client.js";
-import { Git } from "./fake/git.js";
+import { CODEOWNERS_PATHS, POLICY_PATH } from "../src/policy/paths.js";
+import { blobSha, Git } from "./fake/git.js";
 import { fullName, timestamp, type Actor, type AppRequest, type BranchProtection, type Delivery, type FakePull, type FakeRepo, type Installation } from "./fake/model.js";
 import { Router, RouteError, type Reply, type Route } from "./fake/router.js";
 import { appRoutes } from "./fake/routes-apps.js";
@@ -103,10 +104,20 @@ export class FakeGitHub implements World {
 
   // --- Set-up and people ---------------------------------------------------------------------
 
-  /** A repository with a first commit on its default branch, installed for the app. */
-  addRepo(owner: string, name: string, files: Record<string, string>, o: { writers?: string[]; installationId?: number; account?: Installation["account"] } = {}): FakeRepo {
+  /**
+   * A repository with a first commit on its default branch, installed for the app. A policy or
+   * CODEOWNERS in that first commit came through no pull request, so the app would refuse every
+   * request (policy provenance) unless an operator vouches for it: as one would, this adds their
+   * blob SHAs to JIT_TRUSTED_POLICY_SHAS of this process, unless `vouch` is false.
+   */
+  addRepo(owner: string, name: string, files: Record<string, string>, o: { writers?: string[]; installationId?: number; account?: Installation["account"]; vouch?: boolean } = {}): FakeRepo {
     const repo: FakeRepo = { owner, name, defaultBranch: "main", archived: false, git: new Git(), pulls: new Map(), checkRuns: [], writers: new Set((o.writers ?? []).map((w) => w.toLowerCase())), protection: new Map() };
     repo.git.commit("main", new Map(Object.entries(files)), { message: "initial commit", author: owner, date: this.now() });
+    if (o.vouch !== false) {
+      const judging = Object.entries(files).filter(([path]) => path === POLICY_PATH || (CODEOWNERS_PATHS as readonly string[]).includes(path));
+      const vouched = new Set([...(process.env.JIT_TRUSTED_POLICY_SHAS ?? "").split(",").filter(Boolean), ...judging.map(([, text]) => blobSha(text))]);
+      if (vouched.size > 0) process.env.JIT_TRUSTED_POLICY_SHAS = [...vouched].join(",");
+    }
     this.repos.set(fullName(repo).toLowerCase(), repo);
     const id = o.installationId ?? 4242;
     const installation = this.installations.get(id) ?? { id, account: o.account ?? { login: owner, type: "Organization" }, repos: new Set<string>() };

@@ -27,8 +27,14 @@ export interface ReviewFacts {
   headBlobSha: string;
   /** The grant file's blob SHA at another commit; null where the file did not exist; undefined where not looked up. */
   blobAt: ReadonlyMap<string, string | null>;
-  /** What the blobs are of, as people read it ("policy file" for a policy change); "grant file" by default. */
+  /** What the blobs are of, as people read it; "grant file" by default. */
   subject?: string;
+  /**
+   * Instead of one file's blob: whether the pull request's whole diff at another commit equals the
+   * head's (a policy change, where any file may matter: a CODEOWNERS line added next to an approved
+   * policy edit). Undefined or false where not looked up or different: the approval is stale.
+   */
+  sameDiffAt?: ReadonlyMap<string, boolean>;
 }
 
 export interface Screened {
@@ -64,13 +70,20 @@ export function screenReviews(facts: ReviewFacts): Screened {
       out.objectors.push(login);
       continue;
     }
-    if (review.commitId !== facts.headSha && facts.blobAt.get(review.commitId) !== facts.headBlobSha) {
-      out.ignored.push({ login, reason: `given on an older commit whose ${facts.subject ?? "grant file"} differs from the current one` });
+    if (review.commitId !== facts.headSha && !sameAsHead(facts, review.commitId)) {
+      const reason = facts.sameDiffAt ? "given on an older commit whose changes differ from the current ones" : `given on an older commit whose ${facts.subject ?? "grant file"} differs from the current one`;
+      out.ignored.push({ login, reason });
       continue;
     }
     out.approvers.push(login);
   }
   return out;
+}
+
+/** An approval of `commitId` approved what the head holds: the same diff (when compared so) or the same blob. */
+function sameAsHead(facts: ReviewFacts, commitId: string): boolean {
+  if (facts.sameDiffAt) return facts.sameDiffAt.get(commitId) === true;
+  return facts.blobAt.get(commitId) === facts.headBlobSha;
 }
 
 function ineligibility(review: Review, facts: ReviewFacts, contributors: Set<string>): string | undefined {

@@ -102,7 +102,7 @@ class Execution {
 
   async perform(): Promise<GrantRecord | undefined> {
     const { s, d } = this;
-    if (d.alert) this.alert("bypass", d.alert);
+    if (d.alert) this.alert(d.alertKind ?? "bypass", d.alert);
     // Someone edited or deleted the app's status comment: the record wins (the comment is written
     // again below from the decision or the record), and security hears of it.
     const tampered = !this.display.shows(this.store.current);

@@ -13,6 +13,7 @@ import { checkGrantRules } from "../grant/rules.js";
 import { loadPolicy, type LoadedPolicy, type PolicyResult } from "../policy/load.js";
 import { CODEOWNERS_PATHS, MAX_CODEOWNERS_BYTES, MAX_GRANT_BYTES, MAX_POLICY_BYTES, POLICY_PATH } from "../policy/paths.js";
 import { isNotFound, readFileAt, type GitHub, type RepoRef } from "./client.js";
+import { loadPolicyProvenance, type JudgingFile } from "./provenance.js";
 import { loadCheck } from "./record.js";
 
 export interface LoadOptions {
@@ -42,20 +43,30 @@ export function loadPolicyCached(sha: string, content: Uint8Array): PolicyResult
 
 /** The policy on a ref (default: the default branch); null when there is none (not an access repository). */
 export async function loadPolicyAt(gh: GitHub, ref: RepoRef, at?: string): Promise<PolicyResult | null> {
+  return (await loadPolicyFileAt(gh, ref, at))?.policy ?? null;
+}
+
+/** The policy on a ref, and its blob SHA when it is a readable file (what provenance is checked for). */
+async function loadPolicyFileAt(gh: GitHub, ref: RepoRef, at?: string): Promise<{ policy: PolicyResult; blobSha?: string } | null> {
   const file = await readFileAt(gh, { ...ref, path: POLICY_PATH, ref: at }, MAX_POLICY_BYTES);
   if (file === null) return null;
-  if (file.kind === "file") return loadPolicyCached(file.sha, file.content);
+  if (file.kind === "file") return { policy: loadPolicyCached(file.sha, file.content), blobSha: file.sha };
   const why = file.kind === "too-large" ? `is ${file.size} bytes; the limit is ${MAX_POLICY_BYTES}` : "is not a regular file";
-  return { ok: false, diagnostics: [fileDiagnostic(POLICY_PATH, `${POLICY_PATH} ${why}`)] };
+  return { policy: { ok: false, diagnostics: [fileDiagnostic(POLICY_PATH, `${POLICY_PATH} ${why}`)] } };
 }
 
 /** CODEOWNERS from a ref, first found in GitHub's order; null when there is none. */
 export async function loadCodeownersAt(gh: GitHub, ref: RepoRef, at: string): Promise<Codeowners | null> {
+  return (await loadCodeownersFileAt(gh, ref, at))?.codeowners ?? null;
+}
+
+/** CODEOWNERS from a ref, and its blob SHA when it is a readable file. */
+async function loadCodeownersFileAt(gh: GitHub, ref: RepoRef, at: string): Promise<{ codeowners: Codeowners; blobSha?: string } | null> {
   for (const path of CODEOWNERS_PATHS) {
     const file = await readFileAt(gh, { ...ref, path, ref: at }, MAX_CODEOWNERS_BYTES);
     if (file === null) continue;
-    if (file.kind !== "file") return { path, rules: [], problems: [fileDiagnostic(path, `${path} could not be read (${file.kind})`)] };
-    return parseCodeowners(path, Buffer.from(file.content).toString("utf8"));
+    if (file.kind !== "file") return { codeowners: { path, rules: [], problems: [fileDiagnostic(path, `${path} could not be read (${file.kind})`)] } };
+    return { codeowners: parseCodeowners(path, Buffer.from(file.content).toString("utf8")), blobSha: file.sha };
   }
   return null;
 }
@@ -67,16 +78,14 @@ export async function loadCodeownersAt(gh: GitHub, ref: RepoRef, at: string): Pr
 export async function loadRequestSnapshot(gh: GitHub, ref: RepoRef & { number: number }, options: LoadOptions): Promise<RequestSnapshot | null> {
   const { data: pr } = await gh.rest.pulls.get({ owner: ref.owner, repo: ref.repo, pull_number: ref.number });
   const defaultBranch = pr.base.repo.default_branch;
-  const policy = await loadPolicyAt(gh, ref, defaultBranch);
-  if (policy === null) return null;
+  const policyFile = await loadPolicyFileAt(gh, ref, defaultBranch);
+  if (policyFile === null) return null;
+  const policy = policyFile.policy;
 
-  const { data: rawFiles } = await gh.rest.pulls.listFiles({ owner: ref.owner, repo: ref.repo, pull_number: ref.number, per_page: 100 });
-  const files: ChangedFile[] = rawFiles.map((f) => ({
-    path: f.filename,
-    status: f.status,
-    blobSha: f.sha ?? "",
-    ...(f.previous_filename ? { previousPath: f.previous_filename } : {}),
-  }));
+  // Every page (GitHub lists at most 3,000 files): a file past the first page is still judged,
+  // and a PR with more files than listed fails closed (classifyPullRequest).
+  const rawFiles = await gh.paginate(gh.rest.pulls.listFiles, { owner: ref.owner, repo: ref.repo, pull_number: ref.number, per_page: 100 });
+  const files: ChangedFile[] = rawFiles.map(toChangedFile);
   const kind = classifyPullRequest(files, pr.changed_files);
   const extended = extendedRequest(pr.body);
   const snapshot: RequestSnapshot = {
@@ -127,7 +136,7 @@ export async function loadRequestSnapshot(gh: GitHub, ref: RepoRef & { number: n
   if (record) snapshot.record = record;
 
   if (kind.kind === "policy-change") {
-    await loadPolicyChange(gh, ref, snapshot, kind.file.blobSha);
+    await loadPolicyChange(gh, ref, snapshot, { policyFile: kind.file, headDiff: files, policyBlobOnDefault: policyFile.blobSha, appId: options.appId });
     return snapshot;
   }
 
@@ -168,7 +177,15 @@ export async function loadRequestSnapshot(gh: GitHub, ref: RepoRef & { number: n
 
   // Approvals only matter for a grant that passes the rules; an invalid one costs no more reads.
   if (passesOfflineRules(snapshot, policy.policy, kind.file.path)) {
-    snapshot.codeowners = await loadCodeownersAt(gh, ref, defaultBranch); // = the base: other bases stopped above
+    const codeowners = await loadCodeownersFileAt(gh, ref, defaultBranch); // = the base: other bases stopped above
+    snapshot.codeowners = codeowners?.codeowners ?? null;
+    // An open request is judged only by a policy and CODEOWNERS that came through a PR this app
+    // approved (decided in lifecycle/provenance.ts). The CLI, which only displays, does not know
+    // the app's id and so cannot tell its check from another app's: it does not ask.
+    if (!snapshot.pr.merged && options.appId !== undefined) {
+      snapshot.policyProvenance = await loadPolicyProvenance(gh, ref, defaultBranch, judgingFiles(policyFile.blobSha, codeowners), options.appId);
+      if (!snapshot.policyProvenance.trusted) return snapshot; // refused on that alone: approvals are not read
+    }
     const { reviews, authorOf } = await loadReviewsWithIds(gh, ref);
     snapshot.reviews = reviews;
     snapshot.dismissedChangeRequests = dismissals.flatMap((d) => {
@@ -188,23 +205,81 @@ export async function loadRequestSnapshot(gh: GitHub, ref: RepoRef & { number: n
 
 /**
  * A policy change (PRODUCT.md §3): the proposed policy at the head, checked against the blob
- * GitHub lists for the PR as a grant is; then, only when it is valid and CODEOWNERS of the
- * default branch gives the policy owners, what counting their approvals needs. A closed PR
- * needs nothing: its check no longer gates anything.
+ * GitHub lists for the PR as a grant is (a CODEOWNERS-only change leaves the default branch's
+ * policy, which is what is validated); then, only when it is valid and CODEOWNERS of the default
+ * branch gives the policy owners, what counting their approvals needs. An approval of an older
+ * commit counts only if the PR's whole diff there equals the head's. A closed PR needs nothing:
+ * its check no longer gates anything.
  */
-async function loadPolicyChange(gh: GitHub, ref: RepoRef & { number: number }, snapshot: RequestSnapshot, listedBlob: string): Promise<void> {
+async function loadPolicyChange(
+  gh: GitHub,
+  ref: RepoRef & { number: number },
+  snapshot: RequestSnapshot,
+  change: { policyFile: ChangedFile | undefined; headDiff: readonly ChangedFile[]; policyBlobOnDefault: string | undefined; appId: number | undefined },
+): Promise<void> {
+  const { policyFile, headDiff, policyBlobOnDefault, appId } = change;
   if (snapshot.pr.state === "closed") return;
-  const file = await readFileAt(gh, { ...ref, path: POLICY_PATH, ref: snapshot.pr.headSha }, MAX_POLICY_BYTES);
-  snapshot.proposedPolicy = proposedPolicyOf(file, listedBlob);
+  if (policyFile) {
+    const file = await readFileAt(gh, { ...ref, path: POLICY_PATH, ref: snapshot.pr.headSha }, MAX_POLICY_BYTES);
+    snapshot.proposedPolicy = proposedPolicyOf(file, policyFile.blobSha);
+  } else {
+    snapshot.proposedPolicy = snapshot.policy;
+  }
   if (!snapshot.proposedPolicy.ok) return;
-  snapshot.codeowners = await loadCodeownersAt(gh, ref, snapshot.defaultBranch);
+  const codeowners = await loadCodeownersFileAt(gh, ref, snapshot.defaultBranch);
+  snapshot.codeowners = codeowners?.codeowners ?? null;
   if (!snapshot.codeowners || ownersOf(snapshot.codeowners, POLICY_PATH).owners.length === 0) return; // fails closed on that alone
+  // The CODEOWNERS that says who approves this change must itself have come through an approved
+  // change: otherwise a pushed CODEOWNERS could approve its way into trust (provenance is inductive).
+  if (appId !== undefined) {
+    snapshot.policyProvenance = await loadPolicyProvenance(gh, ref, snapshot.defaultBranch, judgingFiles(policyBlobOnDefault, codeowners), appId);
+    if (!snapshot.policyProvenance.trusted) return;
+  }
   snapshot.reviews = await loadReviews(gh, ref);
   snapshot.contributors = await loadContributors(gh, ref);
+  snapshot.sameDiffAt = new Map();
   for (const sha of commitsToCompare({ reviews: snapshot.reviews, headSha: snapshot.pr.headSha })) {
-    const older = await readFileAt(gh, { ...ref, path: POLICY_PATH, ref: sha }, MAX_POLICY_BYTES);
-    snapshot.blobAt.set(sha, older?.kind === "file" ? older.sha : null);
+    snapshot.sameDiffAt.set(sha, await sameDiffAt(gh, ref, snapshot.pr.baseRef, sha, headDiff));
   }
+}
+
+/**
+ * The files on the default branch that judge requests and policy changes, by blob: the policy and
+ * the CODEOWNERS file in force. One that is not a readable file judges nothing (the policy is then
+ * broken, CODEOWNERS gives no owners: both fail closed on their own).
+ */
+function judgingFiles(policyBlob: string | undefined, codeowners: { codeowners: Codeowners; blobSha?: string } | null): JudgingFile[] {
+  return [
+    ...(policyBlob ? [{ path: POLICY_PATH, blobSha: policyBlob }] : []),
+    ...(codeowners?.blobSha ? [{ path: codeowners.codeowners.path, blobSha: codeowners.blobSha }] : []),
+  ];
+}
+
+/** GitHub's compare lists at most this many files; a diff that reaches it is not known whole. */
+const MAX_COMPARED_FILES = 300;
+
+/**
+ * Whether the PR's diff at `sha` (from the merge base with `base`, as the PR's own file list is)
+ * equals `headDiff`, file by file: path, status, blob and former path. A policy approval is of
+ * everything the PR changes (a CODEOWNERS line pushed next to an approved policy edit must not
+ * keep the approval), so an older commit counts only when nothing at all differs.
+ */
+async function sameDiffAt(gh: GitHub, ref: RepoRef, base: string, sha: string, headDiff: readonly ChangedFile[]): Promise<boolean> {
+  let files;
+  try {
+    ({ data: { files } } = await gh.rest.repos.compareCommitsWithBasehead({ owner: ref.owner, repo: ref.repo, basehead: `${base}...${sha}`, per_page: 1 }));
+  } catch (error) {
+    if (isNotFound(error)) return false; // the commit is gone (force-pushed away): nothing to compare
+    throw error;
+  }
+  if (!files || files.length >= MAX_COMPARED_FILES || files.length !== headDiff.length) return false;
+  const key = (f: ChangedFile) => JSON.stringify([f.path, f.status, f.blobSha, f.previousPath ?? null]);
+  const head = new Set(headDiff.map(key));
+  return files.every((f) => head.has(key(toChangedFile(f))));
+}
+
+function toChangedFile(f: { filename: string; status: ChangedFile["status"]; sha?: string | null; previous_filename?: string }): ChangedFile {
+  return { path: f.filename, status: f.status, blobSha: f.sha ?? "", ...(f.previous_filename ? { previousPath: f.previous_filename } : {}) };
 }
 
 function proposedPolicyOf(file: Awaited<ReturnType<typeof readFileAt>>, listedBlob: string): PolicyResult {

@@ -1,5 +1,5 @@
 import { fileDiagnostic, type Diagnostic } from "../diagnostics.js";
-import { isUnderGrants, parseGrantPath, POLICY_PATH } from "../policy/paths.js";
+import { CODEOWNERS_PATHS, isUnderGrants, parseGrantPath, POLICY_PATH } from "../policy/paths.js";
 
 export interface ChangedFile {
   path: string;
@@ -10,13 +10,15 @@ export interface ChangedFile {
 
 /** What a pull request is, to jit-access, judged from the files it changes. */
 export type PullRequestKind =
-  /** Touches neither grants/ nor the policy: not ours. */
+  /** Touches neither grants/ nor the policy nor CODEOWNERS: not ours. */
   | { kind: "unrelated" }
   /**
-   * Changes the policy file, maybe other files outside grants/ too: the new policy is validated
-   * and needs its CODEOWNERS groups' approval; the other files are GitHub's code owners' business.
+   * Changes the policy file or a CODEOWNERS file (which says who approves what: as much an access
+   * change as the policy), maybe other files outside grants/ too. The policy at the head is
+   * validated; the change needs the approval of the policy's CODEOWNERS groups and of the touched
+   * CODEOWNERS files' groups, for the whole diff of the head. `file`: the policy file, when changed.
    */
-  | { kind: "policy-change"; file: ChangedFile }
+  | { kind: "policy-change"; file?: ChangedFile; codeowners: ChangedFile[] }
   /** Adds exactly one grant file and nothing else. */
   | { kind: "request"; file: ChangedFile }
   /** Only deletes grant files: ends live grants (an early revoke) or is the app's own revert. */
@@ -24,26 +26,41 @@ export type PullRequestKind =
   /** Touches grants/ (or the policy) in a way no request may: fails the check. */
   | { kind: "malformed"; diagnostics: Diagnostic[]; file?: ChangedFile };
 
+/** GitHub lists at most this many files of a pull request, however many pages are read. */
+export const MAX_LISTED_FILES = 3000;
+
+const isCodeowners = (path: string | undefined) => path !== undefined && (CODEOWNERS_PATHS as readonly string[]).includes(path);
+
 /**
  * A request PR holds exactly one added grant file and nothing else (PRODUCT.md §5). Grants are
  * immutable once merged: editing or renaming one is refused, a new request is the way.
  */
 export function classifyPullRequest(files: readonly ChangedFile[], totalFiles: number): PullRequestKind {
+  // What was not listed cannot be judged: a policy change hidden behind filler files would
+  // otherwise pass as unrelated (no check at all). Whatever the PR touches, it fails closed.
+  if (totalFiles > files.length || totalFiles > MAX_LISTED_FILES) {
+    const why = totalFiles > MAX_LISTED_FILES ? `GitHub lists at most ${MAX_LISTED_FILES}` : `GitHub listed ${files.length}`;
+    return { kind: "malformed", diagnostics: [fileDiagnostic(files[0]?.path ?? ".", `too many files to judge: this pull request changes ${totalFiles} files and ${why}; split it so that jit-access can see every file`)] };
+  }
   const grantFiles = files.filter((f) => isUnderGrants(f.path) || (f.previousPath !== undefined && isUnderGrants(f.previousPath)));
   const policyFile = files.find((f) => f.path === POLICY_PATH || f.previousPath === POLICY_PATH);
-  if (grantFiles.length === 0 && !policyFile) return { kind: "unrelated" };
+  const codeowners = files.filter((f) => isCodeowners(f.path) || isCodeowners(f.previousPath));
+  if (grantFiles.length === 0 && !policyFile && codeowners.length === 0) return { kind: "unrelated" };
 
-  if (policyFile && grantFiles.length === 0) {
-    if (policyFile.status === "removed" || policyFile.path !== POLICY_PATH) {
+  if (grantFiles.length === 0) {
+    if (policyFile && (policyFile.status === "removed" || policyFile.path !== POLICY_PATH)) {
       return { kind: "malformed", diagnostics: [fileDiagnostic(POLICY_PATH, "the policy file cannot be deleted or renamed by a pull request; it would leave every request unjudged")] };
     }
-    return { kind: "policy-change", file: policyFile };
+    return { kind: "policy-change", ...(policyFile ? { file: policyFile } : {}), codeowners };
   }
   if (policyFile) {
     return { kind: "malformed", diagnostics: [fileDiagnostic(POLICY_PATH, "change the policy in a pull request of its own: a request is judged by the policy already on the default branch")] };
   }
+  if (codeowners.length > 0) {
+    return { kind: "malformed", diagnostics: codeowners.map((f) => fileDiagnostic(f.path, "change CODEOWNERS in a pull request of its own: a request is judged by the CODEOWNERS already on the default branch")) };
+  }
 
-  if (grantFiles.every((f) => f.status === "removed") && grantFiles.length === files.length && files.length === totalFiles) {
+  if (grantFiles.every((f) => f.status === "removed") && grantFiles.length === files.length) {
     return { kind: "removal", files: grantFiles };
   }
 
@@ -63,9 +80,6 @@ export function classifyPullRequest(files: readonly ChangedFile[], totalFiles: n
   }
   for (const f of files) {
     if (!grantFiles.includes(f)) problems.push(fileDiagnostic(f.path, "a request pull request may only add one grant file; move other changes to their own pull request"));
-  }
-  if (totalFiles > files.length) {
-    problems.push(fileDiagnostic(added[0]?.path ?? files[0]!.path, `this pull request changes ${totalFiles} files; a request adds exactly one grant file`));
   }
   if (problems.length > 0 || added.length === 0) {
     return { kind: "malformed", diagnostics: problems, ...(added[0] ? { file: added[0] } : {}) };

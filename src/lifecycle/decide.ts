@@ -6,6 +6,7 @@ import type { Decision, Effect } from "./decision.js";
 import { judgeRequest, type Judgement } from "./judge.js";
 import { decideMerged } from "./merged.js";
 import { decidePolicyChange } from "./policy-change.js";
+import { refuseUntrustedPolicy } from "./provenance.js";
 import type { RequestSnapshot } from "./snapshot.js";
 import { STATUS_LABELS } from "./status.js";
 
@@ -48,6 +49,8 @@ function decideOpenRequest(s: RequestSnapshot, j: Judgement): Decision {
     return { status: "REJECTED", label: STATUS_LABELS.REJECTED, effects: s.pr.state === "open" ? [{ type: "close" }] : [] };
   }
   const warnings = s.codeowners?.problems ?? [];
+  const untrusted = refuseUntrustedPolicy(s); // policy provenance: before any verdict (lifecycle/provenance.ts)
+  if (untrusted) return untrusted;
   switch (j.verdict) {
     case "broken-policy":
       return { status: null, label: null, check: { kind: "broken-policy", errors: j.diagnostics }, record: completeRecord(s, { status: null }), view: { kind: "broken-policy", errors: j.diagnostics }, effects: [] };

@@ -27,6 +27,8 @@ export interface Decision {
   effects: Effect[];
   /** Something security must hear about (a policy bypass): logged at error level. */
   alert?: string;
+  /** What kind of alert (`onAlert`'s first argument): "bypass" unless said otherwise. */
+  alertKind?: "bypass" | "tamper";
 }
 
 export interface ApprovalsView {
@@ -40,6 +42,7 @@ export interface ApprovalsView {
  */
 export type CommentView =
   | { kind: "broken-policy"; errors: Diagnostic[] }
+  | { kind: "untrusted-policy"; errors: Diagnostic[] }
   | { kind: "invalid"; grant?: Grant; errors: Diagnostic[] }
   | { kind: "no-approvers"; grant: Grant; errors: Diagnostic[] }
   | { kind: "rejected"; grant: Grant; approvals: ApprovalsView; by: string; reason: string }
@@ -54,6 +57,7 @@ export type CommentView =
 /** The `jit-access` check run, as data. */
 export type CheckView =
   | { kind: "broken-policy"; errors: Diagnostic[] }
+  | { kind: "untrusted-policy"; errors: Diagnostic[] }
   | { kind: "invalid"; errors: Diagnostic[] }
   | { kind: "no-approvers"; errors: Diagnostic[]; warnings: Diagnostic[] }
   | { kind: "rejected"; grant: Grant; approvals: ApprovalsView; by: string; reason: string }
@@ -61,7 +65,7 @@ export type CheckView =
   | { kind: "off-default"; errors: Diagnostic[] }
   | { kind: "policy-invalid"; errors: Diagnostic[] }
   | { kind: "policy-no-approvers"; errors: Diagnostic[] }
-  | { kind: "policy-approved" | "policy-waiting"; resources: number; codeownersPath: string; approvals: ApprovalsView; warnings: Diagnostic[] };
+  | { kind: "policy-approved" | "policy-waiting"; resources: number; codeownersPath: string; codeownersChanged: string[]; approvals: ApprovalsView; warnings: Diagnostic[] };
 
 /** A provider action's window and where the access lives: what the record keeps once it is applied. */
 export interface ApplyPlan {

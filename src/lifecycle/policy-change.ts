@@ -3,12 +3,14 @@ import { fileDiagnostic } from "../diagnostics.js";
 import { ownersOf } from "../policy/codeowners.js";
 import { POLICY_PATH } from "../policy/paths.js";
 import type { Decision } from "./decision.js";
+import { untrustedPolicy } from "./provenance.js";
 import type { RequestSnapshot } from "./snapshot.js";
 
 /**
- * A pull request that changes the policy (docs: policy). A policy change is itself an access
- * change: its `jit-access` check succeeds only when the new policy is valid and every CODEOWNERS
- * group of the policy file (CODEOWNERS of the default branch) has approved the current head,
+ * A pull request that changes the policy or CODEOWNERS (docs: policy). A policy change is itself an
+ * access change: its `jit-access` check succeeds only when the new policy is valid and every
+ * CODEOWNERS group of the policy file (and of the CODEOWNERS files it touches; CODEOWNERS of the
+ * default branch) has approved the current head, or an older commit with the very same diff,
  * counted by the rules of §4 with mode all and one approval per group. Until then it is in
  * progress and names the groups still missing. Only the check speaks: the app never merges a
  * policy change, and other non-grant files in the same PR are left to GitHub's own code owners.
@@ -21,6 +23,9 @@ export function decidePolicyChange(s: RequestSnapshot, teamMember: MembershipLoo
     return { status: null, effects: [], check: { kind: "policy-invalid", errors: diagnostics } };
   }
 
+  const untrusted = untrustedPolicy(s);
+  if (untrusted) return untrusted;
+
   const owners = s.codeowners ? ownersOf(s.codeowners, POLICY_PATH).owners : [];
   if (owners.length === 0) {
     const where = s.codeowners ? `${s.codeowners.path} on ${s.defaultBranch}` : `CODEOWNERS (none on ${s.defaultBranch})`;
@@ -28,21 +33,29 @@ export function decidePolicyChange(s: RequestSnapshot, teamMember: MembershipLoo
     return { status: null, effects: [], check: { kind: "policy-no-approvers", errors: diagnostics } };
   }
 
-  const requirement: Requirement = { groups: owners, minPerGroup: 1, mode: "all", breakGlass: false };
+  // A CODEOWNERS change decides who approves everything, the policy included: it needs the policy's
+  // owners and, where CODEOWNERS gives them, the owners of each CODEOWNERS file it touches and of
+  // the one in force (deleting one file can put another in force).
+  const touched = s.kind.codeowners.flatMap((f) => [f.path, ...(f.previousPath ? [f.previousPath] : [])]);
+  const codeownersPaths = touched.length > 0 ? [...new Set([s.codeowners!.path, ...touched])] : [];
+  const groups = [...new Set([...owners, ...codeownersPaths.flatMap((path) => ownersOf(s.codeowners!, path).owners)])];
+  const requirement: Requirement = { groups, minPerGroup: 1, mode: "all", breakGlass: false };
   const screened = screenReviews({
     requester: s.pr.author,
     author: s.pr.author,
     reviews: s.reviews,
     contributors: s.contributors,
     headSha: s.pr.headSha,
-    headBlobSha: s.kind.file.blobSha,
+    headBlobSha: s.kind.file?.blobSha ?? "",
     blobAt: s.blobAt,
-    subject: "policy file",
+    // The whole diff, not the policy file's blob: an approval is of everything the PR changes.
+    sameDiffAt: s.sameDiffAt ?? new Map(),
   });
   const outcome = countApprovals(requirement, screened, teamMember);
   const view = {
     resources: Object.keys(result.policy.raw.resources).length,
     codeownersPath: s.codeowners!.path,
+    codeownersChanged: touched,
     approvals: { requirement, outcome },
     warnings: s.codeowners?.problems ?? [],
   };

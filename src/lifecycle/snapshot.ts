@@ -52,6 +52,8 @@ export interface RequestSnapshot {
   contributors: string[];
   /** The grant file's blob SHA at commits that approvals were given on. */
   blobAt: Map<string, string | null>;
+  /** For a policy change: whether the PR's whole diff at a commit approvals were given on equals the head's. */
+  sameDiffAt?: Map<string, boolean>;
   /** Team memberships looked up for this decision: `@org/team\0login` → active member. */
   memberships: Map<string, boolean>;
   /** Change requests dismissed by someone other than their author (timeline `review_dismissed`). */
@@ -75,6 +77,11 @@ export interface RequestSnapshot {
    * twice: what a person writes there can at worst silence that one repeat, never a break-glass.
    */
   notifiedBefore?: string[];
+  /**
+   * For an open request about to be judged: whether the policy and CODEOWNERS on the default
+   * branch came through a pull request this app approved (github/provenance.ts). Undefined: not checked.
+   */
+  policyProvenance?: PolicyProvenance;
   /** For a live grant: whether its file is still on the default branch (a merged deletion ends it). */
   grantOnDefaultBranch?: boolean;
   /** PRs of this repository that mention this one (timeline `cross-referenced`), oldest first. */
@@ -82,6 +89,11 @@ export interface RequestSnapshot {
   /** For a live grant: the requests verified now to extend it, from their records (see lifecycle/extension.ts); undefined when not checked. */
   extensions?: number[];
 }
+
+/** Where the files that judge requests came from: trusted, or which one is not and why. */
+export type PolicyProvenance =
+  | { trusted: true }
+  | { trusted: false; path: string; blobSha: string; commit?: string; why: string };
 
 /** A PR of the same repository that mentions this one (timeline `cross-referenced`), and its author. */
 export interface Mention {

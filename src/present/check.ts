@@ -21,6 +21,8 @@ export function checkPlan(view: CheckView, defaultBranch: string): CheckPlan {
   switch (view.kind) {
     case "broken-policy":
       return completed("failure", "The access policy is broken", `The policy on ${defaultBranch} is broken, so every request fails closed until it is fixed.\n\n${errorList(view.errors)}`, view.errors);
+    case "untrusted-policy":
+      return completed("failure", "The access policy is not trusted", `The policy or CODEOWNERS on ${defaultBranch} did not come through a pull request jit-access approved, so every request fails closed until it does.\n\n${errorList(view.errors)}`, view.errors);
     case "invalid":
       return completed("failure", `The request has ${count(view.errors, "problem")}`, errorList(view.errors), view.errors);
     case "no-approvers":
@@ -39,7 +41,9 @@ export function checkPlan(view: CheckView, defaultBranch: string): CheckPlan {
       return completed("failure", "No approvers mapped", errorList(view.errors), view.errors);
     case "policy-approved":
     case "policy-waiting": {
-      const intro = `${POLICY_PATH} is valid: ${view.resources} resource(s). A policy change is an access change: every group that ${view.codeownersPath} on ${defaultBranch} gives ${POLICY_PATH} must approve this head. jit-access never merges it; it judges requests once merged into ${defaultBranch}.`;
+      const owned = view.codeownersChanged.length > 0 ? `${POLICY_PATH} and ${[...new Set([view.codeownersPath, ...view.codeownersChanged])].join(", ")}` : POLICY_PATH;
+      const changed = view.codeownersChanged.length > 0 ? ` This pull request changes ${view.codeownersChanged.join(", ")}: who approves is an access change too.` : "";
+      const intro = `${POLICY_PATH} is valid: ${view.resources} resource(s). A policy change is an access change: every group that ${view.codeownersPath} on ${defaultBranch} gives ${owned} must approve this head (or an older commit with exactly the same changes).${changed} jit-access never merges it; it judges requests once merged into ${defaultBranch}.`;
       const summary = `${intro}\n\n${progressSummary(undefined, view.approvals, view.warnings)}`;
       if (view.kind === "policy-approved") return completed("success", "The new policy is valid and approved by its owners", summary, []);
       const { outcome } = view.approvals;

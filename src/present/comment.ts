@@ -62,6 +62,8 @@ function headlineAndParts(ctx: CommentContext, r: GrantRecord, view: CommentView
   switch (view.kind) {
     case "broken-policy":
       return ["⛔ The access policy is broken", { errors: view.errors, note: `Fix ${POLICY_PATH} on ${ctx.defaultBranch}; this request will be checked again on its next change.` }];
+    case "untrusted-policy":
+      return ["⛔ The access policy is not trusted", { errors: view.errors, note: `Every request fails closed until the policy and CODEOWNERS on ${ctx.defaultBranch} come through a pull request jit-access approved; this request will be checked again on its next change.` }];
     case "invalid":
       return ["⚠️ Invalid request", { grant: view.grant, errors: view.errors, note: "Push a fix to this branch; the request is checked again on every change." }];
     case "no-approvers":

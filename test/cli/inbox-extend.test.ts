@@ -162,9 +162,10 @@ describe("jit inbox", () => {
       .get(`${R}/pulls`)
       .query({ state: "open", base: "main", sort: "created", direction: "asc", per_page: 100 })
       .reply(200, [waiting, myCommit, dbaApproved, securityApproved, mine, timedOut].map((s) => pullRequest(s.pr)));
-    for (const s of [waiting, dbaApproved, myCommit, securityApproved, timedOut]) {
+    for (const [i, s] of [waiting, dbaApproved, myCommit, securityApproved, timedOut].entries()) {
       mockReads(api, { ...s, reader: "app" });
-      mockApprovalReads(api, s);
+      // The policy's provenance is checked once and then known (a trusted verdict is cached by content).
+      mockApprovalReads(api, { ...s, reader: "app", ...(i === 0 ? {} : { provenance: null }) });
     }
     // Each (team, login) is read once for the whole inbox: carol's two, and the reviewers'.
     membership(api, "@acme/dba", "carol", true);

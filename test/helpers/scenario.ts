@@ -1,5 +1,6 @@
 import type nock from "nock";
 import type { Probot } from "probot";
+import { resetProvenanceCache } from "../../src/github/provenance.js";
 import { APP_ID, deliver, mockInstallationToken } from "./app.js";
 import { blobSha, contents, HEAD } from "./fixtures.js";
 import { githubApi } from "./github-mock.js";
@@ -34,9 +35,21 @@ export interface Scenario {
   reader?: "app" | "cli";
   /** Grant file content at older commits that approvals were given on (null: absent). */
   contentAt?: Record<string, string | null>;
+  /** For a policy change: the PR's files as compared from its base to older commits approvals were given on. */
+  diffAt?: Record<string, FileChange[]>;
   /** `@org/team:login` → membership state; only these lookups may happen. */
   memberships?: Record<string, "active" | "pending" | "none">;
+  /**
+   * Where the policy and CODEOWNERS on the default branch came from, for the provenance check of
+   * an open request or policy change: by default one commit merged from an approved policy PR (#3). null: the
+   * test mocks those reads itself.
+   */
+  provenance?: null;
 }
+
+/** The commit on the default branch that last changed the policy and CODEOWNERS, and the approved policy PR it came from. */
+export const POLICY_COMMIT = "5".repeat(40);
+export const POLICY_PR = { number: 3, headSha: "3".repeat(40) };
 
 export function prFields(overrides: Partial<PrFields> = {}): PrFields {
   return { number: 7, author: "alice", headSha: HEAD, ...overrides };
@@ -54,18 +67,7 @@ export function mockReads(api: nock.Scope, sc: Scenario, stage: "policy-only" | 
   api
     .get(`${R}/pulls/${sc.pr.number}/files`)
     .query({ per_page: 100 })
-    .reply(
-      200,
-      sc.files.map((f) => ({
-        sha: f.content === undefined ? "0".repeat(40) : blobSha(f.content),
-        filename: f.filename,
-        status: f.status,
-        additions: 5,
-        deletions: 0,
-        changes: 5,
-        ...(f.previous_filename ? { previous_filename: f.previous_filename } : {}),
-      })),
-    );
+    .reply(200, sc.files.map(listedFile));
   if (sc.checkRuns !== null) mockCheckRuns(api, sc.pr.headSha, sc.checkRuns ?? defaultRecord(sc), sc.reader === "cli" ? null : APP_ID);
   if (stage === "policy-only") return;
   mockComments(api, sc);
@@ -74,6 +76,19 @@ export function mockReads(api: nock.Scope, sc: Scenario, stage: "policy-only" | 
   api.get(`${R}/contents/${enc(grant.filename)}`).query({ ref: sc.pr.headSha }).reply(200, contents(grant.filename, grant.content!));
   // A merged request handled for the first time: is its file still on the default branch?
   if (sc.pr.merged && sc.onMain !== null) mockGrantOnMain(api, grant.filename, sc.onMain ?? grant.content!);
+}
+
+/** A file as GitHub lists it for a PR or a comparison. */
+function listedFile(f: FileChange): Record<string, unknown> {
+  return {
+    sha: f.content === undefined ? "0".repeat(40) : blobSha(f.content),
+    filename: f.filename,
+    status: f.status,
+    additions: 5,
+    deletions: 0,
+    changes: 5,
+    ...(f.previous_filename ? { previous_filename: f.previous_filename } : {}),
+  };
 }
 
 /** The PR's timeline: its comments (as `commented` events) and any other events (`reopened`, …). */
@@ -138,12 +153,46 @@ export function mockApprovalReads(api: nock.Scope, sc: Scenario): void {
     if (content === null) i.reply(404, { message: "Not Found" });
     else i.reply(200, contents(grant.filename, content));
   }
+  // An open request or policy change is judged only by a policy and CODEOWNERS that came through an approved PR.
+  const judgedByApp = !sc.pr.merged && sc.pr.state !== "closed" && sc.reader !== "cli";
+  if (judgedByApp && sc.provenance !== null && sc.policy !== null) {
+    mockProvenance(api, [{ path: ".github/jit-access.yml", text: sc.policy }, ...(found ? [found] : [])]);
+  }
+  for (const [sha, files] of Object.entries(sc.diffAt ?? {})) {
+    api.get(`${R}/compare/${sc.pr.baseRef ?? "main"}...${sha}`).query({ per_page: 1 }).reply(200, { status: "ahead", ahead_by: 1, behind_by: 0, total_commits: 1, commits: [], files: files.map(listedFile) });
+  }
   for (const [key, state] of Object.entries(sc.memberships ?? {})) {
     const [team, login] = key.split(":") as [string, string];
     const [org, slug] = team.slice(1).split("/") as [string, string];
     const i = api.get(`/orgs/${org}/teams/${slug}/memberships/${login}`);
     if (state === "none") i.reply(404, { message: "Not Found" });
     else i.reply(200, { url: "", role: "member", state });
+  }
+}
+
+/**
+ * The provenance reads of files on the default branch (github/provenance.ts): each one's last
+ * commit (`commit`, one for all by default) and its content there, the PR that commit came from,
+ * and that PR's check runs on its head (`runs`: this app's success by default). Forgets the
+ * verdicts the app already holds, so that the reads happen whatever an earlier case left.
+ */
+export function mockProvenance(
+  api: nock.Scope,
+  files: { path: string; text: string }[],
+  o: { commit?: string; pulls?: Record<string, unknown>[]; runs?: Record<string, unknown>[] } = {},
+): void {
+  resetProvenanceCache();
+  const commit = o.commit ?? POLICY_COMMIT;
+  for (const f of files) {
+    api.get(`${R}/commits`).query({ sha: "main", path: f.path, per_page: 1 }).reply(200, [{ sha: commit }]);
+    api.get(`${R}/contents/${enc(f.path)}`).query({ ref: commit }).reply(200, contents(f.path, f.text));
+  }
+  const pulls = o.pulls ?? [{ number: POLICY_PR.number, merged_at: "2026-11-28T09:00:00Z", base: { ref: "main" }, head: { sha: POLICY_PR.headSha } }];
+  api.get(`${R}/commits/${commit}/pulls`).reply(200, pulls);
+  for (const pr of pulls) {
+    if (!pr.merged_at || (pr.base as { ref: string }).ref !== "main") continue;
+    const runs = o.runs ?? [recordRun("", { output: { title: "The new policy is valid and approved by its owners", summary: "", text: "" } }, pr.number as number)];
+    mockCheckRuns(api, (pr.head as { sha: string }).sha, runs);
   }
 }
 

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, expect } from "@jest/globals";
 import nock from "nock";
 import { resetLiveGrantCaches } from "../../src/github/live-grants.js";
+import { resetProvenanceCache } from "../../src/github/provenance.js";
 
 /**
  * No test reaches the network, except the real servers tests start on loopback (a webhook
@@ -9,6 +10,7 @@ import { resetLiveGrantCaches } from "../../src/github/live-grants.js";
 export function guardNetwork(): void {
   beforeEach(() => {
     resetLiveGrantCaches();
+    resetProvenanceCache();
     nock.disableNetConnect();
     nock.enableNetConnect(/^127\.0\.0\.1:\d+$/);
   });

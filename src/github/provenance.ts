@@ -1,0 +1,86 @@
+import type { PolicyProvenance } from "../lifecycle/snapshot.js";
+import { MAX_CODEOWNERS_BYTES, MAX_POLICY_BYTES, POLICY_PATH } from "../policy/paths.js";
+import { readFileAt, type GitHub, type RepoRef } from "./client.js";
+import { loadCheck } from "./record.js";
+
+/**
+ * Policy provenance (docs: security model): the policy and CODEOWNERS that judge requests must
+ * have reached the default branch through a pull request whose head carries this app's successful
+ * `jit-access` check. Otherwise anyone who can push to the default branch (or merge around the
+ * check) could rewrite who approves what, and every request after would be judged by that.
+ */
+
+/** A file on the default branch that judges requests, and its blob SHA there. */
+export interface JudgingFile {
+  path: string;
+  blobSha: string;
+}
+
+/**
+ * Blobs of a repository found to have come through an approved pull request: `owner/repo\0path\0blob`.
+ * Content-addressed, so never stale (a changed file has another blob), and only positive verdicts
+ * are kept: a refusal is checked again on every evaluation, so the fix (an approved PR, or the
+ * operator's vouching) takes effect at once.
+ */
+const trustedBlobs = new Set<string>();
+const TRUSTED_CACHE_SIZE = 256;
+
+/** A new process starts with no verdicts (tests start each case so). */
+export function resetProvenanceCache(): void {
+  trustedBlobs.clear();
+}
+
+/**
+ * JIT_TRUSTED_POLICY_SHAS: blob SHAs of policy or CODEOWNERS contents an operator vouches for. The
+ * bootstrap escape: a repository whose policy came with its first commit, or before the app was
+ * installed, has no approved pull request to point to. Read at each use, so it is never cached.
+ */
+export function vouchedBlobs(env: NodeJS.ProcessEnv = process.env): Set<string> {
+  return new Set((env.JIT_TRUSTED_POLICY_SHAS ?? "").split(",").map((s) => s.trim().toLowerCase()).filter((s) => /^[0-9a-f]{40}$/.test(s)));
+}
+
+/**
+ * Whether each judging file came to the default branch through a pull request this app approved.
+ * Costs nothing for a blob already known (or vouched for); otherwise four reads per file, fewer
+ * when files share their last commit.
+ */
+export async function loadPolicyProvenance(gh: GitHub, ref: RepoRef, defaultBranch: string, files: readonly JudgingFile[], appId: number): Promise<PolicyProvenance> {
+  const vouched = vouchedBlobs();
+  const commitVerdicts = new Map<string, string | undefined>();
+  for (const file of files) {
+    const key = `${ref.owner}/${ref.repo}`.toLowerCase() + `\u0000${file.path}\u0000${file.blobSha}`;
+    if (vouched.has(file.blobSha.toLowerCase()) || trustedBlobs.has(key)) continue;
+    const verdict = await provenanceOf(gh, ref, defaultBranch, file, appId, commitVerdicts);
+    if (!verdict.trusted) return verdict;
+    if (trustedBlobs.size >= TRUSTED_CACHE_SIZE) trustedBlobs.delete(trustedBlobs.values().next().value!);
+    trustedBlobs.add(key);
+  }
+  return { trusted: true };
+}
+
+async function provenanceOf(gh: GitHub, ref: RepoRef, defaultBranch: string, file: JudgingFile, appId: number, commitVerdicts: Map<string, string | undefined>): Promise<PolicyProvenance> {
+  const refused = (why: string, commit?: string): PolicyProvenance => ({ trusted: false, path: file.path, blobSha: file.blobSha, why, ...(commit ? { commit } : {}) });
+  const { data: commits } = await gh.rest.repos.listCommits({ owner: ref.owner, repo: ref.repo, sha: defaultBranch, path: file.path, per_page: 1 });
+  const commit = commits[0]?.sha;
+  if (!commit) return refused("GitHub lists no commit of it");
+  // The blob is bound to that commit: a merge landing between the two reads must not vouch for
+  // content it replaced (the verdict is cached by blob).
+  const at = await readFileAt(gh, { ...ref, path: file.path, ref: commit }, file.path === POLICY_PATH ? MAX_POLICY_BYTES : MAX_CODEOWNERS_BYTES);
+  if (at?.kind !== "file" || at.sha !== file.blobSha) return refused("it changed while it was being checked; it is checked again on the next event", commit);
+  if (!commitVerdicts.has(commit)) commitVerdicts.set(commit, await refusalOfCommit(gh, ref, defaultBranch, commit, appId));
+  const why = commitVerdicts.get(commit);
+  return why === undefined ? { trusted: true } : refused(why, commit);
+}
+
+/** Why `commit` is not a merge of a pull request this app approved; undefined when it is one. */
+async function refusalOfCommit(gh: GitHub, ref: RepoRef, defaultBranch: string, commit: string, appId: number): Promise<string | undefined> {
+  const { data: pulls } = await gh.rest.repos.listPullRequestsAssociatedWithCommit({ owner: ref.owner, repo: ref.repo, commit_sha: commit });
+  const merged = pulls.filter((p) => p.merged_at && p.base.ref === defaultBranch);
+  if (merged.length === 0) return "pushed directly, not merged from a pull request";
+  for (const pr of merged) {
+    // The PR's own run (external_id), newest first, by this app only: another app or a person cannot write it.
+    const { run } = await loadCheck(gh, { ...ref, number: pr.number }, pr.head.sha, appId);
+    if (run?.status === "completed" && run.conclusion === "success") return undefined;
+  }
+  return `merged from ${merged.map((p) => `#${p.number}`).join(", ")} without jit-access's successful check on its head`;
+}

@@ -31,8 +31,11 @@ export function recordKey(ref: RepoRef & { number: number }): string {
  * trusted to act on).
  */
 export async function loadCheck(gh: GitHub, ref: RepoRef & { number: number }, headSha: string, appId: number | undefined): Promise<{ run?: CheckRun; claimedBy?: number }> {
-  const { data } = await gh.rest.checks.listForRef({ owner: ref.owner, repo: ref.repo, ref: headSha, check_name: CHECK_NAME, ...(appId === undefined ? {} : { app_id: appId }), filter: "all", per_page: 100 });
-  const ours = data.check_runs.filter((run) => (appId === undefined ? !!run.app : run.app?.id === appId));
+  // Every page: one page of 100 could be filled with other runs (say, written before a claimed head
+  // got none: see RecordStore), pushing the record out of sight, and a grant whose record is not seen
+  // would be applied again.
+  const runs = await gh.paginate(gh.rest.checks.listForRef, { owner: ref.owner, repo: ref.repo, ref: headSha, check_name: CHECK_NAME, ...(appId === undefined ? {} : { app_id: appId }), filter: "all", per_page: 100 });
+  const ours = runs.filter((run) => (appId === undefined ? !!run.app : run.app?.id === appId));
   const key = recordKey(ref);
   // Several runs of one PR can exist on a commit (a completed run is replaced, never reopened): the newest holds the record.
   const mine = ours.filter((run) => (run.external_id ?? "").toLowerCase() === key).sort((a, b) => b.id - a.id)[0];

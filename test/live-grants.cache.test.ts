@@ -19,7 +19,7 @@ describe("the live set's caches under a burst", () => {
     resetLiveGrantCaches();
     fake.reset();
     const gh = fake.client();
-    const lists = await Promise.all(users.slice(0, 10).map((user, i) => listLiveGrants(gh, ref, { defaultBranch: "main", except: -1, path: "", requester: user, appId: 1, now })));
+    const lists = await Promise.all(users.slice(0, 10).map((user, i) => listLiveGrants(gh, ref, { defaultBranch: "main", except: -1, path: "", requester: user, appId: 1, now, repoId: fake.repo("acme", "access")!.id })));
     expect(lists.map((l) => l.map((g) => g.number))).toEqual(users.slice(0, 10).map((_, i) => [i + 1]));
     expect(fake.count("GET /repos/acme/access/git/blobs/")).toBe(20);
     expect(fake.requests.filter((r) => r === "GET /repos/acme/access/commits").length).toBe(10); // history only of each requester's own file

@@ -104,7 +104,9 @@ describe("a live grant's head opened as a hundred other requests", () => {
     for (let i = 0; i < 150; i++) {
       await app.rest.checks.create({ ...ref, name: "jit-access", external_id: `acme/access#${1000 + i}`, head_sha: head, status: "completed", conclusion: "failure", output: { title: "refused", summary: "refused", text: "" } });
     }
-    const { run, claimedBy } = await loadCheck(app, { ...ref, number: grant }, head, 1);
+    // Nor is a run keyed by another repository's id taken for this grant's record.
+    await app.rest.checks.create({ ...ref, name: "jit-access", external_id: `repo:${w.fake.repo("acme", "access")!.id + 1}#${grant}`, head_sha: head, status: "completed", conclusion: "success", output: { title: "other", summary: "other", text: "" } });
+    const { run, claimedBy } = await loadCheck(app, { ...ref, repoId: w.fake.repo("acme", "access")!.id, number: grant }, head, 1);
     expect(readState(run?.text ?? "")?.status).toBe("APPROVED");
     expect(claimedBy).toBe(1000);
   });

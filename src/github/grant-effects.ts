@@ -27,7 +27,7 @@ export type RevokeOutcome = { kind: "revoked"; at: Date } | { kind: "already-end
 /** The requester's other grants in this repository that may hold access (reference counting). */
 function otherLiveGrants(gh: GitHub, s: RequestSnapshot, requester: string, options: GrantEffectOptions) {
   const path = s.record?.path ?? (s.kind.kind === "request" ? s.kind.file.path : "");
-  const q = { defaultBranch: s.defaultBranch, except: s.pr.number, path, requester, appId: options.appId, now: options.now() };
+  const q = { defaultBranch: s.defaultBranch, except: s.pr.number, path, requester, appId: options.appId, now: options.now(), repoId: s.repoId };
   return (options.liveGrants ?? listLiveGrants)(gh, { owner: s.owner, repo: s.repo }, q);
 }
 

@@ -61,7 +61,7 @@ export class RecordStore {
     // A merged request the app never saw open (its webhooks were lost): the record starts here.
     const title = "Recorded by jit-access";
     const summary = "This check run holds jit-access's record of this request; the status comment on the pull request shows it.";
-    const { data } = await this.gh.rest.checks.create({ ...this.ref, name: CHECK_NAME, external_id: recordKey({ ...this.ref, number: this.s.pr.number }), head_sha: this.s.pr.headSha, status: "completed", conclusion: "neutral", output: { title, summary, text } });
+    const { data } = await this.gh.rest.checks.create({ ...this.ref, name: CHECK_NAME, external_id: recordKey({ repoId: this.s.repoId, number: this.s.pr.number }), head_sha: this.s.pr.headSha, status: "completed", conclusion: "neutral", output: { title, summary, text } });
     this.check = { id: data.id, status: "completed", conclusion: "neutral", title, summary, text };
     this.createdHere = true;
   }
@@ -93,7 +93,7 @@ export class RecordStore {
       await this.gh.rest.checks.update({ ...this.ref, check_run_id: reusable.id, ...state, output });
       this.check = { id: reusable.id, ...next };
     } else if (this.s.headClaimedBy === undefined) {
-      const { data } = await this.gh.rest.checks.create({ ...this.ref, name: CHECK_NAME, external_id: recordKey({ ...this.ref, number: this.s.pr.number }), head_sha: this.s.pr.headSha, ...state, output });
+      const { data } = await this.gh.rest.checks.create({ ...this.ref, name: CHECK_NAME, external_id: recordKey({ repoId: this.s.repoId, number: this.s.pr.number }), head_sha: this.s.pr.headSha, ...state, output });
       this.check = { id: data.id, ...next };
       this.createdHere = true;
     }

@@ -39,8 +39,11 @@ export interface CommentCommand {
 }
 
 export interface RequestSnapshot {
+  /** The repository's name now: what API calls use. */
   owner: string;
   repo: string;
+  /** GitHub's id of the repository (`pr.base.repo.id`): what records are keyed by, stable through renames and transfers. */
+  repoId: number;
   defaultBranch: string;
   pr: PullRequestFacts;
   kind: PullRequestKind;

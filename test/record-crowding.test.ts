@@ -6,7 +6,7 @@ import { resetLiveGrantCaches } from "../src/github/live-grants.js";
 import { loadCheck } from "../src/github/record.js";
 import { KeyedQueue } from "../src/handlers/queue.js";
 import { readState } from "../src/lifecycle/codec.js";
-import { providerFactory } from "../src/providers/registry.js";
+import { providerFactory, type ProviderFactory } from "../src/providers/registry.js";
 import { Scheduler } from "../src/scheduler/scheduler.js";
 import { fixedClock } from "./helpers/app.js";
 
@@ -31,13 +31,20 @@ function world() {
   const queue = new KeyedQueue((key, error) => {
     throw new Error(`evaluation of ${key} failed: ${(error as Error).message}`);
   });
-  const deps = { appId: 1, now: () => clock.now(), providers: providerFactory({}) };
+  // The real github-team provider, through the app's client; the requester ids it is given are noted.
+  const requesterIds: (number | undefined)[] = [];
+  const real = providerFactory({});
+  const providers: ProviderFactory = (name, gh) => {
+    const p = real(name, gh)!;
+    return { ...p, apply: (t) => (requesterIds.push(t.requesterId), p.apply(t)), revoke: (t, units) => (requesterIds.push(t.requesterId), p.revoke(t, units)) };
+  };
+  const deps = { appId: 1, now: () => clock.now(), providers };
   const scheduler = new Scheduler({ list: async () => [], client: async () => fake.client() }, deps, clock, quiet, queue);
   const evaluate = async (number: number) => {
     await scheduler.enqueue(fake.client(), 4242, { ...ref, number });
     await queue.idle();
   };
-  return { fake, clock, evaluate };
+  return { fake, clock, evaluate, requesterIds };
 }
 
 /** alice's request for prod-admins, approved by carol, merged and applied by the app: a live github-team grant. */
@@ -61,7 +68,8 @@ describe("a live grant's head opened as a hundred other requests", () => {
     const w = world();
     const grant = await liveGrant(w);
     const live = recordOn(w.fake, grant);
-    expect(live).toMatchObject({ status: "APPROVED", standing: [] });
+    const aliceId = (await w.fake.client().rest.pulls.get({ ...ref, pull_number: grant })).data.user.id;
+    expect(live).toMatchObject({ status: "APPROVED", standing: [], requester_id: aliceId }); // the PR author's id, recorded at merge
     expect(w.fake.isMember("acme/prod-admins", "alice")).toBe(true);
     expect(w.fake.count(`PUT ${MEMBERSHIP}`)).toBe(1);
     // An apply reads the membership (held, then before adding): the provider is idempotent, so a
@@ -93,6 +101,7 @@ describe("a live grant's head opened as a hundred other requests", () => {
     expect(recordOn(w.fake, grant)?.status).toBe("EXECUTED");
     expect(w.fake.count(`DELETE ${MEMBERSHIP}`)).toBe(1);
     expect(w.fake.isMember("acme/prod-admins", "alice")).toBe(false);
+    expect(w.requesterIds).toEqual([aliceId, aliceId]); // the provider was told who, by id, when applying and revoking
   });
 
   it("reads the record past the first page of runs on its head", async () => {

@@ -87,6 +87,7 @@ export async function loadRequestSnapshot(gh: GitHub, ref: RepoRef & { number: n
       number: pr.number,
       url: pr.html_url,
       author: pr.user.login,
+      authorId: pr.user.id,
       state: pr.state === "closed" ? "closed" : "open",
       merged: pr.merged,
       draft: pr.draft ?? false,

@@ -13,6 +13,8 @@ export interface PullRequestFacts {
   number: number;
   url: string;
   author: string;
+  /** The author's GitHub user id: people are compared by it where records have it. */
+  authorId: number;
   state: "open" | "closed";
   merged: boolean;
   draft: boolean;

@@ -8,6 +8,8 @@ export interface GrantTarget {
   /** Stable per grant and the idempotency key: `<owner>/<repo>#<number>`. */
   id: string;
   requester: string;
+  /** The requester's GitHub user id, where the record has it (logins can change hands, ids cannot). */
+  requesterId?: number;
   resource: string;
   role: string;
   provider: string;

@@ -5,7 +5,7 @@ import { Cluster, CLUSTER_DEFAULTS, type ClusterOptions } from "./cluster/cluste
 import { admitDecision, runFenced } from "./cluster/fence.js";
 import { guardedProviders } from "./cluster/instrument.js";
 import { ThrottleWatch } from "./cluster/throttle-watch.js";
-import { accessRepositoriesNotice, EVERY_REPOSITORY, isAccessRepository, type AccessRepositories } from "./config.js";
+import { AccessRepositorySet, accessRepositoriesNotice, EVERY_REPOSITORY, type AccessRepositories } from "./config.js";
 import type { GitHub, RepoRef } from "./github/client.js";
 import type { AppDeps, Log } from "./handlers/evaluate.js";
 import { HeardCommands } from "./handlers/heard-commands.js";
@@ -75,8 +75,9 @@ export function createApp(options: AppOptions): JitApp {
     error: (m) => probot?.log.error(m),
   };
   const repositories = options.repositories ?? EVERY_REPOSITORY;
-  // A repository outside JIT_ACCESS_REPOSITORIES is decided by its name alone, before any request.
-  const accessible = (ref: RepoRef) => isAccessRepository(repositories, ref);
+  // A repository outside JIT_ACCESS_REPOSITORIES is decided by its name (or its id, once seen) alone, before any request.
+  const access = new AccessRepositorySet(repositories, (message) => logger.warn(message));
+  const accessible = (ref: RepoRef & { id?: number }) => access.includes(ref);
   const metrics: Metrics = new Metrics({
     clustered: !!options.redisUrl,
     queueDepth: () => queue.depth,
@@ -147,8 +148,14 @@ export function createApp(options: AppOptions): JitApp {
     };
 
     const installationOf = (context: Context) => (context.payload as { installation?: { id: number } }).installation?.id;
-    const onPullRequest = async (context: Context<"pull_request" | "pull_request_review">) => {
+    /** The event's repository, its id noted first: a configured repository is recognised by it after a rename. */
+    const repoOf = (context: Context<"pull_request" | "pull_request_review" | "issue_comment">): RepoRef => {
       const { owner, repo } = context.repo();
+      accessible({ owner, repo, id: context.payload.repository.id });
+      return { owner, repo };
+    };
+    const onPullRequest = async (context: Context<"pull_request" | "pull_request_review">) => {
+      const { owner, repo } = repoOf(context);
       enqueue(context.octokit, installationOf(context), { owner, repo, number: context.payload.pull_request.number }, context.log);
     };
     app.on([...PULL_REQUEST_EVENTS], onPullRequest);
@@ -164,7 +171,7 @@ export function createApp(options: AppOptions): JitApp {
       const comment = context.payload.comment as { performed_via_github_app?: { id: number } | null };
       if (!context.payload.issue.pull_request || comment.performed_via_github_app?.id !== options.appId) return;
       if (context.payload.sender.type === "Bot") return;
-      const { owner, repo } = context.repo();
+      const { owner, repo } = repoOf(context);
       enqueue(context.octokit, installationOf(context), { owner, repo, number: context.payload.issue.number }, context.log);
     });
 
@@ -173,7 +180,7 @@ export function createApp(options: AppOptions): JitApp {
       const { comment, issue } = context.payload;
       const command = issue.pull_request ? parseCommand(comment.body) : undefined;
       if (!command || !comment.user || comment.user.type === "Bot") return;
-      const { owner, repo } = context.repo();
+      const { owner, repo } = repoOf(context);
       const ref = { owner, repo, number: issue.number };
       // As first written: the delivery is signed by GitHub, so a later edit or deletion of the
       // comment (by anyone with write access) cannot take the command back (HeardCommands).
@@ -190,6 +197,20 @@ export function createApp(options: AppOptions): JitApp {
         // Each request is queued under its own key: one that fails (GitHub, a bad file) never stops the others.
         for (const ref of pending.filter(accessible)) enqueue(context.octokit, installationOf(context), ref, context.log);
       });
+    });
+
+    // Renamed or transferred: records are keyed by the repository's id and read under any name, but
+    // the scheduler's index holds grants by name; it is rebuilt for the installation, so due revokes
+    // keep firing under the new name. The id is noted first (a configured repository stays in).
+    app.on(["repository.renamed", "repository.transferred"], async (context) => {
+      const r = context.payload.repository;
+      const changes = context.payload.changes as { repository?: { name?: { from?: string } }; owner?: { from?: { organization?: { login: string }; user?: { login: string } } } };
+      const from = { owner: changes.owner?.from?.organization?.login ?? changes.owner?.from?.user?.login ?? r.owner.login, repo: changes.repository?.name?.from ?? r.name };
+      accessible({ owner: r.owner.login, repo: r.name, id: r.id });
+      const installationId = installationOf(context);
+      if (installationId === undefined) return;
+      app.log.info(`${from.owner}/${from.repo} is now ${r.full_name}: rebuilding the index of live grants of installation ${installationId}`);
+      void queue.enqueue(`repository:${r.id}`, () => scheduler.moved(installationId, from));
     });
 
     const rebuildFailed = (error: unknown) => app.log.error(`start-up rebuild failed: ${(error as Error).message}`);

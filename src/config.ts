@@ -43,6 +43,44 @@ export function isAccessRepository(repositories: AccessRepositories, ref: { owne
   return repositories.names === null || repositories.names.has(`${ref.owner}/${ref.repo}`.toLowerCase());
 }
 
+/**
+ * JIT_ACCESS_REPOSITORIES as the running app applies it: by name (case-insensitive), and by the id
+ * of each repository a configured name was seen with (at start-up, or in its first webhook). A
+ * rename or transfer changes the name but not the id, so a configured repository stays an access
+ * repository under its new name — its live grants must still be revoked on time — and the app
+ * warns, with both names, until JIT_ACCESS_REPOSITORIES is updated. A new repository that takes
+ * the old name is still matched by that name, as the setting says.
+ */
+export class AccessRepositorySet {
+  /** Repository id → the configured name it was first seen under. */
+  private readonly configured = new Map<number, string>();
+  /** Lower-case names that configured repositories (by id) go by now. */
+  private readonly renamed = new Map<string, number>();
+
+  constructor(
+    readonly repositories: AccessRepositories,
+    private readonly warn: (message: string) => void,
+  ) {}
+
+  /** Whether a repository is an access repository; `id`, when known, is remembered or matched. */
+  includes(ref: { owner: string; repo: string; id?: number }): boolean {
+    if (this.repositories.names === null) return true;
+    const name = `${ref.owner}/${ref.repo}`.toLowerCase();
+    if (this.repositories.names.has(name)) {
+      if (ref.id !== undefined && !this.configured.has(ref.id)) this.configured.set(ref.id, name);
+      return true;
+    }
+    if (ref.id === undefined) return this.renamed.has(name);
+    const was = this.configured.get(ref.id);
+    if (was === undefined) return false;
+    if (this.renamed.get(name) !== ref.id) {
+      this.renamed.set(name, ref.id);
+      this.warn(`JIT_ACCESS_REPOSITORIES names ${was}, which is now ${ref.owner}/${ref.repo} (renamed or transferred; the same repository, id ${ref.id}): it is kept as an access repository. Update JIT_ACCESS_REPOSITORIES to the new name.`);
+    }
+    return true;
+  }
+}
+
 /** What the app says at start-up about which repositories it serves. */
 export function accessRepositoriesNotice(repositories: AccessRepositories): { level: "warn" | "info"; message: string } {
   if (repositories.names === null) {

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "@jest/globals";
 import nock from "nock";
 import type { Probot } from "probot";
-import { isAccessRepository, parseAccessRepositories } from "../src/config.js";
+import { AccessRepositorySet, isAccessRepository, parseAccessRepositories } from "../src/config.js";
 import type { JitApp } from "../src/app.js";
 import { APP_ID, deliver, fixedClock, mockInstallationToken, startAppWithScheduler } from "./helpers/app.js";
 import { contents, POLICY } from "./helpers/fixtures.js";
@@ -31,7 +31,7 @@ afterEach(() => {
 
 /** A delivery for another repository of the same organization, from the real example payloads. */
 function elsewhere(payload: Record<string, any>, repo = "other"): Record<string, any> {
-  payload.repository = { ...payload.repository, name: repo, full_name: `${OWNER}/${repo}` };
+  payload.repository = { ...payload.repository, id: payload.repository.id + 1, name: repo, full_name: `${OWNER}/${repo}` };
   return payload;
 }
 
@@ -55,6 +55,27 @@ describe("reading JIT_ACCESS_REPOSITORIES (pure)", () => {
     const r = parseAccessRepositories(" ");
     if (!r.ok) throw new Error(r.error);
     expect(isAccessRepository(r.repositories, { owner: "acme", repo: "access" })).toBe(false);
+  });
+
+  it("a listed repository renamed or transferred stays in, by the id it was first seen with, and the app warns with both names", () => {
+    const r = parseAccessRepositories(LISTED.JIT_ACCESS_REPOSITORIES);
+    if (!r.ok) throw new Error(r.error);
+    const warnings: string[] = [];
+    const set = new AccessRepositorySet(r.repositories, (m) => warnings.push(m));
+    expect(set.includes({ owner: "acme", repo: "vault", id: 77 })).toBe(false); // not listed: its id is not remembered
+    expect(set.includes({ owner: "Acme", repo: "Access", id: 42 })).toBe(true); // seen at start-up
+    expect(set.includes({ owner: "acme", repo: "access-v2" })).toBe(false); // a name alone: unknown yet
+    expect(set.includes({ owner: "acme", repo: "access-v2", id: 42 })).toBe(true); // renamed: the same id
+    expect(set.includes({ owner: "platform", repo: "access-v2", id: 42 })).toBe(true); // then transferred
+    expect(warnings).toEqual([
+      "JIT_ACCESS_REPOSITORIES names acme/access, which is now acme/access-v2 (renamed or transferred; the same repository, id 42): it is kept as an access repository. Update JIT_ACCESS_REPOSITORIES to the new name.",
+      "JIT_ACCESS_REPOSITORIES names acme/access, which is now platform/access-v2 (renamed or transferred; the same repository, id 42): it is kept as an access repository. Update JIT_ACCESS_REPOSITORIES to the new name.",
+    ]);
+    expect(set.includes({ owner: "acme", repo: "access-v2" })).toBe(true); // by the name it goes by now (searches give no id)
+    expect(set.includes({ owner: "acme", repo: "access-v2", id: 42 })).toBe(true);
+    expect(warnings).toHaveLength(2); // once per new name
+    expect(set.includes({ owner: "acme", repo: "access-v2", id: 99 })).toBe(false); // another repository that took that name
+    expect(set.includes({ owner: "acme", repo: "vault", id: 77 })).toBe(false);
   });
 
   it.each(["acme", "acme/access/extra", "https://github.com/acme/access", "acme/access, acme/", "acme /access"])("%j is refused with the entry named", (value) => {

@@ -3,6 +3,7 @@ import { FakeGitHub } from "../testkit/fake-github.js";
 import { accessRepository, ref, seedLiveGrant } from "../testkit/live-grants.js";
 import { openRequest } from "../testkit/people.js";
 import { resetLiveGrantCaches } from "../src/github/live-grants.js";
+import { recordKey } from "../src/github/record.js";
 import { KeyedQueue } from "../src/handlers/queue.js";
 import { readState } from "../src/lifecycle/codec.js";
 import type { Provider } from "../src/providers/types.js";
@@ -34,7 +35,7 @@ function world(onError = (key: string, error: unknown): void => {
     await queue.idle();
   };
   const comment = (number: number) => fake.pull("acme/access", number).comments.find((c) => c.appId === 1)?.body ?? "";
-  const run = (number: number) => fake.repo("acme", "access")!.checkRuns.filter((r) => r.externalId === `acme/access#${number}`).sort((a, b) => b.id - a.id)[0];
+  const run = (number: number) => fake.repo("acme", "access")!.checkRuns.filter((r) => r.externalId === recordKey({ repoId: fake.repo("acme", "access")!.id, number })).sort((a, b) => b.id - a.id)[0];
   const record = (number: number) => readState(run(number)?.output.text ?? "");
   return { fake, evaluate, comment, record, run, scheduler };
 }

@@ -54,7 +54,7 @@ async function liveRepository(): Promise<Live> {
     warned_at: "2026-11-29T14:50:00.000Z", target: { provider: "memory", config: {}, grant: {} },
   };
   const body = embedState("granted", state);
-  const { data: run } = await app.rest.checks.create({ ...ref, name: "jit-access", external_id: recordKey({ ...ref, number }), head_sha: head, status: "completed", conclusion: "success", output: { title: "Approved", summary: "approved", text: body } });
+  const { data: run } = await app.rest.checks.create({ ...ref, name: "jit-access", external_id: recordKey({ repoId: fake.repo(ref.owner, ref.repo)!.id, number }), head_sha: head, status: "completed", conclusion: "success", output: { title: "Approved", summary: "approved", text: body } });
   await app.rest.issues.createComment({ ...ref, issue_number: number, body });
   await app.rest.issues.addLabels({ ...ref, issue_number: number, labels: ["jit:approved"] });
   now = AFTER_EXPIRY;
@@ -117,7 +117,7 @@ describe("the revert PR that records the end of a grant", () => {
     expect(merges).toEqual([expect.objectContaining({ sha: revert!.headSha, merge_method: "squash" })]);
     // The request's record (kept, now saying how it ended) and the revert's one successful check.
     expect(repo.checkRuns).toEqual([
-      expect.objectContaining({ id: live.recordRun, headSha: repo.pulls.get(live.number)!.headSha, externalId: `acme/access#${live.number}` }),
+      expect.objectContaining({ id: live.recordRun, headSha: repo.pulls.get(live.number)!.headSha, externalId: recordKey({ repoId: repo.id, number: live.number }) }),
       expect.objectContaining({ headSha: revert!.headSha, name: "jit-access", appId: APP_ID, status: "completed", conclusion: "success" }),
     ]);
     expect(repo.checkRuns[0]!.output.text).toBe(statusComment(live)); // the comment shows the record

@@ -225,7 +225,7 @@ describe("final means final", () => {
 });
 
 describe("one commit, one request", () => {
-  it("a second PR opened on the head of a live grant fails closed and never touches that grant's record; closed, it writes a record of its own", async () => {
+  it("a second PR opened on the head of a live grant fails closed, writes nothing on that head (its refusal is in its comment), and never touches the grant's record", async () => {
     const { probot } = await start();
     const second: Scenario = {
       pr: prFields({ number: 8, labels: [] }),
@@ -237,24 +237,22 @@ describe("one commit, one request", () => {
     const api = githubApi();
     mockInstallationToken(api);
     mockReads(api, second, "through-comments");
-    let check: any;
-    api.post(`${R}/check-runs`, (b) => ((check = b), true)).reply(201, { id: 90 });
-    api.post(`${R}/issues/8/comments`).reply(201, { id: 91 });
+    let comment: any;
+    api.post(`${R}/issues/8/comments`, (b) => ((comment = b), true)).reply(201, { id: 91 });
     await deliver(probot, "pull_request", pullRequestEvent("opened", second.pr));
-    api.done(); // run 77 (#7's record) is never written
-    expect(check).toMatchObject({ external_id: "acme/access#8", conclusion: "failure" });
-    expect(check.output.annotations[0].message).toContain("this commit is already the head of request #7");
+    api.done(); // no check run created on the head, and run 77 (#7's record) is never written
+    expect(comment.body).toContain("this commit is already the head of request \\#7");
 
-    const closed: Scenario = { ...second, pr: prFields({ number: 8, state: "closed", labels: [] }), checkRuns: [recordRun(RECORD), { ...recordRun(check.output.text, {}, 8), id: 90 }] };
+    // Closed: rejected, in its comment and label only; still nothing on #7's head.
+    const closed: Scenario = { ...second, pr: prFields({ number: 8, state: "closed", labels: [] }), comments: [{ id: 91, login: "jit-access[bot]", body: comment.body, byApp: true }], checkRuns: [recordRun(RECORD)] };
     const again = githubApi();
     mockReads(again, closed, "through-comments");
-    let record: any;
-    again.patch(`${R}/check-runs/90`, (b) => ((record = b), true)).reply(200, { id: 90 });
+    let shown: any;
     again.post(`${R}/issues/8/labels`, { labels: ["jit:rejected"] }).reply(200, []);
-    again.post(`${R}/issues/8/comments`).reply(201, { id: 92 });
+    again.patch(`${R}/issues/comments/91`, (b) => ((shown = b), true)).reply(200, { id: 91 });
     await deliver(probot, "pull_request", pullRequestEvent("closed", closed.pr));
     again.done();
-    expect(readState(record.output.text)).toMatchObject({ status: "REJECTED" });
+    expect(readState(shown.body)).toMatchObject({ status: "REJECTED" });
   });
 });
 

@@ -19,9 +19,28 @@ describe("the live set's caches under a burst", () => {
     resetLiveGrantCaches();
     fake.reset();
     const gh = fake.client();
-    const lists = await Promise.all(users.slice(0, 10).map((user, i) => listLiveGrants(gh, ref, { defaultBranch: "main", except: -1, path: "", requester: user, appId: 1, now })));
+    const lists = await Promise.all(users.slice(0, 10).map((user, i) => listLiveGrants(gh, ref, { defaultBranch: "main", except: -1, path: "", requester: user, appId: 1, now, repoId: fake.repo("acme", "access")!.id })));
     expect(lists.map((l) => l.map((g) => g.number))).toEqual(users.slice(0, 10).map((_, i) => [i + 1]));
     expect(fake.count("GET /repos/acme/access/git/blobs/")).toBe(20);
     expect(fake.requests.filter((r) => r === "GET /repos/acme/access/commits").length).toBe(10); // history only of each requester's own file
+  });
+});
+
+describe("people in reference counting", () => {
+  it("are compared by user id where both records have one: a login taken over by someone else is another person", async () => {
+    resetLiveGrantCaches();
+    const fake = new FakeGitHub(1);
+    accessRepository(fake, ["alice"]);
+    const now = new Date();
+    const number = await seedLiveGrant(fake, "alice", { appliedAt: new Date(now.getTime() - 60_000), expiresAt: new Date(now.getTime() + 3600_000) });
+    const run = fake.repo("acme", "access")!.checkRuns.find((r) => r.headSha === fake.pull("acme/access", number).headSha)!;
+    const q = { defaultBranch: "main", except: -1, path: "", requester: "alice", appId: 1, now, repoId: fake.repo("acme", "access")!.id };
+    const found = async (requesterId?: number) => (await listLiveGrants(fake.client(), ref, { ...q, ...(requesterId === undefined ? {} : { requesterId }) })).map((g) => [g.number, g.target.requesterId]);
+
+    expect(await found(501)).toEqual([[number, undefined]]); // a record from before ids: by login, as before
+    run.output.text = run.output.text.replace('"status":"APPROVED"', '"requester_id":501,"status":"APPROVED"');
+    expect(await found(501)).toEqual([[number, 501]]); // the same person
+    expect(await found()).toEqual([[number, 501]]); // no id to compare with: by login
+    expect(await found(777)).toEqual([]); // "alice" now, but not the alice whose grant that is
   });
 });

@@ -44,8 +44,9 @@ function snapshot(reviews: Review[], commands: RequestSnapshot["commands"] = [])
   return {
     owner: "acme",
     repo: "access",
+    repoId: 1,
     defaultBranch: "main",
-    pr: { number: 7, url: "", author: "alice", state: "open", merged: false, draft: false, headSha: HEAD, baseRef: "main", fromFork: false, createdAt: "2026-11-29T12:00:00Z", labels: [], reopened: false },
+    pr: { number: 7, url: "", author: "alice", authorId: 1, state: "open", merged: false, draft: false, headSha: HEAD, baseRef: "main", fromFork: false, createdAt: "2026-11-29T12:00:00Z", labels: [], reopened: false },
     kind: { kind: "request", file: { path: PATH, status: "added", blobSha: blobSha(CONTENT) } },
     policy,
     grantContent: Buffer.from(CONTENT),

@@ -8,7 +8,7 @@ import { appRoutes } from "./fake/routes-apps.js";
 import { gitRoutes } from "./fake/routes-git.js";
 import { issueRoutes } from "./fake/routes-issues.js";
 import { pullRoutes } from "./fake/routes-pulls.js";
-import { repository, user, type AppIdentity } from "./fake/shapes.js";
+import { idOf, repository, user, type AppIdentity } from "./fake/shapes.js";
 import type { World } from "./fake/world-type.js";
 
 export { blobSha } from "./fake/git.js";
@@ -111,7 +111,7 @@ export class FakeGitHub implements World {
    * blob SHAs to JIT_TRUSTED_POLICY_SHAS of this process, unless `vouch` is false.
    */
   addRepo(owner: string, name: string, files: Record<string, string>, o: { writers?: string[]; installationId?: number; account?: Installation["account"]; vouch?: boolean } = {}): FakeRepo {
-    const repo: FakeRepo = { owner, name, defaultBranch: "main", archived: false, git: new Git(), pulls: new Map(), checkRuns: [], writers: new Set((o.writers ?? []).map((w) => w.toLowerCase())), protection: new Map() };
+    const repo: FakeRepo = { id: idOf(`${owner}/${name}`), owner, name, defaultBranch: "main", archived: false, git: new Git(), pulls: new Map(), checkRuns: [], writers: new Set((o.writers ?? []).map((w) => w.toLowerCase())), protection: new Map() };
     repo.git.commit("main", new Map(Object.entries(files)), { message: "initial commit", author: owner, date: this.now() });
     if (o.vouch !== false) {
       const judging = Object.entries(files).filter(([path]) => path === POLICY_PATH || (CODEOWNERS_PATHS as readonly string[]).includes(path));
@@ -123,6 +123,28 @@ export class FakeGitHub implements World {
     const installation = this.installations.get(id) ?? { id, account: o.account ?? { login: owner, type: "Organization" }, repos: new Set<string>() };
     installation.repos.add(fullName(repo));
     this.installations.set(id, installation);
+    return repo;
+  }
+
+  /**
+   * Renames or transfers a repository ("owner/name" → "owner/name"), as its admin would: it keeps
+   * its id, pull requests, check runs and installation, and GitHub sends `repository.renamed` (or
+   * `.transferred`, when the owner changes). The API then finds it under the new name only (GitHub
+   * redirects the old one for a while; nothing here relies on that).
+   */
+  rename(from: string, to: string): FakeRepo {
+    const repo = this.repos.get(from.toLowerCase());
+    if (!repo) throw new Error(`no repository ${from}`);
+    const [owner, name] = to.split("/") as [string, string];
+    const before = { owner: repo.owner, name: repo.name };
+    const installation = [...this.installations.values()].find((i) => i.repos.has(fullName(repo)));
+    installation?.repos.delete(fullName(repo));
+    this.repos.delete(from.toLowerCase());
+    Object.assign(repo, { owner, name });
+    this.repos.set(fullName(repo).toLowerCase(), repo);
+    installation?.repos.add(fullName(repo));
+    if (before.owner === owner) this.emit(repo, "repository", "renamed", { changes: { repository: { name: { from: before.name } } } }, owner);
+    else this.emit(repo, "repository", "transferred", { changes: { owner: { from: { organization: user(before.owner) } } } }, owner);
     return repo;
   }
 

@@ -39,7 +39,7 @@ export async function seedLiveGrant(fake: FakeGitHub, requester: string, window:
   };
   const body = embedState("🟢 Access granted", state);
   const app = fake.client();
-  await app.rest.checks.create({ ...ref, name: "jit-access", external_id: recordKey({ ...ref, number }), head_sha: head, status: "completed", conclusion: "success", output: { title: "Approved", summary: "approved", text: body } });
+  await app.rest.checks.create({ ...ref, name: "jit-access", external_id: recordKey({ repoId: fake.repo(ref.owner, ref.repo)!.id, number }), head_sha: head, status: "completed", conclusion: "success", output: { title: "Approved", summary: "approved", text: body } });
   await app.rest.issues.createComment({ ...ref, issue_number: number, body });
   await app.rest.issues.addLabels({ ...ref, issue_number: number, labels: [STATUS_LABELS.APPROVED] });
   return number;

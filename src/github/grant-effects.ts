@@ -2,7 +2,7 @@ import type { ApplyPlan, Effect } from "../lifecycle/decision.js";
 import type { GrantRecord } from "../lifecycle/record.js";
 import type { RequestSnapshot } from "../lifecycle/snapshot.js";
 import type { ProviderFactory } from "../providers/registry.js";
-import { ProviderError, standingOf, unitsToRevoke } from "../providers/types.js";
+import { ProviderError, type GrantTarget, standingOf, unitsToRevoke } from "../providers/types.js";
 import type { GitHub } from "./client.js";
 import { listLiveGrants, stillGives, type LiveGrantLister } from "./live-grants.js";
 import { exclusively, personKey } from "./person-lock.js";
@@ -24,10 +24,18 @@ export interface GrantEffectOptions {
 export type ApplyOutcome = { kind: "applied"; at: Date; standing: string[]; access: string } | { kind: "failed"; message: string; standing: string[] | undefined };
 export type RevokeOutcome = { kind: "revoked"; at: Date } | { kind: "already-ended" } | { kind: "failed"; message: string };
 
+/**
+ * The target as providers get it: with the requester's user id, from the record, or (a grant
+ * recorded before ids were) the PR's author, whom the requester must be.
+ */
+function withRequesterId(s: RequestSnapshot, target: GrantTarget): GrantTarget {
+  return { ...target, requesterId: target.requesterId ?? s.record?.requester_id ?? s.pr.authorId };
+}
+
 /** The requester's other grants in this repository that may hold access (reference counting). */
-function otherLiveGrants(gh: GitHub, s: RequestSnapshot, requester: string, options: GrantEffectOptions) {
+function otherLiveGrants(gh: GitHub, s: RequestSnapshot, t: GrantTarget, options: GrantEffectOptions) {
   const path = s.record?.path ?? (s.kind.kind === "request" ? s.kind.file.path : "");
-  const q = { defaultBranch: s.defaultBranch, except: s.pr.number, path, requester, appId: options.appId, now: options.now() };
+  const q = { defaultBranch: s.defaultBranch, except: s.pr.number, path, requester: t.requester, requesterId: t.requesterId, appId: options.appId, now: options.now(), repoId: s.repoId };
   return (options.liveGrants ?? listLiveGrants)(gh, { owner: s.owner, repo: s.repo }, q);
 }
 
@@ -44,7 +52,7 @@ export async function applyGrant(
   record: { fresh(): Promise<GrantRecord | undefined>; holding(standing: string[]): Promise<void> },
   options: GrantEffectOptions,
 ): Promise<ApplyOutcome> {
-  const t = plan.target;
+  const t = withRequesterId(s, plan.target);
   const provider = options.providers(t.provider, gh);
   if (!provider) return { kind: "failed", message: `no provider named ${t.provider}`, standing: plan.standing };
   let standing = plan.standing;
@@ -54,7 +62,7 @@ export async function applyGrant(
       // and applied while this one waited, and what is held now includes what that one gave.
       standing ??= (await record.fresh())?.standing;
       if (!standing) {
-        standing = standingOf(provider, t, await provider.held(t), await otherLiveGrants(gh, s, t.requester, options));
+        standing = standingOf(provider, t, await provider.held(t), await otherLiveGrants(gh, s, t, options));
         await record.holding(standing);
       }
       await provider.apply(t);
@@ -80,14 +88,14 @@ export async function revokeGrant(
   record: { fresh(): Promise<GrantRecord | undefined>; ended(at: Date): Promise<void> },
   options: GrantEffectOptions,
 ): Promise<RevokeOutcome> {
-  const t = effect.target;
+  const t = withRequesterId(s, effect.target);
   const provider = options.providers(t.provider, gh);
   if (!provider) return { kind: "failed", message: `no provider named ${t.provider}` };
   try {
     return await exclusively(personKey(s, t.requester), async (): Promise<RevokeOutcome> => {
       const fresh = await record.fresh();
       if (fresh?.status === "EXECUTED" || fresh?.status === "REVOKED") return { kind: "already-ended" };
-      const others = (await otherLiveGrants(gh, s, t.requester, options)).filter((g) => stillGives(g, options.now()));
+      const others = (await otherLiveGrants(gh, s, t, options)).filter((g) => stillGives(g, options.now()));
       const units = unitsToRevoke(provider, t, effect.standing, others);
       await provider.revoke(t, units);
       const at = options.now();

@@ -6,7 +6,7 @@ import { parseGrantPath, POLICY_PATH } from "../policy/paths.js";
 import type { GrantTarget } from "../providers/types.js";
 import type { GitHub, RepoRef } from "./client.js";
 import { mergedPullsOf, requestsThatAdded, type Origin } from "./grant-origin.js";
-import { loadCheck } from "./record.js";
+import { loadCheck, type RecordRef } from "./record.js";
 
 /**
  * The live set (PRODUCT.md invariant 7): the grant files present on the default branch, each
@@ -31,7 +31,7 @@ export interface GrantFile {
 }
 
 /** `except` and `path`: the grant being applied or revoked itself (its own file is not "another grant"). */
-export type LiveGrantLister = (gh: GitHub, ref: RepoRef, q: { defaultBranch: string; except: number; path: string; requester: string; appId: number; now: Date }) => Promise<LiveGrant[]>;
+export type LiveGrantLister = (gh: GitHub, ref: RepoRef, q: { defaultBranch: string; except: number; path: string; requester: string; requesterId?: number; appId: number; now: Date; repoId: number }) => Promise<LiveGrant[]>;
 
 /**
  * Grant files' requesters, by blob SHA: content-addressed, so never stale. Reads in progress are
@@ -81,7 +81,7 @@ export async function originsOf(gh: GitHub, ref: RepoRef, branch: string, file: 
 }
 
 /** A request's record, read from its check run. */
-export async function recordOf(gh: GitHub, ref: RepoRef & { number: number }, headSha: string, appId: number): Promise<CommentState | undefined> {
+export async function recordOf(gh: GitHub, ref: RecordRef, headSha: string, appId: number): Promise<CommentState | undefined> {
   const { run } = await loadCheck(gh, ref, headSha, appId);
   return run ? readState(run.text) : undefined;
 }
@@ -145,10 +145,14 @@ export const listLiveGrants: LiveGrantLister = async (gh, ref, q) => {
     if (requesters[i] !== q.requester.toLowerCase()) continue;
     for (const origin of await originsOf(gh, ref, q.defaultBranch, file)) {
       if (origin.number === q.except) continue;
-      const state = await recordOf(gh, { ...ref, number: origin.number }, origin.headSha, q.appId);
+      const state = await recordOf(gh, { ...ref, repoId: q.repoId, number: origin.number }, origin.headSha, q.appId);
       if (!mayHoldAccess(state)) continue;
+      // The same login, but another person (it was renamed away, then taken): compared by id where
+      // both records have one. Files are still found by the login they name, as before.
+      if (q.requesterId !== undefined && state.requester_id !== undefined && state.requester_id !== q.requesterId) continue;
       const s = { owner: ref.owner, repo: ref.repo, pr: { number: origin.number, url: `https://github.com/${ref.owner}/${ref.repo}/pull/${origin.number}` } } as RequestSnapshot;
-      out.push({ number: origin.number, path: file.path, target: targetOf(s, state), standing: state.standing ?? [], expiresAt: state.expires_at });
+      const target = targetOf(s, state);
+      out.push({ number: origin.number, path: file.path, target: state.requester_id !== undefined ? { ...target, requesterId: state.requester_id } : target, standing: state.standing ?? [], expiresAt: state.expires_at });
     }
   }
   return out;

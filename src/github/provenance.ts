@@ -79,7 +79,7 @@ async function refusalOfCommit(gh: GitHub, ref: RepoRef, defaultBranch: string, 
   if (merged.length === 0) return "pushed directly, not merged from a pull request";
   for (const pr of merged) {
     // The PR's own run (external_id), newest first, by this app only: another app or a person cannot write it.
-    const { run } = await loadCheck(gh, { ...ref, number: pr.number }, pr.head.sha, appId);
+    const { run } = await loadCheck(gh, { ...ref, number: pr.number, repoId: pr.base.repo.id }, pr.head.sha, appId);
     if (run?.status === "completed" && run.conclusion === "success") return undefined;
   }
   return `merged from ${merged.map((p) => `#${p.number}`).join(", ")} without jit-access's successful check on its head`;

@@ -14,6 +14,18 @@ const MAX_ANNOTATIONS = 50;
  * The grant's record (this app's check run, see record.ts), written before its display: a crash
  * between the two leaves the truth ahead of the display, never behind it. Unchanged text is not
  * re-sent. One per evaluation: what it has written is known without reading it back.
+ *
+ * On a head another PR's record claims (`headClaimedBy`), a PR that has no run there gets none:
+ * its refusal is shown in its status comment only, and branch protection requiring the
+ * `jit-access` check keeps it unmergeable (fails closed). Otherwise anyone could open a hundred
+ * PRs from a live grant's head and bury its record under their refusals.
+ *
+ * GitHub deletes the oldest runs beyond 1,000 of one name in one check suite. Only a PR's own
+ * evaluations write runs on its head, so that cap cannot be reached by others; and a merged PR's
+ * record is only ever updated in place (`put` creates a run only when there is none, and no
+ * decision about a merged request asks for a check), so its run is never among the oldest
+ * beyond the cap. An open PR adds a run only when a completed check must go back in progress,
+ * and the newest run always carries the record along.
  */
 export class RecordStore {
   private check: CheckRun | undefined;
@@ -45,10 +57,11 @@ export class RecordStore {
       this.check = { ...this.check, text };
       return;
     }
+    if (this.s.headClaimedBy !== undefined) return; // another PR's head: nothing of this one is written on it
     // A merged request the app never saw open (its webhooks were lost): the record starts here.
     const title = "Recorded by jit-access";
     const summary = "This check run holds jit-access's record of this request; the status comment on the pull request shows it.";
-    const { data } = await this.gh.rest.checks.create({ ...this.ref, name: CHECK_NAME, external_id: recordKey({ ...this.ref, number: this.s.pr.number }), head_sha: this.s.pr.headSha, status: "completed", conclusion: "neutral", output: { title, summary, text } });
+    const { data } = await this.gh.rest.checks.create({ ...this.ref, name: CHECK_NAME, external_id: recordKey({ repoId: this.s.repoId, number: this.s.pr.number }), head_sha: this.s.pr.headSha, status: "completed", conclusion: "neutral", output: { title, summary, text } });
     this.check = { id: data.id, status: "completed", conclusion: "neutral", title, summary, text };
     this.createdHere = true;
   }
@@ -79,8 +92,8 @@ export class RecordStore {
       if (same) return;
       await this.gh.rest.checks.update({ ...this.ref, check_run_id: reusable.id, ...state, output });
       this.check = { id: reusable.id, ...next };
-    } else {
-      const { data } = await this.gh.rest.checks.create({ ...this.ref, name: CHECK_NAME, external_id: recordKey({ ...this.ref, number: this.s.pr.number }), head_sha: this.s.pr.headSha, ...state, output });
+    } else if (this.s.headClaimedBy === undefined) {
+      const { data } = await this.gh.rest.checks.create({ ...this.ref, name: CHECK_NAME, external_id: recordKey({ repoId: this.s.repoId, number: this.s.pr.number }), head_sha: this.s.pr.headSha, ...state, output });
       this.check = { id: data.id, ...next };
       this.createdHere = true;
     }

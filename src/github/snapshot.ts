@@ -14,7 +14,7 @@ import { loadPolicy, type LoadedPolicy, type PolicyResult } from "../policy/load
 import { CODEOWNERS_PATHS, MAX_CODEOWNERS_BYTES, MAX_GRANT_BYTES, MAX_POLICY_BYTES, POLICY_PATH } from "../policy/paths.js";
 import { isNotFound, readFileAt, type GitHub, type RepoRef } from "./client.js";
 import { loadPolicyProvenance, type JudgingFile } from "./provenance.js";
-import { loadCheck } from "./record.js";
+import { loadCheck, type RecordRef } from "./record.js";
 
 export interface LoadOptions {
   /**
@@ -91,11 +91,13 @@ export async function loadRequestSnapshot(gh: GitHub, ref: RepoRef & { number: n
   const snapshot: RequestSnapshot = {
     owner: ref.owner,
     repo: ref.repo,
+    repoId: pr.base.repo.id,
     defaultBranch,
     pr: {
       number: pr.number,
       url: pr.html_url,
       author: pr.user.login,
+      authorId: pr.user.id,
       state: pr.state === "closed" ? "closed" : "open",
       merged: pr.merged,
       draft: pr.draft ?? false,
@@ -121,7 +123,7 @@ export async function loadRequestSnapshot(gh: GitHub, ref: RepoRef & { number: n
     // An open deletion into another branch gets a failing check (base-branch.ts): the run it may
     // already have is read, so a redelivery or the next push does not add another. Others get none.
     if (snapshot.pr.state === "open" && judgedOffDefaultBranch(snapshot)) {
-      const { run } = await loadCheck(gh, ref, pr.head.sha, options.appId);
+      const { run } = await loadCheck(gh, { ...ref, repoId: snapshot.repoId }, pr.head.sha, options.appId);
       if (run) snapshot.check = run;
     }
     return snapshot;
@@ -129,7 +131,7 @@ export async function loadRequestSnapshot(gh: GitHub, ref: RepoRef & { number: n
   // A closed policy change gates nothing: its check is neither read nor written (decidePolicyChange).
   if (kind.kind === "policy-change" && snapshot.pr.state === "closed") return snapshot;
 
-  const { run, claimedBy } = await loadCheck(gh, ref, pr.head.sha, options.appId);
+  const { run, claimedBy } = await loadCheck(gh, { ...ref, repoId: snapshot.repoId }, pr.head.sha, options.appId);
   if (run) snapshot.check = run;
   if (claimedBy !== undefined && !pr.merged) snapshot.headClaimedBy = claimedBy;
   const record = run ? readState(run.text) : undefined;
@@ -163,7 +165,7 @@ export async function loadRequestSnapshot(gh: GitHub, ref: RepoRef & { number: n
     if ((live || record?.status === "SCHEDULED" || record?.status === "APPLYING") && (record?.path ?? kind.file.path)) {
       snapshot.grantOnDefaultBranch = await onDefaultBranch(record?.path ?? kind.file.path);
     }
-    if (live) snapshot.extensions = await verifiedExtensions(gh, ref, record!, snapshot.mentionedBy ?? [], options.appId);
+    if (live) snapshot.extensions = await verifiedExtensions(gh, { ...ref, repoId: snapshot.repoId }, record!, snapshot.mentionedBy ?? [], options.appId);
     return snapshot;
   }
 
@@ -393,13 +395,13 @@ async function loadTimeline(gh: GitHub, ref: RepoRef & { number: number }, appId
  * (two requests: its head, then this app's check run there). Only a few new ones per evaluation:
  * a PR that merely mentions the grant is looked at again next time, at the same small cost.
  */
-async function verifiedExtensions(gh: GitHub, ref: RepoRef & { number: number }, original: CommentState, mentionedBy: readonly Mention[], appId: number | undefined): Promise<number[]> {
+async function verifiedExtensions(gh: GitHub, ref: RecordRef, original: CommentState, mentionedBy: readonly Mention[], appId: number | undefined): Promise<number[]> {
   const found: number[] = [];
   if (!original.grant) return found;
   const linked = (original.extended_by ?? []).slice(0, MAX_EXTENSION_LINKS);
   for (const number of [...linked, ...extensionCandidates(ref.number, original.grant.requester, mentionedBy, linked)]) {
     const { data: pr } = await gh.rest.pulls.get({ owner: ref.owner, repo: ref.repo, pull_number: number });
-    const { run } = await loadCheck(gh, { owner: ref.owner, repo: ref.repo, number }, pr.head.sha, appId);
+    const { run } = await loadCheck(gh, { ...ref, number }, pr.head.sha, appId);
     if (isExtensionOf(original, run ? readState(run.text) : undefined)) found.push(number);
   }
   return found;

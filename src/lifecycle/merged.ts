@@ -36,7 +36,7 @@ export function decideMerged(s: RequestSnapshot, now: Date, teamMember: Membersh
   const j = judge();
   if (j.verdict !== "approved") return bypassed(s, j);
   const approvers = [...new Set(j.outcome.groups.flatMap((g) => g.approvedBy))];
-  return applyStep(s, j.grant, { v: 1, status: "APPLYING", grant: j.grant, approvers }, now, teamMember);
+  return applyStep(s, j.grant, { v: 1, status: "APPLYING", grant: j.grant, approvers, requester_id: s.pr.authorId }, now, teamMember);
 }
 
 /**

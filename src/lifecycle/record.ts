@@ -20,6 +20,12 @@ export interface GrantRecord {
   blob?: string;
   /** What was approved, recorded at merge so later steps need not re-read the file. */
   grant?: Grant;
+  /**
+   * The requester's GitHub user id (the PR author's, which the requester must be), recorded at
+   * merge: a login can be renamed and then taken by someone else, an id cannot. Absent from
+   * records written before it was added.
+   */
+  requester_id?: number;
   /** Units of access the requester held before this grant was applied: never revoked. */
   standing?: string[];
   starts_at?: string;

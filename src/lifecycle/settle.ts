@@ -13,6 +13,7 @@ function kept(r: GrantRecord) {
     ...(r.path !== undefined ? { path: r.path, blob: r.blob } : {}),
     ...(r.notified?.length ? { notified: r.notified } : {}),
     ...(r.extended_by ? { extended_by: r.extended_by } : {}),
+    ...(r.requester_id !== undefined ? { requester_id: r.requester_id } : {}),
   };
 }
 

@@ -14,6 +14,8 @@ export interface PullRequestFacts {
   number: number;
   url: string;
   author: string;
+  /** The author's GitHub user id: people are compared by it where records have it. */
+  authorId: number;
   state: "open" | "closed";
   merged: boolean;
   draft: boolean;
@@ -34,8 +36,11 @@ export interface PullRequestFacts {
 export type { CommentCommand } from "./commands.js";
 
 export interface RequestSnapshot {
+  /** The repository's name now: what API calls use. */
   owner: string;
   repo: string;
+  /** GitHub's id of the repository (`pr.base.repo.id`): what records are keyed by, stable through renames and transfers. */
+  repoId: number;
   defaultBranch: string;
   pr: PullRequestFacts;
   kind: PullRequestKind;

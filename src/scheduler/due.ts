@@ -65,6 +65,11 @@ export class GrantIndex {
     this.entries.set(GrantIndex.key(entry), { ...entry, dueAt });
   }
 
+  /** Forgets the entries `match` accepts (a renamed repository's, under its old name). */
+  forget(match: (e: IndexedGrant) => boolean): void {
+    for (const [key, e] of this.entries) if (match(e)) this.entries.delete(key);
+  }
+
   due(now: number): IndexedGrant[] {
     return [...this.entries.values()].filter((e) => e.dueAt <= now).sort((a, b) => a.dueAt - b.dueAt);
   }

@@ -59,9 +59,10 @@ export interface SchedulerOptions {
   leadMs: number;
   /**
    * JIT_ACCESS_REPOSITORIES: the searches are per installation account, so their results are
-   * filtered by repository name before anything is read from a repository outside the list.
+   * filtered by repository name before anything is read from a repository outside the list. The
+   * id, where a listing gives it, lets a configured repository be recognised after a rename.
    */
-  isAccessRepository: (ref: RepoRef) => boolean;
+  isAccessRepository: (ref: RepoRef & { id?: number }) => boolean;
   /** Told every state the scheduler learns of a grant (the live-grants metric). */
   onObserve?: (key: string, state: CommentState | undefined) => void;
   /** Evaluations one sweep spends per installation (SWEEP_EVALUATIONS); due grants are never counted. */
@@ -241,7 +242,7 @@ export class Scheduler {
     const repos = await gh.paginate(gh.rest.apps.listReposAccessibleToInstallation, { per_page: 100 });
     for (const r of repos) {
       const ref = { owner: r.owner.login, repo: r.name };
-      if (r.archived || !this.options.isAccessRepository(ref)) continue;
+      if (r.archived || !this.options.isAccessRepository({ ...ref, id: r.id })) continue;
       let tree;
       try {
         tree = await grantFilesOn(gh, ref, r.default_branch);
@@ -255,7 +256,7 @@ export class Scheduler {
       await this.pool(tree.files, async (file) => {
         for (const origin of await originsOf(gh, ref, r.default_branch, file)) {
           const entry = { installationId, ...ref, number: origin.number, updatedAt: "" };
-          const state = await recordOf(gh, { ...ref, number: origin.number }, origin.headSha, this.deps.appId);
+          const state = await recordOf(gh, { ...ref, repoId: r.id, number: origin.number }, origin.headSha, this.deps.appId);
           // Merged but never handled as merged (its webhook was lost while the app was down), or an
           // end whose revert PR did not merge: due now.
           if (!state?.status || state.status === "PENDING" || state.revert_pending) this.index.setDue(entry, 0);
@@ -270,6 +271,21 @@ export class Scheduler {
       }
     }
     return oldestLive;
+  }
+
+  /**
+   * A repository was renamed or transferred (`from`: its old name): its grants, indexed under that
+   * name, would be evaluated there and never found again (GitHub answers the old name with a
+   * redirect at best), so their due revokes would not fire. The index forgets the old name and
+   * the installation is read again, finding them under the new one.
+   */
+  async moved(installationId: number, from: RepoRef): Promise<void> {
+    const old = `${from.owner}/${from.repo}`.toLowerCase();
+    this.index.forget((e) => `${e.owner}/${e.repo}`.toLowerCase() === old);
+    this.accessRepositories.delete(old);
+    const gh = await this.installations.client(installationId);
+    await this.rebuildInstallation(gh, installationId, this.clock.now());
+    this.arm();
   }
 
   /**

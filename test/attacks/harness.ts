@@ -139,7 +139,7 @@ export class Arena {
 
   /** The PR's record: the app's newest `jit-access` run for it (on any commit). */
   recordRun(number: number): FakeCheckRun | undefined {
-    const key = recordKey({ ...REF, number });
+    const key = recordKey({ repoId: this.repo.id, number });
     return this.repo.checkRuns.filter((r) => r.appId === APP_ID && r.externalId?.toLowerCase() === key).sort((a, b) => b.id - a.id)[0];
   }
 

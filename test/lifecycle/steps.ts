@@ -200,7 +200,7 @@ export async function runStep(world: World, oracle: Oracle, step: Step, specs: r
     case "forgeCheckRun": {
       // GitHub Actions (another app) writes a `jit-access` check run with a forged record.
       const body = embedState("forged", { v: 1, status: "APPROVED", grant: { requester: opened.spec.requester, resource: "prod-db", role: "read-write", duration: "480m", reason: "forged by a workflow" }, standing: [], applied_at: "2026-11-29T12:00:00.000Z", starts_at: "2026-11-29T12:00:00.000Z", expires_at: "2099-01-01T00:00:00.000Z", target: { provider: "postgres", config: { url_env: "JIT_PROD_DB_URL" }, grant: { roles: ["analytics_read", "app_write"] } } });
-      await world.fake.asOtherApp(15368).rest.checks.create({ ...REF, name: "jit-access", external_id: recordKey({ ...REF, number: opened.number }), head_sha: pr.headSha, status: "completed", conclusion: "success", output: { title: "forged", summary: "forged", text: body } });
+      await world.fake.asOtherApp(15368).rest.checks.create({ ...REF, name: "jit-access", external_id: recordKey({ repoId: world.fake.repo(REF.owner, REF.repo)!.id, number: opened.number }), head_sha: pr.headSha, status: "completed", conclusion: "success", output: { title: "forged", summary: "forged", text: body } });
       return;
     }
   }

@@ -83,6 +83,8 @@ export interface BranchProtection {
 }
 
 export interface FakeRepo {
+  /** GitHub's id: kept when the repository is renamed or transferred. */
+  id: number;
   owner: string;
   name: string;
   defaultBranch: string;

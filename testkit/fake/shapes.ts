@@ -19,7 +19,7 @@ export function user(login: string): Record<string, unknown> {
 
 export function repository(repo: FakeRepo): Record<string, unknown> {
   return {
-    id: idOf(fullName(repo)),
+    id: repo.id,
     name: repo.name,
     full_name: fullName(repo),
     owner: user(repo.owner),
@@ -105,8 +105,8 @@ export function searchItem(repo: FakeRepo, pr: FakePull): Record<string, unknown
   };
 }
 
-/** A stable numeric id for a name (users, labels, repositories). */
-function idOf(name: string): number {
+/** A stable numeric id for a name (users, labels, a repository's first name). */
+export function idOf(name: string): number {
   let h = 7;
   for (const ch of name) h = (h * 31 + ch.charCodeAt(0)) % 1_000_000_007;
   return h;

@@ -62,7 +62,7 @@ export async function applyGrant(
       // and applied while this one waited, and what is held now includes what that one gave.
       standing ??= (await record.fresh())?.standing;
       if (!standing) {
-        standing = standingOf(provider, t, await provider.held(t), await otherLiveGrants(gh, s, t, options));
+        standing = plan.standingFromTarget === false ? [] : standingOf(provider, t, await provider.held(t), await otherLiveGrants(gh, s, t, options));
         await record.holding(standing);
       }
       await provider.apply(t);

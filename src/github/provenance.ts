@@ -44,7 +44,7 @@ export function vouchedBlobs(env: NodeJS.ProcessEnv = process.env): Set<string> 
  * Costs nothing for a blob already known (or vouched for); otherwise four reads per file, fewer
  * when files share their last commit.
  */
-export async function loadPolicyProvenance(gh: GitHub, ref: RepoRef, defaultBranch: string, files: readonly JudgingFile[], appId: number): Promise<PolicyProvenance> {
+export async function loadPolicyProvenance(gh: GitHub, ref: RepoRef & { repoId: number }, defaultBranch: string, files: readonly JudgingFile[], appId: number): Promise<PolicyProvenance> {
   const vouched = vouchedBlobs();
   const commitVerdicts = new Map<string, string | undefined>();
   for (const file of files) {
@@ -58,7 +58,7 @@ export async function loadPolicyProvenance(gh: GitHub, ref: RepoRef, defaultBran
   return { trusted: true };
 }
 
-async function provenanceOf(gh: GitHub, ref: RepoRef, defaultBranch: string, file: JudgingFile, appId: number, commitVerdicts: Map<string, string | undefined>): Promise<PolicyProvenance> {
+async function provenanceOf(gh: GitHub, ref: RepoRef & { repoId: number }, defaultBranch: string, file: JudgingFile, appId: number, commitVerdicts: Map<string, string | undefined>): Promise<PolicyProvenance> {
   const refused = (why: string, commit?: string): PolicyProvenance => ({ trusted: false, path: file.path, blobSha: file.blobSha, why, ...(commit ? { commit } : {}) });
   const { data: commits } = await gh.rest.repos.listCommits({ owner: ref.owner, repo: ref.repo, sha: defaultBranch, path: file.path, per_page: 1 });
   const commit = commits[0]?.sha;
@@ -73,13 +73,13 @@ async function provenanceOf(gh: GitHub, ref: RepoRef, defaultBranch: string, fil
 }
 
 /** Why `commit` is not a merge of a pull request this app approved; undefined when it is one. */
-async function refusalOfCommit(gh: GitHub, ref: RepoRef, defaultBranch: string, commit: string, appId: number): Promise<string | undefined> {
+async function refusalOfCommit(gh: GitHub, ref: RepoRef & { repoId: number }, defaultBranch: string, commit: string, appId: number): Promise<string | undefined> {
   const { data: pulls } = await gh.rest.repos.listPullRequestsAssociatedWithCommit({ owner: ref.owner, repo: ref.repo, commit_sha: commit });
   const merged = pulls.filter((p) => p.merged_at && p.base.ref === defaultBranch);
   if (merged.length === 0) return "pushed directly, not merged from a pull request";
   for (const pr of merged) {
     // The PR's own run (external_id), newest first, by this app only: another app or a person cannot write it.
-    const { run } = await loadCheck(gh, { ...ref, number: pr.number, repoId: pr.base.repo.id }, pr.head.sha, appId);
+    const { run } = await loadCheck(gh, { ...ref, number: pr.number }, pr.head.sha, appId);
     if (run?.status === "completed" && run.conclusion === "success") return undefined;
   }
   return `merged from ${merged.map((p) => `#${p.number}`).join(", ")} without jit-access's successful check on its head`;

@@ -185,7 +185,7 @@ export async function loadRequestSnapshot(gh: GitHub, ref: RepoRef & { number: n
     // approved (decided in lifecycle/provenance.ts). The CLI, which only displays, does not know
     // the app's id and so cannot tell its check from another app's: it does not ask.
     if (!snapshot.pr.merged && options.appId !== undefined) {
-      snapshot.policyProvenance = await loadPolicyProvenance(gh, ref, defaultBranch, judgingFiles(policyFile.blobSha, codeowners), options.appId);
+      snapshot.policyProvenance = await loadPolicyProvenance(gh, { ...ref, repoId: snapshot.repoId }, defaultBranch, judgingFiles(policyFile.blobSha, codeowners), options.appId);
       if (!snapshot.policyProvenance.trusted) return snapshot; // refused on that alone: approvals are not read
     }
     const { reviews, authorOf } = await loadReviewsWithIds(gh, ref);
@@ -234,7 +234,7 @@ async function loadPolicyChange(
   // The CODEOWNERS that says who approves this change must itself have come through an approved
   // change: otherwise a pushed CODEOWNERS could approve its way into trust (provenance is inductive).
   if (appId !== undefined) {
-    snapshot.policyProvenance = await loadPolicyProvenance(gh, ref, snapshot.defaultBranch, judgingFiles(policyBlobOnDefault, codeowners), appId);
+    snapshot.policyProvenance = await loadPolicyProvenance(gh, { ...ref, repoId: snapshot.repoId }, snapshot.defaultBranch, judgingFiles(policyBlobOnDefault, codeowners), appId);
     if (!snapshot.policyProvenance.trusted) return;
   }
   snapshot.reviews = await loadReviews(gh, ref);

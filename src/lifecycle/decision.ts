@@ -72,6 +72,12 @@ export interface ApplyPlan {
   target: GrantTarget;
   /** Units held before the grant, when an earlier attempt already recorded them. */
   standing: string[] | undefined;
+  /**
+   * Whether what the target shows before the apply may count as held before the grant. Not for a
+   * merged request whose record was lost: it may have been applied already, and its own access
+   * must never read as standing (it is recorded as none, and taken away at its end).
+   */
+  standingFromTarget?: false;
   /** The requester is warned this long before the end. */
   warnBeforeMs: number;
 }

@@ -36,7 +36,31 @@ export function decideMerged(s: RequestSnapshot, now: Date, teamMember: Membersh
   const j = judge();
   if (j.verdict !== "approved") return bypassed(s, j);
   const approvers = [...new Set(j.outcome.groups.flatMap((g) => g.approvedBy))];
+  if (!st) return recordMissing(s, j.grant, approvers, now, teamMember);
   return applyStep(s, j.grant, { v: 1, status: "APPLYING", grant: j.grant, approvers, requester_id: s.pr.authorId }, now, teamMember);
+}
+
+/**
+ * Missing means applied (invariant 10). A request judged while open always has a record (its
+ * check run), so a merged one with none was either never seen (its webhooks were all lost) or
+ * its record was lost or misread. Either way it may hold access: it is treated as applied — its
+ * own access never reads as standing, and it is revoked by its window's end — and security hears
+ * of it. Never "nothing was granted".
+ */
+function recordMissing(s: RequestSnapshot, grant: Grant, approvers: string[], now: Date, teamMember: MembershipLookup): Decision {
+  const alert = `tamper: no record of ${s.owner}/${s.repo}#${s.pr.number} was found although it was merged: treated as applied (nothing it may have given counts as standing) and revoked by the end of its window`;
+  const base: GrantRecord = { v: 1, status: "APPLYING", grant, approvers, standing_unknown: true, ...(s.pr.authorId !== undefined ? { requester_id: s.pr.authorId } : {}) };
+  const planned = planWindow(grant, mergedAt(s, now));
+  const role = s.policy.ok ? s.policy.policy.role(grant.resource, grant.role) : undefined;
+  if (planned.expiresAt <= now && role) {
+    // Over: whatever it may have given is taken away now (a revoke of what is not there changes nothing).
+    const attempted = completeRecord(s, {
+      ...base, standing: [], target: { provider: role.provider, config: role.config, grant: role.grant },
+      starts_at: planned.startsAt.toISOString(), expires_at: planned.expiresAt.toISOString(), applied_at: planned.startsAt.toISOString(),
+    });
+    return { status: "PENDING", record: attempted, alert, alertKind: "tamper", effects: [revokeEffect(s, attempted, { status: "EXECUTED", endedBy: "its window ended; its record had been lost, so it was treated as applied", revert: true })] };
+  }
+  return { ...applyStep(s, grant, base, now, teamMember), alert, alertKind: "tamper" };
 }
 
 /**
@@ -76,7 +100,7 @@ export function revertBranch(s: RequestSnapshot): string {
 
 /** Merged, the policy met: wait for `start`, back off after a failure, or apply now. */
 function applyStep(s: RequestSnapshot, grant: Grant, st: GrantRecord, now: Date, teamMember: MembershipLookup): Decision {
-  const base = { grant, status: st.status, ...(st.approvers ? { approvers: st.approvers } : {}) } as const;
+  const base = { grant, status: st.status, ...(st.approvers ? { approvers: st.approvers } : {}), ...(st.standing_unknown ? { standing_unknown: true } : {}), ...(st.requester_id !== undefined ? { requester_id: st.requester_id } : {}) } as const;
   const planned = planWindow(grant, mergedAt(s, now));
   const window = { starts_at: planned.startsAt.toISOString(), expires_at: planned.expiresAt.toISOString() };
   if (s.grantOnDefaultBranch === false) {
@@ -129,7 +153,8 @@ function applyStep(s: RequestSnapshot, grant: Grant, st: GrantRecord, now: Date,
     expiresAt: window.expires_at,
     pullRequest: s.pr.url,
   };
-  return { status: "PENDING", label: STATUS_LABELS.PENDING, record, effects: [{ type: "apply", target, standing: st.standing, warnBeforeMs: role.expiryWarningMs }] };
+  const apply = { type: "apply" as const, target, standing: st.standing, warnBeforeMs: role.expiryWarningMs, ...(st.standing_unknown ? { standingFromTarget: false as const } : {}) };
+  return { status: "PENDING", label: STATUS_LABELS.PENDING, record, effects: [apply] };
 }
 
 /** The end was recorded but its revert PR was not merged (blocked, or GitHub failed): try again. */

@@ -28,6 +28,11 @@ export interface GrantRecord {
   requester_id?: number;
   /** Units of access the requester held before this grant was applied: never revoked. */
   standing?: string[];
+  /**
+   * The record was lost or never written before this merged request was handled: it may already
+   * have been applied, so nothing the target shows counts as standing (see lifecycle/merged.ts).
+   */
+  standing_unknown?: boolean;
   starts_at?: string;
   expires_at?: string;
   applied_at?: string;

@@ -14,6 +14,7 @@ function kept(r: GrantRecord) {
     ...(r.notified?.length ? { notified: r.notified } : {}),
     ...(r.extended_by ? { extended_by: r.extended_by } : {}),
     ...(r.requester_id !== undefined ? { requester_id: r.requester_id } : {}),
+    ...(r.standing_unknown ? { standing_unknown: true } : {}),
   };
 }
 

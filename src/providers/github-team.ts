@@ -22,10 +22,13 @@ export const githubTeam = {
  * maintainer during and after it (PRODUCT.md §6). `apply` reads the membership first, because
  * the only write GitHub offers (PUT with a role) would turn a maintainer into a member.
  *
- * The person is found by account id when the target has one (`requesterId`): a requester who
- * renames their account during a grant is still the member to remove. A 404 from the removal is
- * not taken at its word: it is what GitHub answers for a login that no longer exists, too, so the
- * team's members are listed and the removal counts as done only when none of them is the person.
+ * The person is their account id when the target has one (`requesterId`): a requester who renames
+ * their account during a grant is still the member to remove. The recorded login is tried first (no
+ * extra request while it is current); a 404 on adding or removing looks the account up by id and
+ * tries its login now. A 404 from the removal is not taken at its word either: the team's members
+ * are listed, and the removal counts as done only when none of them is the person. `held` never
+ * looks further than the recorded login: a renamed member then reads as not holding the team, and
+ * is removed at the grant's end — the safe side.
  */
 export function githubTeamProvider(gh: GitHub): Provider {
   const team = (t: GrantTarget) => ({ org: String(t.config.org), team_slug: String(t.config.team) });
@@ -35,9 +38,9 @@ export function githubTeamProvider(gh: GitHub): Provider {
     const status = (error as { status?: number }).status;
     throw new ProviderError(`${what} ${t.requester} in ${String(t.config.org)}/${String(t.config.team)} failed: ${(error as Error).message}`, status === undefined || status >= 500 || status === 429);
   };
-  /** The requester's login now: by account id when known; null when that account no longer exists. */
+  /** The requester's login now, by account id (when known); null when that account no longer exists. */
   const currentLogin = async (t: GrantTarget): Promise<string | null> => {
-    if (t.requesterId === undefined) return t.requester;
+    if (t.requesterId === undefined) return null;
     try {
       const { data } = await gh.rest.users.getById({ account_id: t.requesterId });
       return data.login;
@@ -74,34 +77,43 @@ export function githubTeamProvider(gh: GitHub): Provider {
   return {
     units: (t) => [unit(t)],
     async held(t) {
-      const login = await currentLogin(t);
-      if (login === null) return []; // the account is gone, and its memberships with it
-      const m = await membership(t, login);
+      const m = await membership(t, t.requester);
       return m && (m.state === "active" || m.role === "maintainer") ? [unit(t)] : [];
     },
     async apply(t) {
-      const login = await currentLogin(t);
-      if (login === null) throw new ProviderError(`the GitHub account #${String(t.requesterId)} of ${t.requester} no longer exists`, false);
-      const m = await membership(t, login);
+      const m = await membership(t, t.requester);
       // Already a maintainer (never demote), or already an active member: nothing to add.
       if (m && (m.role === "maintainer" || m.state === "active")) return;
+      const add = (login: string) => gh.rest.teams.addOrUpdateMembershipForUserInOrg({ ...where(t, login), role: "member" });
       try {
-        await gh.rest.teams.addOrUpdateMembershipForUserInOrg({ ...where(t, login), role: "member" });
+        await add(t.requester);
       } catch (error) {
-        fail(t, "adding", error);
+        if (!isNotFound(error) || t.requesterId === undefined) return fail(t, "adding", error);
+        // No such login any more: the account, by its id, under the login it has now.
+        const login = await currentLogin(t);
+        if (login === null) throw new ProviderError(`the GitHub account #${String(t.requesterId)} of ${t.requester} no longer exists`, false);
+        try {
+          await add(login);
+        } catch (retry) {
+          fail(t, "adding", retry);
+        }
       }
     },
     async revoke(t, units) {
       if (!units.includes(unit(t))) return;
-      const login = await currentLogin(t);
-      if (login !== null) {
+      const remove = async (login: string): Promise<boolean> => {
         try {
           await gh.rest.teams.removeMembershipForUserInOrg(where(t, login));
-          return;
+          return true;
         } catch (error) {
           if (!isNotFound(error)) fail(t, "removing", error);
+          return false;
         }
-      }
+      };
+      if (await remove(t.requester)) return;
+      // Not found under the recorded login: the account may have been renamed.
+      const login = await currentLogin(t);
+      if (login !== null && login.toLowerCase() !== t.requester.toLowerCase() && (await remove(login))) return;
       if (await stillListed(t, login)) {
         throw new ProviderError(
           `removing ${t.requester} from ${String(t.config.org)}/${String(t.config.team)} was answered "not found", but the team still lists them; trying again`,

@@ -121,24 +121,28 @@ describe("the github-team provider", () => {
   });
 
   describe("a removal answered 404 is confirmed before it counts as done", () => {
-    it("a renamed requester: found by account id, and the renamed login's membership is removed", async () => {
+    it("a renamed requester: found by account id once the recorded login is unknown, and the renamed login's membership is removed", async () => {
       const api = githubApi();
       const renamed = "/orgs/acme/teams/prod-admins/memberships/alice-renamed";
-      for (let i = 0; i < 3; i++) api.get(`/user/${ALICE_ID}`).reply(200, { login: "alice-renamed", id: ALICE_ID });
-      api.get(renamed).reply(404, { message: "Not Found" }); // held
-      api.get(renamed).reply(404, { message: "Not Found" }); // apply reads first
+      api.get(M).reply(404, { message: "Not Found" }); // held: the recorded login holds nothing (the safe side)
+      api.get(M).reply(404, { message: "Not Found" }); // apply reads first
+      api.put(M, { role: "member" }).reply(404, { message: "Not Found" }); // no such login any more
+      api.get(`/user/${ALICE_ID}`).reply(200, { login: "alice-renamed", id: ALICE_ID });
       api.put(renamed, { role: "member" }).reply(200, { state: "active", role: "member" });
+      api.delete(M).reply(404, { message: "Not Found" });
+      api.get(`/user/${ALICE_ID}`).reply(200, { login: "alice-renamed", id: ALICE_ID });
       api.delete(renamed).reply(204);
       const p = githubTeamProvider(gh);
       const t = byId("acme/access#11");
       const standing = await p.held(t);
       await p.apply(t);
       await p.revoke(t, unitsToRevoke(p, t, standing, []));
-      api.done(); // nothing was asked of the old login "alice"
+      api.done();
     });
 
     it("renamed after the grant was recorded: the old login's 404 is not taken at its word", async () => {
       const api = githubApi();
+      api.delete(M).reply(404, { message: "Not Found" });
       api.get(`/user/${ALICE_ID}`).reply(200, { login: "alice-renamed", id: ALICE_ID });
       api.delete("/orgs/acme/teams/prod-admins/memberships/alice-renamed").reply(204);
       await githubTeamProvider(gh).revoke(byId("acme/access#12"), ["github-team:acme/prod-admins:alice"]);
@@ -183,6 +187,7 @@ describe("the github-team provider", () => {
         retryable: true,
         message: expect.stringContaining("confirming the removal of alice in acme/prod-admins failed"),
       });
+      api.delete(M).reply(404, { message: "Not Found" });
       api.get(`/user/${ALICE_ID}`).reply(404, { message: "Not Found" });
       listing(api, [{ login: "carol", id: 3 }]);
       await githubTeamProvider(gh).revoke(byId("acme/access#17"), ["github-team:acme/prod-admins:alice"]);

@@ -9,6 +9,7 @@ import { AccessRepositorySet, accessRepositoriesNotice, EVERY_REPOSITORY, type A
 import type { GitHub, RepoRef } from "./github/client.js";
 import type { AppDeps, Log } from "./handlers/evaluate.js";
 import { HeardCommands } from "./handlers/heard-commands.js";
+import { listLiveGrants, withKnownGrants } from "./github/live-grants.js";
 import { parseCommand } from "./lifecycle/commands.js";
 import { KeyedQueue, type Job } from "./handlers/queue.js";
 import { AckPriority } from "./http/ack-priority.js";
@@ -92,6 +93,9 @@ export function createApp(options: AppOptions): JitApp {
     ...options,
     now,
     heardCommands,
+    // Reference counting also reads the grants this process knows to hold access whose files left
+    // the default branch (withKnownGrants); `scheduler` is built below, before any evaluation runs.
+    liveGrants: withKnownGrants(options.liveGrants ?? listLiveGrants, (ref, requester) => scheduler.index.mayHoldFor(ref.owner, ref.repo, requester)),
     providers: guardedProviders(options.providers, metrics, now, options.redisUrl ? { ...CLUSTER_DEFAULTS, ...options.cluster }.lockTtlMs : 0),
     admit: admitDecision,
     onAlert: (kind, message) => {

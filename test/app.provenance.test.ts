@@ -1,3 +1,4 @@
+import { recordKey } from "../src/github/record.js";
 import { beforeEach, describe, expect, it } from "@jest/globals";
 import { FakeGitHub } from "../testkit/fake-github.js";
 import { BENCH_POLICY, ref } from "../testkit/live-grants.js";
@@ -47,7 +48,8 @@ function world() {
     await scheduler.enqueue(fake.client(), 4242, { ...ref, number });
     await queue.idle();
   };
-  const run = (number: number) => fake.repo("acme", "access")!.checkRuns.filter((r) => r.externalId === `acme/access#${number}`).sort((a, b) => b.id - a.id)[0];
+  const repo = fake.repo("acme", "access")!;
+  const run = (number: number) => repo.checkRuns.filter((r) => r.externalId === recordKey({ repoId: repo.id, number })).sort((a, b) => b.id - a.id)[0];
   const comment = (number: number) => fake.pull("acme/access", number).comments.find((c) => c.appId === 1)?.body ?? "";
   /** alice asks for an hour of prod-admins: judged by the policy on main. */
   const request = async (n: number) => {

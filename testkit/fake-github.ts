@@ -8,7 +8,7 @@ import { appRoutes } from "./fake/routes-apps.js";
 import { gitRoutes } from "./fake/routes-git.js";
 import { issueRoutes } from "./fake/routes-issues.js";
 import { pullRoutes } from "./fake/routes-pulls.js";
-import { idOf, repository, user, type AppIdentity } from "./fake/shapes.js";
+import { idOf, keptIds, repository, user, type AppIdentity } from "./fake/shapes.js";
 import type { World } from "./fake/world-type.js";
 
 export { blobSha } from "./fake/git.js";
@@ -46,6 +46,8 @@ export class FakeGitHub implements World {
   readonly repos = new Map<string, FakeRepo>();
   readonly installations = new Map<number, Installation>();
   readonly teams = new Map<string, Map<string, "active" | "pending">>();
+  readonly renamedUsers = new Map<string, number>();
+  readonly goneLogins = new Set<string>();
   /** The app's requests (`METHOD /path`), in order: what benchmarks count. People's requests are not in it. */
   readonly requests: string[] = [];
   /** Webhooks GitHub would have sent, oldest first; a test takes them from here. */
@@ -160,6 +162,25 @@ export class FakeGitHub implements World {
     const members = this.teams.get(key) ?? new Map();
     members.set(login.toLowerCase(), state);
     this.teams.set(key, members);
+  }
+
+  /**
+   * A person renames their account: the id stays, the old login stops existing (404 wherever it is
+   * named), and their team memberships and write access move to the new login, as on GitHub.
+   */
+  renameUser(from: string, to: string): void {
+    const [old, now] = [from.toLowerCase(), to.toLowerCase()];
+    this.renamedUsers.set(now, this.renamedUsers.get(old) ?? idOf(old));
+    keptIds.set(now, this.renamedUsers.get(now)!);
+    this.goneLogins.add(old);
+    this.goneLogins.delete(now);
+    for (const members of this.teams.values()) {
+      const state = members.get(old);
+      if (state === undefined) continue;
+      members.delete(old);
+      members.set(now, state);
+    }
+    for (const repo of this.repos.values()) if (repo.writers.delete(old)) repo.writers.add(now);
   }
 
   isMember(team: string, login: string): boolean {

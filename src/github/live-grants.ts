@@ -157,3 +157,25 @@ export const listLiveGrants: LiveGrantLister = async (gh, ref, q) => {
   }
   return out;
 };
+
+/**
+ * The live set as the files show it, plus the grants `known` names (the scheduler's index: every
+ * grant this process has seen recorded as holding access) that the files no longer show. Standing
+ * comes only from the person's own records: a grant whose file left the default branch by a direct
+ * push (no PR, no event) is still live until its record says it ended, and its units are its own,
+ * never the next grant's standing access. Two reads per such grant (its head, its record).
+ */
+export function withKnownGrants(files: LiveGrantLister, known: (ref: RepoRef, requester: string) => { number: number }[]): LiveGrantLister {
+  return async (gh, ref, q) => {
+    const listed = await files(gh, ref, q);
+    const extra = known(ref, q.requester).filter((k) => k.number !== q.except && !listed.some((g) => g.number === k.number));
+    for (const { number } of extra) {
+      const { data: pr } = await gh.rest.pulls.get({ owner: ref.owner, repo: ref.repo, pull_number: number });
+      const state = await recordOf(gh, { ...ref, repoId: q.repoId, number }, pr.head.sha, q.appId);
+      if (!mayHoldAccess(state)) continue;
+      const s = { owner: ref.owner, repo: ref.repo, pr: { number, url: pr.html_url } } as RequestSnapshot;
+      listed.push({ number, path: state.path ?? "", target: targetOf(s, state), standing: state.standing ?? [], expiresAt: state.expires_at });
+    }
+    return listed;
+  };
+}

@@ -34,6 +34,9 @@ export interface IndexedGrant {
   dueAt: number;
   /** The PR's `updated_at` when its state was read: unchanged means no need to read it again. */
   updatedAt: string;
+  /** Whose grant (lower case), and whether its record says it may hold access (applied, or being applied). */
+  requester?: string;
+  mayHold?: boolean;
 }
 
 /** Live and waiting grants by `owner/repo#number`: a cache of GitHub's state, rebuilt at start-up. */
@@ -57,12 +60,25 @@ export class GrantIndex {
     const dueAt = nextDueAt(state);
     const key = GrantIndex.key(entry);
     if (dueAt === undefined) this.entries.delete(key);
-    else this.entries.set(key, { ...entry, dueAt });
+    else {
+      const mayHold = !!state?.target && (state.status === "APPROVED" || (state.status === "APPLYING" && state.standing !== undefined));
+      this.entries.set(key, { ...entry, dueAt, ...(state?.grant ? { requester: state.grant.requester.toLowerCase() } : {}), mayHold });
+    }
   }
 
   /** Sets when a grant is due regardless of its state (a failed evaluation waits; a missed merge is due now). */
   setDue(entry: Omit<IndexedGrant, "dueAt">, dueAt: number): void {
     this.entries.set(GrantIndex.key(entry), { ...entry, dueAt });
+  }
+
+  /**
+   * The grants of one person in one repository whose records, when last read, said they may hold
+   * access: reference counting adds them to what the default branch shows, since a grant file can
+   * leave the branch by a direct push while its grant is still live.
+   */
+  mayHoldFor(owner: string, repo: string, requester: string): IndexedGrant[] {
+    const [o, r, who] = [owner.toLowerCase(), repo.toLowerCase(), requester.toLowerCase()];
+    return [...this.entries.values()].filter((e) => e.mayHold && e.requester === who && e.owner.toLowerCase() === o && e.repo.toLowerCase() === r);
   }
 
   /** Forgets the entries `match` accepts (a renamed repository's, under its old name). */

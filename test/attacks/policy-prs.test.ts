@@ -59,9 +59,10 @@ describe("attack 6: a policy PR approved by its owners, then the author pushes a
 });
 
 describe("attack 7: 100 filler files sorted before `.github/`, and a policy change", () => {
-  // Today: the app reads one page of 100 files, sees only fillers, takes the PR for one that is not its business and
-  // writes no check at all.
-  it("the check fails closed: present, completed, failure", async () => {
+  // Before: the app read one page of 100 files, saw only fillers, took the PR for one that was not its business and
+  // wrote no check at all. Now every page is read: it is a policy change like any other, held until its owners approve
+  // (and a PR with more files than GitHub lists fails closed: test/classify.test.ts).
+  it("the check is there and holds the change until the policy's owners approve it", async () => {
     arena = await Arena.start();
     const files: Record<string, string> = { ".github/jit-access.yml": WIDER };
     for (let i = 0; i < 100; i++) files[`.a/filler-${String(i).padStart(3, "0")}.txt`] = `filler ${i}\n`;
@@ -70,7 +71,8 @@ describe("attack 7: 100 filler files sorted before `.github/`, and a policy chan
     const { data: first } = await arena.as("mallory").rest.pulls.listFiles({ ...REF, pull_number: n, per_page: 100 });
     expect(first.map((f) => f.filename)).not.toContain(".github/jit-access.yml");
 
-    await arena.approve(n, "sam");
-    expect(arena.check(n)).toMatchObject({ status: "completed", conclusion: "failure" });
+    await arena.deliverAll();
+    expect(arena.check(n)).toMatchObject({ status: "in_progress" });
+    expect(arena.check(n)?.output.title).toMatch(/Waiting for the policy's owners/);
   });
 });

@@ -31,13 +31,7 @@ function renameRepository(to: string): void {
 }
 
 function renameLogin(from: string, to: string): void {
-  for (const members of arena.fake.teams.values()) {
-    const state = members.get(from.toLowerCase());
-    if (state === undefined) continue;
-    members.delete(from.toLowerCase());
-    members.set(to.toLowerCase(), state);
-  }
-  if (arena.repo.writers.delete(from.toLowerCase())) arena.repo.writers.add(to.toLowerCase());
+  arena.fake.renameUser(from, to);
 }
 
 describe("attack 2: the access repository is renamed while a grant is live", () => {

@@ -1,6 +1,6 @@
 import { fullName, type FakeCheckRun } from "./model.js";
 import { fail, list, ok, type Route } from "./router.js";
-import { checkRun, repository, user } from "./shapes.js";
+import { checkRun, idOf, repository, user } from "./shapes.js";
 import { mayWrite } from "./world.js";
 
 /** The app's own routes (installations, tokens), check runs (only apps write them), team memberships, the signed-in user. */
@@ -103,6 +103,7 @@ export const appRoutes: Route[] = [
       handle(world, { params, actor }) {
         const key = `${params.org}/${params.team_slug}`.toLowerCase();
         const login = params.username!.toLowerCase();
+        if (world.goneLogins.has(login)) fail(404, "Not Found"); // renamed away: no such user any more
         const team = world.teams.get(key) ?? (method === "PUT" ? new Map<string, "active" | "pending">() : fail(404, "Not Found"));
         world.teams.set(key, team!);
         if (method !== "GET" && actor.kind === "anonymous") fail(401, "Requires authentication");
@@ -113,4 +114,16 @@ export const appRoutes: Route[] = [
       },
     }),
   ),
+  {
+    // The account with this id, under the login it has now (renamed accounts keep their id).
+    method: "GET",
+    template: "/user/{account_id}",
+    handle(world, { params }) {
+      const id = Number(params.account_id);
+      for (const [login, kept] of world.renamedUsers) if (kept === id) return ok(user(login));
+      const known = new Set<string>([...[...world.teams.values()].flatMap((m) => [...m.keys()]), ...world.allRepos().flatMap((r) => [...r.writers, ...[...r.pulls.values()].map((p) => p.author.toLowerCase())])]);
+      for (const login of known) if (!world.goneLogins.has(login) && !world.renamedUsers.has(login) && idOf(login) === id) return ok(user(login));
+      return fail(404, "Not Found");
+    },
+  },
 ];

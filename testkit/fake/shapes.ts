@@ -12,9 +12,12 @@ export interface AppIdentity {
   slug: string;
 }
 
+/** Renamed accounts keep their id (see FakeGitHub.renameUser): new login (lower case) → id. */
+export const keptIds = new Map<string, number>();
+
 export function user(login: string): Record<string, unknown> {
   const bot = login.endsWith("[bot]");
-  return { login, id: idOf(login), type: bot ? "Bot" : "User", site_admin: false, html_url: `${WEB}/${login}` };
+  return { login, id: keptIds.get(login.toLowerCase()) ?? idOf(login), type: bot ? "Bot" : "User", site_admin: false, html_url: `${WEB}/${login}` };
 }
 
 export function repository(repo: FakeRepo): Record<string, unknown> {

@@ -13,6 +13,12 @@ export interface World {
   readonly installations: Map<number, Installation>;
   /** `org/slug` (lower case) → login (lower case) → membership state. */
   readonly teams: Map<string, Map<string, "active" | "pending">>;
+  /**
+   * Accounts renamed since they were first seen: new login (lower case) → the account id they keep.
+   * Old logins in `gone` no longer exist: GitHub answers 404 for them.
+   */
+  readonly renamedUsers: Map<string, number>;
+  readonly goneLogins: Set<string>;
   /** GitHub's `now`, in its timestamp format (whole seconds). */
   now(): string;
   nextId(): number;

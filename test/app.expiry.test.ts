@@ -4,7 +4,7 @@ import { APP_ID, deliver, fixedClock, mockInstallationToken, startAppWithSchedul
 import { blobSha, grantYaml, HEAD, POLICY, visible } from "./helpers/fixtures.js";
 import { githubApi } from "./helpers/github-mock.js";
 import { commentEvent, INSTALLATION_ID, OWNER, pullRequestEvent, REPO } from "./helpers/payloads.js";
-import { mockCheckRuns, mockFreshRecord, mockGrantOnMain, mockReads, mockRecordWrites, mockTree, prFields, R, recordRun, type Scenario, mockPathHistory } from "./helpers/scenario.js";
+import { mockCheckRuns, mockFreshRecord, mockGrantOnMain, mockReads, mockRecordWrites, mockStatusCommentLookup, mockTree, prFields, R, recordRun, type Scenario, mockPathHistory } from "./helpers/scenario.js";
 import { guardNetwork } from "./helpers/setup-nock.js";
 
 guardNetwork();
@@ -33,6 +33,12 @@ function liveState(extra: Partial<CommentState> = {}): CommentState {
 }
 
 const liveComment = (state: CommentState) => embedState("### jit-access · 🟢 Access granted", state);
+
+/** A grant whose end is due: its reads up to the record, then (after the revoke) its status comment looked up. */
+function mockDueReads(api: ReturnType<typeof githubApi>, sc: Scenario): void {
+  mockReads(api, { ...sc, endDue: true }, "through-comments");
+  mockStatusCommentLookup(api, sc);
+}
 
 function live(state = liveState(), comments: Scenario["comments"] = []): Scenario {
   return {
@@ -159,7 +165,7 @@ describe("expiry", () => {
     const api = githubApi();
     mockInstallationToken(api);
     mockRebuild(api, liveState());
-    mockReads(api, live(), "through-comments");
+    mockDueReads(api, live());
     mockNoOtherLiveGrants(api);
     mockRecordInTurn(api);
     api.delete(TEAM).reply(204);
@@ -177,7 +183,7 @@ describe("expiry", () => {
     const { probot } = await startAppWithScheduler(fixedClock(new Date("2026-11-29T15:00:01Z")));
     const api = githubApi();
     mockInstallationToken(api);
-    mockReads(api, live(), "through-comments");
+    mockDueReads(api, live());
     // main holds her other grant (#12, live until 20:00) and zoe's; only hers is looked into.
     const OTHER = "grants/prod-admins/alice-2.yaml";
     const otherContent = grantYaml({ resource: "prod-admins", role: "member", duration: "6h", reason: '"Investigate INC-4300, a second incident"' });
@@ -201,7 +207,7 @@ describe("expiry", () => {
     const { probot } = await startAppWithScheduler(clock);
     const api = githubApi();
     mockInstallationToken(api);
-    mockReads(api, live(), "through-comments");
+    mockDueReads(api, live());
     mockNoOtherLiveGrants(api);
     mockRecordInTurn(api);
     api.delete(TEAM).reply(502, { message: "Server Error" });
@@ -218,7 +224,7 @@ describe("expiry", () => {
     const { probot: later } = await startAppWithScheduler(fixedClock(new Date("2026-11-29T15:01:30Z")));
     const retry = githubApi();
     mockInstallationToken(retry);
-    mockReads(retry, live(state), "through-comments");
+    mockDueReads(retry, live(state));
     mockNoOtherLiveGrants(retry);
     mockRecordInTurn(retry, state);
     retry.delete(TEAM).reply(204);
@@ -237,7 +243,7 @@ describe("expiry", () => {
     const { probot } = await startAppWithScheduler(fixedClock(new Date("2026-11-29T15:00:01Z")));
     const api = githubApi();
     mockInstallationToken(api);
-    mockReads(api, live(), "through-comments");
+    mockDueReads(api, live());
     mockNoOtherLiveGrants(api);
     mockRecordInTurn(api);
     api.delete(TEAM).reply(204);

@@ -4,7 +4,7 @@ import { APP_ID, deliver, fixedClock, mockInstallationToken, startAppWithSchedul
 import { blobSha, CODEOWNERS, grantYaml, HEAD, POLICY } from "./helpers/fixtures.js";
 import { githubApi } from "./helpers/github-mock.js";
 import { commentEvent, example, INSTALLATION_ID, pullRequestEvent, repository, reviewEvent } from "./helpers/payloads.js";
-import { mockApprovalReads, mockFreshRecord, mockGrantOnMain, mockReads, mockRecordWrites, mockTree, prFields, R, recordRun, type Scenario } from "./helpers/scenario.js";
+import { mockApprovalReads, mockFreshRecord, mockGrantOnMain, mockReads, mockRecordWrites, mockStatusCommentLookup, mockTree, prFields, R, recordRun, type Scenario } from "./helpers/scenario.js";
 import { guardNetwork } from "./helpers/setup-nock.js";
 
 /**
@@ -341,10 +341,10 @@ describe("rejections and revokes that someone tries to take back", () => {
     const sc = { ...merged(failing), checkRuns: [recordRun(failing)] }; // no command on the timeline any more
     const api = githubApi();
     mockInstallationToken(api);
-    mockReads(api, sc, "through-comments");
-    mockGrantOnMain(api, PATH, CONTENT);
+    mockReads(api, { ...sc, endDue: true }, "through-comments"); // an end is due: revoked before the timeline is read
     mockTree(api, [{ path: PATH, content: CONTENT }]);
     mockFreshRecord(api, failing); // read again in her turn: not ended meanwhile
+    mockStatusCommentLookup(api, sc); // then its display is found and redrawn
     api.delete("/orgs/acme/teams/prod-admins/memberships/alice").reply(204);
     api.delete(`${R}/issues/7/labels/jit%3Aapproved`).reply(200, []);
     api.post(`${R}/issues/7/labels`, { labels: ["jit:revoked"] }).reply(200, []);

@@ -15,6 +15,7 @@ import { isNotFound, type GitHub } from "./client.js";
 import { recordAnnouncements, reportDeliveryFailure } from "./announce.js";
 import { applyGrant, revokeGrant, type GrantEffectOptions } from "./grant-effects.js";
 import { RecordStore, StatusDisplay } from "./record-store.js";
+import { findStatusComment } from "./snapshot.js";
 import { openAndMergeRevert, REVERT_BLOCKED_LABEL, RevertRefusedError, type RevertOutcome } from "./revert.js";
 
 export interface ExecuteOptions extends GrantEffectOptions {
@@ -66,7 +67,7 @@ class Execution {
     private readonly options: ExecuteOptions,
   ) {
     this.store = new RecordStore(gh, s);
-    this.display = new StatusDisplay(gh, s);
+    this.display = new StatusDisplay(gh, s, () => findStatusComment(gh, { owner: s.owner, repo: s.repo, number: s.pr.number }, options.appId));
     this.links = extensionLinks(s.record, s.extensions);
     this.record = d.record;
     this.shown = d.record && d.view ? { record: d.record, view: d.view, notes: [] } : undefined;
@@ -180,6 +181,9 @@ class Execution {
         return;
       }
       case "reply":
+        // The record first: a reply is posted only once the record says it was answered, so a
+        // failure between the two never makes the next evaluation answer it again.
+        if (this.shown) await this.writeStatus(this.shown);
         await gh.rest.issues.createComment({ ...ref, issue_number: s.pr.number, body: refusedRevokeReply(effect) });
         return;
       case "warn": {
@@ -259,6 +263,9 @@ class Execution {
     const relink = !this.shown && current !== undefined && linksChanged(s.record, this.links) ? readState(current) : undefined;
     if (relink) this.shown = { record: relink, view: { kind: "record" }, notes: [] };
     const restore = !this.shown && tampered && current !== undefined;
+    // A PR this app keeps no record of carries none of its status labels (a person added them, or
+    // they outlived a record): left there, they would bring the PR back to every sweep.
+    if (this.label === undefined && !this.record && !s.record && !s.displayUnread) this.label = null;
     if (this.label !== undefined) {
       const { add, remove } = labelChanges(s.pr.labels, this.label);
       // Tampered when the labels did not show what the record held before this decision: a
@@ -273,7 +280,10 @@ class Execution {
     }
     if (this.shown) await this.writeStatus(this.shown);
     else if (restore) await this.display.write(current);
-    // A request whose end is not yet recorded in git history carries this label, so the sweep finds it again.
+    // A request whose end is not yet recorded in git history carries this label, so the sweep finds
+    // it again; a record that owes no revert PR does not (a person's label would cost a sweep each time).
+    const owed = this.record ?? s.record;
+    if (this.revertBlocked === undefined && owed && !s.displayUnread && !owed.revert_pending && s.pr.labels.includes(REVERT_BLOCKED_LABEL)) this.revertBlocked = false;
     if (this.revertBlocked !== undefined && this.revertBlocked !== s.pr.labels.includes(REVERT_BLOCKED_LABEL)) {
       if (this.revertBlocked) await gh.rest.issues.addLabels({ ...ref, issue_number: s.pr.number, labels: [REVERT_BLOCKED_LABEL] });
       else await removeLabel(gh, { ...ref, issue_number: s.pr.number, name: REVERT_BLOCKED_LABEL });

@@ -104,22 +104,32 @@ export class RecordStore {
 export class StatusDisplay {
   private commentId: number | undefined;
   private body: string | undefined;
+  /** The snapshot did not read the timeline: the comment is looked up before the first write. */
+  private unread: boolean;
 
   constructor(
     private readonly gh: GitHub,
     private readonly s: RequestSnapshot,
+    private readonly find?: () => Promise<{ id: number; body: string } | undefined>,
   ) {
     this.commentId = s.comment?.id;
     this.body = s.comment?.body;
+    this.unread = !!s.displayUnread && !!find;
   }
 
-  /** The display no longer shows the record: someone edited or deleted the app's comment. */
+  /** The display no longer shows the record: someone edited or deleted the app's comment (unknown when not read: assumed shown). */
   shows(recordText: string | undefined): boolean {
-    return recordText === undefined || this.body === recordText;
+    return recordText === undefined || this.unread || this.body === recordText;
   }
 
   async write(text: string): Promise<void> {
     const ref = { owner: this.s.owner, repo: this.s.repo };
+    if (this.unread) {
+      const found = await this.find!();
+      this.unread = false;
+      this.commentId = found?.id;
+      this.body = found?.body;
+    }
     if (text === this.body) return;
     if (this.commentId) {
       try {

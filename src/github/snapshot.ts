@@ -142,6 +142,13 @@ export async function loadRequestSnapshot(gh: GitHub, ref: RepoRef & { number: n
     return snapshot;
   }
 
+  // A grant due to end is revoked before anything unbounded is read: its timeline (which the
+  // requester can inflate with comments) decides nothing about an end that is already due, and
+  // its status comment is looked up after the revoke, when the display is written.
+  if (snapshot.pr.merged && dueToEnd(record, options.now) && !judgedOffDefaultBranch(snapshot)) {
+    snapshot.displayUnread = true;
+    return snapshot;
+  }
   const dismissals = await loadTimeline(gh, ref, options.appId, snapshot);
   if (!record && snapshot.comment) {
     // Only "requested" is carried over: a person could write anything there, and a break-glass
@@ -448,6 +455,19 @@ async function isActiveMember(gh: GitHub, team: string, login: string): Promise<
  * wrote). The CLI, which only displays, does not know the app's id: `appId` undefined accepts a
  * status comment written by any GitHub App, never one written by a person.
  */
+/** A recorded grant whose access may be live and whose end is due (its window passed, or an end is decided). */
+function dueToEnd(record: CommentState | undefined, now: Date): boolean {
+  const mayHold = !!record?.target && (record.status === "APPROVED" || (record.status === "APPLYING" && record.standing !== undefined));
+  return mayHold && (!!record!.ending || now.getTime() >= Date.parse(record!.expires_at ?? ""));
+}
+
+/** This app's status comment on a PR, looked up when the snapshot did not read the timeline. */
+export async function findStatusComment(gh: GitHub, ref: RepoRef & { number: number }, appId: number): Promise<{ id: number; body: string } | undefined> {
+  const comments = await gh.paginate(gh.rest.issues.listComments, { owner: ref.owner, repo: ref.repo, issue_number: ref.number, per_page: 100 });
+  const ours = comments.find((c) => isStatusComment(c, appId));
+  return ours ? { id: ours.id, body: ours.body ?? "" } : undefined;
+}
+
 export async function readStatusState(gh: GitHub, ref: RepoRef & { number: number }, appId: number | undefined): Promise<CommentState | undefined> {
   const comments = await gh.paginate(gh.rest.issues.listComments, { owner: ref.owner, repo: ref.repo, issue_number: ref.number, per_page: 100 });
   const ours = comments.find((c) => isStatusComment(c, appId));

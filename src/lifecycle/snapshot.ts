@@ -65,6 +65,11 @@ export interface RequestSnapshot {
   dismissedChangeRequests?: { reviewer: string; dismissedBy: string }[];
   /** `/jit` commands commented on the PR, oldest first. */
   commands: CommentCommand[];
+  /**
+   * The timeline was not read (a grant due to end is revoked first): the status comment is
+   * unknown until the display is written, and commands and mentions are not known either.
+   */
+  displayUnread?: boolean;
   /** This app's status comment, if it wrote one: a display for people, never read for state. */
   comment?: { id: number; body: string };
   /** This app's `jit-access` check run on the head commit: only this app can change it. */

@@ -55,8 +55,16 @@ export function statusComment(ctx: CommentContext, record: GrantRecord, view: Co
     body = at >= 0 ? `${body.slice(0, at).trimEnd()}\n\n${section}\n\n${body.slice(at)}` : `${body}\n\n${section}`;
   }
   const extra = notesText(notes);
-  return embedState(extra ? `${body}\n\n${extra}` : body, record);
+  const full = embedState(extra ? `${body}\n\n${extra}` : body, record);
+  if (full.length <= MAX_RECORD_TEXT) return full;
+  // Too long for a check run's text (GitHub's limit is 65,535): the display gives way, never the record.
+  const short = `### jit-access · ${headline}\n\nThis status is too long to show in full; jit-access's record of it (below, and in the \`jit-access\` check run) is complete.\n\n${FOOTER_LINE}`;
+  return embedState(short, record);
 }
+
+/** Room for the record's text in a check run (65,535 characters), with a margin. */
+export const MAX_RECORD_TEXT = 60_000;
+const FOOTER_LINE = "<sub>Updated by jit-access on every change to this pull request. Commands: `/jit reject [reason]` (approvers), `/jit revoke [reason]` (after merge).</sub>";
 
 function headlineAndParts(ctx: CommentContext, r: GrantRecord, view: CommentView): [string, Parts] {
   switch (view.kind) {

@@ -33,6 +33,11 @@ export interface Scenario {
   onMain?: string | null;
   /** Who loads the snapshot: the app (knows its id) or the CLI (does not: no app_id in the query). */
   reader?: "app" | "cli";
+  /**
+   * A live grant whose end is due (its window passed, or an end already decided): the app revokes
+   * before reading its timeline, and looks its status comment up (issue comments) only to redraw it.
+   */
+  endDue?: boolean;
   /** Grant file content at older commits that approvals were given on (null: absent). */
   contentAt?: Record<string, string | null>;
   /** For a policy change: the PR's files as compared from its base to older commits approvals were given on. */
@@ -70,6 +75,7 @@ export function mockReads(api: nock.Scope, sc: Scenario, stage: "policy-only" | 
     .reply(200, sc.files.map(listedFile));
   if (sc.checkRuns !== null) mockCheckRuns(api, sc.pr.headSha, sc.checkRuns ?? defaultRecord(sc), sc.reader === "cli" ? null : APP_ID);
   if (stage === "policy-only") return;
+  if (sc.endDue) return;
   mockComments(api, sc);
   if (stage === "through-comments") return;
   const grant = sc.files[0]!;
@@ -275,4 +281,22 @@ export async function failedRequest(probot: Probot, sc: Scenario, stage: "throug
   await deliver(probot, "pull_request", pullRequestEvent("opened", sc.pr));
   api.done();
   return { check, comment };
+}
+
+/** The issue comments, as the display lookup after a due revoke reads them (endDue scenarios). */
+export function mockStatusCommentLookup(api: nock.Scope, sc: Pick<Scenario, "pr" | "comments">): void {
+  api
+    .get(`${R}/issues/${sc.pr.number}/comments`)
+    .query({ per_page: 100 })
+    .reply(
+      200,
+      (sc.comments ?? []).map((c) => ({
+        id: c.id,
+        body: c.body,
+        user: { login: c.byApp ? "jit-access[bot]" : c.login, type: c.byApp ? "Bot" : "User" },
+        created_at: c.createdAt ?? "2026-11-29T12:30:00Z",
+        updated_at: c.updatedAt ?? c.createdAt ?? "2026-11-29T12:30:00Z",
+        performed_via_github_app: c.byApp ? { id: APP_ID, slug: "jit-access" } : null,
+      })),
+    );
 }

@@ -48,7 +48,7 @@ export function decideLive(s: RequestSnapshot, st: GrantRecord, now: Date, teamM
 export function targetOf(s: Pick<RequestSnapshot, "owner" | "repo" | "pr">, st: GrantRecord): GrantTarget {
   const grant = st.grant!;
   return {
-    id: `${s.owner}/${s.repo}#${s.pr.number}`,
+    id: st.grant_id ?? `${s.owner}/${s.repo}#${s.pr.number}`,
     requester: grant.requester,
     resource: grant.resource,
     role: grant.role,

@@ -36,16 +36,18 @@ export function decideMerged(s: RequestSnapshot, now: Date, teamMember: Membersh
   const j = judge();
   if (j.verdict !== "approved") return bypassed(s, j);
   const approvers = [...new Set(j.outcome.groups.flatMap((g) => g.approvedBy))];
-  if (!st) return recordMissing(s, j.grant, approvers, now, teamMember);
+  // No record, but a run of this app on the head: the record was lost or cannot be read. No run at
+  // all (every page read): the app never wrote one here, so it never applied this grant (an apply
+  // always records what is held first), and this is its first sight of the request.
+  if (!st && s.check) return recordMissing(s, j.grant, approvers, now, teamMember);
   return applyStep(s, j.grant, { v: 1, status: "APPLYING", grant: j.grant, approvers, requester_id: s.pr.authorId }, now, teamMember);
 }
 
 /**
- * Missing means applied (invariant 10). A request judged while open always has a record (its
- * check run), so a merged one with none was either never seen (its webhooks were all lost) or
- * its record was lost or misread. Either way it may hold access: it is treated as applied — its
- * own access never reads as standing, and it is revoked by its window's end — and security hears
- * of it. Never "nothing was granted".
+ * Missing means applied (invariant 10). A merged request with a run of this app on its head but
+ * no readable record there may have been applied (the record was lost or misread): it is treated
+ * as applied — its own access never reads as standing, and it is revoked by its window's end —
+ * and security hears of it. Never "nothing was granted".
  */
 function recordMissing(s: RequestSnapshot, grant: Grant, approvers: string[], now: Date, teamMember: MembershipLookup): Decision {
   const alert = `tamper: no record of ${s.owner}/${s.repo}#${s.pr.number} was found although it was merged: treated as applied (nothing it may have given counts as standing) and revoked by the end of its window`;
@@ -142,7 +144,7 @@ function applyStep(s: RequestSnapshot, grant: Grant, st: GrantRecord, now: Date,
     return { status: "PENDING", label: STATUS_LABELS.PENDING, record: settleApplyFailed(record, undefined, { message: error, standing: undefined }, now), view: { kind: "record" }, effects: [] };
   }
   const target: GrantTarget = {
-    id: `${s.owner}/${s.repo}#${s.pr.number}`,
+    id: st.grant_id ?? `${s.owner}/${s.repo}#${s.pr.number}`,
     requester: grant.requester,
     resource: grant.resource,
     role: grant.role,

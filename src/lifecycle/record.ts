@@ -43,6 +43,11 @@ export interface GrantRecord {
   next_attempt_at?: string;
   error?: string;
   revert_pr?: number;
+  /**
+   * The grant's id at its target (the providers' idempotency key, the webhook's `id`), fixed when
+   * it is first applied: a repository renamed later must not change what a revoke names.
+   */
+  grant_id?: string;
   /** Where the access lives, recorded when applied, so it can be revoked even if the policy changes later. Names of environment variables only. */
   target?: { provider: string; config: Record<string, unknown>; grant: Record<string, unknown> };
   /** True while the revert PR recording the end has not been merged; what it must delete. */

@@ -22,6 +22,10 @@ function base(r: GrantRecord) {
   return { v: 1 as const, grant: r.grant, status: r.status, ...(r.approvers ? { approvers: r.approvers } : {}), ...kept(r) };
 }
 
+function grantId(plan: ApplyPlan) {
+  return { grant_id: plan.target.id };
+}
+
 function targetOf(plan: ApplyPlan) {
   return { provider: plan.target.provider, config: plan.target.config, grant: plan.target.grant };
 }
@@ -33,7 +37,7 @@ function attemptFields(r: GrantRecord) {
 /** Before anything is applied: what the requester already holds is recorded, so a revoke never takes it. */
 export function settleHolding(r: GrantRecord, plan: ApplyPlan, standing: string[]): GrantRecord {
   return {
-    ...base(r), status: "APPLYING", standing, target: targetOf(plan),
+    ...base(r), status: "APPLYING", standing, target: targetOf(plan), ...grantId(plan),
     starts_at: plan.target.startsAt, expires_at: plan.target.expiresAt, ...attemptFields(r),
   };
 }
@@ -51,18 +55,19 @@ export function settleApplied(r: GrantRecord, plan: ApplyPlan, outcome: { at: Da
     expires_at: plan.target.expiresAt,
     ...(warnAt > outcome.at ? { warn_at: warnAt.toISOString() } : {}),
     target: targetOf(plan),
+    ...grantId(plan),
   };
 }
 
 /** Not applied: shown with the provider's error, retried with backoff, never reported as APPROVED. */
 export function settleApplyFailed(r: GrantRecord, plan: ApplyPlan | undefined, outcome: { message: string; standing: string[] | undefined }, now: Date): GrantRecord {
   const st: GrantRecord = outcome.standing && plan
-    ? { ...r, standing: outcome.standing, target: targetOf(plan), starts_at: plan.target.startsAt, expires_at: plan.target.expiresAt }
+    ? { ...r, standing: outcome.standing, target: targetOf(plan), ...grantId(plan), starts_at: plan.target.startsAt, expires_at: plan.target.expiresAt }
     : r;
   const attempts = (st.attempts ?? 0) + 1;
   return {
     v: 1, grant: st.grant, status: "APPLYING", ...(st.approvers ? { approvers: st.approvers } : {}), ...kept(st),
-    ...(st.standing ? { standing: st.standing } : {}), ...(st.target ? { target: st.target } : {}),
+    ...(st.standing ? { standing: st.standing } : {}), ...(st.target ? { target: st.target } : {}), ...(st.grant_id ? { grant_id: st.grant_id } : {}),
     ...(st.starts_at && st.expires_at ? { starts_at: st.starts_at, expires_at: st.expires_at } : {}),
     attempts, next_attempt_at: nextAttemptAt(attempts, now).toISOString(), error: outcome.message,
   };

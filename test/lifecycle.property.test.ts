@@ -6,7 +6,9 @@ import { runScenario, scenarioArbitrary } from "./lifecycle/run.js";
  * The lifecycle under what GitHub really does (PRODUCT.md §7, invariants 2, 3, 7, 8): random
  * interleavings of deliveries (redelivered, concurrent, out of order, lost), time passing, a
  * restart, a second replica, and people with write access tampering with the app's comments,
- * labels and reviews, driven through the real Probot app against the in-memory GitHub.
+ * labels and reviews, flooding PRs from a live grant's head, pushing deletions straight to the
+ * default branch, editing or deleting others' commands, renaming the repository or their login —
+ * driven through the real Probot app against the in-memory GitHub.
  *
  * The seed is printed; `JIT_PROPERTY_SEED=<seed>` replays a run, `JIT_PROPERTY_SEED=random` draws a
  * new one (CI runs a fixed seed, so a red CI is always reproducible). A failure found is kept as a
@@ -15,7 +17,7 @@ import { runScenario, scenarioArbitrary } from "./lifecycle/run.js";
 // A fixed seed by default, so CI is repeatable; JIT_PROPERTY_SEED=random explores new interleavings.
 const chosen = process.env.JIT_PROPERTY_SEED;
 const seed = chosen === "random" ? Date.now() % 2 ** 31 : Number(chosen ?? 20261201);
-const numRuns = Number(process.env.JIT_PROPERTY_RUNS ?? 40);
+const numRuns = Number(process.env.JIT_PROPERTY_RUNS ?? 100);
 
 describe("the grant lifecycle, property-based", () => {
   it(`keeps its invariants in every interleaving (seed ${seed}, ${numRuns} runs)`, async () => {

@@ -160,4 +160,54 @@ describe("lifecycle runs", () => {
     expect(outcome.violations).toEqual([]);
     expect(outcome.errors.filter((e) => /failed/.test(e))).toEqual([]);
   });
+
+  // [open #17] seed 20261201 (run 27, shrunk, then made deterministic): alice holds analytics_read
+  // before any grant; her request is approved and she merges it herself before the app has heard
+  // of it (its deliveries still queued). The app first meets a merged PR with no record, takes the
+  // "missing means applied" path (src/lifecycle/merged.ts, standing_unknown: nothing counts as
+  // standing), applies it, and at its end revokes analytics_read: access she held before any
+  // grant is taken away. No record is not the same as a lost record here: the app never evaluated it.
+  it("seed 20261201: a request merged before the app ever evaluated it keeps the requester's standing access at its end", async () => {
+    const scenario: Scenario = {
+      standing: true,
+      requests: [
+        { requester: "alice", role: "read-only", minutes: 30, file: 0 },
+        { requester: "alice", role: "read-only", minutes: 30, file: 1 },
+        { requester: "alice", role: "read-only", minutes: 30, file: 2 },
+      ],
+      steps: [
+        { kind: "advance", minutes: 1 },
+        { kind: "open", req: 2 },
+        { kind: "approve", req: 2 },
+        { kind: "personMerge", req: 2, who: "alice" },
+        { kind: "deliverAll", reverse: false, to: 0 },
+      ],
+    };
+    const outcome = await runScenario(scenario);
+    expect(outcome.violations).toEqual([]);
+  });
+
+  // [open #17] seed 2 (run 90, shrunk): the access repository is renamed while alice's grant is
+  // live and the app hears repository.renamed. The grant was applied as acme/access#1 and revoked
+  // as acme/access-1#1: GrantTarget.id is built from the repository's current name
+  // (src/lifecycle/live.ts and merged.ts, `${s.owner}/${s.repo}#${number}`), though the provider
+  // contract (src/providers/types.ts) calls it stable per grant and the idempotency key. A target
+  // that keys grants by it (a webhook receiver) is asked to revoke a grant it never saw.
+  it("seed 2: a repository renamed during a grant — the grant is revoked under the id it was applied with", async () => {
+    const scenario: Scenario = {
+      standing: false,
+      requests: [
+        { requester: "alice", role: "read-only", minutes: 30, file: 0 },
+        { requester: "alice", role: "read-only", minutes: 30, file: 1 },
+      ],
+      steps: [
+        { kind: "approve", req: 0 },
+        { kind: "deliverAll", reverse: false, to: 0 },
+        { kind: "renameRepository" },
+        { kind: "deliverAll", reverse: false, to: 0 },
+      ],
+    };
+    const outcome = await runScenario(scenario);
+    expect(outcome.violations).toEqual([]);
+  });
 });

@@ -8,7 +8,7 @@ import { appRoutes } from "./fake/routes-apps.js";
 import { gitRoutes } from "./fake/routes-git.js";
 import { issueRoutes } from "./fake/routes-issues.js";
 import { pullRoutes } from "./fake/routes-pulls.js";
-import { idOf, keptIds, repository, user, type AppIdentity } from "./fake/shapes.js";
+import { idOf, renameAccount, repository, user, type AppIdentity } from "./fake/shapes.js";
 import type { World } from "./fake/world-type.js";
 
 export { blobSha } from "./fake/git.js";
@@ -171,7 +171,7 @@ export class FakeGitHub implements World {
   renameUser(from: string, to: string): void {
     const [old, now] = [from.toLowerCase(), to.toLowerCase()];
     this.renamedUsers.set(now, this.renamedUsers.get(old) ?? idOf(old));
-    keptIds.set(now, this.renamedUsers.get(now)!);
+    renameAccount(old, now);
     this.goneLogins.add(old);
     this.goneLogins.delete(now);
     for (const members of this.teams.values()) {

@@ -67,8 +67,8 @@ interface FoundPull {
   html_url: string;
   state: string;
   merged_at: string | null;
-  head: { sha: string; repo: { full_name: string } | null };
-  base: { ref: string };
+  head: { sha: string; repo: { id?: number; full_name: string } | null };
+  base: { ref: string; repo?: { id?: number } };
   labels: { name?: string }[];
 }
 
@@ -220,7 +220,9 @@ async function giveUp(gh: GitHub, ref: RepoRef, pr: FoundPull, why: string): Pro
 /** Why this PR is not the app's revert (undefined: it is exactly the deletion, into the default branch). */
 async function problemWith(gh: GitHub, ref: RepoRef, r: RevertRequest, pr: FoundPull): Promise<string | undefined> {
   if (pr.base.ref !== r.defaultBranch) return `targets ${pr.base.ref}, not ${r.defaultBranch}`;
-  if (pr.head.repo?.full_name.toLowerCase() !== `${ref.owner}/${ref.repo}`.toLowerCase()) return "comes from another repository";
+  // By id where GitHub gives both (a renamed repository keeps its id; names in hand may be older).
+  const sameRepo = pr.head.repo?.id !== undefined && pr.base.repo?.id !== undefined ? pr.head.repo.id === pr.base.repo.id : pr.head.repo?.full_name.toLowerCase() === `${ref.owner}/${ref.repo}`.toLowerCase();
+  if (!sameRepo) return "comes from another repository";
   return (await isDeletionAt(gh, ref, r, pr.head.sha)) ? undefined : `changes more than the deletion of ${r.path} in one commit`;
 }
 

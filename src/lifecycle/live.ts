@@ -48,6 +48,7 @@ export function decideLive(s: RequestSnapshot, st: GrantRecord, now: Date, teamM
 export function targetOf(s: Pick<RequestSnapshot, "owner" | "repo" | "pr">, st: GrantRecord): GrantTarget {
   const grant = st.grant!;
   return {
+    // Recorded when first applied; records from before that named grants by the repository's name.
     id: st.grant_id ?? `${s.owner}/${s.repo}#${s.pr.number}`,
     requester: grant.requester,
     resource: grant.resource,

@@ -6,7 +6,7 @@ import type { Decision } from "./decision.js";
 import type { Judgement } from "./judge.js";
 import { decideLive, revokeEffect } from "./live.js";
 import { decidedFromState, MERGED_OUTSIDE, SETTLED, type GrantRecord } from "./record.js";
-import type { RequestSnapshot } from "./snapshot.js";
+import { grantIdOf, type RequestSnapshot } from "./snapshot.js";
 import { labelOf, STATUS_LABELS, type Status } from "./status.js";
 import { revokeRequests, withCounts } from "./revoke-commands.js";
 import { settleApplyFailed } from "./settle.js";
@@ -144,7 +144,7 @@ function applyStep(s: RequestSnapshot, grant: Grant, st: GrantRecord, now: Date,
     return { status: "PENDING", label: STATUS_LABELS.PENDING, record: settleApplyFailed(record, undefined, { message: error, standing: undefined }, now), view: { kind: "record" }, effects: [] };
   }
   const target: GrantTarget = {
-    id: st.grant_id ?? `${s.owner}/${s.repo}#${s.pr.number}`,
+    id: st.grant_id ?? grantIdOf(s),
     requester: grant.requester,
     resource: grant.resource,
     role: grant.role,

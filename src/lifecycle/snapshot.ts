@@ -133,3 +133,12 @@ export interface RequestKey {
 }
 
 export const membershipKey = (team: string, login: string) => `${team.toLowerCase()}\u0000${login.toLowerCase()}`;
+
+/**
+ * A grant's id at its target (the providers' idempotency key, the webhook event's `id`): by the
+ * repository's id, which a rename or transfer does not change, and the request's number. Grants
+ * applied before ids were kept in the record were named `owner/repo#number` (see GrantRecord.grant_id).
+ */
+export function grantIdOf(s: Pick<RequestSnapshot, "repoId" | "owner" | "repo" | "pr">): string {
+  return s.repoId ? `repo:${s.repoId}#${s.pr.number}` : `${s.owner}/${s.repo}#${s.pr.number}`;
+}

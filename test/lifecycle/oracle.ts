@@ -1,8 +1,9 @@
 import type { Delivery, FakePull } from "../../testkit/fake-github.js";
+import { recordKey } from "../../src/github/record.js";
 import { readState } from "../../src/lifecycle/codec.js";
 import { EARLY_START_MS } from "../../src/lifecycle/window.js";
 import type { Applied } from "./target.js";
-import { REPO, TEAMS, type World } from "./world.js";
+import { TEAMS, type World } from "./world.js";
 
 /**
  * The invariants of PRODUCT.md §7 (2, 3, 7, 8), judged from what happened — GitHub's state at the
@@ -13,12 +14,26 @@ const LAG_MS = 1000;
 const APPROVER_GROUPS = ["acme/dba", "acme/security"] as const;
 const COMMAND = /^\/jit\s+(reject|revoke)\b/;
 
+/** What one grant gave at the target, as the target saw it at the grant's first apply. */
+interface Given {
+  id: string;
+  units: string[];
+  firstAt: number;
+  end: number;
+  /** Units held before that apply for no grant's sake (the target's ground truth). */
+  standingBefore: Set<string>;
+  /** Units the grant's own record, as GitHub held it at that apply, called standing. */
+  recordedStanding: Set<string>;
+}
+
 export class Oracle {
   readonly violations: string[] = [];
   /** Request PR number → whether the policy was met when it was merged (necessary for any apply). */
   private readonly approvedAtMerge = new Map<number, string | true>();
   /** Request PR number → the first moment someone entitled to asked for an early end. */
   private readonly asked = new Map<number, number>();
+  /** Grant id → what it applied and what was held before it, from its first apply. */
+  private readonly given = new Map<string, Given>();
 
   constructor(private readonly world: World) {
     world.fake.onDelivery((d) => this.onDelivery(d));
@@ -55,6 +70,20 @@ export class Oracle {
       const revoked = revokes.find((r) => r.id === a.id && r.at >= a.at);
       if (!revoked || revoked.at > end + LAG_MS) this.fail(`${a.id} expired at ${a.expiresAt} but was ${revoked ? `revoked only at ${iso(revoked.at)}` : "never revoked"} (now ${iso(now)})`);
     }
+    // Every unit a grant gave is gone by its end (with the lag), unless it was held before the
+    // grant for no grant's sake AND the grant's record said so before the apply, or another grant,
+    // itself not yet over, gives it now. A unit kept because a record wrongly called it standing
+    // (one grant's unit taken for another's standing access) is caught here, grant by grant.
+    for (const g of this.given.values()) {
+      if (now < g.end + LAG_MS) continue;
+      for (const u of g.units) {
+        if (!held.has(u)) continue;
+        if (g.standingBefore.has(u) && g.recordedStanding.has(u)) continue;
+        if ([...live.values()].some((a) => a.id !== g.id && a.units.includes(u) && now < Date.parse(a.expiresAt) + LAG_MS)) continue;
+        const why = g.standingBefore.has(u) ? "it was held before, but its record did not say so before the apply" : g.recordedStanding.has(u) ? "its record called it standing, but only a grant gave it" : "nothing recorded it as standing";
+        this.fail(`${g.id} applied ${u} at ${iso(g.firstAt)}; its end ${iso(g.end)} has passed and ${u} is still held (${why})`);
+      }
+    }
     const expected = new Set([...standing, ...[...live.values()].flatMap((a) => a.units)]);
     const actual = new Set(held);
     if ([...expected].some((u) => !actual.has(u)) || [...actual].some((u) => !expected.has(u))) {
@@ -64,6 +93,12 @@ export class Oracle {
 
   private onApply(a: Applied): void {
     const number = Number(a.id.split("#")[1]);
+    // Called before the apply takes effect: the target shows what was held before it, and GitHub
+    // shows every record written before it.
+    if (!this.given.has(a.id)) {
+      const target = this.world.target;
+      this.given.set(a.id, { id: a.id, units: a.units, firstAt: a.at, end: Date.parse(a.expiresAt), standingBefore: new Set(a.units.filter((u) => target.isStanding(u))), recordedStanding: this.recordedStanding(number) });
+    }
     const verdict = this.approvedAtMerge.get(number);
     if (verdict !== true) this.fail(`${a.id} applied although ${verdict ?? "it was never merged"}`);
     if (this.world.target.revokes.some((r) => r.id === a.id)) this.fail(`${a.id} applied again at ${iso(a.at)} after it had been revoked`);
@@ -75,21 +110,30 @@ export class Oracle {
     if (a.at < Date.parse(a.startsAt) - EARLY_START_MS || a.at >= Date.parse(a.expiresAt)) this.fail(`${a.id} applied at ${iso(a.at)}, outside its window ${a.startsAt}…${a.expiresAt}`);
   }
 
+  /** Every unit any version of this app's record of the request has called standing, so far. */
+  private recordedStanding(number: number): Set<string> {
+    const repo = this.world.repo;
+    const key = recordKey({ repoId: repo.id, number });
+    const runs = repo.checkRuns.filter((run) => run.appId === this.world.fake.app.id && run.externalId === key);
+    return new Set(runs.flatMap((run) => run.history.flatMap((h) => readState(h.text)?.standing ?? [])));
+  }
+
   private onDelivery(d: Delivery): void {
     const payload = d.payload as { action?: string; pull_request?: { number: number; merged?: boolean } };
     if (d.name !== "pull_request" || payload.action !== "closed" || !payload.pull_request?.merged) return;
     const request = this.world.requestOf(payload.pull_request.number);
-    if (request) this.approvedAtMerge.set(request.number, this.judgeAtMerge(this.world.pull(request.number), request.spec.requester, request.path));
+    if (request) this.approvedAtMerge.set(request.number, this.judgeAtMerge(this.world.pull(request.number), this.world.loginsOf(request.spec.requester), request.path));
   }
 
   /** The policy's rules (PRODUCT.md §4, §5, invariant 7), from GitHub's state at the merge: true, or why not. */
-  private judgeAtMerge(pr: FakePull, requester: string, path: string): string | true {
+  private judgeAtMerge(pr: FakePull, requester: readonly string[], path: string): string | true {
     if (pr.events.some((e) => e.event === "reopened")) return "it had been closed and reopened";
-    const repo = this.world.fake.repos.get(REPO)!;
+    const repo = this.world.repo;
     const mergeCommit = repo.git.commits.get(pr.mergeCommitSha!)!;
     const before = repo.git.ancestors(mergeCommit.parents[0]!);
     const contributors = new Set([...repo.git.ancestors(pr.headSha)].filter((sha) => !before.has(sha)).flatMap((sha) => [repo.git.commits.get(sha)!.author, repo.git.commits.get(sha)!.committer]));
-    const ineligible = (login: string) => login === requester || login === pr.author || contributors.has(login);
+    // Every login the requester has had: a rename does not make them someone else.
+    const ineligible = (login: string) => requester.includes(login) || login === pr.author || contributors.has(login);
     const headBlob = repo.git.commits.get(pr.headSha)!.tree.get(path);
     const latest = new Map<string, FakePull["reviews"][number]>();
     for (const r of pr.reviews) if (r.state !== "COMMENTED") latest.set(r.login, r);

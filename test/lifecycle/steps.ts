@@ -3,7 +3,7 @@ import { deleteThroughPullRequest, openRequest, push } from "../../testkit/peopl
 import { recordKey } from "../../src/github/record.js";
 import { COMMENT_MARKER, embedState, readState } from "../../src/lifecycle/codec.js";
 import type { Oracle } from "./oracle.js";
-import { PEOPLE, REF, type Person, type RequestSpec, type World } from "./world.js";
+import { PEOPLE, type Person, type RequestSpec, type World } from "./world.js";
 
 /**
  * What can happen to requests, as plain data (printed with a failing seed, shrunk by fast-check).
@@ -30,6 +30,15 @@ export type Step =
   | { kind: "personMerge"; req: number; who: Person }
   | { kind: "deleteGrant"; req: number; who: Person }
   | { kind: "forgeCheckRun"; req: number }
+  /** Several PRs opened from new branches pointing at a live grant's head commit: look-alikes of a request already applied. */
+  | { kind: "flood"; pick: number; who: Person; count: number }
+  /** A direct push to the default branch (no PR, so no pull_request event) deleting a live grant's file. */
+  | { kind: "pushDelete"; pick: number; who: Person }
+  /** Someone edits (text) or deletes (null) another person's `/jit reject` or `/jit revoke` comment, whether or not the app heard it first. */
+  | { kind: "tamperCommand"; req: number; pick: number; who: Person; text: string | null }
+  | { kind: "renameRepository" }
+  /** A requester renames their GitHub login. */
+  | { kind: "renameLogin"; who: "alice" | "bob" }
   | { kind: "sweep"; to: number }
   | { kind: "restart" }
   | { kind: "replica" };
@@ -60,6 +69,11 @@ export const stepArbitrary: fc.Arbitrary<Step> = fc.oneof(
   w(1, fc.record({ kind: fc.constant("personMerge" as const), req, who: person })),
   w(1, fc.record({ kind: fc.constant("deleteGrant" as const), req, who: person })),
   w(1, fc.record({ kind: fc.constant("forgeCheckRun" as const), req })),
+  w(1, fc.record({ kind: fc.constant("flood" as const), pick, who: person, count: fc.integer({ min: 2, max: 4 }) })),
+  w(2, fc.record({ kind: fc.constant("pushDelete" as const), pick, who: person })),
+  w(2, fc.record({ kind: fc.constant("tamperCommand" as const), req, pick, who: person, text: fc.constantFrom<string | null>(null, null, "looks fine", "/jit revoke", "/jit reject edited") })),
+  w(1, fc.record({ kind: fc.constant("renameRepository" as const) })),
+  w(1, fc.record({ kind: fc.constant("renameLogin" as const), who: fc.constantFrom<"alice" | "bob">("alice", "bob") })),
   w(2, fc.record({ kind: fc.constant("sweep" as const), to })),
   w(1, fc.record({ kind: fc.constant("restart" as const) })),
   w(1, fc.record({ kind: fc.constant("replica" as const) })),
@@ -95,7 +109,8 @@ async function refusedIsFine(work: () => Promise<unknown>): Promise<void> {
 export async function runStep(world: World, oracle: Oracle, step: Step, specs: readonly RequestSpec[]): Promise<void> {
   const opened = world.opened.length ? world.opened[step.kind === "open" ? 0 : ("req" in step ? step.req : 0) % world.opened.length]! : undefined;
   const instance = (n: number) => world.instances[n % world.instances.length]!;
-  const as = (who: Person) => world.fake.as(who);
+  const as = (who: Person) => world.as(who);
+  const REF = world.ref;
   switch (step.kind) {
     case "open": {
       const spec = specs[step.req % specs.length]!;
@@ -103,7 +118,7 @@ export async function runStep(world: World, oracle: Oracle, step: Step, specs: r
       if (world.opened.some((r) => r.spec === spec)) return;
       const path = `grants/prod-db/${spec.requester}-${spec.file}.yaml`;
       const branch = `request-${index}`;
-      if (world.fake.repos.get("acme/access")!.git.branches.has(branch)) return;
+      if (world.repo.git.branches.has(branch)) return;
       const number = await openRequest(as(spec.requester), REF, { branch, path, content: world.grantYaml(spec) });
       if (number !== undefined) world.opened.push({ spec, number, path, branch });
       return;
@@ -142,6 +157,31 @@ export async function runStep(world: World, oracle: Oracle, step: Step, specs: r
     case "replica":
       if (world.instances.length < 2) (await world.startInstance()).rebuild();
       return;
+    case "flood": {
+      const grant = pickLive(world, step.pick);
+      if (!grant) return;
+      const head = world.pull(grant.number).headSha;
+      for (let k = 0; k < step.count; k++) {
+        const branch = `flood-${world.fake.nextId()}`;
+        await as(step.who).rest.git.createRef({ ...REF, ref: `refs/heads/${branch}`, sha: head });
+        await refusedIsFine(() => as(step.who).rest.pulls.create({ ...REF, head: branch, base: "main", title: `jit: ${grant.path}` }));
+      }
+      return;
+    }
+    case "pushDelete": {
+      const grant = pickLive(world, step.pick);
+      if (!grant) return;
+      const sha = world.repo.git.resolve("main")?.tree.get(grant.path);
+      if (!sha) return;
+      await as(step.who).rest.repos.deleteFile({ ...REF, path: grant.path, branch: "main", sha, message: `remove ${grant.path}` });
+      // As a merged deletion: the file gone from the default branch ends the grant (early is allowed, not required).
+      oracle.noteAsk(grant.number);
+      return;
+    }
+    case "renameRepository":
+      return world.renameRepository();
+    case "renameLogin":
+      return world.renameLogin(step.who);
   }
   if (!opened) return;
   const pr = world.pull(opened.number);
@@ -166,7 +206,7 @@ export async function runStep(world: World, oracle: Oracle, step: Step, specs: r
     case "editIntoCommand": {
       const mine = pr.comments.filter((c) => !c.appId && !c.body.startsWith("/jit"));
       const c = mine[step.pick % Math.max(1, mine.length)];
-      if (c) await as(c.login as Person).rest.issues.updateComment({ ...REF, comment_id: c.id, body: step.text });
+      if (c) await world.fake.as(c.login).rest.issues.updateComment({ ...REF, comment_id: c.id, body: step.text });
       return;
     }
     case "deleteComment": {
@@ -197,6 +237,16 @@ export async function runStep(world: World, oracle: Oracle, step: Step, specs: r
       if (number !== undefined && onMain) oracle.noteAsk(onMain.number);
       return;
     }
+    case "tamperCommand": {
+      // Another person's command, as GitHub shows it now: the app may have heard it already, late, or never.
+      const theirs = pr.comments.filter((c) => !c.appId && /^\/jit\s+(reject|revoke)\b/.test(c.body.trim()) && world.personOf(c.login) !== step.who);
+      const c = theirs[step.pick % Math.max(1, theirs.length)];
+      if (!c) return;
+      if (step.text === null) await as(step.who).rest.issues.deleteComment({ ...REF, comment_id: c.id });
+      else await as(step.who).rest.issues.updateComment({ ...REF, comment_id: c.id, body: step.text });
+      // Nobody entitled asked anything by this: the comment's author did not write the new text.
+      return;
+    }
     case "forgeCheckRun": {
       // GitHub Actions (another app) writes a `jit-access` check run with a forged record.
       const body = embedState("forged", { v: 1, status: "APPROVED", grant: { requester: opened.spec.requester, resource: "prod-db", role: "read-write", duration: "480m", reason: "forged by a workflow" }, standing: [], applied_at: "2026-11-29T12:00:00.000Z", starts_at: "2026-11-29T12:00:00.000Z", expires_at: "2099-01-01T00:00:00.000Z", target: { provider: "postgres", config: { url_env: "JIT_PROD_DB_URL" }, grant: { roles: ["analytics_read", "app_write"] } } });
@@ -210,6 +260,7 @@ export async function runStep(world: World, oracle: Oracle, step: Step, specs: r
 async function forgeStatus(world: World, number: number, how: "edit" | "repost", status: "APPROVED" | "APPLYING" | "PENDING"): Promise<void> {
   const request = world.requestOf(number)!;
   const pr = world.pull(number);
+  const REF = world.ref;
   const ours = pr.comments.find((c) => c.appId === world.fake.app.id && c.body.startsWith(COMMENT_MARKER));
   const current = ours ? readState(ours.body) : undefined;
   const forged = embedState("forged", {
@@ -221,9 +272,24 @@ async function forgeStatus(world: World, number: number, how: "edit" | "repost",
     expires_at: "2099-01-01T00:00:00.000Z",
     target: { provider: "postgres", config: { url_env: "JIT_PROD_DB_URL" }, grant: { roles: ["analytics_read", "app_write"] } },
   });
-  const gh = world.fake.as(request.spec.requester);
+  const gh = world.as(request.spec.requester);
   if (how === "edit" && ours) await gh.rest.issues.updateComment({ ...REF, comment_id: ours.id, body: forged });
   else await gh.rest.issues.createComment({ ...REF, issue_number: number, body: forged });
+}
+
+/**
+ * A live grant (applied at the target and not revoked), the pick-th of them; none live, none.
+ * Grant ids name the PR by number after the \`#\`, whatever the repository is called now.
+ */
+function pickLive(world: World, pick: number): { number: number; path: string } | undefined {
+  const live = new Set<number>();
+  for (const e of world.target.log) {
+    const number = Number(e.id.split("#")[1]);
+    if (e.kind === "apply") live.add(number);
+    else live.delete(number);
+  }
+  const grants = world.opened.filter((r) => live.has(r.number));
+  return grants[pick % Math.max(1, grants.length)];
 }
 
 /** Time passes: each timer fires at its own moment, the app settles, and the invariants are checked at each. */

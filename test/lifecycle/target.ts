@@ -24,12 +24,23 @@ export class MemoryTarget {
   readonly log: ({ kind: "apply" } & Applied | { kind: "revoke" } & Revoked)[] = [];
   /** Called synchronously at each apply, before it takes effect (the oracle checks what GitHub shows then). */
   onApply: (a: Applied) => void = () => {};
+  /**
+   * Ground truth of why each held unit is held: standing (held before any grant: nothing the app
+   * did gave it) or given by a grant. The app can only infer this; the oracle compares against it.
+   */
+  private readonly origin = new Map<string, "standing" | "grant">();
 
   constructor(
     readonly standing: readonly string[],
     private readonly now: () => number,
   ) {
     this.held = new Set(standing);
+    for (const u of standing) this.origin.set(u, "standing");
+  }
+
+  /** Held right now, and not because a grant gave it. */
+  isStanding(unit: string): boolean {
+    return this.held.has(unit) && this.origin.get(unit) === "standing";
   }
 
   get applies(): Applied[] {
@@ -51,11 +62,17 @@ export class MemoryTarget {
       const applied = { id: t.id, startsAt: t.startsAt, expiresAt: t.expiresAt, at: this.now(), units: MemoryTarget.units(t) };
       this.onApply(applied);
       this.log.push({ kind: "apply", ...applied });
-      for (const u of applied.units) this.held.add(u);
+      for (const u of applied.units) {
+        if (!this.held.has(u)) this.origin.set(u, "grant");
+        this.held.add(u);
+      }
     },
     revoke: async (t, units) => {
       this.log.push({ kind: "revoke", id: t.id, units: [...units], at: this.now() });
-      for (const u of units) this.held.delete(u);
+      for (const u of units) {
+        this.held.delete(u);
+        this.origin.delete(u);
+      }
     },
     describe: (t) => `roles ${MemoryTarget.units(t).join(", ")}`,
   };

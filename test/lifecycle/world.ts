@@ -1,4 +1,7 @@
-import { FakeGitHub, type Delivery, type FakePull } from "../../testkit/fake-github.js";
+import type { Octokit } from "@octokit/rest";
+import { FakeGitHub, type Delivery, type FakePull, type FakeRepo } from "../../testkit/fake-github.js";
+import { renameAccount } from "../../testkit/fake/shapes.js";
+import type { RepoRef } from "../../testkit/people.js";
 import { resetLiveGrantCaches } from "../../src/github/live-grants.js";
 import { WorldClock } from "./clock.js";
 import { AppInstance } from "./instance.js";
@@ -9,8 +12,8 @@ import { MemoryTarget } from "./target.js";
  * who use it, the access target, the app instances running, and the webhooks GitHub has queued.
  */
 export const APP_ID = 777;
+/** The access repository's first name (it can be renamed during a run: use `World.ref`). */
 export const REF = { owner: "acme", repo: "access" };
-export const REPO = "acme/access";
 export const START = Date.parse("2026-11-29T12:00:00Z");
 
 export const POLICY = `version: 1
@@ -62,6 +65,11 @@ export interface OpenedRequest {
 export class World {
   readonly clock = new WorldClock(START);
   readonly fake: FakeGitHub;
+  /** The access repository: the same object through renames (GitHub keeps its id). */
+  readonly repo: FakeRepo;
+  /** Each person's logins, oldest first: a person can rename their login during a run. */
+  private readonly logins = new Map<Person, string[]>(PEOPLE.map((p) => [p, [p]]));
+  private renames = 0;
   readonly target: MemoryTarget;
   readonly instances: AppInstance[] = [];
   readonly opened: OpenedRequest[] = [];
@@ -73,7 +81,7 @@ export class World {
   constructor(standing: boolean) {
     resetLiveGrantCaches();
     this.fake = new FakeGitHub({ appId: APP_ID, now: () => new Date(this.clock.now()) });
-    this.fake.addRepo(REF.owner, REF.repo, { ".github/jit-access.yml": POLICY, ".github/CODEOWNERS": CODEOWNERS }, { writers: [...PEOPLE] });
+    this.repo = this.fake.addRepo(REF.owner, REF.repo, { ".github/jit-access.yml": POLICY, ".github/CODEOWNERS": CODEOWNERS }, { writers: [...PEOPLE] });
     for (const [team, members] of Object.entries(TEAMS)) for (const login of members) this.fake.addMember(team, login);
     this.fake.onDelivery((d) => this.pending.push(d));
     this.target = new MemoryTarget(standing ? ["alice:analytics_read"] : [], () => this.clock.now());
@@ -92,17 +100,84 @@ export class World {
     (await this.startInstance()).rebuild();
   }
 
+  /** The access repository's current name. */
+  get ref(): RepoRef {
+    return { owner: this.repo.owner, repo: this.repo.name };
+  }
+
+  loginOf(person: Person): string {
+    return this.logins.get(person)!.at(-1)!;
+  }
+
+  loginsOf(person: Person): readonly string[] {
+    return this.logins.get(person)!;
+  }
+
+  /** Whose login this is (or was): people keep acting after renaming themselves. */
+  personOf(login: string): Person | undefined {
+    return PEOPLE.find((p) => this.logins.get(p)!.some((l) => l.toLowerCase() === login.toLowerCase()));
+  }
+
+  /** A person acting through GitHub's REST API, under their current login. */
+  as(person: Person): Octokit {
+    return this.fake.as(this.loginOf(person));
+  }
+
+  /**
+   * The repository's admin renames it. GitHub keeps its id, pull requests and check runs, sends
+   * `repository.renamed`, and redirects the old name (301 for reads, 307 for writes) until
+   * someone takes it: modelled, as in test/attacks/renames.test.ts, by keeping the old name as an
+   * alias of the same repository (listed once).
+   */
+  renameRepository(): void {
+    const from = `${this.repo.owner}/${this.repo.name}`;
+    this.fake.rename(from, `${this.repo.owner}/access-${++this.renames}`);
+    this.fake.repos.set(from.toLowerCase(), this.repo);
+    this.fake.allRepos = () => [...new Set(this.fake.repos.values())];
+  }
+
+  /**
+   * A person renames their login (GitHub serves no such route, so this is done on the fake's
+   * state, as test/attacks/renames.test.ts models it): the account keeps its id, memberships and
+   * write access follow it, everything it wrote is shown under the new login, and the old login
+   * no longer exists (no redirect for users: acting as it is a 404). Grant files keep the login
+   * they were written with; the memory target (a database's roles) keys by that name and does not
+   * follow GitHub's renames.
+   */
+  renameLogin(person: Person): void {
+    const from = this.loginOf(person);
+    const to = `${person}-renamed-${++this.renames}`;
+    renameAccount(from, to);
+    this.logins.get(person)!.push(to);
+    const f = from.toLowerCase();
+    for (const members of this.fake.teams.values()) {
+      const state = members.get(f);
+      if (state === undefined) continue;
+      members.delete(f);
+      members.set(to, state);
+    }
+    if (this.repo.writers.delete(f)) this.repo.writers.add(to);
+    for (const pr of this.repo.pulls.values()) {
+      if (pr.author.toLowerCase() === f) pr.author = to;
+      for (const c of pr.comments) if (c.login.toLowerCase() === f) c.login = to;
+      for (const r of pr.reviews) if (r.login.toLowerCase() === f) r.login = to;
+      for (const e of pr.events) if (e.actor.toLowerCase() === f) e.actor = to;
+    }
+  }
+
   requestOf(number: number): OpenedRequest | undefined {
     return this.opened.find((r) => r.number === number);
   }
 
   pull(number: number): FakePull {
-    return this.fake.pull(REPO, number);
+    const found = this.repo.pulls.get(number);
+    if (!found) throw new Error(`no pull request #${number}`);
+    return found;
   }
 
   grantYaml(spec: RequestSpec, reason = "Investigate INC-4211: slow queries"): string {
     const start = spec.startIn ? `start: ${new Date(this.clock.now() + spec.startIn * 60_000).toISOString().replace(/\.\d{3}Z$/, "Z")}\n` : "";
-    return `requester: ${spec.requester}\nresource: prod-db\nrole: ${spec.role}\nduration: ${spec.minutes}m\nreason: "${reason}"\n${start}`;
+    return `requester: ${this.loginOf(spec.requester)}\nresource: prod-db\nrole: ${spec.role}\nduration: ${spec.minutes}m\nreason: "${reason}"\n${start}`;
   }
 
   /**

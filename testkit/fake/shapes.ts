@@ -12,12 +12,25 @@ export interface AppIdentity {
   slug: string;
 }
 
-/** Renamed accounts keep their id (see FakeGitHub.renameUser): new login (lower case) → id. */
-export const keptIds = new Map<string, number>();
+/**
+ * Accounts that renamed their login (new login, lowercased → the account's id): GitHub keeps an
+ * account's id through a rename. Module state, as ids are a pure function of the login otherwise;
+ * a test names a renamed login so that nobody else has it.
+ */
+const renamedAccounts = new Map<string, number>();
+
+/** A login rename as GitHub records it: the new login keeps the account's id. */
+export function renameAccount(from: string, to: string): void {
+  renamedAccounts.set(to.toLowerCase(), accountId(from));
+}
+
+function accountId(login: string): number {
+  return renamedAccounts.get(login.toLowerCase()) ?? idOf(login);
+}
 
 export function user(login: string): Record<string, unknown> {
   const bot = login.endsWith("[bot]");
-  return { login, id: keptIds.get(login.toLowerCase()) ?? idOf(login), type: bot ? "Bot" : "User", site_admin: false, html_url: `${WEB}/${login}` };
+  return { login, id: accountId(login), type: bot ? "Bot" : "User", site_admin: false, html_url: `${WEB}/${login}` };
 }
 
 export function repository(repo: FakeRepo): Record<string, unknown> {

@@ -4,13 +4,16 @@ import { GitHubClients } from "./cluster/clients.js";
 import { Cluster, CLUSTER_DEFAULTS, type ClusterOptions } from "./cluster/cluster.js";
 import { admitDecision, runFenced } from "./cluster/fence.js";
 import { guardedProviders } from "./cluster/instrument.js";
+import { NO_PERSON_LOCK_MESSAGE } from "./cluster/person-locks.js";
 import { ThrottleWatch } from "./cluster/throttle-watch.js";
 import { AccessRepositorySet, accessRepositoriesNotice, EVERY_REPOSITORY, type AccessRepositories } from "./config.js";
 import type { GitHub, RepoRef } from "./github/client.js";
 import type { AppDeps, Log } from "./handlers/evaluate.js";
 import { HeardCommands } from "./handlers/heard-commands.js";
 import { listLiveGrants, withKnownGrants } from "./github/live-grants.js";
+import { ProcessTurns, type PersonLock } from "./github/person-lock.js";
 import { parseCommand } from "./lifecycle/commands.js";
+import { ProviderError } from "./providers/types.js";
 import { KeyedQueue, type Job } from "./handlers/queue.js";
 import { AckPriority } from "./http/ack-priority.js";
 import { Readiness } from "./http/readiness.js";
@@ -88,6 +91,17 @@ export function createApp(options: AppOptions): JitApp {
     sharedThrottling: () => (cluster ? cluster.redisUp && !cluster.throttlingLost : undefined),
   });
   const now = () => clock.now();
+  // A person's applies and revokes take turns in this app; with REDIS_URL, across replicas too.
+  // The cluster exists once Probot has loaded the app, before any job runs; were it missing, an
+  // apply would fail closed.
+  const turns = new ProcessTurns();
+  const personLock: PersonLock = options.personLock ?? {
+    run: (key, effect, work) => {
+      if (cluster) return cluster.personLocks.run(key, effect, work);
+      if (options.redisUrl && effect === "apply") return Promise.reject(new ProviderError(NO_PERSON_LOCK_MESSAGE, true));
+      return turns.run(key, effect, work);
+    },
+  };
   const heardCommands = new HeardCommands(() => clock.now().getTime());
   const deps: AppDeps = {
     ...options,
@@ -98,6 +112,7 @@ export function createApp(options: AppOptions): JitApp {
     liveGrants: withKnownGrants(options.liveGrants ?? listLiveGrants, (ref, requester) => scheduler.index.mayHoldFor(ref.owner, ref.repo, requester)),
     providers: guardedProviders(options.providers, metrics, now, options.redisUrl ? { ...CLUSTER_DEFAULTS, ...options.cluster }.lockTtlMs : 0),
     admit: admitDecision,
+    personLock,
     onAlert: (kind, message) => {
       metrics.alert(kind);
       options.onAlert?.(kind, message);
@@ -221,12 +236,19 @@ export function createApp(options: AppOptions): JitApp {
     if (options.redisUrl) {
       // Replicas: a follower until the lease says otherwise; the one that becomes active rebuilds.
       scheduler.deactivate();
-      cluster = new Cluster(options.redisUrl, options.cluster ?? {}, logger, (role, previous) => {
-        const wasActive = previous !== "follower";
-        const isActive = role !== "follower";
-        if (isActive && !wasActive) void scheduler.activate().catch(rebuildFailed);
-        if (!isActive && wasActive) scheduler.deactivate();
-      });
+      cluster = new Cluster(
+        options.redisUrl,
+        options.cluster ?? {},
+        logger,
+        (role, previous) => {
+          const wasActive = previous !== "follower";
+          const isActive = role !== "follower";
+          if (isActive && !wasActive) void scheduler.activate().catch(rebuildFailed);
+          if (!isActive && wasActive) scheduler.deactivate();
+        },
+        (lock) => metrics.lockWaits.inc({ lock }),
+        turns,
+      );
       // A webhook that arrives before the first connection would find no lock and be deferred.
       await cluster.start();
     } else if (options.sweepSchedule) {

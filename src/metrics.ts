@@ -59,6 +59,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly lockWaits = new Counter({
+    name: "jit_lock_waits_total",
+    help: "Lock acquisitions that found the lock held by another replica and waited, by lock (request, person); only with REDIS_URL.",
+    labelNames: ["lock"],
+    registers: [this.registry],
+  });
+
   readonly tamperAlerts = new Counter({
     name: "jit_tamper_alerts_total",
     help: "Displays (status comment, labels) found changed by someone other than the app, and restored.",

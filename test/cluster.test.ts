@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { Redis } from "ioredis";
 import { LeaderLease, type Role } from "../src/cluster/leader.js";
 import { LockLostError, NO_LOCK_MESSAGE, RequestLocks, type Fence } from "../src/cluster/locks.js";
+import { currentFence, runFenced } from "../src/cluster/fence.js";
+import { NO_PERSON_LOCK_MESSAGE, PersonLocks } from "../src/cluster/person-locks.js";
 import { connectRedis } from "../src/cluster/redis.js";
 import { ProviderError } from "../src/providers/types.js";
 import { redisAvailability, RedisServer } from "./helpers/redis.js";
@@ -112,6 +114,74 @@ describeRedis("request locks and the scheduler lease, on a real Redis", () => {
       expect((refused as Error).message).toBe(NO_LOCK_MESSAGE);
     });
     expect(seen).toEqual(["locked=false"]);
+  });
+
+  it("a person's section is fenced by its request's lock and its own: taken over mid-section, it stops before its next write", async () => {
+    const c = client();
+    const admin = client();
+    await Promise.all([ready(c), ready(admin)]);
+    const locks = new RequestLocks(c, { ttlMs: 5_000, waitMs: 1_000, retryMs: 20 });
+    const person = new PersonLocks(new RequestLocks(c, { ttlMs: 5_000, waitMs: 1_000, retryMs: 20 }));
+    const outcomes: string[] = [];
+    await locks.run("acme/access#6", (request) =>
+      runFenced(request, () =>
+        person.run("person:9001:501", "apply", async () => {
+          const fence = currentFence()!;
+          expect(fence).not.toBe(request);
+          expect(fence.locked).toBe(true);
+          await fence.check("write");
+          outcomes.push("write before");
+          await admin.set("jit-access:lock:person:9001:501", "another-replica", "PX", 5_000);
+          for (const effect of ["write", "apply"] as const) {
+            await fence.check(effect).then(
+              () => outcomes.push(`${effect} allowed`),
+              (error: unknown) => outcomes.push(`${effect} ${error instanceof LockLostError ? "refused: lock lost" : String(error)}`),
+            );
+          }
+        }),
+      ),
+    );
+    expect(outcomes).toEqual(["write before", "write refused: lock lost", "apply refused: lock lost"]);
+    expect(await admin.get("jit-access:lock:person:9001:501")).toBe("another-replica");
+    // The request's own lock is checked in the section too: lost, the section may not write either.
+    await locks.run("acme/access#8", (request) =>
+      runFenced(request, () =>
+        person.run("person:9001:502", "revoke", async () => {
+          await admin.set("jit-access:lock:acme/access#8", "another-replica", "PX", 5_000);
+          await expect(currentFence()!.check("write")).rejects.toBeInstanceOf(LockLostError);
+        }),
+      ),
+    );
+  });
+
+  it("two replicas' sections for one person never overlap", async () => {
+    const [a, b] = [client(), client()];
+    await Promise.all([ready(a), ready(b)]);
+    const options = { ttlMs: 2_000, waitMs: 10_000, retryMs: 20 };
+    const [pa, pb] = [new PersonLocks(new RequestLocks(a, options)), new PersonLocks(new RequestLocks(b, options))];
+    let inside = 0;
+    let most = 0;
+    const section = async () => {
+      most = Math.max(most, ++inside);
+      await new Promise((r) => setTimeout(r, 30));
+      inside--;
+    };
+    await Promise.all([pa.run("person:9001:503", "apply", section), pb.run("person:9001:503", "revoke", section), pa.run("person:9001:503", "revoke", section)]);
+    expect(most).toBe(1);
+  });
+
+  it("without Redis a person's apply does not start (fails closed, retryable); a revoke goes ahead unlocked", async () => {
+    const dead = connectRedis("redis://127.0.0.1:1", quiet);
+    clients.push(dead);
+    const person = new PersonLocks(new RequestLocks(dead, { ttlMs: 2_000, waitMs: 1_000, retryMs: 20 }));
+    let applied = false;
+    const refused = await person.run("person:9001:504", "apply", async () => void (applied = true)).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(ProviderError);
+    expect((refused as ProviderError).message).toBe(NO_PERSON_LOCK_MESSAGE);
+    expect((refused as ProviderError).retryable).toBe(true);
+    expect(applied).toBe(false);
+    const locked = await person.run("person:9001:504", "revoke", async () => currentFence()?.locked);
+    expect(locked).toBe(false);
   });
 
   it("one leader at a time; when it dies without handing over, the other takes the lease once it expires", async () => {

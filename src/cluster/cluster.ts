@@ -2,9 +2,11 @@ import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
 import { LeaderLease, type LeaseOptions, type Role } from "./leader.js";
 import { RequestLocks, type LockOptions } from "./locks.js";
+import { PersonLocks } from "./person-locks.js";
+import type { PersonLock } from "../github/person-lock.js";
 import { connectRedis, redisReady } from "./redis.js";
 
-export interface ClusterOptions extends LeaseOptions, Omit<LockOptions, "ttlMs"> {
+export interface ClusterOptions extends LeaseOptions, Omit<LockOptions, "ttlMs" | "onWait"> {
   lockTtlMs: number;
 }
 
@@ -26,10 +28,14 @@ export const CLUSTER_DEFAULTS: ClusterOptions = {
   retryMs: 200,
 };
 
-/** The replicas' coordination through one Redis (PRODUCT.md §9): request locks and the scheduler lease. */
+/**
+ * The replicas' coordination through one Redis (PRODUCT.md §9): request locks, person locks (the
+ * critical section of reference counting; same timings) and the scheduler lease.
+ */
 export class Cluster {
   readonly redis: Redis;
   readonly locks: RequestLocks;
+  readonly personLocks: PersonLocks;
   readonly lease: LeaderLease;
   /**
    * Redis came back without its data (restarted without persistence): Probot's throttling state
@@ -45,10 +51,16 @@ export class Cluster {
     options: Partial<ClusterOptions>,
     log: { info(msg: string): void; warn(msg: string): void },
     onRole: (role: Role, previous: Role) => void,
+    /** A lock was found held by another replica, and waited for (a metric). */
+    onLockWait: (lock: "request" | "person") => void = () => {},
+    /** The app's own turns, which a person's section takes before the shared lock. */
+    turns?: PersonLock,
   ) {
     const o = { ...CLUSTER_DEFAULTS, ...options };
     this.redis = connectRedis(url, log);
-    this.locks = new RequestLocks(this.redis, { ttlMs: o.lockTtlMs, waitMs: o.waitMs, retryMs: o.retryMs });
+    const timings = { ttlMs: o.lockTtlMs, waitMs: o.waitMs, retryMs: o.retryMs };
+    this.locks = new RequestLocks(this.redis, { ...timings, onWait: () => onLockWait("request") });
+    this.personLocks = new PersonLocks(new RequestLocks(this.redis, { ...timings, onWait: () => onLockWait("person") }), turns);
     this.lease = new LeaderLease(this.redis, o, (role, previous) => {
       log.info(`scheduler role: ${previous} → ${role}`);
       onRole(role, previous);

@@ -49,6 +49,16 @@ export interface LockOptions {
   waitMs: number;
   /** Pause between tries while it is held. */
   retryMs: number;
+  /** Called once per acquisition that finds the lock held by another replica and waits (a metric). */
+  onWait?: () => void;
+}
+
+/** Another replica kept the lock for all of `waitMs`: the job fails, and is retried later. */
+export class LockBusyError extends Error {
+  constructor(key: string, waitMs: number) {
+    super(`the lock of ${key} stayed with another replica for ${waitMs} ms`);
+    this.name = "LockBusyError";
+  }
 }
 
 /** Why redlock refused: the resource is held by someone else (or expired), or Redis did not answer. */
@@ -83,12 +93,13 @@ export class RequestLocks {
 
   private async acquire(key: string): Promise<Lock | undefined> {
     const deadline = Date.now() + this.options.waitMs;
-    for (;;) {
+    for (let waited = false; ; waited = true) {
       try {
         return await this.redlock.acquire([`jit-access:lock:${key}`], this.options.ttlMs);
       } catch (error) {
         if ((await refusal(error)) === "unreachable") return undefined;
-        if (Date.now() >= deadline) throw new Error(`the lock of ${key} stayed with another replica for ${this.options.waitMs} ms`);
+        if (!waited) this.options.onWait?.();
+        if (Date.now() >= deadline) throw new LockBusyError(key, this.options.waitMs);
         await new Promise((r) => setTimeout(r, this.options.retryMs * (0.5 + Math.random())));
       }
     }

@@ -5,19 +5,22 @@ import type { ProviderFactory } from "../providers/registry.js";
 import { ProviderError, type GrantTarget, standingOf, unitsToRevoke } from "../providers/types.js";
 import type { GitHub } from "./client.js";
 import { listLiveGrants, stillGives, type LiveGrantLister } from "./live-grants.js";
-import { exclusively, personKey } from "./person-lock.js";
+import { personKey, processTurns, type PersonLock } from "./person-lock.js";
 
 /**
  * The provider effects: apply and revoke, each inside the requester's turn (person-lock.ts) so
  * that what is held, what other grants give and this grant's change are read and made with none
- * of the person's other grants applying or revoking meanwhile. What they record goes through the
- * callbacks, inside the turn: a grant that has ended must never count as still giving its units.
+ * of the person's other grants applying or revoking meanwhile — on any replica, with `personLock`.
+ * What they record goes through the callbacks, inside the turn: a grant that has ended must never
+ * count as still giving its units.
  */
 export interface GrantEffectOptions {
   appId: number;
   now: () => Date;
   providers: ProviderFactory;
   liveGrants?: LiveGrantLister;
+  /** The person's turn: across replicas with REDIS_URL; by default, this process's only. */
+  personLock?: PersonLock;
   log: { info(msg: string): void; warn(msg: string): void; error(msg: string): void };
 }
 
@@ -57,12 +60,20 @@ export async function applyGrant(
   if (!provider) return { kind: "failed", message: `no provider named ${t.provider}`, standing: plan.standing };
   let standing = plan.standing;
   try {
-    const recorded = await exclusively(personKey(s, t.requester), async () => {
+    const recorded = await (options.personLock ?? processTurns).run(personKey(s, t), "apply", async () => {
       // Re-read in turn, not before: another evaluation of this grant may have recorded its standing
       // and applied while this one waited, and what is held now includes what that one gave.
       standing ??= (await record.fresh())?.standing;
       if (!standing) {
-        standing = plan.standingFromTarget === false ? [] : standingOf(provider, t, await provider.held(t), await otherLiveGrants(gh, s, t, options));
+        if (plan.standingFromTarget === false) standing = [];
+        else {
+          // The others before what is held: should a revoke of another grant ever run meanwhile
+          // (a replica cut off from Redis revokes without the shared lock), a grant still live when
+          // the others are read gives its unit, so that unit is not standing; one ended by then has
+          // taken its unit away before its end was recorded, so "held" no longer shows it.
+          const others = await otherLiveGrants(gh, s, t, options);
+          standing = standingOf(provider, t, await provider.held(t), others);
+        }
         await record.holding(standing);
       }
       await provider.apply(t);
@@ -92,7 +103,7 @@ export async function revokeGrant(
   const provider = options.providers(t.provider, gh);
   if (!provider) return { kind: "failed", message: `no provider named ${t.provider}` };
   try {
-    return await exclusively(personKey(s, t.requester), async (): Promise<RevokeOutcome> => {
+    return await (options.personLock ?? processTurns).run(personKey(s, t), "revoke", async (): Promise<RevokeOutcome> => {
       const fresh = await record.fresh();
       if (fresh?.status === "EXECUTED" || fresh?.status === "REVOKED") return { kind: "already-ended" };
       const others = (await otherLiveGrants(gh, s, t, options)).filter((g) => stillGives(g, options.now()));

@@ -8,6 +8,7 @@ import { requestsThatAdded } from "../github/grant-origin.js";
 import type { CommentState } from "../lifecycle/codec.js";
 import type { ProviderFactory } from "../providers/registry.js";
 import type { LiveGrantLister } from "../github/live-grants.js";
+import type { PersonLock } from "../github/person-lock.js";
 import type { Notifier } from "../notify/deliver.js";
 import { mergeCommands } from "../lifecycle/commands.js";
 import type { HeardCommands } from "./heard-commands.js";
@@ -31,6 +32,8 @@ export interface AppDeps {
   onAlert?: (kind: "bypass" | "tamper", message: string) => void;
   /** `/jit` commands as their signed deliveries carried them, until an evaluation takes them in. */
   heardCommands?: HeardCommands;
+  /** A person's applies and revokes take turns (person-lock.ts): with REDIS_URL, across replicas. */
+  personLock?: PersonLock;
   /** Throws when this decision may not be carried out now (with REDIS_URL: an apply without the request's lock). */
   admit?: (decision: Decision) => void;
 }
@@ -120,6 +123,7 @@ export async function finishEvaluation(gh: GitHub, snapshot: RequestSnapshot, de
     providers: deps.providers,
     log,
     ...(deps.liveGrants ? { liveGrants: deps.liveGrants } : {}),
+    ...(deps.personLock ? { personLock: deps.personLock } : {}),
     ...(deps.notifier ? { notifier: deps.notifier } : {}),
     ...(deps.gate ? { gate: deps.gate } : {}),
     ...(deps.onAlert ? { onAlert: deps.onAlert } : {}),

@@ -46,7 +46,7 @@ export function vouchedBlobs(env: NodeJS.ProcessEnv = process.env): Set<string> 
  */
 export async function loadPolicyProvenance(gh: GitHub, ref: RepoRef & { repoId: number }, defaultBranch: string, files: readonly JudgingFile[], appId: number): Promise<PolicyProvenance> {
   const vouched = vouchedBlobs();
-  const commitVerdicts = new Map<string, string | undefined>();
+  const commitVerdicts = new Map<string, { number: number; head: string } | { why: string }>();
   for (const file of files) {
     const key = `${ref.owner}/${ref.repo}`.toLowerCase() + `\u0000${file.path}\u0000${file.blobSha}`;
     if (vouched.has(file.blobSha.toLowerCase()) || trustedBlobs.has(key)) continue;
@@ -58,7 +58,7 @@ export async function loadPolicyProvenance(gh: GitHub, ref: RepoRef & { repoId: 
   return { trusted: true };
 }
 
-async function provenanceOf(gh: GitHub, ref: RepoRef & { repoId: number }, defaultBranch: string, file: JudgingFile, appId: number, commitVerdicts: Map<string, string | undefined>): Promise<PolicyProvenance> {
+async function provenanceOf(gh: GitHub, ref: RepoRef & { repoId: number }, defaultBranch: string, file: JudgingFile, appId: number, commitVerdicts: Map<string, { number: number; head: string } | { why: string }>): Promise<PolicyProvenance> {
   const refused = (why: string, commit?: string): PolicyProvenance => ({ trusted: false, path: file.path, blobSha: file.blobSha, why, ...(commit ? { commit } : {}) });
   const { data: commits } = await gh.rest.repos.listCommits({ owner: ref.owner, repo: ref.repo, sha: defaultBranch, path: file.path, per_page: 1 });
   const commit = commits[0]?.sha;
@@ -67,20 +67,25 @@ async function provenanceOf(gh: GitHub, ref: RepoRef & { repoId: number }, defau
   // content it replaced (the verdict is cached by blob).
   const at = await readFileAt(gh, { ...ref, path: file.path, ref: commit }, file.path === POLICY_PATH ? MAX_POLICY_BYTES : MAX_CODEOWNERS_BYTES);
   if (at?.kind !== "file" || at.sha !== file.blobSha) return refused("it changed while it was being checked; it is checked again on the next event", commit);
-  if (!commitVerdicts.has(commit)) commitVerdicts.set(commit, await refusalOfCommit(gh, ref, defaultBranch, commit, appId));
-  const why = commitVerdicts.get(commit);
-  return why === undefined ? { trusted: true } : refused(why, commit);
+  if (!commitVerdicts.has(commit)) commitVerdicts.set(commit, await approvedPullOf(gh, ref, defaultBranch, commit, appId));
+  const verdict = commitVerdicts.get(commit)!;
+  if ("why" in verdict) return refused(verdict.why, commit);
+  // What the app approved is the PR's head: a squash merge also carries lines pushed to the default
+  // branch meanwhile (GitHub merges line by line), which nobody approved. The content must be the head's.
+  const approved = await readFileAt(gh, { ...ref, path: file.path, ref: verdict.head }, file.path === POLICY_PATH ? MAX_POLICY_BYTES : MAX_CODEOWNERS_BYTES);
+  if (approved?.kind !== "file" || approved.sha !== file.blobSha) return refused(`its content is not what #${verdict.number} held at the head jit-access approved (changes made outside that pull request were merged with it)`, commit);
+  return { trusted: true };
 }
 
-/** Why `commit` is not a merge of a pull request this app approved; undefined when it is one. */
-async function refusalOfCommit(gh: GitHub, ref: RepoRef & { repoId: number }, defaultBranch: string, commit: string, appId: number): Promise<string | undefined> {
+/** The pull request this app approved that `commit` merged (its number and head), or why there is none. */
+async function approvedPullOf(gh: GitHub, ref: RepoRef & { repoId: number }, defaultBranch: string, commit: string, appId: number): Promise<{ number: number; head: string } | { why: string }> {
   const { data: pulls } = await gh.rest.repos.listPullRequestsAssociatedWithCommit({ owner: ref.owner, repo: ref.repo, commit_sha: commit });
   const merged = pulls.filter((p) => p.merged_at && p.base.ref === defaultBranch);
-  if (merged.length === 0) return "pushed directly, not merged from a pull request";
+  if (merged.length === 0) return { why: "pushed directly, not merged from a pull request" };
   for (const pr of merged) {
     // The PR's own run (external_id), newest first, by this app only: another app or a person cannot write it.
     const { run } = await loadCheck(gh, { ...ref, number: pr.number }, pr.head.sha, appId);
-    if (run?.status === "completed" && run.conclusion === "success") return undefined;
+    if (run?.status === "completed" && run.conclusion === "success") return { number: pr.number, head: pr.head.sha };
   }
-  return `merged from ${merged.map((p) => `#${p.number}`).join(", ")} without jit-access's successful check on its head`;
+  return { why: `merged from ${merged.map((p) => `#${p.number}`).join(", ")} without jit-access's successful check on its head` };
 }

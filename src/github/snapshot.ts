@@ -191,7 +191,8 @@ export async function loadRequestSnapshot(gh: GitHub, ref: RepoRef & { number: n
     // An open request is judged only by a policy and CODEOWNERS that came through a PR this app
     // approved (decided in lifecycle/provenance.ts). The CLI, which only displays, does not know
     // the app's id and so cannot tell its check from another app's: it does not ask.
-    if (!snapshot.pr.merged && options.appId !== undefined) {
+    // A merged request handled for the first time is judged by them too: merging does not launder them.
+    if (options.appId !== undefined) {
       snapshot.policyProvenance = await loadPolicyProvenance(gh, { ...ref, repoId: snapshot.repoId }, defaultBranch, judgingFiles(policyFile.blobSha, codeowners), options.appId);
       if (!snapshot.policyProvenance.trusted) return snapshot; // refused on that alone: approvals are not read
     }
@@ -458,8 +459,11 @@ async function isActiveMember(gh: GitHub, team: string, login: string): Promise<
 /** A recorded grant whose access may be live and whose end is due (its window passed, or an end is decided). */
 function dueToEnd(record: CommentState | undefined, now: Date): boolean {
   const mayHold = !!record?.target && (record.status === "APPROVED" || (record.status === "APPLYING" && record.standing !== undefined));
-  return mayHold && (!!record!.ending || now.getTime() >= Date.parse(record!.expires_at ?? ""));
+  return mayHold && (!!record!.ending || now.getTime() + DUE_SOON_MS >= Date.parse(record!.expires_at ?? ""));
 }
+
+/** The scheduler reads a due grant's snapshot up to 10 s before its end: an end this close is due. */
+const DUE_SOON_MS = 60_000;
 
 /** This app's status comment on a PR, looked up when the snapshot did not read the timeline. */
 export async function findStatusComment(gh: GitHub, ref: RepoRef & { number: number }, appId: number): Promise<{ id: number; body: string } | undefined> {

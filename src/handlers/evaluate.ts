@@ -128,6 +128,9 @@ export async function finishEvaluation(gh: GitHub, snapshot: RequestSnapshot, de
     ...(deps.gate ? { gate: deps.gate } : {}),
     ...(deps.onAlert ? { onAlert: deps.onAlert } : {}),
   });
-  deps.heardCommands?.settled(KeyedQueue.key({ owner: snapshot.owner, repo: snapshot.repo, number: snapshot.pr.number }), heard);
+  // Heard commands stay until a decision had to count them: a veto heard while the request was
+  // invalid (judged before commands are read) must still count once it is fixed, whoever edits it.
+  const counted = snapshot.pr.merged || snapshot.pr.state === "closed" || decision.status === "REJECTED";
+  if (counted) deps.heardCommands?.settled(KeyedQueue.key({ owner: snapshot.owner, repo: snapshot.repo, number: snapshot.pr.number }), heard);
   return state;
 }

@@ -10,8 +10,8 @@ import type { CommentCommand } from "../lifecycle/commands.js";
  * In memory, bounded: a restart loses what was not evaluated yet, and the timeline (unedited
  * comments) is then the only source, as before. Each replica keeps what it heard.
  */
-const MAX_PER_REQUEST = 20;
-const MAX_REQUESTS = 2_000;
+const MAX_PER_PERSON = 5;
+const MAX_REQUESTS = 20_000;
 const KEEP_MS = 24 * 3_600_000;
 
 export class HeardCommands {
@@ -22,7 +22,10 @@ export class HeardCommands {
   heard(key: string, command: CommentCommand): void {
     this.expire();
     const entry = this.byRequest.get(key) ?? { at: this.now(), commands: [] };
-    if (!entry.commands.some((c) => c.id === command.id)) entry.commands = [...entry.commands, command].slice(-MAX_PER_REQUEST);
+    // Bounded per person, first written kept: one person's flood of commands cannot push out what
+    // another (an approver's veto) wrote before or after it.
+    const theirs = entry.commands.filter((c) => c.login.toLowerCase() === command.login.toLowerCase()).length;
+    if (!entry.commands.some((c) => c.id === command.id) && theirs < MAX_PER_PERSON) entry.commands = [...entry.commands, command];
     entry.at = this.now();
     this.byRequest.delete(key);
     this.byRequest.set(key, entry);

@@ -19,7 +19,10 @@ export function decideLive(s: RequestSnapshot, st: GrantRecord, now: Date, teamM
   // Its file left the default branch (a merged deletion, a push): the grant ends early. The app's
   // own revert PR only merges after the end is recorded, so it never lands here.
   if (!end && s.grantOnDefaultBranch === false) end = { status: "REVOKED", endedBy: `its grant file was removed from ${s.defaultBranch}`, revert: false };
-  const asked = revokeRequests(s, st, Date.parse(st.applied_at ?? ""), teamMember);
+  // Commands count from the merge on (inclusive): one written while the grant was scheduled or being
+  // applied (a start can overtake its evaluation) still ends it; one from before the merge does not.
+  const since = s.pr.mergedAt ? Date.parse(s.pr.mergedAt) : Date.parse(st.applied_at ?? "");
+  const asked = revokeRequests(s, st, since, teamMember, s.pr.mergedAt !== undefined);
   if (!end && asked.revoke) end = { status: "REVOKED", endedBy: `revoked by ${asked.revoke.login}${asked.revoke.reason ? `: ${asked.revoke.reason}` : ""}`, revert: true };
   if (!end && now.getTime() >= Date.parse(st.expires_at!)) end = { status: "EXECUTED", endedBy: "its window ended", revert: true };
 

@@ -8,6 +8,7 @@ import { decideLive, revokeEffect } from "./live.js";
 import { decidedFromState, MERGED_OUTSIDE, SETTLED, type GrantRecord } from "./record.js";
 import { grantIdOf, type RequestSnapshot } from "./snapshot.js";
 import { labelOf, STATUS_LABELS, type Status } from "./status.js";
+import { untrustedPolicy } from "./provenance.js";
 import { revokeRequests, withCounts } from "./revoke-commands.js";
 import { settleApplyFailed } from "./settle.js";
 import { EARLY_START_MS, planWindow } from "./window.js";
@@ -33,6 +34,10 @@ export function decideMerged(s: RequestSnapshot, now: Date, teamMember: Membersh
   }
   if (decidedFromState(st)) return applyStep(s, st!.grant!, st!, now, teamMember);
 
+  // Judged by a policy or CODEOWNERS that did not come through a PR this app approved: whatever
+  // they say, nothing is applied (lifecycle/provenance.ts), and the merge is reverted like a bypass.
+  const untrusted = untrustedPolicy(s);
+  if (untrusted) return { ...bypassed(s, judge(), "the access policy on the default branch is not trusted"), alert: untrusted.alert, alertKind: "tamper" };
   const j = judge();
   if (j.verdict !== "approved") return bypassed(s, j);
   const approvers = [...new Set(j.outcome.groups.flatMap((g) => g.approvedBy))];
@@ -75,13 +80,14 @@ function mergedAt(s: RequestSnapshot, now: Date): Date {
 }
 
 /** Merged although the policy was not met (an admin bypassed branch protection, a race): apply nothing. */
-function bypassed(s: RequestSnapshot, j: Judgement): Decision {
+function bypassed(s: RequestSnapshot, j: Judgement, reason?: string): Decision {
   const why =
-    j.verdict === "pending" ? "the required approvals were not complete"
+    reason ??
+    (j.verdict === "pending" ? "the required approvals were not complete"
     : j.verdict === "rejected" ? `it was rejected (${j.reason})`
     : j.verdict === "no-approvers" ? "no approvers are mapped to its path"
     : j.verdict === "broken-policy" ? "the access policy is broken"
-    : "the request is invalid";
+    : "the request is invalid");
   const grant = "grant" in j ? j.grant : undefined;
   const record = completeRecord(s, { status: "REJECTED", ...(grant ? { grant } : {}), ended_by: `merged although ${why}` });
   return {
@@ -122,7 +128,10 @@ function applyStep(s: RequestSnapshot, grant: Grant, st: GrantRecord, now: Date,
       const withdrawn = completeRecord(s, withCounts({ ...base, status: "REVOKED", ...window, withdrawn_by: asked.revoke.login, ended_by: `withdrawn by ${asked.revoke.login} before it started${asked.revoke.reason ? `: ${asked.revoke.reason}` : ""}` }, asked.counted));
       return { status: "REVOKED", label: STATUS_LABELS.REVOKED, record: withdrawn, view: { kind: "record" }, effects: [] };
     }
-    const scheduled = completeRecord(s, withCounts({ ...base, status: "SCHEDULED", ...window, ...counters(st) }, asked.counted));
+    // What it will give is fixed now, from the policy that judged it: the policy on the default
+    // branch at its start may say otherwise (applyStep refuses then), never widen it.
+    const approved = st.target ?? roleTarget(s, grant);
+    const scheduled = completeRecord(s, withCounts({ ...base, status: "SCHEDULED", ...window, ...counters(st), ...(approved ? { target: approved } : {}) }, asked.counted));
     return { status: "PENDING", label: STATUS_LABELS.PENDING, record: scheduled, view: { kind: "record" }, effects: asked.replies };
   }
   if (planned.expiresAt <= now && st.standing !== undefined && st.target) {
@@ -142,6 +151,12 @@ function applyStep(s: RequestSnapshot, grant: Grant, st: GrantRecord, now: Date,
     // Recorded as a failed attempt: retried with backoff, never applied from a policy that lacks the role.
     const error = `the policy on ${s.defaultBranch} no longer has ${grant.resource}/${grant.role}, or is broken`;
     return { status: "PENDING", label: STATUS_LABELS.PENDING, record: settleApplyFailed(record, undefined, { message: error, standing: undefined }, now), view: { kind: "record" }, effects: [] };
+  }
+  const current = roleTarget(s, grant)!;
+  if (st.target && !sameTarget(st.target, current)) {
+    // Approved to give one thing, the policy now says another: neither is applied (fail closed).
+    const error = `the policy on ${s.defaultBranch} changed what ${grant.resource}/${grant.role} gives since this grant was approved; it is not applied`;
+    return { status: "PENDING", label: STATUS_LABELS.PENDING, record: settleApplyFailed(record, undefined, { message: error, standing: undefined }, now), view: { kind: "record" }, effects: [], alert: `tamper: ${s.owner}/${s.repo}#${s.pr.number}: ${error}`, alertKind: "tamper" };
   }
   const target: GrantTarget = {
     id: st.grant_id ?? grantIdOf(s),
@@ -176,4 +191,15 @@ function counters(st: GrantRecord) {
     ...(st.answered_through !== undefined ? { answered_through: st.answered_through, refused_count: st.refused_count } : {}),
     ...(st.answered ? { answered: st.answered } : {}),
   };
+}
+
+/** What a role gives at its target, as the policy on the default branch says now. */
+function roleTarget(s: RequestSnapshot, grant: Grant): GrantRecord["target"] | undefined {
+  const role = s.policy.ok ? s.policy.policy.role(grant.resource, grant.role) : undefined;
+  return role ? { provider: role.provider, config: role.config, grant: role.grant } : undefined;
+}
+
+function sameTarget(a: NonNullable<GrantRecord["target"]>, b: NonNullable<GrantRecord["target"]>): boolean {
+  const canonical = (v: unknown): string => JSON.stringify(v, (_k, x: unknown) => (x && typeof x === "object" && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([p], [q]) => p.localeCompare(q))) : x));
+  return canonical(a) === canonical(b);
 }

@@ -198,7 +198,13 @@ export function mockProvenance(
   for (const pr of pulls) {
     if (!pr.merged_at || (pr.base as { ref: string }).ref !== "main") continue;
     const runs = o.runs ?? [recordRun("", { output: { title: "The new policy is valid and approved by its owners", summary: "", text: "" } }, pr.number as number)];
-    mockCheckRuns(api, (pr.head as { sha: string }).sha, runs);
+    const head = (pr.head as { sha: string }).sha;
+    mockCheckRuns(api, head, runs);
+    // Approved: each file is compared with what that PR's head held (the same content here).
+    if (runs.some((r) => r.status === "completed" && r.conclusion === "success")) {
+      for (const f of files) api.get(`${R}/contents/${enc(f.path)}`).query({ ref: head }).reply(200, contents(f.path, f.text));
+      break;
+    }
   }
 }
 

@@ -39,6 +39,11 @@ export interface AppDeps {
    * Without it, one client does everything.
    */
   urgentClient?: (installationId: number) => Promise<GitHub>;
+  /**
+   * false: every evaluation reads the policy and CODEOWNERS at the default branch's name, with no
+   * ref read and no cache (the benchmark's "before"). On by default (github/snapshot.ts, JudgingFiles).
+   */
+  readCache?: boolean;
 }
 
 /**
@@ -106,7 +111,7 @@ export async function evaluateSnapshot(gh: GitHub, ref: RepoRef & { number: numb
 
 /** The snapshot: everything the decision needs, read from GitHub now. */
 export async function prepareEvaluation(gh: GitHub, ref: RepoRef & { number: number }, deps: AppDeps): Promise<RequestSnapshot | null> {
-  const snapshot = await loadRequestSnapshot(gh, ref, { appId: deps.appId, now: deps.now() });
+  const snapshot = await loadRequestSnapshot(gh, ref, { appId: deps.appId, now: deps.now(), cache: deps.readCache !== false });
   const heard = deps.heardCommands?.of(KeyedQueue.key(ref)) ?? [];
   // What the deliveries said counts even if the comment was edited or deleted since (see HeardCommands).
   if (snapshot && heard.length > 0) {

@@ -1,3 +1,4 @@
+import { resetJudgingFileCache } from "../src/github/snapshot.js";
 import { evaluatePullRequest } from "../src/handlers/evaluate.js";
 import { providerFactory } from "../src/providers/registry.js";
 import { FakeGitHub } from "../testkit/fake-github.js";
@@ -29,7 +30,8 @@ export interface EvaluationCost {
  * and eve (not a member): its first evaluation, the same event redelivered, and carol's approval
  * (security) completing it, which merges.
  */
-export async function measureEvaluationCost(): Promise<EvaluationCost> {
+export async function measureEvaluationCost(o: { readCache?: boolean } = {}): Promise<EvaluationCost> {
+  resetJudgingFileCache();
   const fake = new FakeGitHub(APP_ID);
   fake.addRepo("acme", "access", { ".github/jit-access.yml": POLICY, ".github/CODEOWNERS": CODEOWNERS }, { writers: ["alice", "bob", "carol", "eve"] });
   for (const [team, login] of [["acme/engineering", "alice"], ["acme/dba", "bob"], ["acme/security", "carol"]] as const) fake.addMember(team, login);
@@ -37,7 +39,7 @@ export async function measureEvaluationCost(): Promise<EvaluationCost> {
   for (const login of ["bob", "eve"]) await fake.as(login).rest.pulls.createReview({ ...ref, pull_number: number, event: "APPROVE" });
   const gh = fake.client();
   const quiet = { info() {}, warn() {}, error() {} };
-  const deps = { appId: APP_ID, now: () => new Date(), providers: providerFactory({}) };
+  const deps = { appId: APP_ID, now: () => new Date(), providers: providerFactory({}), ...(o.readCache === undefined ? {} : { readCache: o.readCache }) };
   const evaluate = async () => {
     fake.reset();
     await evaluatePullRequest(gh, { ...ref, number }, deps, quiet);

@@ -49,6 +49,11 @@ export interface AppOptions extends Omit<AppDeps, "now"> {
   redisUrl?: string;
   /** Lease and lock timings (tests shorten them). */
   cluster?: Partial<ClusterOptions>;
+  /**
+   * false: no urgent lane, provider effects wait in the installation's one queue of writes with
+   * everything else (the benchmark's "before"). On by default.
+   */
+  urgentLane?: boolean;
 }
 
 export type JitApp = ApplicationFunction & {
@@ -103,8 +108,11 @@ export function createApp(options: AppOptions): JitApp {
     },
   };
   const heardCommands = new HeardCommands(() => clock.now().getTime());
+  const sharedThrottling = () => !cluster || (cluster.redisUp && !cluster.throttlingLost);
+  const clients = new GitHubClients(() => probot!, sharedThrottling, metrics, options.redisUrl ? new ThrottleWatch(sharedThrottling) : undefined);
   const deps: AppDeps = {
     ...options,
+    ...(options.urgentLane === false ? {} : { urgentClient: options.urgentClient ?? ((installationId: number) => clients.urgent(installationId)) }),
     now,
     heardCommands,
     // Reference counting also reads the grants this process knows to hold access whose files left
@@ -136,8 +144,6 @@ export function createApp(options: AppOptions): JitApp {
   const queue = new KeyedQueue((key, error) => logger.error(`evaluation of ${key} failed: ${(error as Error).message}`), around);
   // Work a webhook brought starts once the webhook route is quiet (AckPriority); the scheduler's never waits.
   const ackPriority = new AckPriority();
-  const sharedThrottling = () => !cluster || (cluster.redisUp && !cluster.throttlingLost);
-  const clients = new GitHubClients(() => probot!, sharedThrottling, metrics, options.redisUrl ? new ThrottleWatch(sharedThrottling) : undefined);
   const scheduler = new Scheduler(probotInstallations((id) => clients.auth(id)), deps, clock, logger, queue, {
     isAccessRepository: accessible,
     onObserve: (key, state) => metrics.observeGrant(key, state),

@@ -5,7 +5,7 @@ import { deliver, fixedClock, mockInstallationToken, startApp, startAppWithSched
 import { CODEOWNERS, grantYaml, HEAD, POLICY, visible } from "./helpers/fixtures.js";
 import { githubApi } from "./helpers/github-mock.js";
 import { pullRequest, pullRequestEvent } from "./helpers/payloads.js";
-import { failedRequest, mockApprovalReads, mockReads, prFields, R, type Scenario } from "./helpers/scenario.js";
+import { failedRequest, mainHead, mockApprovalReads, mockMainHead, mockReads, prFields, R, type Scenario } from "./helpers/scenario.js";
 import { guardNetwork } from "./helpers/setup-nock.js";
 
 guardNetwork();
@@ -218,9 +218,13 @@ describe("webhooks are answered at once", () => {
     await probot.receive({ id: "slow-2", name: "pull_request", payload: pullRequestEvent("synchronize", sc.pr) } as Parameters<typeof probot.receive>[0]);
     await probot.receive({ id: "slow-3", name: "pull_request", payload: pullRequestEvent("synchronize", sc.pr) } as Parameters<typeof probot.receive>[0]);
     expect(app.queue.depth).toBe(2);
-    // First evaluation: the PR has lost its policy meanwhile (two reads); the coalesced one: the same.
-    api.get(`${R}/contents/${encodeURIComponent(".github/jit-access.yml")}`).query({ ref: "main" }).times(2).reply(404, { message: "Not Found" });
+    // First evaluation: the PR has lost its policy meanwhile (three reads: the PR, main's head, the
+    // policy there); the coalesced one: the PR and main's head, which has not moved: no policy, known.
+    const head = mainHead({ ...sc, policy: null });
+    mockMainHead(api, head);
+    api.get(`${R}/contents/${encodeURIComponent(".github/jit-access.yml")}`).query({ ref: head }).reply(404, { message: "Not Found" });
     api.get(`${R}/pulls/7`).reply(200, pullRequest(sc.pr));
+    mockMainHead(api, head);
     answer();
     await app.queue.idle();
     api.done();

@@ -4,7 +4,7 @@ import { deliver, mockInstallationToken, startApp } from "./helpers/app.js";
 import { blobSha, contents, HEAD, OLD_HEAD, POLICY, visible } from "./helpers/fixtures.js";
 import { githubApi } from "./helpers/github-mock.js";
 import { pullRequest, pullRequestEvent, reviewEvent } from "./helpers/payloads.js";
-import { enc, mockApprovalReads, mockCheckRuns, mockComments, mockReads, prFields, R, type Scenario } from "./helpers/scenario.js";
+import { enc, mockApprovalReads, mockCheckRuns, mockCodeownersOnMain, mockComments, mockPolicyOnMain, mockReads, prFields, R, type Scenario } from "./helpers/scenario.js";
 import { guardNetwork } from "./helpers/setup-nock.js";
 
 /**
@@ -46,7 +46,7 @@ async function checkOf(sc: Scenario, options: { approvalReads?: "all" | "codeown
   // The proposed policy is read at the head only when the PR changes it (not for a CODEOWNERS-only change).
   const proposed = sc.files.find((f) => f.filename === POLICY_PATH)?.content;
   if (proposed !== undefined) api.get(`${R}/contents/${enc(POLICY_PATH)}`).query({ ref: HEAD }).reply(200, contents(POLICY_PATH, proposed));
-  if (options.approvalReads === "codeowners-only") api.get(`${R}/contents/${enc(sc.codeowners!.path)}`).query({ ref: "main" }).reply(200, contents(sc.codeowners!.path, sc.codeowners!.text));
+  if (options.approvalReads === "codeowners-only") mockCodeownersOnMain(api, sc);
   else mockApprovalReads(api, sc);
   let check: any;
   api.post(`${R}/check-runs`, (b) => ((check = b), true)).reply(201, { id: 1 });
@@ -201,17 +201,17 @@ describe("a pull request with many files", () => {
   const filler = (n: number) => Array.from({ length: n }, (_, i) => ({ sha: "f".repeat(40), filename: `.aaa/filler-${String(i).padStart(3, "0")}.txt`, status: "added", additions: 1, deletions: 0, changes: 1 }));
 
   it("with its policy change past the first page, is still a policy change", async () => {
-    const sc = policyChange({ pr: prFields({ number: 8, author: "sec-admin", changedFiles: 101 }) });
+    const sc = { ...policyChange({ pr: prFields({ number: 8, author: "sec-admin", changedFiles: 101 }) }), codeowners: { path: ".github/CODEOWNERS", text: "/grants/ @acme/dba\n" } };
     const api = githubApi();
     mockInstallationToken(api);
     api.get(`${R}/pulls/8`).reply(200, pullRequest(sc.pr));
-    api.get(`${R}/contents/${enc(POLICY_PATH)}`).query({ ref: "main" }).reply(200, contents(POLICY_PATH, POLICY));
+    mockPolicyOnMain(api, sc);
     const next = `https://api.github.com${R}/pulls/8/files?per_page=100&page=2`;
     api.get(`${R}/pulls/8/files`).query({ per_page: 100 }).reply(200, filler(100), { link: `<${next}>; rel="next"` });
     api.get(`${R}/pulls/8/files`).query({ per_page: 100, page: 2 }).reply(200, [{ sha: blobSha(PROPOSED), filename: POLICY_PATH, status: "modified", additions: 1, deletions: 1, changes: 2 }]);
     mockCheckRuns(api, HEAD);
     api.get(`${R}/contents/${enc(POLICY_PATH)}`).query({ ref: HEAD }).reply(200, contents(POLICY_PATH, PROPOSED));
-    api.get(`${R}/contents/${enc(".github/CODEOWNERS")}`).query({ ref: "main" }).reply(200, contents(".github/CODEOWNERS", "/grants/ @acme/dba\n"));
+    mockCodeownersOnMain(api, sc);
     let check: any;
     api.post(`${R}/check-runs`, (b) => ((check = b), true)).reply(201, { id: 1 });
     await deliver(probot, "pull_request", pullRequestEvent("opened", sc.pr));
@@ -225,7 +225,7 @@ describe("a pull request with many files", () => {
     const api = githubApi();
     mockInstallationToken(api);
     api.get(`${R}/pulls/8`).reply(200, pullRequest(sc.pr));
-    api.get(`${R}/contents/${enc(POLICY_PATH)}`).query({ ref: "main" }).reply(200, contents(POLICY_PATH, POLICY));
+    mockPolicyOnMain(api, sc);
     api.get(`${R}/pulls/8/files`).query({ per_page: 100 }).reply(200, filler(100));
     mockCheckRuns(api, HEAD);
     mockComments(api, sc);

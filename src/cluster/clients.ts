@@ -39,19 +39,43 @@ export class GitHubClients {
     return instrumentClient(octokit, installationId ? String(installationId) : "app", this.metrics, this.watch);
   }
 
+  /**
+   * The installation's urgent lane: a client of the same installation (same token, same rate
+   * limit) whose writes are paced in a throttle group of their own, `<id>-urgent`.
+   * @octokit/plugin-throttling gives no single request a priority: its write group lets one write
+   * a second per `throttle.id` through, in arrival order, so an apply queued behind a burst of
+   * labels and comments waits for all of them. Only provider effects and the record writes that
+   * guard them use this lane (github/execute.ts), so it stays short; GitHub's secondary limits
+   * apply to the two lanes together (README, "GitHub API budget"). While Redis is down, like every
+   * client here, it is made without Probot's throttling.
+   */
+  async urgent(installationId: number): Promise<GitHub> {
+    const shared = this.sharedThrottling();
+    const lane = `${installationId}-urgent`;
+    const gh = await this.installation(installationId, shared ? (throttle) => (throttle?.enabled ? { ...throttle, id: lane } : { enabled: false }) : () => ({ enabled: false }));
+    return instrumentClient(gh, String(installationId), this.metrics, shared ? this.watch : undefined);
+  }
+
   /** As Probot's own getAuthenticatedOctokit does it, throttling off. */
   private async local(installationId: number | undefined): Promise<unknown> {
+    if (!installationId) {
+      const app = (await this.probot().auth()) as unknown as { constructor: new (options: object) => unknown };
+      return new app.constructor({ throttle: { enabled: false } });
+    }
+    return this.installation(installationId, () => ({ enabled: false }));
+  }
+
+  /** An installation's client made as Probot's getAuthenticatedOctokit makes it, with the throttle options `throttle` derives from the app's. */
+  private async installation(installationId: number, throttle: (app: { enabled?: boolean } | undefined) => object): Promise<unknown> {
     const app = (await this.probot().auth()) as unknown as { constructor: new (options: object) => unknown; auth(options: object): Promise<unknown> };
-    const throttle = { enabled: false };
     const Octokit = app.constructor;
-    if (!installationId) return new Octokit({ throttle });
     return app.auth({
       type: "installation",
       installationId,
-      factory: ({ octokitOptions, octokit: _octokit, ...otherOptions }: { octokitOptions: { auth?: object; throttle?: object }; octokit: unknown }) =>
+      factory: ({ octokitOptions, octokit: _octokit, ...otherOptions }: { octokitOptions: { auth?: object; throttle?: { enabled?: boolean } }; octokit: unknown }) =>
         new Octokit({
           ...octokitOptions,
-          throttle,
+          throttle: throttle(octokitOptions.throttle),
           auth: { ...octokitOptions.auth, otherOptions, installationId },
         }),
     });

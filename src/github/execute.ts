@@ -27,6 +27,13 @@ export interface ExecuteOptions extends GrantEffectOptions {
    */
   gate?: () => Promise<() => void>;
   onAlert?: (kind: "bypass" | "tamper", message: string) => void;
+  /**
+   * The installation's urgent lane (cluster/clients.ts), for what happens inside a grant's turn:
+   * the provider's apply or revoke (github-team writes through it) and the record read and
+   * written around it. Absent: the evaluation's client. Labels, comments, the check shown to
+   * people, merges and reverts never use it, so it holds few writes and none wait long there.
+   */
+  urgent?: GitHub;
 }
 
 /** What the status comment shows: a record, how to present it, and notes about what just failed. */
@@ -60,12 +67,16 @@ class Execution {
   private revertBlocked: boolean | undefined;
   private readonly releases: (() => void)[] = [];
 
+  /** The urgent lane (ExecuteOptions.urgent), or the one client. */
+  private readonly urgent: GitHub;
+
   constructor(
     private readonly gh: GitHub,
     private readonly s: RequestSnapshot,
     private readonly d: Decision,
     private readonly options: ExecuteOptions,
   ) {
+    this.urgent = options.urgent ?? gh;
     this.store = new RecordStore(gh, s);
     this.display = new StatusDisplay(gh, s, () => findStatusComment(gh, { owner: s.owner, repo: s.repo, number: s.pr.number }, options.appId));
     this.links = extensionLinks(s.record, s.extensions);
@@ -199,10 +210,13 @@ class Execution {
 
   private async apply(effect: Extract<Effect, { type: "apply" }>): Promise<void> {
     const base = this.record!;
-    const outcome = await applyGrant(this.gh, this.s, effect, {
-      fresh: () => this.store.fresh(),
+    // Inside the requester's turn, all on the urgent lane: the record read, the standing written
+    // (the record only: its display follows in finish(), after the apply — a comment write here would
+    // hold the apply behind the installation's paced comments), and the provider's apply.
+    const outcome = await applyGrant(this.urgent, this.s, effect, {
+      fresh: () => this.store.fresh(this.urgent),
       holding: async (standing) => {
-        await this.write({ record: settleHolding(base, effect, standing), view: { kind: "record" }, notes: [] });
+        await this.store.put(this.draw({ record: settleHolding(base, effect, standing), view: { kind: "record" }, notes: [] }), this.urgent);
       },
     }, this.options);
     if (outcome.kind === "applied") {
@@ -223,9 +237,10 @@ class Execution {
     const { gh, s } = this;
     const base = this.record!;
     const ended = (at: Date, revertPr?: RevertOutcome) => settleRevoked(base, effect.end, effect.revert, { at, ...(revertPr ? { revertPr } : {}) });
-    const outcome = await revokeGrant(gh, s, effect, {
-      fresh: () => this.store.fresh(),
-      ended: (at) => this.store.put(this.draw({ record: ended(at), view: { kind: "record" }, notes: [] })),
+    // Inside the requester's turn, all on the urgent lane (see apply).
+    const outcome = await revokeGrant(this.urgent, s, effect, {
+      fresh: () => this.store.fresh(this.urgent),
+      ended: (at) => this.store.put(this.draw({ record: ended(at), view: { kind: "record" }, notes: [] }), this.urgent),
     }, this.options);
     if (outcome.kind === "already-ended") return;
     if (outcome.kind === "failed") {

@@ -50,10 +50,11 @@ export class RecordStore {
     return this.check?.text || undefined;
   }
 
-  async put(text: string): Promise<void> {
+  /** `gh`: the client to write with (the urgent lane inside a grant's turn, see execute.ts). */
+  async put(text: string, gh: GitHub = this.gh): Promise<void> {
     if (text === this.check?.text) return;
     if (this.check) {
-      await this.gh.rest.checks.update({ ...this.ref, check_run_id: this.check.id, output: { title: this.check.title, summary: this.check.summary, text } });
+      await gh.rest.checks.update({ ...this.ref, check_run_id: this.check.id, output: { title: this.check.title, summary: this.check.summary, text } });
       this.check = { ...this.check, text };
       return;
     }
@@ -61,7 +62,7 @@ export class RecordStore {
     // A merged request the app never saw open (its webhooks were lost): the record starts here.
     const title = "Recorded by jit-access";
     const summary = "This check run holds jit-access's record of this request; the status comment on the pull request shows it.";
-    const { data } = await this.gh.rest.checks.create({ ...this.ref, name: CHECK_NAME, external_id: recordKey({ repoId: this.s.repoId, number: this.s.pr.number }), head_sha: this.s.pr.headSha, status: "completed", conclusion: "neutral", output: { title, summary, text } });
+    const { data } = await gh.rest.checks.create({ ...this.ref, name: CHECK_NAME, external_id: recordKey({ repoId: this.s.repoId, number: this.s.pr.number }), head_sha: this.s.pr.headSha, status: "completed", conclusion: "neutral", output: { title, summary, text } });
     this.check = { id: data.id, status: "completed", conclusion: "neutral", title, summary, text };
     this.createdHere = true;
   }
@@ -70,10 +71,11 @@ export class RecordStore {
    * The record as it is on GitHub now (only this app writes it: another replica may have). Read
    * once per evaluation; after that, and after this evaluation's own writes, what it holds is known.
    */
-  async fresh(): Promise<GrantRecord | undefined> {
+  /** `gh`: the client to read with (as for put). */
+  async fresh(gh: GitHub = this.gh): Promise<GrantRecord | undefined> {
     if (!this.check) return undefined;
     if (!this.createdHere && !this.reread) {
-      this.check = { ...this.check, text: (await readCheck(this.gh, this.ref, this.check.id)).text };
+      this.check = { ...this.check, text: (await readCheck(gh, this.ref, this.check.id)).text };
       this.reread = true;
     }
     return readState(this.check.text);

@@ -23,6 +23,12 @@ export interface LoadOptions {
    */
   appId: number | undefined;
   now: Date;
+  /**
+   * Read the default branch's head first (one ref read, conditional) and take its policy and
+   * CODEOWNERS from the cache when that commit was read before (`JudgingFiles`). The app does; the
+   * CLI, one evaluation per process, reads them at the branch name as before.
+   */
+  cache?: boolean;
 }
 
 /**
@@ -55,6 +61,108 @@ async function loadPolicyFileAt(gh: GitHub, ref: RepoRef, at?: string): Promise<
   return { policy: { ok: false, diagnostics: [fileDiagnostic(POLICY_PATH, `${POLICY_PATH} ${why}`)] } };
 }
 
+type PolicyFile = { policy: PolicyResult; blobSha?: string } | null;
+type CodeownersFile = { codeowners: Codeowners; blobSha?: string } | null;
+
+/**
+ * The policy and CODEOWNERS of a repository's default branch, by commit: `repoId@sha` → each file
+ * as read at that commit (read when first wanted, and a read in progress is shared). A commit's
+ * content never changes, so a hit can never hide a changed policy: a push moves the branch to
+ * another commit, which the one ref read per evaluation sees, and which is read afresh. Bounded;
+ * the oldest commit goes first. A failed read is forgotten (tried again next time).
+ */
+interface JudgingEntry {
+  policy?: Promise<PolicyFile>;
+  codeowners?: Promise<CodeownersFile>;
+}
+const judgingByCommit = new Map<string, JudgingEntry>();
+const JUDGING_COMMITS = 128;
+/**
+ * The default branch's head as last read, by repository id, with GitHub's ETag for it: the next
+ * read is conditional, and GitHub's 304 (the branch has not moved) does not count against the
+ * installation's rate limit. Only the ETag GitHub gave for that very ref is sent.
+ */
+const headByRepo = new Map<number, { branch: string; etag: string; sha: string }>();
+
+/** Forgets every commit's files and every head read (tests: each starts from an empty cache). */
+export function resetJudgingFileCache(): void {
+  judgingByCommit.clear();
+  headByRepo.clear();
+}
+
+/**
+ * The files that judge requests on a repository's default branch, for one evaluation: at the head
+ * commit through the cache (`head` known), or at the branch name, uncached.
+ */
+class JudgingFiles {
+  private constructor(
+    private readonly gh: GitHub,
+    private readonly ref: RepoRef,
+    /** What the contents are read at: the head commit, or the branch's name. */
+    private readonly at: string,
+    /** The cache key (`repoId@sha`), when cached. */
+    private readonly key: string | undefined,
+  ) {}
+
+  /** Uncached: the branch name, read as it is now, every time. */
+  static atBranch(gh: GitHub, ref: RepoRef, branch: string): JudgingFiles {
+    return new JudgingFiles(gh, ref, branch, undefined);
+  }
+
+  /** The branch's head commit (one ref read, conditional); null when the branch does not exist. */
+  static async atHead(gh: GitHub, ref: RepoRef, repoId: number, branch: string): Promise<JudgingFiles | null> {
+    const sha = await headOf(gh, ref, repoId, branch);
+    return sha === null ? null : new JudgingFiles(gh, ref, sha, `${repoId}@${sha}`);
+  }
+
+  policy(): Promise<PolicyFile> {
+    return this.cached("policy", () => loadPolicyFileAt(this.gh, this.ref, this.at));
+  }
+
+  codeowners(): Promise<CodeownersFile> {
+    return this.cached("codeowners", () => loadCodeownersFileAt(this.gh, this.ref, this.at));
+  }
+
+  private cached<K extends keyof JudgingEntry>(kind: K, read: () => NonNullable<JudgingEntry[K]>): NonNullable<JudgingEntry[K]> {
+    if (this.key === undefined) return read();
+    let entry = judgingByCommit.get(this.key);
+    if (!entry) {
+      if (judgingByCommit.size >= JUDGING_COMMITS) judgingByCommit.delete(judgingByCommit.keys().next().value!);
+      entry = {};
+      judgingByCommit.set(this.key, entry);
+    }
+    const known = entry[kind];
+    if (known) return known;
+    const reading = read();
+    entry[kind] = reading;
+    reading.catch(() => {
+      if (judgingByCommit.get(this.key!)?.[kind] === reading) delete judgingByCommit.get(this.key!)![kind];
+    });
+    return reading;
+  }
+}
+
+/** The commit a branch points at now: a conditional ref read when its ETag is known; null when there is no such branch. */
+async function headOf(gh: GitHub, ref: RepoRef, repoId: number, branch: string): Promise<string | null> {
+  const known = headByRepo.get(repoId);
+  const conditional = known?.branch === branch ? known : undefined;
+  try {
+    const { data, headers } = await gh.rest.git.getRef({ owner: ref.owner, repo: ref.repo, ref: `heads/${branch}`, ...(conditional ? { headers: { "if-none-match": conditional.etag } } : {}) });
+    const sha = data.object.sha;
+    headByRepo.delete(repoId);
+    if (headers.etag) {
+      if (headByRepo.size >= JUDGING_COMMITS) headByRepo.delete(headByRepo.keys().next().value!);
+      headByRepo.set(repoId, { branch, etag: headers.etag, sha });
+    }
+    return sha;
+  } catch (error) {
+    const status = (error as { status?: number }).status;
+    if (conditional && status === 304) return conditional.sha; // not moved since that read
+    if (isNotFound(error)) return null;
+    throw error;
+  }
+}
+
 /** CODEOWNERS from a ref, first found in GitHub's order; null when there is none. */
 export async function loadCodeownersAt(gh: GitHub, ref: RepoRef, at: string): Promise<Codeowners | null> {
   return (await loadCodeownersFileAt(gh, ref, at))?.codeowners ?? null;
@@ -78,7 +186,9 @@ async function loadCodeownersFileAt(gh: GitHub, ref: RepoRef, at: string): Promi
 export async function loadRequestSnapshot(gh: GitHub, ref: RepoRef & { number: number }, options: LoadOptions): Promise<RequestSnapshot | null> {
   const { data: pr } = await gh.rest.pulls.get({ owner: ref.owner, repo: ref.repo, pull_number: ref.number });
   const defaultBranch = pr.base.repo.default_branch;
-  const policyFile = await loadPolicyFileAt(gh, ref, defaultBranch);
+  const judging = options.cache ? await JudgingFiles.atHead(gh, ref, pr.base.repo.id, defaultBranch) : JudgingFiles.atBranch(gh, ref, defaultBranch);
+  if (judging === null) return null; // no default branch: nothing on it, no policy
+  const policyFile = await judging.policy();
   if (policyFile === null) return null;
   const policy = policyFile.policy;
 
@@ -138,7 +248,7 @@ export async function loadRequestSnapshot(gh: GitHub, ref: RepoRef & { number: n
   if (record) snapshot.record = record;
 
   if (kind.kind === "policy-change") {
-    await loadPolicyChange(gh, ref, snapshot, { policyFile: kind.file, headDiff: files, policyBlobOnDefault: policyFile.blobSha, appId: options.appId });
+    await loadPolicyChange(gh, ref, snapshot, { policyFile: kind.file, headDiff: files, policyBlobOnDefault: policyFile.blobSha, appId: options.appId, judging });
     return snapshot;
   }
 
@@ -186,7 +296,7 @@ export async function loadRequestSnapshot(gh: GitHub, ref: RepoRef & { number: n
 
   // Approvals only matter for a grant that passes the rules; an invalid one costs no more reads.
   if (passesOfflineRules(snapshot, policy.policy, kind.file.path)) {
-    const codeowners = await loadCodeownersFileAt(gh, ref, defaultBranch); // = the base: other bases stopped above
+    const codeowners = await judging.codeowners(); // the default branch's = the base's: other bases stopped above
     snapshot.codeowners = codeowners?.codeowners ?? null;
     // An open request is judged only by a policy and CODEOWNERS that came through a PR this app
     // approved (decided in lifecycle/provenance.ts). The CLI, which only displays, does not know
@@ -225,9 +335,9 @@ async function loadPolicyChange(
   gh: GitHub,
   ref: RepoRef & { number: number },
   snapshot: RequestSnapshot,
-  change: { policyFile: ChangedFile | undefined; headDiff: readonly ChangedFile[]; policyBlobOnDefault: string | undefined; appId: number | undefined },
+  change: { policyFile: ChangedFile | undefined; headDiff: readonly ChangedFile[]; policyBlobOnDefault: string | undefined; appId: number | undefined; judging: JudgingFiles },
 ): Promise<void> {
-  const { policyFile, headDiff, policyBlobOnDefault, appId } = change;
+  const { policyFile, headDiff, policyBlobOnDefault, appId, judging } = change;
   if (snapshot.pr.state === "closed") return;
   if (policyFile) {
     const file = await readFileAt(gh, { ...ref, path: POLICY_PATH, ref: snapshot.pr.headSha }, MAX_POLICY_BYTES);
@@ -236,7 +346,7 @@ async function loadPolicyChange(
     snapshot.proposedPolicy = snapshot.policy;
   }
   if (!snapshot.proposedPolicy.ok) return;
-  const codeowners = await loadCodeownersFileAt(gh, ref, snapshot.defaultBranch);
+  const codeowners = await judging.codeowners();
   snapshot.codeowners = codeowners?.codeowners ?? null;
   if (!snapshot.codeowners || ownersOf(snapshot.codeowners, POLICY_PATH).owners.length === 0) return; // fails closed on that alone
   // The CODEOWNERS that says who approves this change must itself have come through an approved

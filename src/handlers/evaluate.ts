@@ -36,6 +36,29 @@ export interface AppDeps {
   personLock?: PersonLock;
   /** Throws when this decision may not be carried out now (with REDIS_URL: an apply without the request's lock). */
   admit?: (decision: Decision) => void;
+  /**
+   * An installation's urgent lane (cluster/clients.ts): a client throttled apart from the
+   * installation's other requests, for provider effects and the record writes that guard them.
+   * Without it, one client does everything.
+   */
+  urgentClient?: (installationId: number) => Promise<GitHub>;
+  /**
+   * false: every evaluation reads the policy and CODEOWNERS at the default branch's name, with no
+   * ref read and no cache (the benchmark's "before"). On by default (github/snapshot.ts, JudgingFiles).
+   */
+  readCache?: boolean;
+}
+
+/**
+ * What one evaluation runs with: the app's dependencies and, when the evaluation's installation
+ * has one, its urgent lane (`urgent`: provider effects and their record writes; `gh` for the rest).
+ */
+export type EvaluationDeps = AppDeps & { urgent?: GitHub };
+
+/** The app's dependencies with the installation's urgent lane, when there is one. */
+export async function withUrgentLane(deps: AppDeps, installationId: number | undefined): Promise<EvaluationDeps> {
+  if (installationId === undefined || !deps.urgentClient) return deps;
+  return { ...deps, urgent: await deps.urgentClient(installationId) };
 }
 
 export interface Log {
@@ -54,7 +77,7 @@ export interface Log {
 export async function evaluatePullRequest(
   gh: GitHub,
   ref: RepoRef & { number: number },
-  deps: AppDeps,
+  deps: EvaluationDeps,
   log: Log,
 ): Promise<Evaluated> {
   return evaluateSnapshot(gh, ref, await prepareEvaluation(gh, ref, deps), deps, log);
@@ -71,7 +94,7 @@ export interface Evaluated {
  * ahead of time, and retries failed evaluations that way): a merged deletion names the requests
  * it affects, whoever evaluates it.
  */
-export async function evaluateSnapshot(gh: GitHub, ref: RepoRef & { number: number }, snapshot: RequestSnapshot | null, deps: AppDeps, log: Log): Promise<Evaluated> {
+export async function evaluateSnapshot(gh: GitHub, ref: RepoRef & { number: number }, snapshot: RequestSnapshot | null, deps: EvaluationDeps, log: Log): Promise<Evaluated> {
   if (!snapshot) return { state: undefined, affected: [], accessRepository: false }; // no policy on the default branch
   // Into another branch, a deletion ends nothing: the grant file is still on the default branch.
   if (snapshot.kind.kind === "removal" && snapshot.pr.merged && snapshot.pr.baseRef === snapshot.defaultBranch) {
@@ -91,7 +114,7 @@ export async function evaluateSnapshot(gh: GitHub, ref: RepoRef & { number: numb
 
 /** The snapshot: everything the decision needs, read from GitHub now. */
 export async function prepareEvaluation(gh: GitHub, ref: RepoRef & { number: number }, deps: AppDeps): Promise<RequestSnapshot | null> {
-  const snapshot = await loadRequestSnapshot(gh, ref, { appId: deps.appId, now: deps.now() });
+  const snapshot = await loadRequestSnapshot(gh, ref, { appId: deps.appId, now: deps.now(), cache: deps.readCache !== false });
   const heard = deps.heardCommands?.of(KeyedQueue.key(ref)) ?? [];
   // What the deliveries said counts even if the comment was edited or deleted since (see HeardCommands).
   if (snapshot && heard.length > 0) {
@@ -110,7 +133,7 @@ export async function prepareEvaluation(gh: GitHub, ref: RepoRef & { number: num
  * of grants about to expire a few seconds early and finishes them at the exact moment, so the
  * revoke does not wait for the reads.
  */
-export async function finishEvaluation(gh: GitHub, snapshot: RequestSnapshot, deps: AppDeps, log: Log): Promise<CommentState | undefined> {
+export async function finishEvaluation(gh: GitHub, snapshot: RequestSnapshot, deps: EvaluationDeps, log: Log): Promise<CommentState | undefined> {
   const now = deps.now();
   const lookup = (team: string, login: string) => snapshot.memberships.get(membershipKey(team, login));
   await resolveMemberships(gh, snapshot, (l) => decide(snapshot, now, l));
@@ -122,6 +145,7 @@ export async function finishEvaluation(gh: GitHub, snapshot: RequestSnapshot, de
     now: deps.now,
     providers: deps.providers,
     log,
+    ...(deps.urgent ? { urgent: deps.urgent } : {}),
     ...(deps.liveGrants ? { liveGrants: deps.liveGrants } : {}),
     ...(deps.personLock ? { personLock: deps.personLock } : {}),
     ...(deps.notifier ? { notifier: deps.notifier } : {}),

@@ -1,6 +1,6 @@
 import { isNotFound, type GitHub, type RepoRef } from "../github/client.js";
 import { grantFilesOn, learnRequesters, originsOf, recordOf } from "../github/live-grants.js";
-import { evaluatePullRequest, evaluateSnapshot, prepareEvaluation, type AppDeps, type Log } from "../handlers/evaluate.js";
+import { evaluatePullRequest, evaluateSnapshot, prepareEvaluation, withUrgentLane, type AppDeps, type Log } from "../handlers/evaluate.js";
 import { KeyedQueue } from "../handlers/queue.js";
 import type { CommentState } from "../lifecycle/codec.js";
 import { GrantIndex, type IndexedGrant } from "./due.js";
@@ -187,7 +187,7 @@ export class Scheduler {
     const job = async () => {
       const follow = this.followOn.delete(key);
       try {
-        const { state, affected, accessRepository } = await evaluatePullRequest(gh, ref, this.deps, log);
+        const { state, affected, accessRepository } = await evaluatePullRequest(gh, ref, await withUrgentLane(this.deps, installationId), log);
         if (this.outcomes.has(key)) this.outcomes.set(key, { state });
         if (accessRepository) this.accessRepositories.add(`${ref.owner}/${ref.repo}`.toLowerCase());
         if (installationId) this.observe(installationId, ref, state);
@@ -435,6 +435,8 @@ export class Scheduler {
         this.queue.enqueue(GrantIndex.key(entry), async () => {
           try {
             const gh = await this.installations.client(entry.installationId);
+            // Made before the wait, as the snapshot is read: at the due moment only the revoke remains.
+            const lanes = await withUrgentLane(this.deps, entry.installationId);
             const release = await this.reads();
             let snapshot;
             try {
@@ -444,7 +446,7 @@ export class Scheduler {
             }
             await this.until(entry.dueAt);
             // A failed evaluation is retried here too: a merged deletion still ends the grants it affects.
-            const { state, affected } = await evaluateSnapshot(gh, { owner: entry.owner, repo: entry.repo, number: entry.number }, snapshot, { ...this.deps, gate }, this.log);
+            const { state, affected } = await evaluateSnapshot(gh, { owner: entry.owner, repo: entry.repo, number: entry.number }, snapshot, { ...lanes, gate }, this.log);
             this.learn({ ...entry, updatedAt: "" }, state);
             for (const other of affected) void this.enqueue(gh, entry.installationId, other);
           } catch (error) {

@@ -163,9 +163,9 @@ describe("jit inbox", () => {
       .query({ state: "open", base: "main", sort: "created", direction: "asc", per_page: 100 })
       .reply(200, [waiting, myCommit, dbaApproved, securityApproved, mine, timedOut].map((s) => pullRequest(s.pr)));
     for (const [i, s] of [waiting, dbaApproved, myCommit, securityApproved, timedOut].entries()) {
-      mockReads(api, { ...s, reader: "app" });
+      mockReads(api, { ...s, reader: "app", byCli: true });
       // The policy's provenance is checked once and then known (a trusted verdict is cached by content).
-      mockApprovalReads(api, { ...s, reader: "app", ...(i === 0 ? {} : { provenance: null }) });
+      mockApprovalReads(api, { ...s, reader: "app", byCli: true, ...(i === 0 ? {} : { provenance: null }) });
     }
     // Each (team, login) is read once for the whole inbox: carol's two, and the reviewers'.
     membership(api, "@acme/dba", "carol", true);

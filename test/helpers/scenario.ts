@@ -1,6 +1,9 @@
+import { createHash } from "node:crypto";
+import { beforeEach } from "@jest/globals";
 import type nock from "nock";
 import type { Probot } from "probot";
 import { resetProvenanceCache } from "../../src/github/provenance.js";
+import { resetJudgingFileCache } from "../../src/github/snapshot.js";
 import { APP_ID, deliver, mockInstallationToken } from "./app.js";
 import { blobSha, contents, HEAD } from "./fixtures.js";
 import { githubApi } from "./github-mock.js";
@@ -38,6 +41,8 @@ export interface Scenario {
    * before reading its timeline, and looks its status comment up (issue comments) only to redraw it.
    */
   endDue?: boolean;
+  /** Read by the CLI that knows the app's id (`jit inbox`): the policy and CODEOWNERS at the branch's name, no ref read, no cache. */
+  byCli?: true;
   /** Grant file content at older commits that approvals were given on (null: absent). */
   contentAt?: Record<string, string | null>;
   /** For a policy change: the PR's files as compared from its base to older commits approvals were given on. */
@@ -60,15 +65,62 @@ export function prFields(overrides: Partial<PrFields> = {}): PrFields {
   return { number: 7, author: "alice", headSha: HEAD, ...overrides };
 }
 
+/** CODEOWNERS on the default branch: an empty `.github/CODEOWNERS` unless the scenario says otherwise. */
+const codeownersOf = (sc: Pick<Scenario, "codeowners">) => (sc.codeowners === undefined ? { path: ".github/CODEOWNERS", text: "" } : sc.codeowners);
+
+/**
+ * The default branch's head commit in a scenario, named by the policy and CODEOWNERS on it: as in
+ * git, other content is another commit, and the same content (a redelivery, the next event) the same.
+ */
+export function mainHead(sc: Pick<Scenario, "policy" | "codeowners">): string {
+  return createHash("sha1").update(JSON.stringify([sc.policy, codeownersOf(sc)])).digest("hex");
+}
+
+/**
+ * The app reads the policy and CODEOWNERS once per commit of the default branch (snapshot.ts,
+ * JudgingFiles). What it has read in this test, by `head:file`, so that the next evaluation's mocks
+ * hold exactly the reads it makes: the ref read always, a file's contents only at a new commit.
+ */
+const readAtHead = new Set<string>();
+beforeEach(() => {
+  resetJudgingFileCache();
+  readAtHead.clear();
+});
+
+/** The app's one ref read of an evaluation: where the default branch points now. */
+export function mockMainHead(api: nock.Scope, head: string): void {
+  api.get(`${R}/git/ref/${enc("heads/main")}`).reply(200, { ref: "refs/heads/main", object: { sha: head, type: "commit" } });
+}
+
+/**
+ * A judging file read by the app (at the head: `at` a commit) unless it was read at that commit
+ * before; the CLI (`at` "main") reads at the branch's name every time.
+ */
+function mockJudgingRead(at: string, file: string, mock: (ref: string) => void): void {
+  if (at === "main") return mock("main");
+  if (readAtHead.has(`${at}:${file}`)) return;
+  readAtHead.add(`${at}:${file}`);
+  mock(at);
+}
+
+/** Where a scenario's reader reads the policy and CODEOWNERS: the app at the head commit (after a ref read), the CLI at "main". */
+function judgingRef(api: nock.Scope, sc: Scenario, readRef: boolean): string {
+  if (sc.reader === "cli" || sc.byCli) return "main";
+  const head = mainHead(sc);
+  if (readRef) mockMainHead(api, head);
+  return head;
+}
+
 /** Mocks every read the app makes while loading the snapshot of a request PR. */
 export function mockReads(api: nock.Scope, sc: Scenario, stage: "policy-only" | "through-comments" | "full" = "full"): void {
   api.get(`${R}/pulls/${sc.pr.number}`).reply(200, pullRequest(sc.pr));
-  const policy = api.get(`${R}/contents/${enc(".github/jit-access.yml")}`).query({ ref: "main" });
-  if (sc.policy === null) {
-    policy.reply(404, { message: "Not Found" });
-    return;
-  }
-  policy.reply(200, contents(".github/jit-access.yml", sc.policy));
+  mockPolicyOnMain(api, sc);
+  if (sc.policy === null) return;
+  mockReadsAfterPolicy(api, sc, stage);
+}
+
+/** The reads that follow the default branch's policy (mockReads without the PR, the ref and the policy). */
+export function mockReadsAfterPolicy(api: nock.Scope, sc: Scenario, stage: "policy-only" | "through-comments" | "full" = "full"): void {
   api
     .get(`${R}/pulls/${sc.pr.number}/files`)
     .query({ per_page: 100 })
@@ -119,15 +171,8 @@ export function mockComments(api: nock.Scope, sc: Pick<Scenario, "pr" | "comment
 
 /** The approval-related reads: CODEOWNERS on the base branch, reviews, commits, older blobs, memberships. */
 export function mockApprovalReads(api: nock.Scope, sc: Scenario): void {
-  const found = sc.codeowners === undefined ? { path: ".github/CODEOWNERS", text: "" } : sc.codeowners;
-  for (const path of [".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS"]) {
-    const i = api.get(`${R}/contents/${enc(path)}`).query({ ref: "main" });
-    if (found && found.path === path) {
-      i.reply(200, contents(path, found.text));
-      break;
-    }
-    i.reply(404, { message: "Not Found" });
-  }
+  const found = codeownersOf(sc);
+  mockCodeowners(api, judgingRef(api, sc, false), found);
   api
     .get(`${R}/pulls/${sc.pr.number}/reviews`)
     .query({ per_page: 100 })
@@ -174,6 +219,35 @@ export function mockApprovalReads(api: nock.Scope, sc: Scenario): void {
     if (state === "none") i.reply(404, { message: "Not Found" });
     else i.reply(200, { url: "", role: "member", state });
   }
+}
+
+/** CODEOWNERS read where `at` says (GitHub's order of places: a 404 for each before the one found), unless already read there. */
+function mockCodeowners(api: nock.Scope, at: string, found: { path: string; text: string } | null): void {
+  mockJudgingRead(at, "codeowners", (ref) => {
+    for (const path of [".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS"]) {
+      const i = api.get(`${R}/contents/${enc(path)}`).query({ ref });
+      if (found && found.path === path) {
+        i.reply(200, contents(path, found.text));
+        break;
+      }
+      i.reply(404, { message: "Not Found" });
+    }
+  });
+}
+
+/** The app's read of CODEOWNERS on the default branch of a scenario (at its head commit, once per commit), for tests that mock reads one by one. */
+export function mockCodeownersOnMain(api: nock.Scope, sc: Scenario): void {
+  mockCodeowners(api, judgingRef(api, sc, false), codeownersOf(sc));
+}
+
+/** The app's reads of the default branch's policy for tests that mock reads one by one: the ref read, then the policy (once per commit). */
+export function mockPolicyOnMain(api: nock.Scope, sc: Scenario): void {
+  const at = judgingRef(api, sc, true);
+  mockJudgingRead(at, "policy", (ref) => {
+    const policy = api.get(`${R}/contents/${enc(".github/jit-access.yml")}`).query({ ref });
+    if (sc.policy === null) policy.reply(404, { message: "Not Found" });
+    else policy.reply(200, contents(".github/jit-access.yml", sc.policy));
+  });
 }
 
 /**

@@ -93,7 +93,8 @@ export class Git {
     const before = parents[0] ? this.commits.get(parents[0])!.tree : new Map<string, string>();
     const touched = [...new Set([...tree.keys(), ...before.keys()])].filter((path) => tree.get(path) !== before.get(path));
     const seq = ++this.seq;
-    const sha = createHash("sha1").update(`${parents.join(",")}\0${seq}\0${meta.message}`).digest("hex");
+    // Its tree is in it, as in git: two repositories' first commits with other files are other commits.
+    const sha = createHash("sha1").update(`${treeSha}\0${parents.join(",")}\0${seq}\0${meta.message}`).digest("hex");
     const commit: Commit = { sha, parents, tree, treeSha, message: meta.message, author: meta.author, committer: meta.committer ?? meta.author, date: meta.date, touched, seq };
     this.commits.set(sha, commit);
     return commit;

@@ -124,8 +124,8 @@ describe("expiry", () => {
     // 10 s before: the snapshot is read, and the run waits for the exact moment.
     clock.set(new Date("2026-11-29T14:59:50Z"));
     const sc = live(liveState({ warned_at: "2026-11-29T14:50:00.000Z" }));
-    mockReads(api, sc, "through-comments");
-    mockGrantOnMain(api, PATH, CONTENT); // still live when read: is its file still on main?
+    // Its end is due within the minute: nothing unbounded (its timeline) is read before the revoke.
+    mockReads(api, { ...sc, endDue: true }, "through-comments");
     clock.timers.shift()!.fn();
     while (clock.timers.length === 0) await new Promise((r) => setImmediate(r)); // until it waits on the clock
     expect(clock.timers.map((t) => new Date(t.at).toISOString())).toEqual([EXPIRES]);
@@ -140,6 +140,7 @@ describe("expiry", () => {
     mockRevert(api, revert);
     api.delete(`${R}/issues/7/labels/jit%3Aapproved`).reply(200, []);
     api.post(`${R}/issues/7/labels`, { labels: ["jit:expired"] }).reply(200, []);
+    mockStatusCommentLookup(api, sc); // found after the revoke, to be redrawn
     const bodies = captureComment(api, 2);
     clock.timers.shift()!.fn();
     await app.scheduler.settled();

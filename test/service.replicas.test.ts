@@ -56,7 +56,7 @@ describeRedis("replicas sharing Redis", () => {
     await Promise.all([a.receive(merged), b.receive(merged), a.receive(merged), b.receive(merged)]);
     await Promise.all([a.settled(), b.settled()]);
 
-    expect(memory.applies.map((x) => x.id)).toEqual([`acme/access#${number}`]);
+    expect(memory.applies.map((x) => x.id)).toEqual([`repo:${fake.repo("acme", "access")!.id}#${number}`]);
     const pull = fake.pull("acme/access", number);
     const record = fake.repos.get("acme/access")!.checkRuns.filter((r) => r.headSha === pull.headSha && r.appId === APP_ID);
     expect(readState(record.at(-1)!.output.text)).toMatchObject({ status: "APPROVED", applied_at: expect.any(String) });
@@ -146,7 +146,7 @@ describeRedis("replicas sharing Redis", () => {
     await Promise.all([a.receive(merged), b.receive(merged), a.receive(merged), b.receive(merged)]);
     await until(() => memory.applies.length > 0, 20_000);
     await Promise.all([a.settled(), b.settled()]);
-    expect(memory.applies.map((x) => x.id)).toEqual([`acme/access#${request}`]);
+    expect(memory.applies.map((x) => x.id)).toEqual([`repo:${fake.repo("acme", "access")!.id}#${request}`]);
     expect(memory.held.has("member:prod-admins:frank")).toBe(true);
   }, 90_000);
 });

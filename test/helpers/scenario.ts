@@ -205,7 +205,7 @@ export function mockApprovalReads(api: nock.Scope, sc: Scenario): void {
     else i.reply(200, contents(grant.filename, content));
   }
   // An open request or policy change is judged only by a policy and CODEOWNERS that came through an approved PR.
-  const judgedByApp = !sc.pr.merged && sc.pr.state !== "closed" && sc.reader !== "cli";
+  const judgedByApp = (sc.pr.merged || sc.pr.state !== "closed") && sc.reader !== "cli" && !sc.byCli;
   if (judgedByApp && sc.provenance !== null && sc.policy !== null) {
     mockProvenance(api, [{ path: ".github/jit-access.yml", text: sc.policy }, ...(found ? [found] : [])]);
   }

@@ -1,3 +1,4 @@
+import { resetJudgingFileCache } from "../src/github/snapshot.js";
 import { recordKey } from "../src/github/record.js";
 import { beforeEach, describe, expect, it } from "@jest/globals";
 import { FakeGitHub } from "../testkit/fake-github.js";
@@ -31,6 +32,7 @@ const NEW_POLICY = BENCH_POLICY.replace("max_duration: 8h", "max_duration: 4h");
 beforeEach(() => {
   resetLiveGrantCaches();
   resetProvenanceCache();
+  resetJudgingFileCache(); // the fake's commit SHAs repeat from one test to the next
   delete process.env.JIT_TRUSTED_POLICY_SHAS;
 });
 
@@ -80,7 +82,8 @@ describe("the policy on the default branch", () => {
     expect(w.run(first)).toMatchObject({ status: "in_progress", output: { title: "Waiting for approvals" } });
     expect(readState(w.run(first)!.output.text)?.status).toBe("PENDING");
     // The policy's provenance: its last commit, its content there, the commit's PR, that PR's check runs.
-    expect(w.fake.requests.filter((r) => r === "GET /repos/acme/access/commits" || r.endsWith("/pulls") && r.includes("/commits/"))).toHaveLength(2);
+    // The policy's last commit and its PR; CODEOWNERS' last commit (vouched at bootstrap, never changed since).
+    expect(w.fake.requests.filter((r) => r === "GET /repos/acme/access/commits" || r.endsWith("/pulls") && r.includes("/commits/"))).toHaveLength(3);
     expect(w.alerts).toEqual([]);
 
     w.fake.reset();
@@ -123,8 +126,9 @@ describe("the policy on the default branch", () => {
     const refused = await w.request(1);
     expect(w.run(refused)?.output.title).toBe("The access policy is not trusted");
 
-    const blob = w.fake.repo("acme", "access")!.git.commits.get(w.fake.repo("acme", "access")!.git.branches.get("main")!)!.tree.get(POLICY)!;
-    process.env.JIT_TRUSTED_POLICY_SHAS = `${process.env.JIT_TRUSTED_POLICY_SHAS},${blob}`;
+    // The operator vouches for that commit (the refusal names it): the change itself, not its content for ever.
+    const commit = w.fake.repo("acme", "access")!.git.branches.get("main")!;
+    process.env.JIT_TRUSTED_POLICY_SHAS = `${process.env.JIT_TRUSTED_POLICY_SHAS},${commit}`;
     const number = await w.request(2);
     expect(readState(w.run(number)!.output.text)?.status).toBe("PENDING");
   });

@@ -1,5 +1,7 @@
 import { Octokit } from "@octokit/rest";
 import type { GitHub } from "../src/github/client.js";
+import { resetProvenanceCache } from "../src/github/provenance.js";
+import { resetJudgingFileCache } from "../src/github/snapshot.js";
 import { CODEOWNERS_PATHS, POLICY_PATH } from "../src/policy/paths.js";
 import { blobSha, Git } from "./fake/git.js";
 import { fullName, timestamp, type Actor, type AppRequest, type BranchProtection, type Delivery, type FakePull, type FakeRepo, type Installation } from "./fake/model.js";
@@ -63,6 +65,10 @@ export class FakeGitHub implements World {
   private ids = 1000;
 
   constructor(options: FakeOptions | number) {
+    // A new GitHub: what the app caches by commit and blob SHA (the same SHAs again in the next test)
+    // must not carry over from the last one.
+    resetJudgingFileCache();
+    resetProvenanceCache();
     const o = typeof options === "number" ? { appId: options } : options;
     this.app = { id: o.appId, slug: "jit-access" };
     this.clock = o.now ?? (() => new Date());

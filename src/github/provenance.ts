@@ -25,9 +25,25 @@ export interface JudgingFile {
 const trustedBlobs = new Set<string>();
 const TRUSTED_CACHE_SIZE = 256;
 
+/** Trusted verdicts by default-branch commit (`repoId@sha`): while it has not moved, they still hold. */
+const trustedAt = new Map<string, PolicyProvenance>();
+
 /** A new process starts with no verdicts (tests start each case so). */
 export function resetProvenanceCache(): void {
   trustedBlobs.clear();
+  trustedAt.clear();
+}
+
+/** The verdict at a default-branch commit: known (trusted) or checked now; without a key, always checked. */
+export async function provenanceAt(key: string | undefined, check: () => Promise<PolicyProvenance>): Promise<PolicyProvenance> {
+  const known = key === undefined ? undefined : trustedAt.get(key);
+  if (known) return known;
+  const verdict = await check();
+  if (verdict.trusted && key !== undefined) {
+    if (trustedAt.size >= TRUSTED_CACHE_SIZE) trustedAt.delete(trustedAt.keys().next().value!);
+    trustedAt.set(key, verdict);
+  }
+  return verdict;
 }
 
 /**
@@ -41,16 +57,26 @@ export function vouchedBlobs(env: NodeJS.ProcessEnv = process.env): Set<string> 
 
 /**
  * Whether each judging file came to the default branch through a pull request this app approved.
- * Costs nothing for a blob already known (or vouched for); otherwise four reads per file, fewer
- * when files share their last commit.
+ * One read per file (its last commit on the default branch: content pushed back after an approved
+ * change has a new last commit, so nothing trusted before vouches for it); three more per file
+ * whose (content, last commit) is not known yet, fewer when files share their last commit. What an
+ * operator vouches for (JIT_TRUSTED_POLICY_SHAS) is a commit of the file (it stops counting when the
+ * file changes again), or a content while the file has never changed since it was added (the
+ * bootstrap): never a way back to old content after an approved change.
  */
 export async function loadPolicyProvenance(gh: GitHub, ref: RepoRef & { repoId: number }, defaultBranch: string, files: readonly JudgingFile[], appId: number): Promise<PolicyProvenance> {
   const vouched = vouchedBlobs();
   const commitVerdicts = new Map<string, { number: number; head: string } | { why: string }>();
   for (const file of files) {
-    const key = `${ref.owner}/${ref.repo}`.toLowerCase() + `\u0000${file.path}\u0000${file.blobSha}`;
-    if (vouched.has(file.blobSha.toLowerCase()) || trustedBlobs.has(key)) continue;
-    const verdict = await provenanceOf(gh, ref, defaultBranch, file, appId, commitVerdicts);
+    const refused = (why: string, commit?: string): PolicyProvenance => ({ trusted: false, path: file.path, blobSha: file.blobSha, why, ...(commit ? { commit } : {}) });
+    const { data: commits } = await gh.rest.repos.listCommits({ owner: ref.owner, repo: ref.repo, sha: defaultBranch, path: file.path, per_page: 2 });
+    const last = commits[0]?.sha;
+    if (!last) return refused("GitHub lists no commit of it");
+    const key = `${ref.repoId}\u0000${file.path}\u0000${file.blobSha}\u0000${last}`;
+    if (trustedBlobs.has(key)) continue;
+    // Vouched: this very commit of the file, or its content while the file has never changed since it was added.
+    if (vouched.has(last.toLowerCase()) || (vouched.has(file.blobSha.toLowerCase()) && commits.length === 1)) continue;
+    const verdict = await provenanceOf(gh, ref, file, last, appId, commitVerdicts, defaultBranch);
     if (!verdict.trusted) return verdict;
     if (trustedBlobs.size >= TRUSTED_CACHE_SIZE) trustedBlobs.delete(trustedBlobs.values().next().value!);
     trustedBlobs.add(key);
@@ -58,11 +84,8 @@ export async function loadPolicyProvenance(gh: GitHub, ref: RepoRef & { repoId: 
   return { trusted: true };
 }
 
-async function provenanceOf(gh: GitHub, ref: RepoRef & { repoId: number }, defaultBranch: string, file: JudgingFile, appId: number, commitVerdicts: Map<string, { number: number; head: string } | { why: string }>): Promise<PolicyProvenance> {
+async function provenanceOf(gh: GitHub, ref: RepoRef & { repoId: number }, file: JudgingFile, commit: string, appId: number, commitVerdicts: Map<string, { number: number; head: string } | { why: string }>, defaultBranch: string): Promise<PolicyProvenance> {
   const refused = (why: string, commit?: string): PolicyProvenance => ({ trusted: false, path: file.path, blobSha: file.blobSha, why, ...(commit ? { commit } : {}) });
-  const { data: commits } = await gh.rest.repos.listCommits({ owner: ref.owner, repo: ref.repo, sha: defaultBranch, path: file.path, per_page: 1 });
-  const commit = commits[0]?.sha;
-  if (!commit) return refused("GitHub lists no commit of it");
   // The blob is bound to that commit: a merge landing between the two reads must not vouch for
   // content it replaced (the verdict is cached by blob).
   const at = await readFileAt(gh, { ...ref, path: file.path, ref: commit }, file.path === POLICY_PATH ? MAX_POLICY_BYTES : MAX_CODEOWNERS_BYTES);

@@ -5,6 +5,7 @@ import { judgedOffDefaultBranch } from "../lifecycle/base-branch.js";
 import { extendedRequest, extensionCandidates, isExtensionOf, MAX_EXTENSION_LINKS, type Mention } from "../lifecycle/extension.js";
 import { decidedFromState } from "../lifecycle/record.js";
 import { parseCommand } from "../lifecycle/commands.js";
+import type { PolicyProvenance } from "../lifecycle/snapshot.js";
 import { membershipKey, type CommentCommand, type RequestSnapshot } from "../lifecycle/snapshot.js";
 import { COMMENT_MARKER, readState, type CommentState } from "../lifecycle/codec.js";
 import { ownersOf, parseCodeowners, type Codeowners } from "../policy/codeowners.js";
@@ -13,7 +14,7 @@ import { checkGrantRules } from "../grant/rules.js";
 import { loadPolicy, type LoadedPolicy, type PolicyResult } from "../policy/load.js";
 import { CODEOWNERS_PATHS, MAX_CODEOWNERS_BYTES, MAX_GRANT_BYTES, MAX_POLICY_BYTES, POLICY_PATH } from "../policy/paths.js";
 import { isNotFound, readFileAt, type GitHub, type RepoRef } from "./client.js";
-import { loadPolicyProvenance, type JudgingFile } from "./provenance.js";
+import { loadPolicyProvenance, provenanceAt, type JudgingFile } from "./provenance.js";
 import { loadCheck, type RecordRef } from "./record.js";
 
 export interface LoadOptions {
@@ -113,6 +114,11 @@ class JudgingFiles {
   static async atHead(gh: GitHub, ref: RepoRef, repoId: number, branch: string): Promise<JudgingFiles | null> {
     const sha = await headOf(gh, ref, repoId, branch);
     return sha === null ? null : new JudgingFiles(gh, ref, sha, `${repoId}@${sha}`);
+  }
+
+  /** The judging files' provenance at this commit (github/provenance.ts keeps trusted verdicts by commit). */
+  provenance(check: () => Promise<PolicyProvenance>): Promise<PolicyProvenance> {
+    return provenanceAt(this.key, check);
   }
 
   policy(): Promise<PolicyFile> {
@@ -302,9 +308,12 @@ export async function loadRequestSnapshot(gh: GitHub, ref: RepoRef & { number: n
     // approved (decided in lifecycle/provenance.ts). The CLI, which only displays, does not know
     // the app's id and so cannot tell its check from another app's: it does not ask.
     // A merged request handled for the first time is judged by them too: merging does not launder them.
-    if (options.appId !== undefined) {
-      snapshot.policyProvenance = await loadPolicyProvenance(gh, { ...ref, repoId: snapshot.repoId }, defaultBranch, judgingFiles(policyFile.blobSha, codeowners), options.appId);
-      if (!snapshot.policyProvenance.trusted) return snapshot; // refused on that alone: approvals are not read
+    // The CLI (no cache: one evaluation a process) only displays: `jit inbox` shows what waits, and
+    // the app's own check says whether the policy is trusted.
+    if (options.appId !== undefined && options.cache) {
+      const provenance = await judging.provenance(() => loadPolicyProvenance(gh, { ...ref, repoId: snapshot.repoId }, defaultBranch, judgingFiles(policyFile.blobSha, codeowners), options.appId!));
+      snapshot.policyProvenance = provenance;
+      if (!provenance.trusted) return snapshot; // refused on that alone: approvals are not read
     }
     const { reviews, authorOf } = await loadReviewsWithIds(gh, ref);
     snapshot.reviews = reviews;
@@ -352,8 +361,9 @@ async function loadPolicyChange(
   // The CODEOWNERS that says who approves this change must itself have come through an approved
   // change: otherwise a pushed CODEOWNERS could approve its way into trust (provenance is inductive).
   if (appId !== undefined) {
-    snapshot.policyProvenance = await loadPolicyProvenance(gh, { ...ref, repoId: snapshot.repoId }, snapshot.defaultBranch, judgingFiles(policyBlobOnDefault, codeowners), appId);
-    if (!snapshot.policyProvenance.trusted) return;
+    const provenance = await judging.provenance(() => loadPolicyProvenance(gh, { ...ref, repoId: snapshot.repoId }, snapshot.defaultBranch, judgingFiles(policyBlobOnDefault, codeowners), appId));
+    snapshot.policyProvenance = provenance;
+    if (!provenance.trusted) return;
   }
   snapshot.reviews = await loadReviews(gh, ref);
   snapshot.contributors = await loadContributors(gh, ref);

@@ -25,7 +25,7 @@ export function untrustedPolicy(s: RequestSnapshot): (Decision & { check: { kind
   const commit = p.commit ? `commit ${p.commit.slice(0, 7)}, ` : "";
   const message =
     `${p.path} on ${s.defaultBranch} was not changed through a pull request that jit-access approved (${commit}${p.why}); requests fail closed until it is. ` +
-    `Change it through a pull request that gets jit-access's successful check, or, if an operator vouches for this content, add its blob SHA ${p.blobSha} to JIT_TRUSTED_POLICY_SHAS.`;
+    `Change it through a pull request that gets jit-access's successful check, or, if an operator vouches for this change, add ${p.commit ? `its commit SHA ${p.commit}` : `its blob SHA ${p.blobSha}`} to JIT_TRUSTED_POLICY_SHAS.`;
   return {
     status: null,
     check: { kind: "untrusted-policy", errors: [fileDiagnostic(p.path, message)] },

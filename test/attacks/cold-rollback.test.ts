@@ -45,6 +45,7 @@ describe("cold-6: the old CODEOWNERS pushed back to main after security tightene
     expect(arena.pull(g.number).merged).toBe(false);
   });
 
+  // Trust is kept per (content, last commit), and a vouched content counts only until the file first changes.
   it("rolled back by a direct push: requests fail closed, nothing is applied", async () => {
     arena = await Arena.start();
     await tighten();

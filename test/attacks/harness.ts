@@ -1,4 +1,5 @@
 import { Probot } from "probot";
+import { collectingLog } from "../lifecycle/instance.js";
 import { createApp, type JitApp } from "../../src/app.js";
 import { FakeGitHub, type Delivery, type FakePull, type FakeRepo } from "../../testkit/fake-github.js";
 import type { FakeCheckRun } from "../../testkit/fake/model.js";
@@ -48,20 +49,6 @@ export const TEAMS: Record<string, string[]> = { "acme/platform": ["dana", "erin
 /** alice requests; bob is her colleague (no role in the policy); mallory and friend only have write access. */
 export const PEOPLE = ["alice", "bob", "dana", "erin", "sam", "mallory", "friend"];
 
-const quietLog = (errors: string[]) => {
-  const text = (a: unknown, b?: unknown) => (typeof a === "string" ? a : `${String(b ?? "")} ${(a as { err?: Error })?.err?.message ?? (a instanceof Error ? a.message : "")}`.trim());
-  const log: Record<string, unknown> = {
-    level: "info",
-    trace() {},
-    debug() {},
-    info() {},
-    warn() {},
-    error: (a: unknown, b?: unknown) => void errors.push(text(a, b)),
-    fatal: (a: unknown, b?: unknown) => void errors.push(text(a, b)),
-  };
-  log.child = () => log;
-  return log;
-};
 
 export interface Grant {
   number: number;
@@ -102,7 +89,7 @@ export class Arena {
     this.clockView.dispose();
     resetLiveGrantCaches();
     this.clockView = this.clock.view();
-    this.probot = new Probot({ appId: APP_ID, privateKey, Octokit: TestOctokit, request: { fetch: this.fake.fetch }, log: quietLog(this.errors) as never });
+    this.probot = new Probot({ appId: APP_ID, privateKey, Octokit: TestOctokit, request: { fetch: this.fake.fetch }, log: collectingLog(this.errors) as never });
     this.app = createApp({ appId: APP_ID, clock: this.clockView, providers: (name, gh) => (name === "github-team" ? githubTeamProvider(gh) : undefined), sweepSchedule: null });
     await this.probot.load(this.app);
     this.track(this.app.scheduler.rebuild());

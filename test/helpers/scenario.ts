@@ -264,7 +264,7 @@ export function mockProvenance(
   resetProvenanceCache();
   const commit = o.commit ?? POLICY_COMMIT;
   for (const f of files) {
-    api.get(`${R}/commits`).query({ sha: "main", path: f.path, per_page: 1 }).reply(200, [{ sha: commit }]);
+    api.get(`${R}/commits`).query({ sha: "main", path: f.path, per_page: 2 }).reply(200, [{ sha: commit }]);
     api.get(`${R}/contents/${enc(f.path)}`).query({ ref: commit }).reply(200, contents(f.path, f.text));
   }
   const pulls = o.pulls ?? [{ number: POLICY_PR.number, merged_at: "2026-11-28T09:00:00Z", base: { ref: "main" }, head: { sha: POLICY_PR.headSha } }];

@@ -11,7 +11,7 @@ import type { WorldClock } from "./clock.js";
  * would. Its errors are collected, so a test can say none happened.
  */
 /** A logger with pino's shape that keeps warnings and errors. */
-function collectingLog(errors: string[], warnings: string[]) {
+export function collectingLog(errors: string[], warnings: string[] = []) {
   const text = (a: unknown, b?: unknown) => (typeof a === "string" ? a : `${String(b ?? "")} ${(a as { err?: Error })?.err?.message ?? (a instanceof Error ? a.message : "")}`.trim());
   const log: Record<string, unknown> = {
     level: "info",

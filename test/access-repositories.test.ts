@@ -133,6 +133,9 @@ describe("the app with JIT_ACCESS_REPOSITORIES set", () => {
     api.get("/installation/repositories").query({ per_page: 100 }).reply(200, { total_count: 2, repositories: [repository("other"), repository("access")] });
     mockTree(api, []); // acme/access holds the policy and no grant file
     api.get(`${R}/pulls`).query({ state: "open", sort: "updated", direction: "desc", per_page: 100 }).reply(200, []);
+    // Merged requests labelled live or applying whose files were not found: acme/other's are passed over too.
+    api.get("/search/issues").query({ q: `is:pr is:merged label:"jit:approved" org:${OWNER}`, per_page: 100 }).reply(200, found([hit("other", 5)]));
+    api.get("/search/issues").query({ q: `is:pr is:merged label:"jit:pending" org:${OWNER}`, per_page: 100 }).reply(200, found([]));
     await app.scheduler.rebuild();
     expect([...app.scheduler.accessRepositories]).toEqual(["acme/access"]);
     // The sweep after it: what changed, pending requests, blocked reverts — all but one in acme/other.

@@ -3,6 +3,7 @@ import { grantFilesOn, learnRequesters, originsOf, recordOf } from "../github/li
 import { evaluatePullRequest, evaluateSnapshot, prepareEvaluation, withUrgentLane, type AppDeps, type Log } from "../handlers/evaluate.js";
 import { KeyedQueue } from "../handlers/queue.js";
 import type { CommentState } from "../lifecycle/codec.js";
+import { STATUS_LABELS } from "../lifecycle/status.js";
 import { GrantIndex, type IndexedGrant } from "./due.js";
 import { isRateLimited, pendingTimeoutCandidates, rotate, searchOpenRequests, searchUpdatedRequests, type Account, type LabelledRequest } from "./sweep.js";
 import { REVERT_BLOCKED_LABEL } from "../github/revert.js";
@@ -213,6 +214,7 @@ export class Scheduler {
       try {
         const gh = await this.installations.client(installation.id);
         oldestLive = Math.min(oldestLive, await this.rebuildInstallation(gh, installation.id, started));
+        await this.rebuildLabelled(gh, installation.id, installation.account);
       } catch (error) {
         this.log.error(`start-up rebuild of installation ${installation.id} failed: ${(error as Error).message}`);
       }
@@ -222,6 +224,21 @@ export class Scheduler {
     this.lastSweep = new Date(oldestLive);
     this.arm();
     await this.runDue();
+  }
+
+  /**
+   * Merged requests that show a live or applying grant but whose files the rebuild did not find on
+   * the default branch (a direct push removed one while this process was not running): evaluated
+   * now, so their records schedule their ends again. Two searches per installation. The labels are
+   * only a display and a person can remove them; the app restores them whenever it evaluates the
+   * request, so hiding a grant this way takes a removal while no replica runs.
+   */
+  private async rebuildLabelled(gh: GitHub, installationId: number, account: Account): Promise<void> {
+    const found = [...(await searchOpenRequests(gh, account, STATUS_LABELS.APPROVED, "merged")), ...(await searchOpenRequests(gh, account, STATUS_LABELS.PENDING, "merged"))];
+    for (const pr of found) {
+      if (!this.options.isAccessRepository(pr) || this.index.get(GrantIndex.key(pr))) continue;
+      this.index.setDue({ installationId, owner: pr.owner, repo: pr.repo, number: pr.number, updatedAt: "" }, 0);
+    }
   }
 
   /** This replica became the scheduler: rebuild from GitHub (the previous leader's index died with it), then run. */

@@ -265,7 +265,10 @@ export async function loadRequestSnapshot(gh: GitHub, ref: RepoRef & { number: n
     snapshot.displayUnread = true;
     return snapshot;
   }
-  const dismissals = await loadTimeline(gh, ref, options.appId, snapshot);
+  // A merged request whose verdict is recorded reads only the timeline's first page (the app's status
+  // comment) and its newest pages (recent commands): its requester can fill it with comments, and
+  // every evaluation (a label put back, say) would otherwise read them all. Open requests read it whole.
+  const dismissals = await loadTimeline(gh, ref, options.appId, snapshot, snapshot.pr.merged && decidedFromState(record));
   if (!record && snapshot.comment) {
     // Only "requested" is carried over: a person could write anything there, and a break-glass
     // announcement must never be silenced by an edited comment (a new head announces it again).
@@ -486,8 +489,8 @@ interface TimelineItem {
  * that seems to predate the grant.
  */
 /** Returns the change requests dismissed on the timeline (review id, who dismissed it): the reviews name their authors. */
-async function loadTimeline(gh: GitHub, ref: RepoRef & { number: number }, appId: number | undefined, snapshot: RequestSnapshot): Promise<{ reviewId: number; dismissedBy: string }[]> {
-  const items = (await gh.paginate(gh.rest.issues.listEventsForTimeline, { owner: ref.owner, repo: ref.repo, issue_number: ref.number, per_page: 100 })) as TimelineItem[];
+async function loadTimeline(gh: GitHub, ref: RepoRef & { number: number }, appId: number | undefined, snapshot: RequestSnapshot, bounded = false): Promise<{ reviewId: number; dismissedBy: string }[]> {
+  const items = bounded ? await boundedTimeline(gh, ref) : ((await gh.paginate(gh.rest.issues.listEventsForTimeline, { owner: ref.owner, repo: ref.repo, issue_number: ref.number, per_page: 100 })) as TimelineItem[]);
   const commands: CommentCommand[] = [];
   const dismissals: { reviewId: number; dismissedBy: string }[] = [];
   const mentionedBy: Mention[] = [];
@@ -515,6 +518,21 @@ async function loadTimeline(gh: GitHub, ref: RepoRef & { number: number }, appId
   snapshot.commands = commands;
   if (mentionedBy.length > 0) snapshot.mentionedBy = mentionedBy;
   return dismissals;
+}
+
+/** Newest pages read besides the first by a bounded timeline read (at most 300 items in all). */
+const TIMELINE_TAIL_PAGES = 2;
+
+/** The timeline's first page and its newest TIMELINE_TAIL_PAGES pages: at most three requests, however long it is. */
+async function boundedTimeline(gh: GitHub, ref: RepoRef & { number: number }): Promise<TimelineItem[]> {
+  const params = { owner: ref.owner, repo: ref.repo, issue_number: ref.number, per_page: 100 };
+  const first = await gh.rest.issues.listEventsForTimeline(params);
+  const last = Number(/[?&]page=(\d+)>; rel="last"/.exec(first.headers.link ?? "")?.[1] ?? 1);
+  const items = [...(first.data as TimelineItem[])];
+  for (let page = Math.max(2, last - TIMELINE_TAIL_PAGES + 1); page <= last; page++) {
+    items.push(...((await gh.rest.issues.listEventsForTimeline({ ...params, page })).data as TimelineItem[]));
+  }
+  return items;
 }
 
 /**

@@ -4,7 +4,7 @@ import type { RequestSnapshot } from "../lifecycle/snapshot.js";
 import type { ProviderFactory } from "../providers/registry.js";
 import { ProviderError, type GrantTarget, standingOf, unitsToRevoke } from "../providers/types.js";
 import type { GitHub } from "./client.js";
-import { listLiveGrants, stillGives, type LiveGrantLister } from "./live-grants.js";
+import { listLiveGrants, stillGives, TooManyGrantFiles, type LiveGrantLister } from "./live-grants.js";
 import { personKey, processTurns, type PersonLock } from "./person-lock.js";
 
 /**
@@ -22,6 +22,7 @@ export interface GrantEffectOptions {
   /** The person's turn: across replicas with REDIS_URL; by default, this process's only. */
   personLock?: PersonLock;
   log: { info(msg: string): void; warn(msg: string): void; error(msg: string): void };
+  onAlert?: (kind: "bypass" | "tamper", message: string) => void;
 }
 
 export type ApplyOutcome = { kind: "applied"; at: Date; standing: string[]; access: string } | { kind: "failed"; message: string; standing: string[] | undefined };
@@ -40,6 +41,23 @@ function otherLiveGrants(gh: GitHub, s: RequestSnapshot, t: GrantTarget, options
   const path = s.record?.path ?? (s.kind.kind === "request" ? s.kind.file.path : "");
   const q = { defaultBranch: s.defaultBranch, except: s.pr.number, path, requester: t.requester, requesterId: t.requesterId, appId: options.appId, now: options.now(), repoId: s.repoId };
   return (options.liveGrants ?? listLiveGrants)(gh, { owner: s.owner, repo: s.repo }, q);
+}
+
+/**
+ * The other live grants for a revoke; none when they cannot be read within bounds (grant files
+ * pushed straight to the default branch): the revoke then takes all but recorded standing access —
+ * another grant of the person may lose its access early, never keep what it should not.
+ */
+async function liveOthersOrNone(gh: GitHub, s: RequestSnapshot, t: GrantTarget, options: GrantEffectOptions) {
+  try {
+    return await otherLiveGrants(gh, s, t, options);
+  } catch (error) {
+    if (!(error instanceof TooManyGrantFiles)) throw error;
+    const message = `tamper: revoking ${t.id} without reference counting: ${error.message}`;
+    options.log.error(message);
+    options.onAlert?.("tamper", message);
+    return [];
+  }
 }
 
 /**
@@ -106,7 +124,7 @@ export async function revokeGrant(
     return await (options.personLock ?? processTurns).run(personKey(s, t), "revoke", async (): Promise<RevokeOutcome> => {
       const fresh = await record.fresh();
       if (fresh?.status === "EXECUTED" || fresh?.status === "REVOKED") return { kind: "already-ended" };
-      const others = (await otherLiveGrants(gh, s, t, options)).filter((g) => stillGives(g, options.now()));
+      const others = (await liveOthersOrNone(gh, s, t, options)).filter((g) => stillGives(g, options.now()));
       const units = unitsToRevoke(provider, t, effect.standing, others);
       await provider.revoke(t, units);
       const at = options.now();
@@ -122,5 +140,7 @@ export async function revokeGrant(
 
 /** Provider errors are written to be shown (secrets redacted); anything else stays in the log. */
 function shownError(error: unknown): string {
+  // TooManyGrantFiles says only counts and a branch name: safe to show, and what to fix.
+  if (error instanceof TooManyGrantFiles) return `not applied: ${error.message}; remove the grant files that no request added`;
   return error instanceof ProviderError ? error.message : "an unexpected error (details in the app's log)";
 }

@@ -133,6 +133,22 @@ export async function learnRequesters(gh: GitHub, ref: RepoRef, files: readonly 
   await inBatches(files, REQUESTER_READS, (file) => requesterOf(gh, ref, file));
 }
 
+/** Grant files of one person that reference counting reads the history and record of (each costs about three reads). */
+export const MAX_FILES_PER_PERSON = 25;
+/** Grant files whose requester is not known yet that one lookup reads (a burst pushed straight to the default branch). */
+export const MAX_UNKNOWN_FILES = 100;
+
+/**
+ * The live set could not be read within its bounds: more grant files than any real use makes (they
+ * were pushed straight to the default branch). Not knowing the other grants, the caller fails safe.
+ */
+export class TooManyGrantFiles extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "TooManyGrantFiles";
+  }
+}
+
 export const listLiveGrants: LiveGrantLister = async (gh, ref, q) => {
   const out: LiveGrant[] = [];
   const { files } = await grantFilesOn(gh, ref, q.defaultBranch);
@@ -140,7 +156,18 @@ export const listLiveGrants: LiveGrantLister = async (gh, ref, q) => {
   // restart the first revoke of a burst would otherwise wait for every blob in turn (100 files at
   // 200 ms a request: 20 s past expires_at).
   const others = files.filter((f) => f.path !== q.path);
+  // Grant files pushed straight to the default branch cost reads on every apply and revoke of the
+  // person they name: past these bounds the lookup is refused (TooManyGrantFiles), and each caller
+  // fails safe — an apply waits, a revoke takes everything but recorded standing access.
+  const unknown = others.filter((f) => !requesterByBlob.has(f.blobSha));
+  if (unknown.length > MAX_UNKNOWN_FILES) {
+    // Learned a bounded number at a time: the next lookup goes on from there.
+    await inBatches(unknown.slice(0, MAX_UNKNOWN_FILES), REQUESTER_READS, (file) => requesterOf(gh, ref, file));
+    throw new TooManyGrantFiles(`${unknown.length} grant files on ${q.defaultBranch} were not read yet (at most ${MAX_UNKNOWN_FILES} a lookup)`);
+  }
   const requesters = await inBatches(others, REQUESTER_READS, (file) => requesterOf(gh, ref, file));
+  const theirs = others.filter((_, i) => requesters[i] === q.requester.toLowerCase()).length;
+  if (theirs > MAX_FILES_PER_PERSON) throw new TooManyGrantFiles(`${theirs} grant files on ${q.defaultBranch} name ${q.requester} (at most ${MAX_FILES_PER_PERSON})`);
   for (const [i, file] of others.entries()) {
     if (requesters[i] !== q.requester.toLowerCase()) continue;
     for (const origin of await originsOf(gh, ref, q.defaultBranch, file)) {

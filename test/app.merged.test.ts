@@ -105,6 +105,10 @@ describe("a merged request whose policy was met", () => {
     const sc = merged();
     const api = githubApi();
     mockFirstApply(api, sc, "member");
+    // Held already: her merged requests showing a live or applying grant are asked too (none here).
+    for (const label of ["jit:approved", "jit:pending"]) {
+      api.get("/search/issues").query({ q: `repo:acme/access is:pr is:merged author:alice label:"${label}"`, per_page: 20 }).reply(200, { total_count: 0, incomplete_results: false, items: [] });
+    }
     api.get(TEAM).reply(200, { state: "active", role: "member" }); // already a member: nothing to write
     const bodies: string[] = [];
     captureApply(api, bodies);

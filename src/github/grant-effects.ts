@@ -4,7 +4,7 @@ import type { RequestSnapshot } from "../lifecycle/snapshot.js";
 import type { ProviderFactory } from "../providers/registry.js";
 import { ProviderError, type GrantTarget, standingOf, unitsToRevoke } from "../providers/types.js";
 import type { GitHub } from "./client.js";
-import { listLiveGrants, stillGives, TooManyGrantFiles, type LiveGrantLister } from "./live-grants.js";
+import { labelledLiveGrants, listLiveGrants, stillGives, TooManyGrantFiles, type LiveGrantLister } from "./live-grants.js";
 import { personKey, processTurns, type PersonLock } from "./person-lock.js";
 
 /**
@@ -90,7 +90,15 @@ export async function applyGrant(
           // the others are read gives its unit, so that unit is not standing; one ended by then has
           // taken its unit away before its end was recorded, so "held" no longer shows it.
           const others = await otherLiveGrants(gh, s, t, options);
-          standing = standingOf(provider, t, await provider.held(t), others);
+          const held = await provider.held(t);
+          standing = standingOf(provider, t, held, others);
+          // Held already: standing only if no record of theirs gives it. A grant whose file left the
+          // default branch may be known to no file and to no index of this replica; its PR still
+          // shows it (labels the app keeps true), so the person's merged requests are asked too.
+          if (standing.length > 0) {
+            const labelled = (await labelledLiveGrants(gh, { owner: s.owner, repo: s.repo }, { requester: t.requester, except: s.pr.number, appId: options.appId, repoId: s.repoId })).filter((g) => !others.some((o) => o.number === g.number));
+            if (labelled.length > 0) standing = standingOf(provider, t, held, [...others, ...labelled]);
+          }
         }
         await record.holding(standing);
       }

@@ -206,3 +206,29 @@ export function withKnownGrants(files: LiveGrantLister, known: (ref: RepoRef, re
     return listed;
   };
 }
+
+/** Merged requests of one person read by labelledLiveGrants at most (newest first). */
+const MAX_LABELLED = 20;
+
+/**
+ * The person's merged requests that show a live or applying grant (`jit:approved`, `jit:pending`),
+ * by their records: asked only when an apply finds the person already holding what it gives, to
+ * be sure no grant of theirs gives it (its file may have left the default branch). Two searches,
+ * then two reads a request.
+ */
+export async function labelledLiveGrants(gh: GitHub, ref: RepoRef, q: { requester: string; except: number; appId: number; repoId: number }): Promise<LiveGrant[]> {
+  const out: LiveGrant[] = [];
+  const numbers = new Set<number>();
+  for (const label of ["jit:approved", "jit:pending"]) {
+    const { data } = await gh.rest.search.issuesAndPullRequests({ q: `repo:${ref.owner}/${ref.repo} is:pr is:merged author:${q.requester} label:"${label}"`, per_page: MAX_LABELLED });
+    for (const item of data.items) if (item.number !== q.except) numbers.add(item.number);
+  }
+  for (const number of [...numbers].slice(0, MAX_LABELLED)) {
+    const { data: pr } = await gh.rest.pulls.get({ owner: ref.owner, repo: ref.repo, pull_number: number });
+    const state = await recordOf(gh, { ...ref, repoId: q.repoId, number }, pr.head.sha, q.appId);
+    if (!mayHoldAccess(state)) continue;
+    const s = { owner: ref.owner, repo: ref.repo, pr: { number, url: pr.html_url } } as RequestSnapshot;
+    out.push({ number, path: state.path ?? "", target: targetOf(s, state), standing: state.standing ?? [], expiresAt: state.expires_at });
+  }
+  return out;
+}

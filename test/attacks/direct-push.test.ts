@@ -35,6 +35,18 @@ describe("attack 4: a direct push removes a live grant's file, then a second gra
     await arena.advanceSweeping(32);
     expect(arena.isMember("alice")).toBe(false);
   });
+
+  it("on a replica that never saw the first grant, the second's apply still does not take its unit for standing", async () => {
+    arena = await Arena.start();
+    const first = await arena.liveGrant("alice", { name: "alice-1", minutes: 12 });
+    await pushToMain("alice", first.path, null);
+    await arena.deliverAll();
+    // As a replica that is not the scheduler, or one that never evaluated the first grant: no index.
+    arena.app!.scheduler.index.forget(() => true);
+
+    const second = await arena.liveGrant("alice", { name: "alice-2", minutes: 30 });
+    expect(arena.record(second.number)?.standing).toEqual([]);
+  });
 });
 
 describe("attack 8: the policy is pushed straight to the default branch", () => {

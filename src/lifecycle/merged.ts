@@ -45,7 +45,10 @@ export function decideMerged(s: RequestSnapshot, now: Date, teamMember: Membersh
   // all (every page read): the app never wrote one here, so it never applied this grant (an apply
   // always records what is held first), and this is its first sight of the request.
   if (!st && s.check) return recordMissing(s, j.grant, approvers, now, teamMember);
-  return applyStep(s, j.grant, { v: 1, status: "APPLYING", grant: j.grant, approvers, requester_id: s.pr.authorId }, now, teamMember);
+  // What it gives is fixed here, from the policy that judged the merge: a retry never re-reads it
+  // from a policy changed since (applyStep refuses a target that no longer matches).
+  const approved = roleTarget(s, j.grant);
+  return applyStep(s, j.grant, { v: 1, status: "APPLYING", grant: j.grant, approvers, requester_id: s.pr.authorId, ...(approved ? { target: approved } : {}) }, now, teamMember);
 }
 
 /**
@@ -56,7 +59,8 @@ export function decideMerged(s: RequestSnapshot, now: Date, teamMember: Membersh
  */
 function recordMissing(s: RequestSnapshot, grant: Grant, approvers: string[], now: Date, teamMember: MembershipLookup): Decision {
   const alert = `tamper: no record of ${s.owner}/${s.repo}#${s.pr.number} was found although it was merged: treated as applied (nothing it may have given counts as standing) and revoked by the end of its window`;
-  const base: GrantRecord = { v: 1, status: "APPLYING", grant, approvers, standing_unknown: true, ...(s.pr.authorId !== undefined ? { requester_id: s.pr.authorId } : {}) };
+  const approved = roleTarget(s, grant);
+  const base: GrantRecord = { v: 1, status: "APPLYING", grant, approvers, standing_unknown: true, ...(s.pr.authorId !== undefined ? { requester_id: s.pr.authorId } : {}), ...(approved ? { target: approved } : {}) };
   const planned = planWindow(grant, mergedAt(s, now));
   const role = s.policy.ok ? s.policy.policy.role(grant.resource, grant.role) : undefined;
   if (planned.expiresAt <= now && role) {

@@ -28,8 +28,9 @@ async function commitToMain(login: string, files: { path: string; content: strin
 }
 
 describe("cold2-1: a failed first apply forgets the approved target; the retry applies main's", () => {
-  // [open #17] the retry of an immediate grant applies the target named by an unverified policy pushed to main after the merge
-  it.failing("[open #17] a staging grant whose first apply failed is retried against prod-admins after a pushed policy", async () => {
+  // Before: the retry of an immediate grant applied the target named by an unverified policy pushed to main after the
+  // merge. Now the approved target is recorded at the merge and a retry refuses one that changed.
+  it("a staging grant whose first apply failed is retried against prod-admins after a pushed policy", async () => {
     arena = await Arena.start({ policy: WITH_STAGING, codeowners: `${CODEOWNERS}/grants/staging/ @acme/platform\n` });
     const fillers = Array.from({ length: 26 }, (_, i) => ({ path: `grants/staging/filler-${i}.yaml`, content: `requester: alice\nresource: staging\nrole: member\nduration: 10m\nreason: "Investigate INC-${i}: filler ${i}"\n` }));
     await commitToMain("alice", fillers);
@@ -42,7 +43,7 @@ describe("cold2-1: a failed first apply forgets the approved target; the retry a
     await arena.approve(number);
     expect(arena.pull(number).merged).toBe(true);
     expect(arena.record(number)?.status).toBe("APPLYING");
-    expect(arena.record(number)?.target).toBeUndefined(); // the approved target is not kept
+    expect(arena.record(number)?.target).toMatchObject({ provider: "github-team", config: { team: "staging" } }); // kept from the merge
 
     await commitToMain("alice", [{ path: ".github/jit-access.yml", content: RETARGETED }, ...fillers.map((f) => ({ path: f.path, content: null }))]);
     await arena.deliverAll();

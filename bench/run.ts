@@ -27,7 +27,10 @@ const sections: [string, () => string[] | Promise<string[]>][] = [
   ["Two replicas and Redis: 200 deliveries and 100 expiries in the same second", () => benchReplicas()],
 ];
 
+// `JIT_BENCH=<words>` runs only the sections whose titles contain them (case-insensitive).
+const only = process.env.JIT_BENCH?.toLowerCase();
 for (const [title, run] of sections) {
+  if (only && !title.toLowerCase().includes(only)) continue;
   console.log(`\n## ${title}`);
   for (const line of await run()) console.log(line);
 }

@@ -621,3 +621,14 @@ function isStatusComment(c: { body?: string | null; performed_via_github_app?: {
   const app = c.performed_via_github_app?.id;
   return (appId === undefined ? app !== undefined : app === appId) && (c.body ?? "").startsWith(COMMENT_MARKER);
 }
+
+/**
+ * CODEOWNERS for judging a `/jit reject` on an open request that was not read for its approvals
+ * (an invalid request reads none): its path's owners may veto it all the same (lifecycle/judge.ts).
+ * One read, only when there is a command to judge.
+ */
+export async function loadVetoOwners(gh: GitHub, snapshot: RequestSnapshot): Promise<void> {
+  if (snapshot.kind.kind !== "request" || snapshot.pr.state !== "open" || snapshot.codeowners !== undefined) return;
+  if (!snapshot.commands.some((c) => c.command === "reject")) return;
+  snapshot.codeowners = await loadCodeownersAt(gh, { owner: snapshot.owner, repo: snapshot.repo }, snapshot.defaultBranch);
+}

@@ -3,7 +3,7 @@ import { originalToRecheck } from "../lifecycle/extension.js";
 import { membershipKey, type RequestSnapshot } from "../lifecycle/snapshot.js";
 import type { GitHub, RepoRef } from "../github/client.js";
 import { execute } from "../github/execute.js";
-import { loadRequestSnapshot, resolveMemberships } from "../github/snapshot.js";
+import { loadRequestSnapshot, loadVetoOwners, resolveMemberships } from "../github/snapshot.js";
 import { requestsThatAdded } from "../github/grant-origin.js";
 import type { CommentState } from "../lifecycle/codec.js";
 import type { ProviderFactory } from "../providers/registry.js";
@@ -125,6 +125,7 @@ export async function prepareEvaluation(gh: GitHub, ref: RepoRef & { number: num
     }
     snapshot.commands = mergeCommands(heard, snapshot.commands);
   }
+  if (snapshot) await loadVetoOwners(gh, snapshot);
   return snapshot;
 }
 

@@ -69,6 +69,15 @@ function decideOpenRequest(s: RequestSnapshot, j: Judgement): Decision {
         effects: [{ type: "close" }],
       };
     }
+    case "vetoed":
+      return {
+        status: "REJECTED",
+        label: STATUS_LABELS.REJECTED,
+        check: { kind: "vetoed", errors: j.diagnostics, by: j.by, reason: j.reason },
+        record: completeRecord(s, { status: "REJECTED", ...(j.grant ? { grant: j.grant } : {}), ended_by: `rejected by ${j.by}: ${j.reason}`, rejected_by: j.by }),
+        view: { kind: "vetoed", ...(j.grant ? { grant: j.grant } : {}), errors: j.diagnostics, by: j.by, reason: j.reason },
+        effects: [{ type: "close" }],
+      };
     case "pending": {
       const approvals = { requirement: j.requirement, outcome: j.outcome };
       return {

@@ -46,6 +46,7 @@ export type CommentView =
   | { kind: "invalid"; grant?: Grant; errors: Diagnostic[] }
   | { kind: "no-approvers"; grant: Grant; errors: Diagnostic[] }
   | { kind: "rejected"; grant: Grant; approvals: ApprovalsView; by: string; reason: string }
+  | { kind: "vetoed"; grant?: Grant; errors: Diagnostic[]; by: string; reason: string }
   | { kind: "pending"; grant: Grant; approvals: ApprovalsView }
   | { kind: "approved"; grant: Grant; approvals: ApprovalsView; merge: "draft" | "auto" | "manual" }
   | { kind: "closed" }
@@ -61,6 +62,7 @@ export type CheckView =
   | { kind: "invalid"; errors: Diagnostic[] }
   | { kind: "no-approvers"; errors: Diagnostic[]; warnings: Diagnostic[] }
   | { kind: "rejected"; grant: Grant; approvals: ApprovalsView; by: string; reason: string }
+  | { kind: "vetoed"; errors: Diagnostic[]; by: string; reason: string }
   | { kind: "pending" | "approved"; grant: Grant; approvals: ApprovalsView; warnings: Diagnostic[] }
   | { kind: "off-default"; errors: Diagnostic[] }
   | { kind: "policy-invalid"; errors: Diagnostic[] }

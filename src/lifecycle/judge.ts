@@ -11,6 +11,8 @@ import type { RequestSnapshot } from "./snapshot.js";
 export type Judgement =
   | { verdict: "broken-policy"; diagnostics: Diagnostic[] }
   | { verdict: "invalid"; diagnostics: Diagnostic[]; grant?: Grant }
+  /** Invalid, and an owner of its path vetoed it meanwhile: rejected for good, whatever is fixed later. */
+  | { verdict: "vetoed"; diagnostics: Diagnostic[]; grant?: Grant; by: string; reason: string }
   | { verdict: "no-approvers"; grant: Grant; role: EffectiveRole; path: string; diagnostics: Diagnostic[] }
   | { verdict: "rejected"; grant: Grant; role: EffectiveRole; requirement: Requirement; outcome: ApprovalOutcome; by: string; reason: string }
   | { verdict: "pending" | "approved"; grant: Grant; role: EffectiveRole; requirement: Requirement; outcome: ApprovalOutcome };
@@ -32,11 +34,11 @@ export function judgeRequest(s: RequestSnapshot, now: Date, teamMember: Membersh
   }
   if (!s.grantContent) return { verdict: "invalid", diagnostics: [fileDiagnostic(path, "the grant file could not be read")] };
   const parsed = parseGrant(path, s.grantContent);
-  if (!parsed.ok) return { verdict: "invalid", diagnostics: parsed.diagnostics };
+  if (!parsed.ok) return invalidOrVetoed(s, path, parsed.diagnostics, undefined, teamMember);
   const grant = parsed.grant;
   const requesterAllowed = policy.requesters ? policy.requesters.some((g) => isInGroup(g.toLowerCase(), grant.requester, teamMember)) : undefined;
   const rules = checkGrantRules(parsed, policy, { author: s.pr.author, requestedAt: new Date(s.pr.createdAt), requesterAllowed });
-  if (rules.diagnostics.length > 0 || !rules.role) return { verdict: "invalid", diagnostics: rules.diagnostics, grant };
+  if (rules.diagnostics.length > 0 || !rules.role) return invalidOrVetoed(s, path, rules.diagnostics, grant, teamMember);
   const role = rules.role;
 
   const requirement = requirementFor(grant, role, policy, s, path);
@@ -120,4 +122,22 @@ function rejectionOf(outcome: ApprovalOutcome, commands: RequestSnapshot["comman
   if (stands) return { by: stands.reviewer, reason: `changes requested in a review (dismissed by ${stands.dismissedBy}; a rejection stands)` };
   const command = commands.find((c) => vetoers.includes(c.login));
   return command ? { by: command.login, reason: command.reason || "no reason given" } : undefined;
+}
+
+/**
+ * An invalid request is still open to its owners' veto: a `/jit reject` by someone CODEOWNERS gives
+ * its path (the requester and the PR's author excepted) rejects it now. Waiting for a fix would
+ * leave the veto to a comment that anyone with write access can edit or delete before the fix.
+ * Needs CODEOWNERS in the snapshot (loaded when there is a command to judge).
+ */
+function invalidOrVetoed(s: RequestSnapshot, path: string, diagnostics: Diagnostic[], grant: Grant | undefined, teamMember: MembershipLookup): Judgement {
+  const invalid: Judgement = { verdict: "invalid", diagnostics, ...(grant ? { grant } : {}) };
+  if (!s.codeowners) return invalid;
+  const own = new Set([s.pr.author.toLowerCase(), ...(grant ? [grant.requester.toLowerCase()] : [])]);
+  const commands = s.commands.filter((c) => c.command === "reject" && !own.has(c.login.toLowerCase()));
+  if (commands.length === 0) return invalid;
+  const owners = ownersOf(s.codeowners, path).owners;
+  const { by } = settleVetoes(owners, commands.map((c) => c.login), teamMember);
+  const command = commands.find((c) => by.includes(c.login));
+  return command ? { verdict: "vetoed", diagnostics, ...(grant ? { grant } : {}), by: command.login, reason: command.reason || "no reason given" } : invalid;
 }

@@ -88,7 +88,7 @@ function bypassed(s: RequestSnapshot, j: Judgement, reason?: string): Decision {
   const why =
     reason ??
     (j.verdict === "pending" ? "the required approvals were not complete"
-    : j.verdict === "rejected" ? `it was rejected (${j.reason})`
+    : j.verdict === "rejected" || j.verdict === "vetoed" ? `it was rejected (${j.reason})`
     : j.verdict === "no-approvers" ? "no approvers are mapped to its path"
     : j.verdict === "broken-policy" ? "the access policy is broken"
     : "the request is invalid");

@@ -29,6 +29,8 @@ export function checkPlan(view: CheckView, defaultBranch: string): CheckPlan {
       return completed("failure", "No approvers mapped", `${errorList(view.errors)}\n\n${warningList(view.warnings)}`.trim(), view.errors);
     case "rejected":
       return completed("failure", "Rejected", `Rejected by ${view.by}: ${view.reason}. Nothing was granted.\n\n${progressSummary(view.grant, view.approvals)}`, []);
+    case "vetoed":
+      return completed("failure", "Rejected", `Rejected by ${view.by}: ${view.reason}. Nothing was granted.\n\n${errorList(view.errors)}`, view.errors);
     case "pending":
       return { status: "in_progress", title: "Waiting for approvals", summary: progressSummary(view.grant, view.approvals, view.warnings), annotations: [] };
     case "approved":

@@ -78,6 +78,8 @@ function headlineAndParts(ctx: CommentContext, r: GrantRecord, view: CommentView
       return ["⛔ No approvers mapped", { grant: view.grant, errors: view.errors, note: "Nobody can approve this request, so it cannot proceed. Add an owner for this path to CODEOWNERS." }];
     case "rejected":
       return ["❌ Rejected", { grant: view.grant, approvals: view.approvals, note: `Rejected by ${view.by}: ${view.reason}. Nothing was granted.` }];
+    case "vetoed":
+      return ["❌ Rejected", { grant: view.grant, errors: view.errors, note: `Rejected by ${view.by}: ${view.reason}. Nothing was granted.` }];
     case "pending":
       return ["⏳ Waiting for approvals", { grant: view.grant, approvals: view.approvals }];
     case "approved": {

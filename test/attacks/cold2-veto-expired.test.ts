@@ -15,8 +15,9 @@ afterEach(() => arena?.stop());
 const LONG_TIMEOUT = POLICY.replace("pending_timeout: 24h", "pending_timeout: 72h");
 
 describe("cold2-3: a veto heard while the request was invalid, edited away, then a day passes", () => {
-  // [open #17] the heard veto expires after 24 h in memory and the edited timeline no longer shows it
-  it.failing("[open #17] the fixed request is still rejected a day later", async () => {
+  // Before: the heard veto expired after 24 h in memory and the edited timeline no longer showed it. Now an owner's
+  // veto rejects the request at once, invalid or not.
+  it("the fixed request is still rejected a day later", async () => {
     arena = await Arena.start({ policy: LONG_TIMEOUT });
     const g = await arena.open("alice", { minutes: 600 }); // 10h > 8h: invalid
     const { data } = await arena.as("erin").rest.issues.createComment({ ...REF, issue_number: g.number, body: "/jit reject far too broad, no" });
@@ -37,8 +38,8 @@ describe("cold2-3: a veto heard while the request was invalid, edited away, then
     expect(arena.isMember("alice")).toBe(false);
   }, 120_000);
 
-  // [open #17] heard commands live only in memory: a deploy after the (uncounted) veto forgets it, and the edited timeline no longer shows it
-  it.failing("[open #17] the fixed request is still rejected after a restart", async () => {
+  // Before: heard commands lived only in memory, so a deploy after the (uncounted) veto forgot it. Now it is counted at once.
+  it("the fixed request is still rejected after a restart", async () => {
     arena = await Arena.start();
     const g = await arena.open("alice", { minutes: 600 });
     const { data } = await arena.as("erin").rest.issues.createComment({ ...REF, issue_number: g.number, body: "/jit reject far too broad, no" });

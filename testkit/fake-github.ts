@@ -311,9 +311,13 @@ function respond(url: URL, reply: Reply): Response {
     const items = reply.list.items.slice((page - 1) * perPage, page * perPage);
     body = reply.list.wrap ? reply.list.wrap(items, reply.list.items.length) : items;
     if (page * perPage < reply.list.items.length) {
-      const next = new URL(url);
-      next.searchParams.set("page", String(page + 1));
-      headers.link = `<${next.toString()}>; rel="next"`;
+      // As GitHub sends it: the next page and the last one.
+      const at = (n: number) => {
+        const u = new URL(url);
+        u.searchParams.set("page", String(n));
+        return u.toString();
+      };
+      headers.link = `<${at(page + 1)}>; rel="next", <${at(Math.ceil(reply.list.items.length / perPage))}>; rel="last"`;
     }
   }
   const response = new Response(body === undefined || reply.status === 204 ? null : JSON.stringify(body), { status: reply.status, headers });

@@ -4,7 +4,7 @@ import { classifyPullRequest, type ChangedFile } from "../lifecycle/classify.js"
 import { judgedOffDefaultBranch } from "../lifecycle/base-branch.js";
 import { extendedRequest, extensionCandidates, isExtensionOf, MAX_EXTENSION_LINKS, type Mention } from "../lifecycle/extension.js";
 import { decidedFromState } from "../lifecycle/record.js";
-import { parseCommand } from "../lifecycle/commands.js";
+import { mergeCommands, parseCommand } from "../lifecycle/commands.js";
 import type { PolicyProvenance } from "../lifecycle/snapshot.js";
 import { membershipKey, type CommentCommand, type RequestSnapshot } from "../lifecycle/snapshot.js";
 import { COMMENT_MARKER, readState, type CommentState } from "../lifecycle/codec.js";
@@ -89,6 +89,7 @@ const headByRepo = new Map<number, { branch: string; etag: string; sha: string }
 export function resetJudgingFileCache(): void {
   judgingByCommit.clear();
   headByRepo.clear();
+  commentCursors.clear();
 }
 
 /**
@@ -490,7 +491,8 @@ interface TimelineItem {
  */
 /** Returns the change requests dismissed on the timeline (review id, who dismissed it): the reviews name their authors. */
 async function loadTimeline(gh: GitHub, ref: RepoRef & { number: number }, appId: number | undefined, snapshot: RequestSnapshot, bounded = false): Promise<{ reviewId: number; dismissedBy: string }[]> {
-  const items = bounded ? await boundedTimeline(gh, ref) : ((await gh.paginate(gh.rest.issues.listEventsForTimeline, { owner: ref.owner, repo: ref.repo, issue_number: ref.number, per_page: 100 })) as TimelineItem[]);
+  const read = bounded ? await boundedTimeline(gh, ref) : { items: (await gh.paginate(gh.rest.issues.listEventsForTimeline, { owner: ref.owner, repo: ref.repo, issue_number: ref.number, per_page: 100 })) as TimelineItem[], skipped: false };
+  const items = read.items;
   const commands: CommentCommand[] = [];
   const dismissals: { reviewId: number; dismissedBy: string }[] = [];
   const mentionedBy: Mention[] = [];
@@ -515,24 +517,65 @@ async function loadTimeline(gh: GitHub, ref: RepoRef & { number: number }, appId
     const parsed = parseCommand(body);
     if (parsed) commands.push({ id: c.id, login: c.user.login, ...parsed, createdAt: c.created_at ?? "" });
   }
-  snapshot.commands = commands;
+  snapshot.commands = read.skipped ? mergeCommands(commands, await commandsSinceCursor(gh, ref, snapshot, appId)) : commands;
   if (mentionedBy.length > 0) snapshot.mentionedBy = mentionedBy;
   return dismissals;
+}
+
+/**
+ * Where the comments of a merged request were last read up to (the newest `updated_at` seen), by
+ * `repoId#number`: a long timeline's middle pages are skipped, and its commands are read from the
+ * comments instead, each only once per process (from the merge on after a restart). Advanced only
+ * when an evaluation that read them completes (see commitCommentCursor).
+ */
+const commentCursors = new Map<string, string>();
+const COMMENT_CURSORS = 10_000;
+
+/** `/jit` commands among the comments written or changed since the cursor (or the merge). Unedited ones only, as in the timeline. */
+async function commandsSinceCursor(gh: GitHub, ref: RepoRef & { number: number }, snapshot: RequestSnapshot, appId: number | undefined): Promise<CommentCommand[]> {
+  const key = `${snapshot.repoId}#${ref.number}`;
+  const since = commentCursors.get(key) ?? snapshot.pr.mergedAt ?? snapshot.pr.createdAt;
+  const comments = await gh.paginate(gh.rest.issues.listComments, { owner: ref.owner, repo: ref.repo, issue_number: ref.number, since, per_page: 100 });
+  const commands: CommentCommand[] = [];
+  let newest = since;
+  for (const c of comments) {
+    if (c.updated_at > newest) newest = c.updated_at;
+    const ours = appId === undefined ? !!c.performed_via_github_app : c.performed_via_github_app?.id === appId;
+    if (ours || !c.user || c.user.type === "Bot" || c.updated_at !== c.created_at) continue;
+    const parsed = parseCommand(c.body ?? "");
+    if (parsed) commands.push({ id: c.id, login: c.user.login, ...parsed, createdAt: c.created_at });
+  }
+  snapshot.commentCursor = { key, at: newest };
+  return commands;
+}
+
+/** The evaluation that read comments up to the cursor completed: later ones start from there. */
+export function commitCommentCursor(snapshot: RequestSnapshot): void {
+  if (!snapshot.commentCursor) return;
+  if (commentCursors.size >= COMMENT_CURSORS) commentCursors.delete(commentCursors.keys().next().value!);
+  commentCursors.set(snapshot.commentCursor.key, snapshot.commentCursor.at);
 }
 
 /** Newest pages read besides the first by a bounded timeline read (at most 300 items in all). */
 const TIMELINE_TAIL_PAGES = 2;
 
 /** The timeline's first page and its newest TIMELINE_TAIL_PAGES pages: at most three requests, however long it is. */
-async function boundedTimeline(gh: GitHub, ref: RepoRef & { number: number }): Promise<TimelineItem[]> {
+async function boundedTimeline(gh: GitHub, ref: RepoRef & { number: number }): Promise<{ items: TimelineItem[]; skipped: boolean }> {
   const params = { owner: ref.owner, repo: ref.repo, issue_number: ref.number, per_page: 100 };
   const first = await gh.rest.issues.listEventsForTimeline(params);
-  const last = Number(/[?&]page=(\d+)>; rel="last"/.exec(first.headers.link ?? "")?.[1] ?? 1);
+  const link = first.headers.link ?? "";
   const items = [...(first.data as TimelineItem[])];
-  for (let page = Math.max(2, last - TIMELINE_TAIL_PAGES + 1); page <= last; page++) {
+  const lastPage = /<([^>]*)>;\s*rel="last"/.exec(link)?.[1];
+  // More pages but no way to tell how many (no `last` link): only the first is read, and the
+  // commands come from the comments.
+  if (!lastPage) return { items, skipped: /rel="next"/.test(link) };
+  const last = Number(new URL(lastPage).searchParams.get("page") ?? 1);
+  const from = Math.max(2, last - TIMELINE_TAIL_PAGES + 1);
+  for (let page = from; page <= last; page++) {
     items.push(...((await gh.rest.issues.listEventsForTimeline({ ...params, page })).data as TimelineItem[]));
   }
-  return items;
+  // Pages between the first and the newest were not read: their commands come from the comments.
+  return { items, skipped: from > 2 };
 }
 
 /**

@@ -3,7 +3,7 @@ import { originalToRecheck } from "../lifecycle/extension.js";
 import { membershipKey, type RequestSnapshot } from "../lifecycle/snapshot.js";
 import type { GitHub, RepoRef } from "../github/client.js";
 import { execute } from "../github/execute.js";
-import { loadRequestSnapshot, loadVetoOwners, resolveMemberships } from "../github/snapshot.js";
+import { commitCommentCursor, loadRequestSnapshot, loadVetoOwners, resolveMemberships } from "../github/snapshot.js";
 import { requestsThatAdded } from "../github/grant-origin.js";
 import type { CommentState } from "../lifecycle/codec.js";
 import type { ProviderFactory } from "../providers/registry.js";
@@ -155,6 +155,7 @@ export async function finishEvaluation(gh: GitHub, snapshot: RequestSnapshot, de
   });
   // Heard commands stay until a decision had to count them: a veto heard while the request was
   // invalid (judged before commands are read) must still count once it is fixed, whoever edits it.
+  commitCommentCursor(snapshot);
   const counted = snapshot.pr.merged || snapshot.pr.state === "closed" || decision.status === "REJECTED";
   if (counted) deps.heardCommands?.settled(KeyedQueue.key({ owner: snapshot.owner, repo: snapshot.repo, number: snapshot.pr.number }), heard);
   return state;

@@ -70,6 +70,8 @@ export interface RequestSnapshot {
    * unknown until the display is written, and commands and mentions are not known either.
    */
   displayUnread?: boolean;
+  /** How far this evaluation read the comments of a long timeline (github/snapshot.ts); kept once it completes. */
+  commentCursor?: { key: string; at: string };
   /** This app's status comment, if it wrote one: a display for people, never read for state. */
   comment?: { id: number; body: string };
   /** This app's `jit-access` check run on the head commit: only this app can change it. */

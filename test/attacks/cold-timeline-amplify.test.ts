@@ -16,19 +16,29 @@ const COMMENTS = 3000;
 
 describe("cold-5: one label removal on a live grant whose PR carries many comments", () => {
   // A merged request whose verdict is recorded reads the timeline's first page and its newest pages only.
-  it(`${COMMENTS} plain comments: a label toggle costs the app at most 30 requests`, async () => {
+  it(`${COMMENTS} plain comments: each comment is read once, and a label toggle then costs the app at most 15 requests`, async () => {
     arena = await Arena.start();
     const g = await arena.liveGrant("alice", { minutes: 60 });
     const alice = arena.as("alice");
-    for (let i = 0; i < COMMENTS; i++) await alice.rest.issues.createComment({ ...REF, issue_number: g.number, body: `note ${i}` });
+    // GitHub's timestamps have whole seconds, and its pace for content creation is well under 10 a second.
+    for (let i = 0; i < COMMENTS; i++) {
+      await alice.rest.issues.createComment({ ...REF, issue_number: g.number, body: `note ${i}` });
+      if (i % 10 === 9) arena.clock.set(arena.clock.now() + 1_000);
+    }
     await arena.deliverAll();
     expect(arena.pull(g.number).labels).toContain("jit:approved");
 
-    const before = arena.fake.requests.length;
-    await alice.rest.issues.removeLabel({ ...REF, issue_number: g.number, name: "jit:approved" });
-    await arena.deliverAll();
-    const cost = arena.fake.requests.length - before - 1;
-    expect(arena.pull(g.number).labels).toContain("jit:approved"); // restored
-    expect(cost).toBeLessThanOrEqual(30);
+    const toggle = async () => {
+      const before = arena.fake.requests.length;
+      await alice.rest.issues.removeLabel({ ...REF, issue_number: g.number, name: "jit:approved" });
+      await arena.deliverAll();
+      expect(arena.pull(g.number).labels).toContain("jit:approved"); // restored
+      return arena.fake.requests.length - before - 1;
+    };
+    // The first evaluation after the flood reads each comment once (for commands the skipped
+    // timeline pages held); every later one reads only what changed since.
+    expect(await toggle()).toBeLessThanOrEqual(COMMENTS / 100 + 15);
+    expect(await toggle()).toBeLessThanOrEqual(15);
+    expect(await toggle()).toBeLessThanOrEqual(15);
   }, 120_000);
 });

@@ -33,8 +33,8 @@ describe("cold2-2: an approver's /jit revoke the app did not hear, buried in the
     expect(arena.isMember("alice")).toBe(false);
   }, 120_000);
 
-  // [open #17] the bounded timeline read skips the pages holding the revoke: the grant outlives it by hours
-  it.failing("[open #17] 100 comments before and 200 after it: the grant is still revoked", async () => {
+  // The bounded timeline read skips the pages holding the revoke; its commands come from the comments instead.
+  it("100 comments before and 200 after it: the grant is still revoked", async () => {
     arena = await Arena.start();
     const g = await arena.liveGrant("alice", { minutes: 480 });
     expect(arena.isMember("alice")).toBe(true);

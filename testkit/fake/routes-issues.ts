@@ -25,7 +25,12 @@ export const issueRoutes: Route[] = [
   {
     method: "GET",
     template: "/repos/{owner}/{repo}/issues/{issue_number}/comments",
-    handle: (world, { repo, params }) => { const pr = pullOf(repo, params.issue_number!); return list(pr.comments.map((c) => comment(repo, pr, c, world.app))); },
+    handle: (world, { repo, params, query }) => {
+      const pr = pullOf(repo, params.issue_number!);
+      // `since`: only comments updated at or after that time, as GitHub answers.
+      const since = query.get("since");
+      return list(pr.comments.filter((c) => !since || c.updatedAt >= since).map((c) => comment(repo, pr, c, world.app)));
+    },
   },
   {
     method: "POST",

@@ -44,19 +44,20 @@ function otherLiveGrants(gh: GitHub, s: RequestSnapshot, t: GrantTarget, options
 }
 
 /**
- * The other live grants for a revoke; none when they cannot be read within bounds (grant files
- * pushed straight to the default branch): the revoke then takes all but recorded standing access —
- * another grant of the person may lose its access early, never keep what it should not.
+ * The other live grants; undefined when they cannot be read within bounds (grant files pushed
+ * straight to the default branch), with an alert: a revoke then takes all but recorded standing
+ * access, an apply records none — another grant of the person may lose its access early, and
+ * nothing is ever kept that should not be.
  */
-async function liveOthersOrNone(gh: GitHub, s: RequestSnapshot, t: GrantTarget, options: GrantEffectOptions) {
+async function liveOthersOr(gh: GitHub, s: RequestSnapshot, t: GrantTarget, options: GrantEffectOptions, doing: "apply" | "revoke") {
   try {
     return await otherLiveGrants(gh, s, t, options);
   } catch (error) {
     if (!(error instanceof TooManyGrantFiles)) throw error;
-    const message = `tamper: revoking ${t.id} without reference counting: ${error.message}`;
+    const message = `tamper: ${doing === "apply" ? "applying" : "revoking"} ${t.id} without reference counting: ${error.message}`;
     options.log.error(message);
     options.onAlert?.("tamper", message);
-    return [];
+    return undefined;
   }
 }
 
@@ -89,13 +90,15 @@ export async function applyGrant(
           // (a replica cut off from Redis revokes without the shared lock), a grant still live when
           // the others are read gives its unit, so that unit is not standing; one ended by then has
           // taken its unit away before its end was recorded, so "held" no longer shows it.
-          const others = await otherLiveGrants(gh, s, t, options);
+          const others = await liveOthersOr(gh, s, t, options, "apply");
           const held = await provider.held(t);
-          standing = standingOf(provider, t, held, others);
+          // Not known within bounds (grant files pushed straight to the default branch): nothing
+          // counts as standing, so this grant's end takes all it gives — never a lock-out.
+          standing = others === undefined ? [] : standingOf(provider, t, held, others);
           // Held already: standing only if no record of theirs gives it. A grant whose file left the
           // default branch may be known to no file and to no index of this replica; its PR still
           // shows it (labels the app keeps true), so the person's merged requests are asked too.
-          if (standing.length > 0) {
+          if (others && standing.length > 0) {
             const labelled = (await labelledLiveGrants(gh, { owner: s.owner, repo: s.repo }, { requester: t.requester, except: s.pr.number, appId: options.appId, repoId: s.repoId })).filter((g) => !others.some((o) => o.number === g.number));
             if (labelled.length > 0) standing = standingOf(provider, t, held, [...others, ...labelled]);
           }
@@ -132,7 +135,7 @@ export async function revokeGrant(
     return await (options.personLock ?? processTurns).run(personKey(s, t), "revoke", async (): Promise<RevokeOutcome> => {
       const fresh = await record.fresh();
       if (fresh?.status === "EXECUTED" || fresh?.status === "REVOKED") return { kind: "already-ended" };
-      const others = (await liveOthersOrNone(gh, s, t, options)).filter((g) => stillGives(g, options.now()));
+      const others = ((await liveOthersOr(gh, s, t, options, "revoke")) ?? []).filter((g) => stillGives(g, options.now()));
       const units = unitsToRevoke(provider, t, effect.standing, others);
       await provider.revoke(t, units);
       const at = options.now();
@@ -148,7 +151,5 @@ export async function revokeGrant(
 
 /** Provider errors are written to be shown (secrets redacted); anything else stays in the log. */
 function shownError(error: unknown): string {
-  // TooManyGrantFiles says only counts and a branch name: safe to show, and what to fix.
-  if (error instanceof TooManyGrantFiles) return `not applied: ${error.message}; remove the grant files that no request added`;
   return error instanceof ProviderError ? error.message : "an unexpected error (details in the app's log)";
 }

@@ -27,9 +27,10 @@ async function pushFillers(login: string, count: number): Promise<void> {
 
 describe("cold-4: grant files naming the requester pushed straight to main", () => {
   // Reference counting reads a bounded number of grant files a lookup and at most 25 naming one
-  // person: beyond that an apply is refused (retried later) and a revoke takes all but recorded
-  // standing access. alice's 300 fillers cost her her own access, never the installation's budget.
-  it(`${FILLERS} filler files: her grant is never applied, each filler is read once, and the steady cost stays small`, async () => {
+  // person: beyond that it is skipped with an alert — nothing counts as standing access, and the
+  // revoke takes all but recorded standing. alice's 300 fillers cost her nothing she should keep,
+  // and the installation only one read per filler.
+  it(`${FILLERS} filler files: her grant is revoked at its end, each filler is read once, and the steady cost stays small`, async () => {
     arena = await Arena.start();
     await pushFillers("alice", FILLERS);
     await arena.deliverAll();
@@ -42,13 +43,13 @@ describe("cold-4: grant files naming the requester pushed straight to main", () 
       perMinute.push(arena.fake.requests.length - last);
       last = arena.fake.requests.length;
     }
-    expect(arena.membershipPuts("alice")).toBe(0);
+    // Applied (nothing counted as standing), then taken away at its end.
+    expect(arena.membershipPuts("alice")).toBeGreaterThan(0);
+    expect(arena.record(g.number)).toMatchObject({ status: "EXECUTED", standing: [] });
     expect(arena.isMember("alice")).toBe(false);
-    // Refused at every attempt (the provider never called), then its window ended unapplied.
-    expect(arena.record(g.number)).toMatchObject({ status: "EXECUTED" });
-    expect(arena.record(g.number)?.revoked_at).toBeUndefined();
+    expect(arena.errors.some((e) => e.includes("without reference counting"))).toBe(true);
     // Each filler's blob is read once (learned a hundred at a time), never again per apply or revoke.
     expect(perMinute.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(2 * FILLERS);
-    expect(Math.max(...perMinute.slice(-10))).toBeLessThanOrEqual(25);
+    expect(Math.max(...perMinute.slice(-5))).toBeLessThanOrEqual(25);
   }, 120_000);
 });

@@ -26,7 +26,6 @@ export interface ExecuteOptions extends GrantEffectOptions {
    * release. The scheduler uses it so a burst of expiries revokes everything first.
    */
   gate?: () => Promise<() => void>;
-  onAlert?: (kind: "bypass" | "tamper", message: string) => void;
   /**
    * The installation's urgent lane (cluster/clients.ts), for what happens inside a grant's turn:
    * the provider's apply or revoke (github-team writes through it) and the record read and

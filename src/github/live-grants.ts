@@ -1,4 +1,5 @@
 import { parseGrant } from "../grant/parse.js";
+import { STATUS_LABELS } from "../lifecycle/status.js";
 import { targetOf } from "../lifecycle/live.js";
 import type { RequestSnapshot } from "../lifecycle/snapshot.js";
 import { readState, type CommentState } from "../lifecycle/codec.js";
@@ -177,9 +178,7 @@ export const listLiveGrants: LiveGrantLister = async (gh, ref, q) => {
       // The same login, but another person (it was renamed away, then taken): compared by id where
       // both records have one. Files are still found by the login they name, as before.
       if (q.requesterId !== undefined && state.requester_id !== undefined && state.requester_id !== q.requesterId) continue;
-      const s = { owner: ref.owner, repo: ref.repo, pr: { number: origin.number, url: `https://github.com/${ref.owner}/${ref.repo}/pull/${origin.number}` } } as RequestSnapshot;
-      const target = targetOf(s, state);
-      out.push({ number: origin.number, path: file.path, target: state.requester_id !== undefined ? { ...target, requesterId: state.requester_id } : target, standing: state.standing ?? [], expiresAt: state.expires_at });
+      out.push(liveGrantOf(ref, origin.number, `https://github.com/${ref.owner}/${ref.repo}/pull/${origin.number}`, state, file.path));
     }
   }
   return out;
@@ -197,11 +196,8 @@ export function withKnownGrants(files: LiveGrantLister, known: (ref: RepoRef, re
     const listed = await files(gh, ref, q);
     const extra = known(ref, q.requester).filter((k) => k.number !== q.except && !listed.some((g) => g.number === k.number));
     for (const { number } of extra) {
-      const { data: pr } = await gh.rest.pulls.get({ owner: ref.owner, repo: ref.repo, pull_number: number });
-      const state = await recordOf(gh, { ...ref, repoId: q.repoId, number }, pr.head.sha, q.appId);
-      if (!mayHoldAccess(state)) continue;
-      const s = { owner: ref.owner, repo: ref.repo, pr: { number, url: pr.html_url } } as RequestSnapshot;
-      listed.push({ number, path: state.path ?? "", target: targetOf(s, state), standing: state.standing ?? [], expiresAt: state.expires_at });
+      const grant = await liveGrantAt(gh, ref, number, q);
+      if (grant) listed.push(grant);
     }
     return listed;
   };
@@ -219,16 +215,27 @@ const MAX_LABELLED = 20;
 export async function labelledLiveGrants(gh: GitHub, ref: RepoRef, q: { requester: string; except: number; appId: number; repoId: number }): Promise<LiveGrant[]> {
   const out: LiveGrant[] = [];
   const numbers = new Set<number>();
-  for (const label of ["jit:approved", "jit:pending"]) {
+  for (const label of [STATUS_LABELS.APPROVED, STATUS_LABELS.PENDING]) {
     const { data } = await gh.rest.search.issuesAndPullRequests({ q: `repo:${ref.owner}/${ref.repo} is:pr is:merged author:${q.requester} label:"${label}"`, per_page: MAX_LABELLED });
     for (const item of data.items) if (item.number !== q.except) numbers.add(item.number);
   }
   for (const number of [...numbers].slice(0, MAX_LABELLED)) {
-    const { data: pr } = await gh.rest.pulls.get({ owner: ref.owner, repo: ref.repo, pull_number: number });
-    const state = await recordOf(gh, { ...ref, repoId: q.repoId, number }, pr.head.sha, q.appId);
-    if (!mayHoldAccess(state)) continue;
-    const s = { owner: ref.owner, repo: ref.repo, pr: { number, url: pr.html_url } } as RequestSnapshot;
-    out.push({ number, path: state.path ?? "", target: targetOf(s, state), standing: state.standing ?? [], expiresAt: state.expires_at });
+    const grant = await liveGrantAt(gh, ref, number, q);
+    if (grant) out.push(grant);
   }
   return out;
+}
+
+/** A request's grant as reference counting sees it, from its record; with its requester's id where recorded. */
+function liveGrantOf(ref: RepoRef, number: number, url: string, state: CommentState, path: string): LiveGrant {
+  const s = { owner: ref.owner, repo: ref.repo, pr: { number, url } } as RequestSnapshot;
+  const target = targetOf(s, state);
+  return { number, path, target: state.requester_id !== undefined ? { ...target, requesterId: state.requester_id } : target, standing: state.standing ?? [], expiresAt: state.expires_at };
+}
+
+/** The grant of a request known by its number (its head, then its record), when it may hold access. Two reads. */
+async function liveGrantAt(gh: GitHub, ref: RepoRef, number: number, q: { appId: number; repoId: number }): Promise<LiveGrant | undefined> {
+  const { data: pr } = await gh.rest.pulls.get({ owner: ref.owner, repo: ref.repo, pull_number: number });
+  const state = await recordOf(gh, { ...ref, repoId: q.repoId, number }, pr.head.sha, q.appId);
+  return mayHoldAccess(state) ? liveGrantOf(ref, number, pr.html_url, state, state.path ?? "") : undefined;
 }

@@ -1,4 +1,3 @@
-import { escapeMarkdown } from "../present/render.js";
 import { CHECK_NAME } from "../lifecycle/status.js";
 import type { GitHub, RepoRef } from "./client.js";
 
@@ -301,12 +300,6 @@ async function merge(gh: GitHub, ref: RepoRef, r: RevertRequest, pr: { number: n
     await gh.rest.issues.addLabels({ ...ref, issue_number: pr.number, labels: [REVERT_BLOCKED_LABEL] });
     return { number: pr.number, url: pr.html_url, merged: false, blocked };
   }
-}
-
-/** What the request PR says about refused branches and PRs; undefined when there were none. */
-export function refusalNote(outcome: Pick<RevertOutcome, "refused"> | undefined): string | undefined {
-  if (!outcome?.refused?.length) return undefined;
-  return `🚨 jit-access refused to merge changes it did not make under its revert branch names: ${outcome.refused.map(escapeMarkdown).join("; ")}. The security team has been alerted in the app's log.`;
 }
 
 async function existsOn(gh: GitHub, ref: RepoRef, path: string, branch: string): Promise<boolean> {

@@ -647,16 +647,15 @@ function dueToEnd(record: CommentState | undefined, now: Date): boolean {
 const DUE_SOON_MS = 60_000;
 
 /** This app's status comment on a PR, looked up when the snapshot did not read the timeline. */
-export async function findStatusComment(gh: GitHub, ref: RepoRef & { number: number }, appId: number): Promise<{ id: number; body: string } | undefined> {
+export async function findStatusComment(gh: GitHub, ref: RepoRef & { number: number }, appId: number | undefined): Promise<{ id: number; body: string } | undefined> {
   const comments = await gh.paginate(gh.rest.issues.listComments, { owner: ref.owner, repo: ref.repo, issue_number: ref.number, per_page: 100 });
   const ours = comments.find((c) => isStatusComment(c, appId));
   return ours ? { id: ours.id, body: ours.body ?? "" } : undefined;
 }
 
 export async function readStatusState(gh: GitHub, ref: RepoRef & { number: number }, appId: number | undefined): Promise<CommentState | undefined> {
-  const comments = await gh.paginate(gh.rest.issues.listComments, { owner: ref.owner, repo: ref.repo, issue_number: ref.number, per_page: 100 });
-  const ours = comments.find((c) => isStatusComment(c, appId));
-  return ours ? readState(ours.body ?? "") : undefined;
+  const ours = await findStatusComment(gh, ref, appId);
+  return ours ? readState(ours.body) : undefined;
 }
 
 /** A status comment written by this app (`appId`), or — `appId` undefined — by any GitHub App; never by a person. */

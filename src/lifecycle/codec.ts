@@ -25,12 +25,6 @@ export function embedState(body: string, state: GrantRecord): string {
   return `${COMMENT_MARKER}\n${body.trimEnd()}\n\n${stateBlock(state)}`;
 }
 
-/** The same text with a new state block (its display unchanged). */
-export function replaceState(text: string, state: GrantRecord): string {
-  const at = text.lastIndexOf(STATE_PREFIX);
-  return `${at < 0 ? `${text.trimEnd()}\n\n` : text.slice(0, at)}${stateBlock(state)}`;
-}
-
 /** The record a text holds; undefined when it holds none (or one this version cannot read). */
 export function readState(text: string): GrantRecord | undefined {
   const start = text.lastIndexOf(STATE_PREFIX);
@@ -43,12 +37,6 @@ export function readState(text: string): GrantRecord | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** Splits a text into its display (before the state block) and the block; the display is "" for none. */
-export function displayOf(text: string): string {
-  const at = text.lastIndexOf(STATE_PREFIX);
-  return at < 0 ? text : text.slice(0, at);
 }
 
 export type { GrantRecord, CommentState, StateStatus } from "./record.js";

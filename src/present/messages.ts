@@ -31,13 +31,13 @@ export function revertText(plan: RevertPlan, record: GrantRecord, number: number
   if (plan.purpose === "follow-up" || !record.grant) {
     return { title: `jit: end #${number}`, body: `Records the end of #${number} in git history; access was already taken away.` };
   }
+  // Drawn from the record as the revoke settled it: its status and `ended_by` say how it ended.
   const grant = record.grant;
-  const ending = record.ending;
-  const verb = (ending?.status ?? record.status) === "EXECUTED" ? "expired" : "revoked";
+  const verb = record.status === "EXECUTED" ? "expired" : "revoked";
   return {
     title: `jit: end #${number} — ${grant.requester} ${grant.resource}/${grant.role} ${verb}`,
     body: [
-      `Records the end of #${number}: ${grant.requester}'s access to ${grant.resource} (${grant.role}) ${verb} — ${escapeMarkdown(ending?.endedBy ?? record.ended_by ?? "")}.`,
+      `Records the end of #${number}: ${grant.requester}'s access to ${grant.resource} (${grant.role}) ${verb} — ${escapeMarkdown(record.ended_by ?? "")}.`,
       "",
       `- Planned revoke: ${record.expires_at}`,
       `- Actual revoke: ${(revokedAt ?? new Date(record.revoked_at ?? Date.now())).toISOString()}`,

@@ -1,12 +1,4 @@
-import {
-  CreateAccountAssignmentCommand,
-  DeleteAccountAssignmentCommand,
-  DescribeAccountAssignmentCreationStatusCommand,
-  DescribeAccountAssignmentDeletionStatusCommand,
-  paginateListAccountAssignments,
-  SSOAdminClient,
-  type AccountAssignmentOperationStatus,
-} from "@aws-sdk/client-sso-admin";
+import type { AccountAssignmentOperationStatus, SSOAdminClient } from "@aws-sdk/client-sso-admin";
 import { Type } from "@sinclair/typebox";
 import { Login } from "../schemas/common.js";
 import { connectionTrouble, endpointSecrets, envValue, ProviderError, redact, shownSafe, type Env, type GrantTarget, type Provider, type ProviderDefinition } from "./types.js";
@@ -26,6 +18,14 @@ export const DEFAULT_AWS_OPTIONS: AwsIdentityCenterOptions = { pollMs: 2_000, ti
  * VPC endpoint, or the in-repo fake in tests. It is the name the AWS SDK itself uses.
  */
 export const AWS_ENDPOINT_ENV = "AWS_ENDPOINT_URL_SSO_ADMIN";
+
+/**
+ * The SDK, loaded on first use: the policy check reads this module (through the provider table)
+ * on every start of the app and the CLI, and importing the SDK costs about half a second.
+ */
+type Sdk = typeof import("@aws-sdk/client-sso-admin");
+let sdkLoaded: Promise<Sdk> | undefined;
+const loadSdk = (): Promise<Sdk> => (sdkLoaded ??= import("@aws-sdk/client-sso-admin"));
 
 const InstanceArn = Type.String({ pattern: "^arn:aws[a-z-]*:sso:::instance/(sso)?ins-[a-zA-Z0-9-.]{16}$", description: "an IAM Identity Center instance ARN (arn:aws:sso:::instance/ssoins-…)" });
 const PermissionSetArn = Type.String({
@@ -123,10 +123,10 @@ export function awsIdentityCenterProvider(env: Env, options: AwsIdentityCenterOp
   const endpoint = envValue(env, AWS_ENDPOINT_ENV);
   const secrets = () => endpointSecrets([endpoint, envValue(env, "AWS_SECRET_ACCESS_KEY"), envValue(env, "AWS_SESSION_TOKEN")]);
 
-  function clientFor(t: GrantTarget): SSOAdminClient {
+  function clientFor(sdk: Sdk, t: GrantTarget): SSOAdminClient {
     const accessKeyId = envValue(env, "AWS_ACCESS_KEY_ID");
     const secretAccessKey = envValue(env, "AWS_SECRET_ACCESS_KEY");
-    return new SSOAdminClient({
+    return new sdk.SSOAdminClient({
       region: String(t.config.region),
       maxAttempts: 1,
       ...(endpoint ? { endpoint } : {}),
@@ -179,10 +179,10 @@ export function awsIdentityCenterProvider(env: Env, options: AwsIdentityCenterOp
     throw new ProviderError(`${t.resource}: ${what} ${status?.Status === "FAILED" ? "failed" : `ended in an unknown state (${String(status?.Status)})`}${reason}`, false);
   }
 
-  async function assigned(t: GrantTarget, client: SSOAdminClient, a: Assignment, deadline: number): Promise<boolean> {
+  async function assigned(sdk: Sdk, t: GrantTarget, client: SSOAdminClient, a: Assignment, deadline: number): Promise<boolean> {
     return call(t, "listing the account's assignments", deadline, async () => {
       // A fresh paginator per attempt: a retried listing starts again from the first page.
-      const pages = paginateListAccountAssignments({ client, pageSize: 100 }, { InstanceArn: a.InstanceArn, AccountId: a.TargetId, PermissionSetArn: a.PermissionSetArn });
+      const pages = sdk.paginateListAccountAssignments({ client, pageSize: 100 }, { InstanceArn: a.InstanceArn, AccountId: a.TargetId, PermissionSetArn: a.PermissionSetArn });
       for await (const page of pages) {
         if ((page.AccountAssignments ?? []).some((x) => x.PrincipalId === a.PrincipalId && x.PrincipalType === a.PrincipalType)) return true;
       }
@@ -190,11 +190,12 @@ export function awsIdentityCenterProvider(env: Env, options: AwsIdentityCenterOp
     });
   }
 
-  async function withClient<T>(t: GrantTarget, work: (client: SSOAdminClient, a: Assignment, deadline: number) => Promise<T>): Promise<T> {
+  async function withClient<T>(t: GrantTarget, work: (sdk: Sdk, client: SSOAdminClient, a: Assignment, deadline: number) => Promise<T>): Promise<T> {
     const a = assignmentOf(t);
-    const client = clientFor(t);
+    const sdk = await loadSdk();
+    const client = clientFor(sdk, t);
     try {
-      return await work(client, a, Date.now() + options.timeoutMs);
+      return await work(sdk, client, a, Date.now() + options.timeoutMs);
     } finally {
       client.destroy();
     }
@@ -203,35 +204,37 @@ export function awsIdentityCenterProvider(env: Env, options: AwsIdentityCenterOp
   return {
     // A login the policy does not map gives nothing (its apply fails): no unit to count.
     units: (t) => (principalOf(t) === undefined ? [] : [unit(assignmentOf(t))]),
-    held: (t) => withClient(t, async (client, a, deadline) => ((await assigned(t, client, a, deadline)) ? [unit(a)] : [])),
+    held: (t) => withClient(t, async (sdk, client, a, deadline) => ((await assigned(sdk, t, client, a, deadline)) ? [unit(a)] : [])),
     apply: (t) =>
-      withClient(t, async (client, a, deadline) => {
-        // Creating an assignment that exists succeeds again: a replay needs no check first.
-        const created = await call(t, "creating the assignment", deadline, () => client.send(new CreateAccountAssignmentCommand(a)));
+      withClient(t, async (sdk, client, a, deadline) => {
+        // Already assigned (standing access, or a replay): done. Whether AWS accepts creating an
+        // existing assignment again is not documented, so it is never asked.
+        if (await assigned(sdk, t, client, a, deadline)) return;
+        const created = await call(t, "creating the assignment", deadline, () => client.send(new sdk.CreateAccountAssignmentCommand(a)));
         await settle(t, "creating the assignment", deadline, created.AccountAssignmentCreationStatus, async (id) => {
           const described = await call(t, "reading the assignment's status", deadline, () =>
-            client.send(new DescribeAccountAssignmentCreationStatusCommand({ InstanceArn: a.InstanceArn, AccountAssignmentCreationRequestId: id })),
+            client.send(new sdk.DescribeAccountAssignmentCreationStatusCommand({ InstanceArn: a.InstanceArn, AccountAssignmentCreationRequestId: id })),
           );
           return described.AccountAssignmentCreationStatus;
         });
       }),
     revoke: async (t, units) => {
       if (principalOf(t) === undefined || !units.includes(unit(assignmentOf(t)))) return;
-      await withClient(t, async (client, a, deadline) => {
+      await withClient(t, async (sdk, client, a, deadline) => {
         // Gone already (a replay, or removed by hand): done. AWS's answer to deleting a missing
         // assignment is not documented, so it is never asked.
-        if (!(await assigned(t, client, a, deadline))) return;
+        if (!(await assigned(sdk, t, client, a, deadline))) return;
         try {
-          const deleted = await call(t, "deleting the assignment", deadline, () => client.send(new DeleteAccountAssignmentCommand(a)));
+          const deleted = await call(t, "deleting the assignment", deadline, () => client.send(new sdk.DeleteAccountAssignmentCommand(a)));
           await settle(t, "deleting the assignment", deadline, deleted.AccountAssignmentDeletionStatus, async (id) => {
             const described = await call(t, "reading the deletion's status", deadline, () =>
-              client.send(new DescribeAccountAssignmentDeletionStatusCommand({ InstanceArn: a.InstanceArn, AccountAssignmentDeletionRequestId: id })),
+              client.send(new sdk.DescribeAccountAssignmentDeletionStatusCommand({ InstanceArn: a.InstanceArn, AccountAssignmentDeletionRequestId: id })),
             );
             return described.AccountAssignmentDeletionStatus;
           });
         } catch (error) {
           // A deletion that failed or was refused because a concurrent one removed it first is done.
-          if (!(await assigned(t, client, a, deadline))) return;
+          if (!(await assigned(sdk, t, client, a, deadline))) return;
           throw error;
         }
       });

@@ -1,4 +1,4 @@
-import { KubeConfig, RbacAuthorizationV1Api, type V1ClusterRoleBinding, type V1RoleBinding } from "@kubernetes/client-node";
+import type { RbacAuthorizationV1Api, V1ClusterRoleBinding, V1RoleBinding } from "@kubernetes/client-node";
 import { Type } from "@sinclair/typebox";
 import { createHash } from "node:crypto";
 import { EnvName } from "../schemas/common.js";
@@ -16,6 +16,14 @@ export const DEFAULT_KUBERNETES_OPTIONS: KubernetesOptions = { backoffMs: [500, 
 export const GRANT_LABEL = "jit-access/grant";
 /** The annotation with the grant id itself (`owner/repo#number`, which is no valid label value). */
 export const GRANT_ID_ANNOTATION = "jit-access/grant-id";
+
+/**
+ * The client, loaded on first use: the policy check reads this module (through the provider table)
+ * on every start of the app and the CLI, and importing the client costs over a second.
+ */
+type Client = typeof import("@kubernetes/client-node");
+let clientLoaded: Promise<Client> | undefined;
+const loadClient = (): Promise<Client> => (clientLoaded ??= import("@kubernetes/client-node"));
 
 const DNS1123_LABEL = "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$";
 
@@ -112,11 +120,12 @@ export function kubernetesProvider(env: Env, options: KubernetesOptions = DEFAUL
   const unit = (t: GrantTarget) =>
     `kubernetes:${String(t.config.kubeconfig_env ?? "KUBECONFIG")}:${String(t.config.context ?? "")}:${String(t.config.server_env ?? "")}:${String(t.config.namespace ?? "(cluster)")}:${bindingName(t.id)}`;
 
-  function connect(t: GrantTarget): { api: RbacAuthorizationV1Api; secrets: string[] } {
+  async function connect(t: GrantTarget): Promise<{ api: RbacAuthorizationV1Api; secrets: string[] }> {
     const variable = typeof t.config.kubeconfig_env === "string" ? t.config.kubeconfig_env : "KUBECONFIG";
     const path = envValue(env, variable)?.split(":")[0];
     const server = typeof t.config.server_env === "string" ? envValue(env, t.config.server_env) : undefined;
     const secrets = endpointSecrets([path, server]);
+    const { KubeConfig, RbacAuthorizationV1Api } = await loadClient();
     const kc = new KubeConfig();
     try {
       if (path) kc.loadFromFile(path);
@@ -179,14 +188,14 @@ export function kubernetesProvider(env: Env, options: KubernetesOptions = DEFAUL
     units: (t) => [unit(t)],
     async held(t) {
       const b = bindingOf(t);
-      const { api, secrets } = connect(t);
+      const { api, secrets } = await connect(t);
       const found = await call(t, `reading the binding ${b.metadata!.name}`, secrets, () => read(api, b));
       if ("status" in found) return [];
       return madeBy(t, found.ok) ? [] : [unit(t)];
     },
     async apply(t) {
       const b = bindingOf(t);
-      const { api, secrets } = connect(t);
+      const { api, secrets } = await connect(t);
       const what = `creating the ${b.kind} ${b.metadata!.name}`;
       const namespace = b.metadata!.namespace;
       const created = await call(t, what, secrets, () => (namespace ? api.createNamespacedRoleBinding({ namespace, body: b }) : api.createClusterRoleBinding({ body: b })));
@@ -202,7 +211,7 @@ export function kubernetesProvider(env: Env, options: KubernetesOptions = DEFAUL
     async revoke(t, units) {
       if (!units.includes(unit(t))) return;
       const b = bindingOf(t);
-      const { api, secrets } = connect(t);
+      const { api, secrets } = await connect(t);
       const name = b.metadata!.name!;
       const found = await call(t, `reading the binding ${name}`, secrets, () => read(api, b));
       // Gone already, or not this grant's: nothing of this grant's to delete.

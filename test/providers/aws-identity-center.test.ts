@@ -55,17 +55,19 @@ describe("aws-identity-center, against the in-repo fake SSO Admin API", () => {
   it("applies: creates the assignment and polls its status until SUCCEEDED; revokes: deletes it the same way", async () => {
     const live = await applyGrant(grant(1));
     expect(fake.assignments).toEqual([assignment()]);
-    expect(fake.calls).toEqual(["ListAccountAssignments", "CreateAccountAssignment", "DescribeAccountAssignmentCreationStatus", "DescribeAccountAssignmentCreationStatus"]);
+    expect(fake.calls).toEqual(["ListAccountAssignments", "ListAccountAssignments", "CreateAccountAssignment", "DescribeAccountAssignmentCreationStatus", "DescribeAccountAssignmentCreationStatus"]);
     fake.calls.length = 0;
     await revokeGrant(live);
     expect(fake.assignments).toEqual([]);
     expect(fake.calls).toEqual(["ListAccountAssignments", "DeleteAccountAssignment", "DescribeAccountAssignmentDeletionStatus", "DescribeAccountAssignmentDeletionStatus"]);
   });
 
-  it("replays are idempotent: a second apply keeps one assignment, a second revoke asks nothing to be deleted", async () => {
+  it("replays are idempotent: a second apply and a second revoke find the work done and change nothing", async () => {
     const live = await applyGrant(grant(1));
+    fake.calls.length = 0;
     await provider().apply(grant(1));
     expect(fake.assignments).toEqual([assignment()]);
+    expect(fake.calls).toEqual(["ListAccountAssignments"]);
     await revokeGrant(live);
     fake.calls.length = 0;
     await revokeGrant(live);
@@ -124,10 +126,20 @@ describe("aws-identity-center, against the in-repo fake SSO Admin API", () => {
   });
 
   it("retries ThrottlingException with backoff, then succeeds", async () => {
-    fake.throttle(3);
+    fake.throttle(3, "CreateAccountAssignment");
     await provider().apply(grant(1));
     expect(fake.assignments).toEqual([assignment()]);
-    expect(fake.calls.slice(0, 4)).toEqual(["CreateAccountAssignment", "CreateAccountAssignment", "CreateAccountAssignment", "CreateAccountAssignment"]);
+    expect(fake.calls.slice(0, 5)).toEqual(["ListAccountAssignments", "CreateAccountAssignment", "CreateAccountAssignment", "CreateAccountAssignment", "CreateAccountAssignment"]);
+  });
+
+  it("a throttled listing starts again from its first page", async () => {
+    for (let i = 0; i < 4; i++) fake.assignments.push(assignment(`9067d7e4-0000-4abc-8def-00000000000${i}`));
+    fake.assignments.push(assignment());
+    const p = provider();
+    const listing = p.held(grant(1));
+    fake.throttle(2, "ListAccountAssignments");
+    expect(await listing).toEqual(p.units(grant(1)));
+    expect(fake.calls.filter((c) => c === "ListAccountAssignments")).toHaveLength(5);
   });
 
   it("retries ConflictException (a concurrent change to the same permission set), then succeeds", async () => {
@@ -145,7 +157,7 @@ describe("aws-identity-center, against the in-repo fake SSO Admin API", () => {
   });
 
   it("throttling that outlasts the backoff is a retryable failure", async () => {
-    fake.throttle(100);
+    fake.throttle(100, "CreateAccountAssignment");
     const error = await provider({ pollMs: 5, timeoutMs: 3_000, backoffMs: [5, 5] }).apply(grant(1)).catch((e: unknown) => e);
     expect((error as ProviderError).message).toBe("aws-prod: creating the assignment failed: ThrottlingException: Rate exceeded");
     expect((error as ProviderError).retryable).toBe(true);
@@ -161,7 +173,7 @@ describe("aws-identity-center, against the in-repo fake SSO Admin API", () => {
   it("a permission set the instance does not have fails clearly and is not retried", async () => {
     const unknown = "arn:aws:sso:::permissionSet/ssoins-1111222233334444/ps-0000000000000000";
     const error = await provider().apply(grant(1, unknown)).catch((e: unknown) => e);
-    expect((error as ProviderError).message).toBe("aws-prod: creating the assignment failed: ResourceNotFoundException: The specified permission set does not exist.");
+    expect((error as ProviderError).message).toBe("aws-prod: listing the account's assignments failed: ResourceNotFoundException: The specified permission set does not exist.");
     expect((error as ProviderError).retryable).toBe(false);
   });
 
@@ -169,7 +181,7 @@ describe("aws-identity-center, against the in-repo fake SSO Admin API", () => {
     const url = fake.url;
     await fake.close();
     const error = await awsIdentityCenterProvider({ ...env(), AWS_ENDPOINT_URL_SSO_ADMIN: url }, { ...FAST, backoffMs: [] }).apply(grant(1)).catch((e: unknown) => e);
-    expect((error as ProviderError).message).toBe("aws-prod: creating the assignment failed: could not reach AWS (connection refused)");
+    expect((error as ProviderError).message).toBe("aws-prod: listing the account's assignments failed: could not reach AWS (connection refused)");
     expect((error as ProviderError).retryable).toBe(true);
     expect((error as ProviderError).message).not.toContain(new URL(url).port);
     fake = await FakeSsoAdmin.start({ instanceArn: INSTANCE, permissionSets: [ADMIN], accessKeyId: ACCESS_KEY, region: "eu-west-1" });

@@ -169,7 +169,7 @@ export function awsIdentityCenterProvider(env: Env, options: AwsIdentityCenterOp
     let status = first;
     while (status?.Status === "IN_PROGRESS") {
       if (Date.now() + options.pollMs > deadline) {
-        throw new ProviderError(`${t.resource}: ${what} was still in progress after ${Math.round(options.timeoutMs / 1000)}s; trying again`, true);
+        throw new ProviderError(`${t.resource}: ${what} was still in progress after ${options.timeoutMs / 1000} s; trying again`, true);
       }
       await sleep(options.pollMs);
       status = await next(String(status.RequestId));

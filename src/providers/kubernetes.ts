@@ -244,6 +244,11 @@ function statusOf(error: unknown): { code?: number; reason?: string; message?: s
   return { code, ...(typeof reason === "string" ? { reason } : {}), ...(typeof message === "string" ? { message } : {}) };
 }
 
+/**
+ * Gives up waiting after `ms`. The client takes no abort signal per request, so the request itself
+ * is not cancelled: its answer, if one comes, is dropped (and a retried create then meets its own
+ * binding as AlreadyExists, which apply accepts).
+ */
 function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {

@@ -120,7 +120,7 @@ describe("aws-identity-center, against the in-repo fake SSO Admin API", () => {
   it("gives up polling after the timeout, retryably, without counting the assignment as done", async () => {
     fake.pollsToSettle = 1_000;
     const error = await provider({ pollMs: 5, timeoutMs: 100, backoffMs: [] }).apply(grant(1)).catch((e: unknown) => e);
-    expect((error as ProviderError).message).toBe("aws-prod: creating the assignment was still in progress after 0s; trying again");
+    expect((error as ProviderError).message).toBe("aws-prod: creating the assignment was still in progress after 0.1 s; trying again");
     expect((error as ProviderError).retryable).toBe(true);
     expect(fake.assignments).toEqual([]);
   });

@@ -93,6 +93,15 @@ describe("aws-identity-center, against the in-repo fake SSO Admin API", () => {
     expect(fake.assignments).toEqual([assignment(), assignment(BOB), assignment(ALICE, READ_ONLY)]);
   });
 
+  it("with principal_type GROUP, assigns the mapped group", async () => {
+    const t = { ...grant(1), config: { ...grant(1).config, principal_type: "GROUP" } };
+    const p = provider();
+    await p.apply(t);
+    expect(fake.assignments).toEqual([{ ...assignment(), PrincipalType: "GROUP" }]);
+    await p.revoke(t, p.units(t));
+    expect(fake.assignments).toEqual([]);
+  });
+
   it("finds the principal on any page of ListAccountAssignments", async () => {
     for (let i = 0; i < 5; i++) fake.assignments.push(assignment(`9067d7e4-0000-4abc-8def-00000000000${i}`));
     fake.assignments.push(assignment());

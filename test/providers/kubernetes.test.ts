@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "@jest/globals";
 import { KubeConfig, RbacAuthorizationV1Api } from "@kubernetes/client-node";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { bindingName, kubernetes, kubernetesProvider, type KubernetesOptions } from "../../src/providers/kubernetes.js";
@@ -182,6 +182,16 @@ describe("kubernetes, against the in-repo fake Kubernetes API", () => {
     await expect(kubernetesProvider(env(), FAST).apply(grant(12, {}, { role: "x", role_kind: "Role" }))).rejects.toThrow("payments-k8s: a Role can only be bound in a namespace");
     await expect(kubernetesProvider({}, FAST).apply(grant(12))).rejects.toThrow("payments-k8s: no kubeconfig: KUBECONFIG is not set on the jit-access server, and it does not run in a cluster");
     expect(fake.requests).toEqual([]);
+  });
+
+  it("config.context picks a context of the kubeconfig; an unknown one is refused before any request", async () => {
+    const path = kubeconfig("http://127.0.0.1:9");
+    writeFileSync(path, `${readFileSync(path, "utf8")}`.replace("contexts:\n", `contexts:\n- name: fake\n  context:\n    cluster: fake\n    user: jit\n`).replace("clusters:\n", `clusters:\n- name: fake\n  cluster:\n    server: ${fake.url}\n    insecure-skip-tls-verify: true\n`));
+    const p = kubernetesProvider({ KUBECONFIG: path }, FAST);
+    await p.apply(grant(12, { namespace: "payments", context: "fake" }));
+    expect(fake.bindings).toHaveLength(1);
+    await expect(p.apply(grant(13, { namespace: "payments", context: "elsewhere" }))).rejects.toThrow("payments-k8s: the kubeconfig has no context named elsewhere");
+    expect(fake.requests.filter((r) => r.startsWith("POST"))).toHaveLength(1);
   });
 
   it("server_env replaces the kubeconfig's server; an unreachable one is shown without its address", async () => {

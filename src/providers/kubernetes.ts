@@ -14,7 +14,7 @@ export const DEFAULT_KUBERNETES_OPTIONS: KubernetesOptions = { backoffMs: [500, 
 
 /** The label every binding made by jit-access carries: the binding's own (deterministic) name. */
 export const GRANT_LABEL = "jit-access/grant";
-/** The annotation with the grant id itself (`owner/repo#number`, which is no valid label value). */
+/** The annotation with the grant id itself (`repo:<repository id>#<number>`, which is no valid label value). */
 export const GRANT_ID_ANNOTATION = "jit-access/grant-id";
 
 /**
@@ -60,7 +60,7 @@ export const kubernetes = {
 
 /**
  * The binding's name (pure): DNS-1123, at most 63 characters so that it is also a valid label
- * value, readable (`jit-acme-access-12-…`) and deterministic, so a replayed apply finds the binding
+ * value, readable (`jit-repo-123456-12-…`) and deterministic, so a replayed apply finds the binding
  * it made; the hash of the whole id keeps ids that read alike after cleaning apart.
  */
 export function bindingName(grantId: string): string {

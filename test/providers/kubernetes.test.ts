@@ -71,15 +71,16 @@ const names = () => fake.bindings.map((b) => `${b.kind}/${b.metadata.namespace ?
 
 describe("bindingName", () => {
   it("is a DNS-1123 name of at most 63 characters, deterministic and distinct per grant", () => {
-    const ids = ["acme/access#12", "Acme/Access#12", "a".repeat(120) + "/x#1", "---/#9", "acme/access#120"];
+    const ids = ["repo:123456#12", "acme/access#12", "Acme/Access#12", "a".repeat(120) + "/x#1", "---/#9", "acme/access#120"];
     const made = ids.map(bindingName);
     for (const name of made) {
       expect(name).toMatch(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
       expect(name.length).toBeLessThanOrEqual(63);
     }
     expect(new Set(made).size).toBe(ids.length);
-    expect(bindingName("acme/access#12")).toBe(made[0]);
-    expect(made[0]).toMatch(/^jit-acme-access-12-[0-9a-f]{10}$/);
+    expect(bindingName("acme/access#12")).toBe(made[1]);
+    expect(made[0]).toMatch(/^jit-repo-123456-12-[0-9a-f]{10}$/);
+    expect(made[1]).toMatch(/^jit-acme-access-12-[0-9a-f]{10}$/);
   });
 });
 

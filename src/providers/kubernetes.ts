@@ -200,7 +200,9 @@ export function kubernetesProvider(env: Env, options: KubernetesOptions = DEFAUL
       const namespace = b.metadata!.namespace;
       const created = await call(t, what, secrets, () => (namespace ? api.createNamespacedRoleBinding({ namespace, body: b }) : api.createClusterRoleBinding({ body: b })));
       if ("ok" in created) return;
-      if (created.status === 404) throw new ProviderError(`${t.resource}: ${what} failed: the namespace ${String(namespace)} does not exist`, false);
+      if (created.status === 404) {
+        throw new ProviderError(`${t.resource}: ${what} failed: ${namespace ? `the namespace ${namespace} does not exist` : "the API server does not serve rbac.authorization.k8s.io/v1"}`, false);
+      }
       // AlreadyExists: a replay finds its own binding; anything else under that name is left alone.
       const found = await call(t, `reading the binding ${b.metadata!.name}`, secrets, () => read(api, b));
       if ("status" in found) throw new ProviderError(`${t.resource}: ${what} failed: it exists and vanished while being read; trying again`, true);

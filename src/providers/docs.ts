@@ -1,5 +1,5 @@
 import type { TSchema } from "@sinclair/typebox";
-import type { ProviderDefinition } from "./types.js";
+import type { ProviderDefinition, VerifiedKind } from "./types.js";
 
 /**
  * docs/providers.md, drawn from the provider table (pure): the table of what each provider changes,
@@ -57,10 +57,17 @@ export function renderProvidersDoc(providers: readonly ProviderDefinition[]): st
   return lines.join("\n");
 }
 
+/** How each kind of verification reads in the table; a fake says it is not the real service. */
+export const VERIFIED_LABELS: Readonly<Record<VerifiedKind, string>> = {
+  "real server": "**real server**",
+  "local scripts": "**local scripts**",
+  fake: "**fake**, not the real service",
+  "mocked API": "**mocked API**",
+};
+
 function verified(p: ProviderDefinition): string {
   const { kind, how } = p.docs.verifiedAgainst;
-  const label = kind === "real server" ? "**real server**" : kind === "fake" ? "**fake**, not the real service" : "**mocked API**";
-  return `${label}: ${cell(how)}`;
+  return `${VERIFIED_LABELS[kind]}: ${cell(how)}`;
 }
 
 /** A Markdown table cell: a pipe would end it, a newline would end the row. */

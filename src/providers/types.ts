@@ -76,6 +76,12 @@ export interface ProviderDefinition {
 }
 
 /**
+ * What a provider's tests run against: the real server software, real local programs (a command
+ * provider's scripts), a faithful fake of a service that cannot be reached, or recorded API shapes.
+ */
+export type VerifiedKind = "real server" | "local scripts" | "fake" | "mocked API";
+
+/**
  * A provider's row in docs/providers.md: one object literal per provider, written next to its code
  * so the table cannot drift from what the module does.
  */
@@ -85,7 +91,7 @@ export interface ProviderDocs {
   /** What ends by itself at the target when the window closes, even while jit-access is down ("nothing: …" when revoking is all). */
   readonly expiresAtTarget: string;
   /** How the tests check it: against the real server software, a faithful fake, or recorded API shapes. */
-  readonly verifiedAgainst: { readonly kind: "real server" | "fake" | "mocked API"; readonly how: string };
+  readonly verifiedAgainst: { readonly kind: VerifiedKind; readonly how: string };
   /** Its own page under docs/, when it has one (such as "providers/kubernetes.md"). */
   readonly page?: string;
 }

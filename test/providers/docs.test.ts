@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
 import { existsSync, readFileSync } from "node:fs";
-import { renderProvidersDoc } from "../../src/providers/docs.js";
+import { renderProvidersDoc, VERIFIED_LABELS } from "../../src/providers/docs.js";
 import { PROVIDERS as TABLE } from "../../src/providers/table.js";
 import type { ProviderDefinition } from "../../src/providers/types.js";
 
@@ -18,7 +18,8 @@ describe("docs/providers.md", () => {
     for (const p of PROVIDERS) {
       const row = rendered.split("\n").find((line) => line.startsWith(`| \`${p.name}\``) || line.startsWith(`| [\`${p.name}\`]`));
       expect(row).toBeDefined();
-      expect(row).toContain(p.docs.verifiedAgainst.kind === "fake" ? "**fake**, not the real service" : p.docs.verifiedAgainst.kind === "real server" ? "**real server**" : "**mocked API**");
+      expect(row).toContain(VERIFIED_LABELS[p.docs.verifiedAgainst.kind]);
+      if (p.docs.verifiedAgainst.kind === "fake") expect(row).toContain("not the real service");
     }
   });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
 import { BUILTIN_DEFAULTS, loadPolicy } from "../src/policy/load.js";
+import { PROVIDER_NAMES } from "../src/providers/table.js";
 import { POLICY } from "./helpers/fixtures.js";
 
 const P = ".github/jit-access.yml";
@@ -36,7 +37,7 @@ describe("loading the policy", () => {
   });
   it("reports a provider that does not exist", () => {
     expect(errors(POLICY.replace("provider: github-team", "provider: ldap"))).toEqual([
-      '27:15 unknown provider "ldap"; known providers: github-team, postgres, webhook',
+      `27:15 unknown provider "ldap"; known providers: ${PROVIDER_NAMES.join(", ")}`,
     ]);
   });
   it("checks each provider's config and grant settings", () => {

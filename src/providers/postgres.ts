@@ -9,6 +9,11 @@ const PgIdentifier = Type.String({ minLength: 1, maxLength: 63, description: "a 
 export const postgres = {
   name: "postgres" as const,
   description: "membership of PostgreSQL roles",
+  docs: {
+    changes: "`GRANT <roles> TO <login>`; revoking runs `REVOKE`",
+    expiresAtTarget: "nothing: the membership stays until jit-access revokes it (open sessions keep their current privileges)",
+    verifiedAgainst: { kind: "real server", how: "a real PostgreSQL server from Debian, started by the tests on a loopback port" },
+  },
   config: Type.Object(
     {
       url_env: { ...EnvName, title: "the name of the environment variable holding the connection URL" },

@@ -12,6 +12,11 @@ const EXAMPLES: Record<string, { config: string; grant: string }> = {
   "github-team": { config: "{ org: acme, team: prod-admins }", grant: "{}" },
   postgres: { config: "{ url_env: JIT_PROD_DB_URL, users: { alice: alice_ro } }", grant: "{ roles: [analytics_read] }" },
   webhook: { config: "{ url_env: JIT_HOOK_URL, secret_env: JIT_HOOK_SECRET }", grant: "{ scope: refunds }" },
+  "aws-identity-center": {
+    config: "{ instance_arn: 'arn:aws:sso:::instance/ssoins-1111222233334444', region: eu-west-1, account_id: '123456789012', principals: { alice: 9067d7e4-1234-4abc-8def-0123456789ab } }",
+    grant: "{ permission_set_arn: 'arn:aws:sso:::permissionSet/ssoins-1111222233334444/ps-aaaabbbbccccdddd' }",
+  },
+  kubernetes: { config: "{ kubeconfig_env: JIT_PROD_KUBECONFIG, namespace: payments, subject: 'oidc:{login}' }", grant: "{ role: payments-operator }" },
 };
 
 const policyFor = (provider: string, config = "{}", grant = "{}") =>

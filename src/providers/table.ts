@@ -1,4 +1,5 @@
 import { githubTeam } from "./github-team.js";
+import { mysqlDefinition } from "./mysql.js";
 import { postgres } from "./postgres.js";
 import type { ProviderDefinition } from "./types.js";
 import { webhook } from "./webhook.js";
@@ -9,7 +10,7 @@ import { webhook } from "./webhook.js";
  * cannot pass validation and then fail at apply. A new provider is a module exporting a
  * ProviderDefinition and one entry here.
  */
-export const PROVIDERS = [githubTeam, postgres, webhook] as const satisfies readonly ProviderDefinition[];
+export const PROVIDERS = [githubTeam, postgres, webhook, mysqlDefinition] as const satisfies readonly ProviderDefinition[];
 
 export type ProviderName = (typeof PROVIDERS)[number]["name"];
 

@@ -11,6 +11,7 @@ const gh = new Octokit({ auth: "ghs_test" });
 const EXAMPLES: Record<string, { config: string; grant: string }> = {
   "github-team": { config: "{ org: acme, team: prod-admins }", grant: "{}" },
   postgres: { config: "{ url_env: JIT_PROD_DB_URL, users: { alice: alice_ro } }", grant: "{ roles: [analytics_read] }" },
+  mysql: { config: "{ url_env: JIT_ORDERS_DB_URL, users: { alice: alice_ro@10.0.% }, host: '%' }", grant: "{ role: analytics_read, create_role: true, end_sessions: true }" },
   webhook: { config: "{ url_env: JIT_HOOK_URL, secret_env: JIT_HOOK_SECRET }", grant: "{ scope: refunds }" },
 };
 

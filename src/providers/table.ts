@@ -1,3 +1,4 @@
+import { exec } from "./exec.js";
 import { githubTeam } from "./github-team.js";
 import { mysqlDefinition } from "./mysql.js";
 import { postgres } from "./postgres.js";
@@ -10,7 +11,7 @@ import { webhook } from "./webhook.js";
  * cannot pass validation and then fail at apply. A new provider is a module exporting a
  * ProviderDefinition and one entry here.
  */
-export const PROVIDERS = [githubTeam, postgres, webhook, mysqlDefinition] as const satisfies readonly ProviderDefinition[];
+export const PROVIDERS = [githubTeam, postgres, webhook, mysqlDefinition, exec] as const satisfies readonly ProviderDefinition[];
 
 export type ProviderName = (typeof PROVIDERS)[number]["name"];
 

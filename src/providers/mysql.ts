@@ -113,7 +113,7 @@ export function mysqlProvider(env: Env): Provider {
         const next = defaultsAfterRevoke(await s.column(defaultRolesQuery(s.flavour, user, host)), role(t));
         if (next) await s.run(setDefaultRoles(s.flavour, next, s.account(user, host), s.quote));
         if (await holds(s, t)) await s.run(`REVOKE ${s.quote(role(t))} FROM ${s.account(user, host)}`, [ER_CANNOT_REVOKE_ROLE]);
-        if (t.grant.end_sessions === true) await endSessions(s, user);
+        if (t.grant.end_sessions === true) await endSessions(s, user, t);
       });
     },
     describe: (t) => {
@@ -127,7 +127,15 @@ export function mysqlProvider(env: Env): Provider {
  * Ends every connection of the user (any host: PROCESSLIST shows the user name, not the account's
  * host pattern), except our own. Runs after the REVOKE, so a reconnect gets no role.
  */
-async function endSessions(s: Session, user: string): Promise<void> {
+async function endSessions(s: Session, user: string, t: GrantTarget): Promise<void> {
+  // Without PROCESS the list shows only our own connection: that would end nothing, silently.
+  const privileges = await s.column({
+    sql: "SELECT PRIVILEGE_TYPE FROM information_schema.USER_PRIVILEGES WHERE GRANTEE = CONCAT(QUOTE(SUBSTRING_INDEX(CURRENT_USER(), '@', 1)), '@', QUOTE(SUBSTRING_INDEX(CURRENT_USER(), '@', -1)))",
+    params: [],
+  });
+  if (!privileges.some((p) => p === "PROCESS" || p === "SUPER")) {
+    throw new ProviderError(`${t.resource}: the role was revoked, but end_sessions needs the PROCESS privilege for the account in ${String(t.config.url_env)} to see the person's connections`, false);
+  }
   const ids = await s.column({ sql: "SELECT ID FROM information_schema.PROCESSLIST WHERE USER = ? AND ID <> CONNECTION_ID()", params: [user] });
   for (const id of ids) {
     const n = Number(id);

@@ -198,6 +198,21 @@ describeDb("the mysql provider, against a real MariaDB server", () => {
     await bystander.end();
   });
 
+  it("says so when the app's account cannot see other connections, instead of ending none in silence", async () => {
+    await admin.query("CREATE USER blind@'%' IDENTIFIED BY 'blind-pw-123'; GRANT analytics_read TO blind@'%' WITH ADMIN OPTION; GRANT SELECT, UPDATE ON mysql.* TO blind@'%'");
+    const p = mysqlProvider({ JIT_ORDERS_DB_URL: server.url("blind", "blind-pw-123") });
+    const t = target("acme/access#19", "analytics_read", { grant: { role: "analytics_read", end_sessions: true } });
+    await p.apply(t);
+    const open = await mysql.createConnection({ uri: server.url("alice") });
+    const error = await p.revoke(t, unitsToRevoke(p, t, [], [])).catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      message: "orders-db: the role was revoked, but end_sessions needs the PROCESS privilege for the account in JIT_ORDERS_DB_URL to see the person's connections",
+      retryable: false,
+    });
+    expect(await rolesOf("alice")).toEqual([]);
+    await open.end();
+  });
+
   it("does not end sessions when reference counting keeps the role", async () => {
     const p = mysqlProvider(env);
     const first = target("acme/access#9", "analytics_read", { grant: { role: "analytics_read", end_sessions: true } });

@@ -26,8 +26,8 @@ export const mysqlDefinition = {
   grant: Type.Object(
     {
       role: RoleName,
-      create_role: Type.Optional(Type.Boolean({ description: "true to CREATE ROLE IF NOT EXISTS before granting it" })),
-      end_sessions: Type.Optional(Type.Boolean({ description: "true to end the person's open connections when the role is revoked" })),
+      create_role: Type.Optional(Type.Boolean({ description: "true or false (true: CREATE ROLE IF NOT EXISTS before granting it)" })),
+      end_sessions: Type.Optional(Type.Boolean({ description: "true or false (true: end the person's open connections when the role is revoked)" })),
     },
     { additionalProperties: false },
   ),

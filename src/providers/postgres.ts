@@ -19,7 +19,7 @@ export const postgres = {
   grant: Type.Object(
     {
       roles: Type.Array(PgIdentifier, { minItems: 1, maxItems: 50, description: "a non-empty list of PostgreSQL roles" }),
-      end_sessions: Type.Optional(Type.Boolean({ description: "true to end the login's open sessions when roles are revoked" })),
+      end_sessions: Type.Optional(Type.Boolean({ description: "true or false (true: end the login's open sessions when roles are revoked)" })),
     },
     { additionalProperties: false },
   ),

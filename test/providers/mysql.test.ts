@@ -240,7 +240,10 @@ describeDb("the mysql provider, against a real MariaDB server", () => {
     await p.revoke(mapped, unitsToRevoke(p, mapped, [], []));
     expect(await rolesOf("alice_ro", "10.0.%")).toEqual([]);
     const injection = target("acme/access#13", "analytics_read' TO alice@'%'; DROP USER bob@'%'; --");
+    // Even where the server reads backslashes as text: mysql2 follows the session's NO_BACKSLASH_ESCAPES when it escapes.
+    await admin.query("SET GLOBAL sql_mode = CONCAT(@@GLOBAL.sql_mode, ',NO_BACKSLASH_ESCAPES')");
     const error = await p.apply(injection).catch((e: unknown) => e);
+    await admin.query("SET GLOBAL sql_mode = REPLACE(@@GLOBAL.sql_mode, 'NO_BACKSLASH_ESCAPES', '')");
     expect(error).toMatchObject({ retryable: false });
     expect((error as Error).message).toMatch(/^orders-db: GRANT failed: Invalid role specification/);
     const [bob] = await admin.query<mysql.RowDataPacket[]>("SELECT 1 FROM mysql.user WHERE User = 'bob'");

@@ -12,6 +12,7 @@ const EXAMPLES: Record<string, { config: string; grant: string }> = {
   "github-team": { config: "{ org: acme, team: prod-admins }", grant: "{}" },
   postgres: { config: "{ url_env: JIT_PROD_DB_URL, users: { alice: alice_ro } }", grant: "{ roles: [analytics_read] }" },
   webhook: { config: "{ url_env: JIT_HOOK_URL, secret_env: JIT_HOOK_SECRET }", grant: "{ scope: refunds }" },
+  ssh: { config: "{ ca_key_env: JIT_SSH_CA_KEY, public_keys: { alice: ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPHcdqqF2wZgpd6lHyglWrvUWoEXx6f7A0XW4y9tu3fq alice@laptop'] } }", grant: "{ principals: [ops, '{login}'], extensions: [permit-pty, permit-port-forwarding] }" },
 };
 
 const policyFor = (provider: string, config = "{}", grant = "{}") =>

@@ -1,4 +1,5 @@
 import { githubTeam } from "./github-team.js";
+import { ldap } from "./ldap.js";
 import { postgres } from "./postgres.js";
 import { ssh } from "./ssh.js";
 import type { ProviderDefinition } from "./types.js";
@@ -10,7 +11,7 @@ import { webhook } from "./webhook.js";
  * cannot pass validation and then fail at apply. A new provider is a module exporting a
  * ProviderDefinition and one entry here.
  */
-export const PROVIDERS = [githubTeam, postgres, webhook, ssh] as const satisfies readonly ProviderDefinition[];
+export const PROVIDERS = [githubTeam, postgres, webhook, ssh, ldap] as const satisfies readonly ProviderDefinition[];
 
 export type ProviderName = (typeof PROVIDERS)[number]["name"];
 

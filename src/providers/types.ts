@@ -143,7 +143,7 @@ const CONNECTION_CODES: Readonly<Record<string, string>> = {
 };
 
 /** The well-known port a URL without one uses: a message may show it although the URL does not. */
-const DEFAULT_PORTS: Readonly<Record<string, string>> = { "postgres:": "5432", "postgresql:": "5432", "http:": "80", "https:": "443" };
+const DEFAULT_PORTS: Readonly<Record<string, string>> = { "postgres:": "5432", "postgresql:": "5432", "http:": "80", "https:": "443", "ldap:": "389", "ldaps:": "636" };
 
 /**
  * Everything a shown message must not contain, from the values of the environment variables a

@@ -12,6 +12,7 @@ const EXAMPLES: Record<string, { config: string; grant: string }> = {
   "github-team": { config: "{ org: acme, team: prod-admins }", grant: "{}" },
   postgres: { config: "{ url_env: JIT_PROD_DB_URL, users: { alice: alice_ro } }", grant: "{ roles: [analytics_read] }" },
   webhook: { config: "{ url_env: JIT_HOOK_URL, secret_env: JIT_HOOK_SECRET }", grant: "{ scope: refunds }" },
+  ldap: { config: "{ url_env: JIT_LDAP_URL, bind_dn: 'cn=jit,dc=example,dc=org', bind_password_env: JIT_LDAP_PASSWORD, user_dn: 'uid={login},ou=people,dc=example,dc=org', users: { dana: 'cn=Smith\\, Dana,ou=people,dc=example,dc=org' } }", grant: "{ groups: ['cn=ops,ou=groups,dc=example,dc=org'] }" },
   ssh: { config: "{ ca_key_env: JIT_SSH_CA_KEY, public_keys: { alice: ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPHcdqqF2wZgpd6lHyglWrvUWoEXx6f7A0XW4y9tu3fq alice@laptop'] } }", grant: "{ principals: [ops, '{login}'], extensions: [permit-pty, permit-port-forwarding] }" },
 };
 
@@ -43,7 +44,7 @@ describe("the provider table", () => {
 
   it("is the only table: the executor builds exactly the providers the policy check accepts", () => {
     const build = providerFactory({});
-    const candidates = [...PROVIDER_NAMES, "ldap", "GitHub-Team", "Postgres", "constructor", "toString", "__proto__", "hasOwnProperty", ""];
+    const candidates = [...PROVIDER_NAMES, "LDAP", "Ssh", "GitHub-Team", "Postgres", "constructor", "toString", "__proto__", "hasOwnProperty", ""];
     const built = candidates.filter((name) => build(name, gh) !== undefined);
     const accepted = candidates.filter((name) => {
       const loaded = loadPolicy(".github/jit-access.yml", policyFor(JSON.stringify(name)));

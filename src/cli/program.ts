@@ -211,7 +211,7 @@ Exit codes: 0 ok, 1 a check failed, 2 usage, 3 GitHub error, 4 auth needed, 70 i
       const now = io.now().getTime();
       for (const c of certs) {
         const when = now >= Date.parse(c.validBefore) ? "EXPIRED" : now < Date.parse(c.validAfter) ? "not yet valid" : "valid";
-        io.stderr(`${out.text(`${c.keyFingerprint}: ${when}, for ${c.principals.join(", ")}, from ${c.validAfter} until ${c.validBefore}`)}\n`);
+        io.stderr(`${out.text(`${c.keyFingerprint}: ${when}, for ${c.principals.join(", ")}, from ${c.validAfter} until ${c.validBefore} (serial ${c.serial})`)}\n`);
       }
     })
     .addHelpText("after", examples("jit ssh-cert 7 --key ~/.ssh/id_ed25519.pub --out ~/.ssh/id_ed25519-cert.pub", "ssh -i ~/.ssh/id_ed25519 ops@bastion.example.org"));

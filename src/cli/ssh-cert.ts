@@ -14,6 +14,7 @@ export interface SshCertificate {
   validAfter: string;
   validBefore: string;
   keyFingerprint: string;
+  serial: string;
 }
 
 /** A certificate line as the ssh provider writes it: `<type>-cert-v01@openssh.com <base64> [comment]`. */
@@ -42,7 +43,7 @@ export async function sshCert(ctx: CliEnv, pr: number, o: SshCertOptions): Promi
     if (!CERT_LINE.test(line)) continue;
     const cert = readCertificate(line);
     if (!cert) continue;
-    certificates.push({ line, principals: cert.principals, validAfter: cert.validAfter.toISOString(), validBefore: cert.validBefore.toISOString(), keyFingerprint: cert.keyFingerprint });
+    certificates.push({ line, principals: cert.principals, validAfter: cert.validAfter.toISOString(), validBefore: cert.validBefore.toISOString(), keyFingerprint: cert.keyFingerprint, serial: cert.serial });
   }
   const chosen = wanted === undefined ? certificates : certificates.filter((c) => c.keyFingerprint === wanted);
   if (chosen.length === 0) {

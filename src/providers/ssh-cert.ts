@@ -71,7 +71,7 @@ export function signUserCertificate(ca: sshpk.PrivateKey, request: CertificateRe
 }
 
 /** What a certificate line says, for people and for `jit ssh-cert`; undefined when it is not one. */
-export function readCertificate(line: string): { keyFingerprint: string; principals: string[]; validAfter: Date; validBefore: Date; keyId: string } | undefined {
+export function readCertificate(line: string): { keyFingerprint: string; principals: string[]; validAfter: Date; validBefore: Date; keyId: string; serial: string } | undefined {
   try {
     const cert = sshpk.parseCertificate(line.trim(), "openssh");
     return {
@@ -80,6 +80,8 @@ export function readCertificate(line: string): { keyFingerprint: string; princip
       validAfter: cert.validFrom,
       validBefore: cert.validUntil,
       keyId: String((cert.signatures as { openssh?: { keyId?: string } }).openssh?.keyId ?? ""),
+      // Decimal, as ssh-keygen -L and sshd's log print it, and as a KRL's `serial:` line takes it.
+      serial: BigInt(`0x${(cert.serial as Buffer).toString("hex") || "0"}`).toString(),
     };
   } catch {
     return undefined;

@@ -56,7 +56,7 @@ describe("jit ssh-cert", () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toBe("");
     expect(readFileSync(join(dir, "id_ed25519-cert.pub"), "utf8")).toBe(`${laptopCert}\n`);
-    expect(r.stderr).toMatch(/^SHA256:\S+: valid, for ops, from 2026-11-29T12:00:00.000Z until 2026-11-29T14:00:00.000Z\n$/);
+    expect(r.stderr).toMatch(/^SHA256:\S+: valid, for ops, from 2026-11-29T12:00:00.000Z until 2026-11-29T14:00:00.000Z \(serial \d+\)\n$/);
   });
 
   let printed = "";

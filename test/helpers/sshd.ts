@@ -32,6 +32,8 @@ export interface TestSshd {
   keyPair(name: string, type?: "ed25519" | "ecdsa" | "rsa"): { publicKey: string; privateKeyFile: string };
   /** Logs in with the private key and the certificate; resolves with ssh's exit code and output. */
   login(privateKeyFile: string, certificate: string): Promise<{ code: number; stdout: string; stderr: string }>;
+  /** Adds these lines (`serial: 42`, …) to the key revocation list sshd reads at every login (RevokedKeys). */
+  revoke(specLines: readonly string[]): void;
   stop(): void;
 }
 
@@ -56,6 +58,8 @@ export async function startSshd(principals: readonly string[]): Promise<TestSshd
   const keygen = (file: string, type = "ed25519") => execFileSync("ssh-keygen", ["-q", "-t", type, "-N", "", "-C", "", "-f", file], { stdio: "pipe" });
   keygen(join(dir, "host"));
   keygen(join(dir, "ca"));
+  // An empty KRL to start with: sshd refuses every key while a RevokedKeys file is missing.
+  execFileSync("ssh-keygen", ["-q", "-k", "-f", join(dir, "revoked")], { stdio: "pipe" });
   const user = ensureUser();
   mkdirSync(join(dir, "principals"));
   writeFileSync(join(dir, "principals", user), `${principals.join("\n")}\n`);
@@ -71,6 +75,7 @@ export async function startSshd(principals: readonly string[]): Promise<TestSshd
       `PidFile ${join(dir, "pid")}`,
       `TrustedUserCAKeys ${join(dir, "ca.pub")}`,
       `AuthorizedPrincipalsFile ${join(dir, "principals")}/%u`,
+      `RevokedKeys ${join(dir, "revoked")}`,
       "AuthorizedKeysFile none",
       "PasswordAuthentication no",
       "KbdInteractiveAuthentication no",
@@ -103,6 +108,11 @@ export async function startSshd(principals: readonly string[]): Promise<TestSshd
           resolve({ code: error ? (typeof error.code === "number" ? error.code : 255) : 0, stdout, stderr: `${stderr}\n--- sshd ---\n${log.slice(-2000)}` });
         });
       });
+    },
+    revoke(specLines) {
+      const spec = join(dir, `krl-spec-${++keys}`);
+      writeFileSync(spec, `${specLines.join("\n")}\n`);
+      execFileSync("ssh-keygen", ["-q", "-k", "-u", "-s", join(dir, "ca.pub"), "-f", join(dir, "revoked"), spec], { stdio: "pipe" });
     },
     stop() {
       server.kill("SIGTERM");

@@ -88,6 +88,7 @@ describeSshd("the ssh provider, against a real sshd that trusts the CA", () => {
     execFileSync("sh", ["-c", `cat > ${file}`], { input: `${cert}\n` });
     const listed = execFileSync("ssh-keygen", ["-L", "-f", file], { encoding: "utf8" });
     expect(listed).toContain('Key ID: "jit-access acme/access#7 alice"');
+    expect(listed).toContain(`Serial: ${read.serial}\n`); // as a KRL's `serial:` line takes it
     expect(listed).toMatch(/Extensions: \n\s+permit-pty\n/);
     expect(listed).not.toContain("permit-port-forwarding");
   });
@@ -148,8 +149,13 @@ describeSshd("the ssh provider, against a real sshd that trusts the CA", () => {
     const [cert] = certificatesOf(await provider.apply(one));
     await provider.revoke(one, provider.units(one));
     await provider.revoke(one, provider.units(one));
-    // The documented limit: a certificate handed over stays valid until its window ends.
+    // The documented limit: a certificate handed over stays valid until its window ends …
     expect((await sshd.login(alice.privateKeyFile, cert!)).code).toBe(0);
+    // … unless the hosts list it in their KRL, by the serial the certificate carries (docs/providers/ssh.md).
+    sshd.revoke([`serial: ${readCertificate(cert!)!.serial}`]);
+    const refused = await sshd.login(alice.privateKeyFile, cert!);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/revoked/i);
   }, 30_000);
 });
 

@@ -54,6 +54,24 @@ describe("an apply's handover", () => {
     expect(replies[0]!.body).toContain("@alice your certificate");
   });
 
+  it("is never lost: a reply that fails leaves the grant applying, and the next evaluation applies and replies again", async () => {
+    const fake = new FakeGitHub({ appId: 1, now: () => NOW });
+    const number = await approvedRequest(fake);
+    const provider = handingOver(CERT);
+    let failures = 1;
+    fake.onRequest((r) => {
+      if (r.method === "POST" && r.path.endsWith(`/issues/${number}/comments`) && String((r.body as { body?: string }).body).startsWith(HANDOVER_MARKER) && failures-- > 0) throw new Error("GitHub is down");
+    });
+    const evaluate = () => evaluatePullRequest(fake.client(), { ...ref, number }, { appId: 1, now: () => NOW, providers: () => provider }, quiet);
+    const outcomes: string[] = [];
+    for (let i = 0; i < 4; i++) outcomes.push(await evaluate().then((e) => e.state?.status ?? "none", () => "failed"));
+    expect(outcomes).toContain("failed");
+    expect(outcomes.at(-1)).toBe("APPROVED");
+    expect(provider.applies).toBe(2);
+    const replies = fake.pull("acme/access", number).comments.filter((c) => c.body.startsWith(HANDOVER_MARKER));
+    expect(replies).toHaveLength(1);
+  });
+
   it("keeps a content's backticks inside its code block", async () => {
     const fake = new FakeGitHub({ appId: 1, now: () => NOW });
     const number = await approvedRequest(fake);

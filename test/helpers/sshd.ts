@@ -103,9 +103,12 @@ export async function startSshd(principals: readonly string[]): Promise<TestSshd
       const certFile = `${privateKeyFile}-cert.pub`;
       writeFileSync(certFile, `${certificate}\n`);
       const args = ["-i", privateKeyFile, "-o", `CertificateFile=${certFile}`, "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", "-F", "/dev/null", "-p", String(port), `${user}@127.0.0.1`, "echo", "logged-in"];
+      const from = log.length;
       return new Promise((resolve) => {
-        execFile("ssh", args, { timeout: 20_000 }, (error, stdout, stderr) => {
-          resolve({ code: error ? (typeof error.code === "number" ? error.code : 255) : 0, stdout, stderr: `${stderr}\n--- sshd ---\n${log.slice(-2000)}` });
+        execFile("ssh", args, { timeout: 20_000 }, async (error, stdout, stderr) => {
+          // sshd's lines about this login may reach its stderr pipe just after ssh has exited.
+          for (let i = 0; i < 40 && !/Connection closed|Disconnected from|Received disconnect/.test(log.slice(from)); i++) await new Promise((r) => setTimeout(r, 25));
+          resolve({ code: error ? (typeof error.code === "number" ? error.code : 255) : 0, stdout, stderr: `${stderr}\n--- sshd ---\n${log.slice(from)}` });
         });
       });
     },

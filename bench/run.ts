@@ -1,6 +1,7 @@
 import { benchAckLatency } from "./ack-latency.js";
 import { benchApiCost } from "./api-cost.js";
 import { benchExpiryLag, benchSweepCost } from "./expiry.js";
+import { benchNetworkProviders } from "./providers-net.js";
 import { benchReplicas } from "./replicas.js";
 import { benchValidateGrant } from "./validate-grant.js";
 
@@ -25,6 +26,7 @@ const sections: [string, () => string[] | Promise<string[]>][] = [
   ["GitHub API requests of the start-up rebuild and per sweep, 1,000 live grants", () => benchSweepCost()],
   ["Webhook ack latency: 100 deliveries at once, ~10 writes each, Probot's throttle on (real HTTP, HMAC-signed)", () => benchAckLatency()],
   ["Two replicas and Redis: 200 deliveries and 100 expiries in the same second", () => benchReplicas()],
+  ["Provider latency: ssh (signing) and ldap (a local slapd)", () => benchNetworkProviders()],
 ];
 
 // `JIT_BENCH=<words>` runs only the sections whose titles contain them (case-insensitive).

@@ -3,7 +3,7 @@ import { Attribute, Change, Client } from "ldapts";
 import { escapeDnValue, ldapProvider } from "../../src/providers/ldap.js";
 import { ProviderError, standingOf, unitsToRevoke, type GrantTarget } from "../../src/providers/types.js";
 import { freePort } from "../../testkit/redis-server.js";
-import { ROOT_DN, slapdAvailability, startSlapd, SUFFIX, type TestSlapd } from "../helpers/slapd.js";
+import { ROOT_DN, slapdAvailability, startSlapd, SUFFIX, type TestSlapd } from "../../testkit/slapd-server.js";
 
 const availability = slapdAvailability();
 if ("missing" in availability) {

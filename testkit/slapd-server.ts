@@ -3,7 +3,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } 
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort } from "../../testkit/redis-server.js";
+import { freePort } from "./redis-server.js";
 
 /**
  * A throwaway OpenLDAP server for one test file: a `slapd.conf` with the core, cosine and

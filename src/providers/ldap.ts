@@ -60,7 +60,7 @@ export function ldapProvider(env: Env): Provider {
   const userDn = (t: GrantTarget) => {
     const users = (t.config.users ?? {}) as Record<string, string>;
     const mapped = Object.entries(users).find(([login]) => login.toLowerCase() === t.requester.toLowerCase());
-    return mapped ? mapped[1] : String(t.config.user_dn).replace("{login}", escapeDnValue(t.requester));
+    return mapped ? mapped[1] : String(t.config.user_dn).replace("{login}", () => escapeDnValue(t.requester));
   };
   const groups = (t: GrantTarget) => ((t.grant.groups ?? []) as string[]).map(String);
   const unit = (t: GrantTarget, group: string) => `ldap:${String(t.config.url_env)}:${group}:${userDn(t)}`.toLowerCase();

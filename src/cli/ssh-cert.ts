@@ -17,8 +17,11 @@ export interface SshCertificate {
   serial: string;
 }
 
-/** A certificate line as the ssh provider writes it: `<type>-cert-v01@openssh.com <base64> [comment]`. */
-const CERT_LINE = /^[a-z0-9-]+-cert-v01@openssh\.com [A-Za-z0-9+/]+={0,3}(?: \S+)?$/;
+/**
+ * A certificate line as the ssh provider writes it: `<type>-cert-v01@openssh.com <base64> [comment]`,
+ * the comment printable ASCII only, so nothing written to a terminal or a file carries control characters.
+ */
+const CERT_LINE = /^[a-z0-9-]+-cert-v01@openssh\.com [A-Za-z0-9+/]+={0,3}(?: [\x21-\x7e]+)?$/;
 
 /**
  * `jit ssh-cert <pr>`: the SSH certificates the app handed over on a request PR (the ssh

@@ -82,12 +82,17 @@ describe("jit ssh-cert", () => {
     const api = githubApi();
     api.get(COMMENTS).query({ per_page: "100" }).reply(200, [comment(13, handoverReply("alice", { summary: "x", content: laptopCert }), null)]);
     api.get(COMMENTS).query({ per_page: "100" }).reply(200, [comment(12, reply, JIT)]);
+    // Even the app's own reply: a line with a control character in it is never printed.
+    api.get(COMMENTS).query({ per_page: "100" }).reply(200, [comment(15, handoverReply("alice", { summary: "x", content: `${laptopCert.split(" ").slice(0, 2).join(" ")} \u001b]0;owned\u0007` }), JIT)]);
     const none = await jit(["ssh-cert", "7", "--repo", "acme/access"]);
     expect(none).toMatchObject({ code: 1, stdout: "" });
     expect(none.stderr).toContain("#7: jit-access has handed over no SSH certificate there");
     const other = await jit(["ssh-cert", "7", "--repo", "acme/access", "--key", "other.pub"]);
     expect(other).toMatchObject({ code: 1, stdout: "" });
     expect(other.stderr).toMatch(/#7: no certificate for the key SHA256:\S+ \(the app certified SHA256:\S+, SHA256:\S+\)/);
+    const escaped = await jit(["ssh-cert", "7", "--repo", "acme/access"]);
+    expect(escaped).toMatchObject({ code: 1, stdout: "" });
+    expect(escaped.stderr).toContain("#7: the app's reply holds no readable certificate");
     const bad = await jit(["ssh-cert", "7", "--repo", "acme/access", "--key", "not-a-key.pub"]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("--key must be an OpenSSH public key file");

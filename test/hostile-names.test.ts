@@ -8,6 +8,7 @@ import { startApp } from "./helpers/app.js";
 import { CODEOWNERS, grantYaml, POLICY } from "./helpers/fixtures.js";
 import { failedRequest, prFields, type Scenario } from "./helpers/scenario.js";
 import { guardNetwork } from "./helpers/setup-nock.js";
+import { PROVIDER_NAMES } from "../src/providers/table.js";
 
 /**
  * Names a requester or a policy author chooses are data, never a way into JavaScript's object
@@ -59,7 +60,7 @@ describe("a policy naming a provider every JavaScript object inherits", () => {
     expect(r.ok).toBe(false);
     if (r.ok) return;
     expect(r.diagnostics.map((d) => `${d.line}:${d.column} ${d.message}`)).toEqual([
-      `27:15 unknown provider "${name}"; known providers: github-team, postgres, webhook`,
+      `27:15 unknown provider "${name}"; known providers: ${PROVIDER_NAMES.join(", ")}`,
     ]);
   });
 

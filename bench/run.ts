@@ -3,6 +3,7 @@ import { benchApiCost } from "./api-cost.js";
 import { benchExpiryLag, benchSweepCost } from "./expiry.js";
 import { benchProviders } from "./providers.js";
 import { benchMysqlProvider } from "./providers-mysql.js";
+import { benchNetworkProviders } from "./providers-net.js";
 import { benchReplicas } from "./replicas.js";
 import { benchValidateGrant } from "./validate-grant.js";
 
@@ -29,6 +30,7 @@ const sections: [string, () => string[] | Promise<string[]>][] = [
   ["Two replicas and Redis: 200 deliveries and 100 expiries in the same second", () => benchReplicas()],
   ["Provider apply and revoke latency, one grant at a time (local servers and in-repo fakes)", () => benchProviders()],
   ["Provider latency: mysql apply and revoke against a real MariaDB on loopback", () => benchMysqlProvider()],
+  ["Provider latency: ssh (signing) and ldap (a local slapd)", () => benchNetworkProviders()],
 ];
 
 // `JIT_BENCH=<words>` runs only the sections whose titles contain them (case-insensitive).

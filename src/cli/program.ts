@@ -10,6 +10,7 @@ import { CliError, EXIT, isGitHubError, optionalGithub, repoFrom, trustedAppFrom
 import { extend } from "./extend.js";
 import { formatInbox, inbox } from "./inbox.js";
 import { request } from "./request.js";
+import { sshCert } from "./ssh-cert.js";
 import { revoke } from "./revoke.js";
 import { status, type StatusRow } from "./status.js";
 import { output, safeJson, type Output, type Style } from "./terminal.js";
@@ -179,6 +180,41 @@ Exit codes: 0 ok, 1 a check failed, 2 usage, 3 GitHub error, 4 auth needed, 70 i
       line(await revoke(ctx(options), number, { ...options, timeout }, sleep));
     })
     .addHelpText("after", examples("jit revoke 7 --reason \"done early\"", "jit revoke 7 --timeout 120"));
+
+  withApp(program.command("ssh-cert"))
+    .description("the SSH certificate jit-access handed over on an ssh grant's pull request (public: no secret is read or written)")
+    .argument("<pr>", "the request pull request's number")
+    .option("--key <file>", "your public key file: print only its certificate (e.g. ~/.ssh/id_ed25519.pub)")
+    .option("--out <file>", "write the certificate to this file (e.g. ~/.ssh/id_ed25519-cert.pub) instead of standard output")
+    .option("--repo <owner/name>", "the access repository (default: this checkout's origin)")
+    .action(async (pr: string, options: { key?: string; out?: string; repo?: string; appId?: string; appSlug?: string }) => {
+      const number = prNumber(pr);
+      let publicKey: string | undefined;
+      if (options.key !== undefined) {
+        try {
+          publicKey = readFileSync(resolve(io.cwd, options.key), "utf8");
+        } catch (error) {
+          throw new CliError(`cannot read ${options.key}: ${(error as Error).message.split("\n")[0]}`, EXIT.usage);
+        }
+      }
+      const certs = await sshCert(ctx(options), number, { ...(options.repo ? { repo: options.repo } : {}), ...(publicKey !== undefined ? { publicKey } : {}) });
+      if (options.out !== undefined && certs.length > 1) throw new CliError(`#${number} has ${certs.length} certificates (one per key): pass --key to choose one for --out`, EXIT.usage);
+      const text = certs.map((c) => `${c.line}\n`).join("");
+      if (options.out === undefined) io.stdout(text);
+      else {
+        try {
+          writeFileSync(resolve(io.cwd, options.out), text, { mode: 0o644 });
+        } catch (error) {
+          throw new CliError(`cannot write ${options.out}: ${(error as Error).message.split("\n")[0]}`, EXIT.usage);
+        }
+      }
+      const now = io.now().getTime();
+      for (const c of certs) {
+        const when = now >= Date.parse(c.validBefore) ? "EXPIRED" : now < Date.parse(c.validAfter) ? "not yet valid" : "valid";
+        io.stderr(`${out.text(`${c.keyFingerprint}: ${when}, for ${c.principals.join(", ")}, from ${c.validAfter} until ${c.validBefore} (serial ${c.serial})`)}\n`);
+      }
+    })
+    .addHelpText("after", examples("jit ssh-cert 7 --key ~/.ssh/id_ed25519.pub --out ~/.ssh/id_ed25519-cert.pub", "ssh -i ~/.ssh/id_ed25519 ops@bastion.example.org"));
 
   withApp(program.command("audit"))
     .description("every grant's life from git history (a local clone; a token adds windows and rejected requests)")

@@ -88,7 +88,7 @@ export function guardedProviders(inner: ProviderFactory, metrics: Metrics | unde
           throw new ProviderError(`less than ${Math.round(applyMarginMs / 1000)} s of the window were left, too little to apply safely across replicas`, false);
         }
         await currentFence()?.check("apply");
-        await counted(() => provider.apply(t));
+        return counted(() => provider.apply(t));
       },
       async revoke(t, units) {
         await currentFence()?.check("revoke");

@@ -9,7 +9,7 @@ import type { Notifier } from "../notify/deliver.js";
 import type { Notification } from "../notify/message.js";
 import { checkPlan } from "../present/check.js";
 import { statusComment } from "../present/comment.js";
-import { expiryWarning, mergeCommit, refusedRevokeReply, revertText } from "../present/messages.js";
+import { expiryWarning, handoverReply, mergeCommit, refusedRevokeReply, revertText } from "../present/messages.js";
 import type { DisplayNote } from "../present/notes.js";
 import { isNotFound, type GitHub } from "./client.js";
 import { recordAnnouncements, reportDeliveryFailure } from "./announce.js";
@@ -246,6 +246,12 @@ class Execution {
       },
     }, this.options);
     if (outcome.kind === "applied") {
+      // Handed over before the record says APPROVED: should the reply fail, the evaluation fails
+      // with the grant still APPLYING, the next one applies again (a fresh certificate for the same
+      // window) and replies then. Twice at worst, never lost.
+      if (outcome.handover) {
+        await this.gh.rest.issues.createComment({ ...this.ref, issue_number: this.s.pr.number, body: handoverReply(effect.target.requester, outcome.handover) });
+      }
       this.settled(settleApplied(base, effect, outcome));
       this.label = STATUS_LABELS.APPROVED;
     } else {

@@ -2,7 +2,7 @@ import type { ApplyPlan, Effect } from "../lifecycle/decision.js";
 import type { GrantRecord } from "../lifecycle/record.js";
 import type { RequestSnapshot } from "../lifecycle/snapshot.js";
 import type { ProviderFactory } from "../providers/registry.js";
-import { ProviderError, type GrantTarget, standingOf, unitsToRevoke } from "../providers/types.js";
+import { ProviderError, type GrantTarget, type Handover, standingOf, unitsToRevoke } from "../providers/types.js";
 import type { GitHub } from "./client.js";
 import { labelledLiveGrants, listLiveGrants, stillGives, TooManyGrantFiles, type LiveGrantLister } from "./live-grants.js";
 import { personKey, processTurns, type PersonLock } from "./person-lock.js";
@@ -25,7 +25,7 @@ export interface GrantEffectOptions {
   onAlert?: (kind: "bypass" | "tamper", message: string) => void;
 }
 
-export type ApplyOutcome = { kind: "applied"; at: Date; standing: string[]; access: string } | { kind: "failed"; message: string; standing: string[] | undefined };
+export type ApplyOutcome = { kind: "applied"; at: Date; standing: string[]; access: string; handover?: Handover } | { kind: "failed"; message: string; standing: string[] | undefined };
 export type RevokeOutcome = { kind: "revoked"; at: Date } | { kind: "already-ended" } | { kind: "failed"; message: string };
 
 /**
@@ -105,11 +105,12 @@ export async function applyGrant(
         }
         await record.holding(standing);
       }
-      await provider.apply(t);
-      return standing;
+      const applied = await provider.apply(t);
+      return { standing, handover: applied ? applied.handover : undefined };
     });
     options.log.info(`applied ${t.id}: ${provider.describe(t)}`);
-    return { kind: "applied", at: options.now(), standing: recorded, access: provider.describe(t) };
+    const { handover } = recorded;
+    return { kind: "applied", at: options.now(), standing: recorded.standing, access: provider.describe(t), ...(handover ? { handover } : {}) };
   } catch (error) {
     options.log.warn(`apply of ${t.id} failed: ${(error as Error).message}`);
     return { kind: "failed", message: shownError(error), standing };

@@ -57,3 +57,17 @@ export function expiryWarning(record: GrantRecord): string {
   const grant = record.grant!;
   return `⏰ @${grant.requester} your access (${grant.resource} · ${grant.role}) ends at ${utc(new Date(record.expires_at!))}. jit-access will revoke it then; open a new request if you still need it.`;
 }
+
+/** The marker of a handover reply: `jit ssh-cert` finds the app's reply by it (and by its author). */
+export const HANDOVER_MARKER = "<!-- jit-access:handover -->";
+
+/**
+ * What an apply hands to the requester (an SSH certificate), as a reply on the request PR. The
+ * content is public by contract (Handover); it is shown verbatim in a code block whose fence is
+ * longer than any backtick run inside it, so nothing in it can end the block early.
+ */
+export function handoverReply(requester: string, handover: { summary: string; content: string }): string {
+  const longest = Math.max(2, ...[...handover.content.matchAll(/`+/g)].map((m) => m[0].length));
+  const fence = "`".repeat(longest + 1);
+  return `${HANDOVER_MARKER}\n@${requester} ${escapeMarkdown(handover.summary)}\n\n${fence}text\n${handover.content.trimEnd()}\n${fence}`;
+}

@@ -2,8 +2,10 @@ import { awsIdentityCenter } from "./aws-identity-center.js";
 import { exec } from "./exec.js";
 import { githubTeam } from "./github-team.js";
 import { kubernetes } from "./kubernetes.js";
+import { ldap } from "./ldap.js";
 import { mysqlDefinition } from "./mysql.js";
 import { postgres } from "./postgres.js";
+import { ssh } from "./ssh.js";
 import type { ProviderDefinition } from "./types.js";
 import { webhook } from "./webhook.js";
 
@@ -13,7 +15,7 @@ import { webhook } from "./webhook.js";
  * cannot pass validation and then fail at apply. A new provider is a module exporting a
  * ProviderDefinition and one entry here.
  */
-export const PROVIDERS = [githubTeam, postgres, webhook, mysqlDefinition, exec, awsIdentityCenter, kubernetes] as const satisfies readonly ProviderDefinition[];
+export const PROVIDERS = [githubTeam, postgres, webhook, mysqlDefinition, exec, ssh, ldap, awsIdentityCenter, kubernetes] as const satisfies readonly ProviderDefinition[];
 
 export type ProviderName = (typeof PROVIDERS)[number]["name"];
 

@@ -33,12 +33,30 @@ export interface Provider {
   units(target: GrantTarget): string[];
   /** Which of those units the requester holds right now: read before applying, to keep standing access. */
   held(target: GrantTarget): Promise<string[]>;
-  /** Gives the access. Idempotent. */
-  apply(target: GrantTarget): Promise<void>;
+  /**
+   * Gives the access. Idempotent. A provider whose access is something handed to the person (an
+   * SSH certificate) returns it as `handover`: public text posted on the request PR once applied.
+   */
+  apply(target: GrantTarget): Promise<Applied | void>;
   /** Takes away exactly these units (already reduced by `unitsToRevoke`). Idempotent. */
   revoke(target: GrantTarget, units: readonly string[]): Promise<void>;
   /** One line for people: "add alice to acme/prod-admins". */
   describe(target: GrantTarget): string;
+}
+
+/**
+ * What an apply hands to the requester, shown on the request PR: never a secret (a certificate is
+ * public; a private key never passes through the app). `summary` is one line of words, `content`
+ * the text itself (shown verbatim in a code block).
+ */
+export interface Handover {
+  summary: string;
+  content: string;
+}
+
+/** An apply's result, for providers that have something to hand over. */
+export interface Applied {
+  handover?: Handover | undefined;
 }
 
 /** Environment variables: where every secret comes from. */
@@ -148,7 +166,7 @@ const CONNECTION_CODES: Readonly<Record<string, string>> = {
 };
 
 /** The well-known port a URL without one uses: a message may show it although the URL does not. */
-const DEFAULT_PORTS: Readonly<Record<string, string>> = { "postgres:": "5432", "postgresql:": "5432", "http:": "80", "https:": "443" };
+const DEFAULT_PORTS: Readonly<Record<string, string>> = { "postgres:": "5432", "postgresql:": "5432", "http:": "80", "https:": "443", "ldap:": "389", "ldaps:": "636" };
 
 /**
  * Everything a shown message must not contain, from the values of the environment variables a

@@ -22,6 +22,8 @@ const EXAMPLES: Record<string, { config: string; grant: string }> = {
     grant: "{ permission_set_arn: 'arn:aws:sso:::permissionSet/ssoins-1111222233334444/ps-aaaabbbbccccdddd' }",
   },
   kubernetes: { config: "{ kubeconfig_env: JIT_PROD_KUBECONFIG, namespace: payments, subject: 'oidc:{login}' }", grant: "{ role: payments-operator }" },
+  ldap: { config: "{ url_env: JIT_LDAP_URL, bind_dn: 'cn=jit,dc=example,dc=org', bind_password_env: JIT_LDAP_PASSWORD, user_dn: 'uid={login},ou=people,dc=example,dc=org', users: { dana: 'cn=Smith\\, Dana,ou=people,dc=example,dc=org' } }", grant: "{ groups: ['cn=ops,ou=groups,dc=example,dc=org'] }" },
+  ssh: { config: "{ ca_key_env: JIT_SSH_CA_KEY, public_keys: { alice: ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPHcdqqF2wZgpd6lHyglWrvUWoEXx6f7A0XW4y9tu3fq alice@laptop'] } }", grant: "{ principals: [ops, '{login}'], extensions: [permit-pty, permit-port-forwarding] }" },
 };
 
 const policyFor = (provider: string, config = "{}", grant = "{}") =>
@@ -52,7 +54,7 @@ describe("the provider table", () => {
 
   it("is the only table: the executor builds exactly the providers the policy check accepts", () => {
     const build = providerFactory({});
-    const candidates = [...PROVIDER_NAMES, "ldap", "GitHub-Team", "Postgres", "constructor", "toString", "__proto__", "hasOwnProperty", ""];
+    const candidates = [...PROVIDER_NAMES, "LDAP", "Ssh", "GitHub-Team", "Postgres", "constructor", "toString", "__proto__", "hasOwnProperty", ""];
     const built = candidates.filter((name) => build(name, gh) !== undefined);
     const accepted = candidates.filter((name) => {
       const loaded = loadPolicy(".github/jit-access.yml", policyFor(JSON.stringify(name)));

@@ -342,7 +342,7 @@ describe("early revoke", () => {
     captureComment(api, 2);
     await deliver(probot, "issue_comment", commentEvent(sc.pr, { login: "alice", body }));
     api.done();
-    expect(revert.body.body).toContain("revoked by alice: ping @\u200bacme/everyone \\[here\\]\\(https://evil\\.example\\)");
+    expect(revert.body.body).toContain("revoked by alice: ping @\u200bacme/everyone \\[here\\](https://evil.example)");
     expect(revert.body.body).not.toContain("@acme/everyone");
   });
 

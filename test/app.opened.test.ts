@@ -60,7 +60,7 @@ describe("a valid request", () => {
     expect(visible(check.output.summary)).toContain("⏳ @acme/dba: 0/1");
     expect(visible(check.output.summary)).toContain("⏳ @acme/security: 0/1");
     expect(comment.body.startsWith("<!-- jit-access:status -->")).toBe(true);
-    expect(comment.body).toContain("| Reason | Investigate INC\\-4211: slow checkout queries |");
+    expect(comment.body).toContain("| Reason | Investigate INC-4211: slow checkout queries |");
     expect(visible(comment.body)).toContain("| Reason | Investigate INC-4211: slow checkout queries |");
     expect(comment.body).toMatch(/\n<!-- jit-access:state \{.*\} -->\n$/);
     expect(readState(comment.body)).toMatchObject({ v: 1, status: "PENDING", path: "grants/prod-db/alice-2026-11-29.yaml", waiting_for: ["@acme/dba", "@acme/security"], grant: { requester: "alice" } });

@@ -185,6 +185,16 @@ describe("delivery, against real local servers", () => {
     expect(failures.join(" ")).not.toContain("127.0.0.1");
   });
 
+  it("a Retry-After beyond a minute ends the retries of that destination, and the report says why", async () => {
+    slack.script.push({ status: 429, headers: { "retry-after": new Date(Date.now() + 2 * 3600_000).toUTCString() } });
+    const n = notifier();
+    const failures: string[] = [];
+    n.send(note(), async (_n, d, r) => void failures.push(`${d}: ${r}`));
+    await n.settled();
+    expect(failures).toEqual([expect.stringMatching(/^Slack \(JIT_SLACK_URL\): HTTP 429: asked to retry after 7\d\d\d s, over the 60 s jit-access waits after 1 attempt$/)]);
+    expect(slack.received).toHaveLength(1);
+  });
+
   it("an unset environment variable is a failure reported like any other", async () => {
     const n = new Notifier({}, quiet, { backoffMs: [], timeoutMs: 1_000 });
     const failures: string[] = [];

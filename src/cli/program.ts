@@ -91,8 +91,13 @@ Environment:
   GITHUB_API_URL           GitHub Enterprise Server: https://HOST/api/v3
   JIT_APP_ID, JIT_APP_SLUG the GitHub App whose records are trusted (default slug jit-access)
   NO_COLOR                 no colour, even on a terminal
+  FORCE_COLOR              colour in a pipe too (NO_COLOR wins)
 
-Exit codes: 0 ok, 1 a check failed, 2 usage, 3 GitHub error, 4 auth needed, 70 internal error (--debug prints the stack).
+Output: aligned columns and colour on a terminal; in a pipe, tab-separated columns with no
+padding and no colour. Text from grant files and pull requests is shown with control
+characters escaped (as \\u001b), never passed to the terminal.
+
+Exit codes: 0 ok, 1 a check failed, 2 usage, 3 GitHub error, 4 auth needed,\n  70 internal error: a bug in jit, never GitHub's (--debug prints the stack).
 `,
     );
 

@@ -1,3 +1,5 @@
+import Table from "cli-table3";
+
 /**
  * What the CLI prints comes largely from others: PR titles, reasons, logins, branch names, the
  * record's texts. A terminal obeys control characters in them (ESC sequences can retitle the
@@ -36,6 +38,9 @@ export function safeJson(value: unknown): string {
   return `${JSON.stringify(value, null, 2).replace(/[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, visible)}\n`;
 }
 
+/** gh's look: no borders, two spaces between columns. */
+const BORDERLESS = { top: "", "top-mid": "", "top-left": "", "top-right": "", bottom: "", "bottom-mid": "", "bottom-left": "", "bottom-right": "", left: "", "left-mid": "", mid: "", "mid-mid": "", right: "", "right-mid": "", middle: "  " };
+
 export type Style = "green" | "yellow" | "red" | "bold" | "dim";
 const SGR: Record<Style, [number, number]> = { green: [32, 39], yellow: [33, 39], red: [31, 39], bold: [1, 22], dim: [2, 22] };
 
@@ -46,9 +51,9 @@ export interface Output {
   tty: boolean;
   color: boolean;
   /**
-   * Rows as columns: on a terminal padded with two spaces between columns (the last not padded),
-   * in a pipe tab-separated with no padding, so `cut -f` and `awk -F'\t'` read them. Every cell is
-   * escaped either way; colour is added after padding, so it does not count towards the widths.
+   * Rows as columns: on a terminal aligned by cli-table3 with two spaces between columns (the
+   * last not padded), in a pipe tab-separated with no padding, so `cut -f` and `awk -F'\t'` read
+   * them. Every cell is escaped either way; colour does not count towards the widths.
    */
   table(rows: readonly (readonly Cell[])[]): string;
   /** A line of free text for either stream, escaped. */
@@ -58,8 +63,11 @@ export interface Output {
 
 export function output(options: { isTTY?: boolean | undefined; env: Readonly<Record<string, string | undefined>> }): Output {
   const tty = options.isTTY === true;
-  // https://no-color.org: a NO_COLOR that is present and not empty turns colour off.
-  const color = tty && !options.env.NO_COLOR;
+  // https://no-color.org: a NO_COLOR that is present and not empty turns colour off, and wins.
+  // FORCE_COLOR (not empty, not 0 or false) asks for colour where it would be off: a pipe into
+  // `less -R`. The layout stays the pipe's, tab-separated.
+  const forced = /^(?!0$|false$)./i.test(options.env.FORCE_COLOR ?? "");
+  const color = (tty || forced) && !options.env.NO_COLOR;
   const paint = (text: string, style: Style | undefined) => (color && style ? `\u001b[${SGR[style][0]}m${text}\u001b[${SGR[style][1]}m` : text);
   return {
     tty,
@@ -68,16 +76,17 @@ export function output(options: { isTTY?: boolean | undefined; env: Readonly<Rec
     text: escapeText,
     table(rows) {
       const cells = rows.map((row) => row.map((c) => (typeof c === "string" ? { text: escapeField(c) } : { text: escapeField(c.text), style: c.style })));
-      if (!tty) return cells.map((row) => `${row.map((c) => c.text).join("\t")}\n`).join("");
-      const widths: number[] = [];
-      for (const row of cells) row.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, [...c.text].length)));
-      return cells
-        .map((row) => {
-          const last = row.length - 1;
-          const line = row.map((c, i) => paint(c.text, c.style) + (i === last ? "" : " ".repeat(widths[i]! - [...c.text].length))).join("  ");
-          return `${line.trimEnd()}\n`;
-        })
-        .join("");
+      if (!tty) return cells.map((row) => `${row.map((c) => paint(c.text, c.style)).join("\t")}\n`).join("");
+      if (cells.length === 0) return "";
+      // cli-table3 measures display width (string-width: wide CJK characters count two columns,
+      // colour codes none), so colour goes in before and the columns still line up.
+      const table = new Table({ chars: BORDERLESS, style: { head: [], border: [], "padding-left": 0, "padding-right": 0, compact: true } });
+      table.push(...cells.map((row) => row.map((c) => paint(c.text, c.style))));
+      return `${table
+        .toString()
+        .split("\n")
+        .map((line) => line.trimEnd())
+        .join("\n")}\n`;
     },
   };
 }

@@ -1,5 +1,6 @@
 import { ExecutionError, Redlock, ResourceLockedError, type Lock } from "@sesamecare-oss/redlock";
 import type { Redis } from "ioredis";
+import pRetry from "p-retry";
 import { ProviderError } from "../providers/types.js";
 
 /**
@@ -91,18 +92,33 @@ export class RequestLocks {
     }
   }
 
+  /**
+   * Polls for the lock with p-retry: about every retryMs (jittered by a third either way, so replicas
+   * that queue for one lock do not knock in step) until waitMs has passed. Not HTTP, so there is no
+   * Retry-After to honour; an unreachable Redis ends the wait at once, unlocked.
+   */
   private async acquire(key: string): Promise<Lock | undefined> {
-    const deadline = Date.now() + this.options.waitMs;
-    for (let waited = false; ; waited = true) {
-      try {
-        return await this.redlock.acquire([`jit-access:lock:${key}`], this.options.ttlMs);
-      } catch (error) {
-        if ((await refusal(error)) === "unreachable") return undefined;
-        if (!waited) this.options.onWait?.();
-        if (Date.now() >= deadline) throw new LockBusyError(key, this.options.waitMs);
-        await new Promise((r) => setTimeout(r, this.options.retryMs * (0.5 + Math.random())));
-      }
-    }
+    const resource = `jit-access:lock:${key}`;
+    return pRetry(
+      async () => {
+        try {
+          return await this.redlock.acquire([resource], this.options.ttlMs);
+        } catch (error) {
+          if ((await refusal(error)) === "unreachable") return undefined;
+          throw new LockBusyError(key, this.options.waitMs);
+        }
+      },
+      {
+        retries: Number.POSITIVE_INFINITY,
+        maxRetryTime: this.options.waitMs,
+        factor: 1,
+        minTimeout: (this.options.retryMs * 2) / 3,
+        randomize: true, // minTimeout × [1, 2): pauses of 2/3 to 4/3 of retryMs
+        onFailedAttempt: ({ attemptNumber }) => {
+          if (attemptNumber === 1) this.options.onWait?.();
+        },
+      },
+    );
   }
 }
 

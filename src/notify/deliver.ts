@@ -1,3 +1,4 @@
+import { finalFailure, retryAfterMs, RetryableFailure, withRetries } from "../providers/retry.js";
 import { envValue, redact } from "../providers/types.js";
 import { slackPayload, teamsPayload, type Notification } from "./message.js";
 
@@ -15,7 +16,8 @@ export type FailureReport = (n: Notification, destination: string, reason: strin
 /**
  * Delivers notifications in the background: the lifecycle never waits for Slack or Teams and
  * never fails because of them. Each destination is retried with backoff (network errors, 5xx,
- * 429); a destination that still fails is logged and reported once through `onFailure`.
+ * 429; a Retry-After that asks for longer is honoured, see providers/retry.ts); a destination
+ * that still fails is logged and reported once through `onFailure`.
  */
 export class Notifier {
   private pending = new Set<Promise<void>>();
@@ -53,19 +55,27 @@ export class Notifier {
   /** Undefined on success, else why it failed after every attempt. */
   private async post(url: string, payload: Record<string, unknown>): Promise<string | undefined> {
     const body = JSON.stringify(payload);
-    let last = "";
-    for (let attempt = 0; attempt <= this.options.backoffMs.length; attempt++) {
-      if (attempt > 0) await new Promise((r) => setTimeout(r, this.options.backoffMs[attempt - 1]));
+    let attempts = 0;
+    const post = async (): Promise<void> => {
+      let response: Response;
       try {
-        const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body, signal: AbortSignal.timeout(this.options.timeoutMs) });
+        response = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body, signal: AbortSignal.timeout(this.options.timeoutMs) });
         await response.arrayBuffer().catch(() => undefined);
-        if (response.ok) return undefined;
-        last = `HTTP ${response.status}`;
-        if (response.status < 500 && response.status !== 429) return last;
       } catch (error) {
-        last = (error as Error).message;
+        throw new RetryableFailure((error as Error).message);
       }
+      if (response.ok) return;
+      const status = `HTTP ${response.status}`;
+      if (response.status < 500 && response.status !== 429) throw finalFailure(new Error(status));
+      throw new RetryableFailure(status, retryAfterMs(response.headers.get("retry-after")));
+    };
+    try {
+      await withRetries(this.options.backoffMs, post, () => void attempts++);
+      return undefined;
+    } catch (error) {
+      const last = (error as Error).message;
+      if (!(error instanceof RetryableFailure)) return last;
+      return `${last} after ${attempts} attempt${attempts === 1 ? "" : "s"}`;
     }
-    return `${last} after ${this.options.backoffMs.length + 1} attempts`;
   }
 }

@@ -5,7 +5,7 @@ import { PolicySchema, type Policy, type Resource, type RoleSettings } from "../
 import { schemaCheck, type SchemaCheck } from "../schemas/validate.js";
 import { parseYamlMapping, type Locator } from "../yaml/safe-parse.js";
 import { MAX_POLICY_BYTES } from "./paths.js";
-import { ticketPatternProblem } from "./ticket-pattern.js";
+import { compileTicketPattern, ticketPatternProblem, type TicketPattern } from "./ticket-pattern.js";
 
 /** A role with every setting resolved: the role's own, else `defaults`, else the built-in default. */
 export interface EffectiveRole {
@@ -20,7 +20,7 @@ export interface EffectiveRole {
   expiryWarningMs: number;
   merge: "auto" | "manual";
   approvals: { minPerGroup: number; mode: "all" | "any" };
-  ticketPattern: RegExp | undefined;
+  ticketPattern: TicketPattern | undefined;
   autoApprove: string[];
 }
 
@@ -132,7 +132,7 @@ function compile(policy: Policy): LoadedPolicy {
           minPerGroup: r.approvals?.min_per_group ?? d.approvals?.min_per_group ?? BUILTIN_DEFAULTS.approvals.min_per_group,
           mode: r.approvals?.mode ?? d.approvals?.mode ?? BUILTIN_DEFAULTS.approvals.mode,
         },
-        ticketPattern: pattern === undefined ? undefined : new RegExp(pattern, "u"),
+        ticketPattern: pattern === undefined ? undefined : compileTicketPattern(pattern),
         autoApprove: r.auto_approve ?? d.auto_approve ?? [],
       });
     }

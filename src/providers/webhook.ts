@@ -1,6 +1,7 @@
 import { Type } from "@sinclair/typebox";
 import { createHmac } from "node:crypto";
 import { EnvName } from "../schemas/common.js";
+import { finalFailure, retryAfterMs, RetryableFailure, withRetries } from "./retry.js";
 import { connectionTrouble, endpointSecrets, ProviderError, redact, requiredEnv, shownSafe, type Env, type GrantTarget, type Provider, type ProviderDefinition, type WebhookOptions } from "./types.js";
 
 export type { WebhookOptions } from "./types.js";
@@ -40,8 +41,9 @@ export function signature(secret: string, body: string): string {
  * (also sent as `Idempotency-Key: <id>:<action>`), so a receiver that keys access by it counts
  * references by itself; each apply is matched by exactly one revoke. `sent_at` (inside the
  * signed body) says when it was signed, so a receiver can refuse a replayed event. Network
- * errors, 5xx and 429 are retried with backoff; other answers fail at once. A redirect is a
- * failure and is never followed: the signed event goes to the configured URL or nowhere.
+ * errors, 5xx and 429 are retried with backoff, longer when a Retry-After asks for it (retry.ts);
+ * other answers fail at once. A redirect is a failure and is never followed: the signed event
+ * goes to the configured URL or nowhere.
  */
 export function webhookProvider(env: Env, options: WebhookOptions = DEFAULT_WEBHOOK_OPTIONS): Provider {
   async function send(t: GrantTarget, action: "apply" | "revoke"): Promise<void> {
@@ -72,29 +74,35 @@ export function webhookProvider(env: Env, options: WebhookOptions = DEFAULT_WEBH
       "x-jit-signature-256": signature(secret, body),
       "idempotency-key": `${t.id}:${action}`,
     };
-    let last = "";
+    let attempts = 0;
     let lastDetail = "";
-    for (let attempt = 0; attempt <= options.backoffMs.length; attempt++) {
-      if (attempt > 0) await new Promise((r) => setTimeout(r, options.backoffMs[attempt - 1]));
+    const post = async (): Promise<void> => {
+      let response: Response;
       try {
-        const response = await fetch(url, { method: "POST", headers, body, redirect: "manual", signal: AbortSignal.timeout(options.timeoutMs) });
+        response = await fetch(url, { method: "POST", headers, body, redirect: "manual", signal: AbortSignal.timeout(options.timeoutMs) });
         await discardBody(response.body, MAX_RESPONSE_BYTES);
-        if (response.ok) return;
-        last = `HTTP ${response.status}`;
-        if (response.status >= 300 && response.status < 400) {
-          const where = String(t.config.url_env);
-          throw new ProviderError(`${t.resource}: the receiver answered the ${action} event with a redirect (${last}); redirects are never followed: set ${where} to the receiver's final URL`, false);
-        }
-        if (response.status < 500 && response.status !== 429) throw new ProviderError(`${t.resource}: the receiver refused the ${action} event (${last})`, false);
       } catch (error) {
-        if (error instanceof ProviderError) throw error;
         // Shown: what went wrong, from the error's code; the socket's own words name the address.
-        last = `could not reach the receiver (${connectionTrouble(error) ?? "network error"})`;
         lastDetail = redact(networkDetail(error), [url, secret]);
+        throw new RetryableFailure(`could not reach the receiver (${connectionTrouble(error) ?? "network error"})`);
       }
+      if (response.ok) return;
+      const status = `HTTP ${response.status}`;
+      if (response.status >= 300 && response.status < 400) {
+        const where = String(t.config.url_env);
+        throw finalFailure(new ProviderError(`${t.resource}: the receiver answered the ${action} event with a redirect (${status}); redirects are never followed: set ${where} to the receiver's final URL`, false));
+      }
+      if (response.status < 500 && response.status !== 429) throw finalFailure(new ProviderError(`${t.resource}: the receiver refused the ${action} event (${status})`, false));
+      lastDetail = "";
+      throw new RetryableFailure(status, retryAfterMs(response.headers.get("retry-after")));
+    };
+    try {
+      await withRetries(options.backoffMs, post, () => void attempts++);
+    } catch (error) {
+      if (error instanceof ProviderError) throw error;
+      const shown = `${t.resource}: the ${action} event was not accepted after ${attempts} attempt${attempts === 1 ? "" : "s"} (${shownSafe((error as Error).message, endpointSecrets([url, secret]))})`;
+      throw new ProviderError(shown, true, lastDetail ? `${shown}; last network error: ${lastDetail}` : undefined);
     }
-    const shown = `${t.resource}: the ${action} event was not accepted after ${options.backoffMs.length + 1} attempts (${shownSafe(last, endpointSecrets([url, secret]))})`;
-    throw new ProviderError(shown, true, lastDetail ? `${shown}; last network error: ${lastDetail}` : undefined);
   }
   return {
     // Keyed by the grant itself: the receiver owns the mapping to access.

@@ -18,7 +18,7 @@ const settings = {
       { additionalProperties: false },
     ),
   ),
-  ticket_pattern: Type.Optional(Type.String({ minLength: 1, maxLength: 500, description: "a regular expression" })),
+  ticket_pattern: Type.Optional(Type.String({ minLength: 1, maxLength: 500, description: "a regular expression in RE2 syntax (no lookarounds or backreferences), matched in linear time" })),
   auto_approve: Type.Optional(Type.Array(Owner, { maxItems: 100, description: "a list of teams or users" })),
 };
 

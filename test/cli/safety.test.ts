@@ -205,6 +205,12 @@ describe("gh manners", () => {
     expect(r.stdout).toContain("--app-id <id>");
   });
 
+  it.each(["validate", "request", "status", "inbox", "extend", "revoke", "audit"])("jit %s --help shows examples of that command", async (command) => {
+    const r = await jit([command, "--help"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`\nExamples:\n {2}\\$ jit ${command}[ \n]`));
+  });
+
   it("GH_TOKEN wins over GITHUB_TOKEN", async () => {
     const api = githubApi().matchHeader("authorization", "token gh-first");
     api.get("/user").reply(200, { login: "alice" });

@@ -70,6 +70,22 @@ describe("the webhook provider, against a real local receiver", () => {
     expect(error).toMatchObject({ retryable: true, message: "billing-api: the apply event was not accepted after 4 attempts (HTTP 500)" });
   });
 
+  it("waits as long as a Retry-After asks when that is longer than its own backoff", async () => {
+    receiver.script.push({ status: 503, headers: { "retry-after": "1" } });
+    const started = Date.now();
+    await provider().apply(target);
+    // The backoff alone would have waited 10 ms; the receiver asked for a second.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(990);
+    expect(receiver.received).toHaveLength(2);
+  });
+
+  it("stops retrying when a Retry-After asks for more than a minute: one request, a retryable error that says so", async () => {
+    receiver.script.push({ status: 429, headers: { "retry-after": "3600" } });
+    const error = (await provider().apply(target).catch((e: unknown) => e)) as ProviderError;
+    expect(error).toMatchObject({ retryable: true, message: "billing-api: the apply event was not accepted after 1 attempt (HTTP 429: asked to retry after 3600 s, over the 60 s jit-access waits)" });
+    expect(receiver.received).toHaveLength(1);
+  });
+
   it("fails at once, without retrying, on another 4xx", async () => {
     receiver.script.push(400);
     await expect(provider().apply(target)).rejects.toMatchObject({ retryable: false });

@@ -9,6 +9,7 @@ import { renderAuditHtml } from "./audit-html.js";
 import { CliError, EXIT, isGitHubError, optionalGithub, repoFrom, trustedAppFrom, type CliEnv } from "./context.js";
 import { extend } from "./extend.js";
 import { formatInbox, inbox } from "./inbox.js";
+import { defaultBase, formatPlan, planBetween } from "./plan.js";
 import { request } from "./request.js";
 import { revoke } from "./revoke.js";
 import { status, type StatusRow } from "./status.js";
@@ -91,7 +92,7 @@ Environment:
   JIT_APP_ID, JIT_APP_SLUG the GitHub App whose records are trusted (default slug jit-access)
   NO_COLOR                 no colour, even on a terminal
 
-Exit codes: 0 ok, 1 a check failed, 2 usage, 3 GitHub error, 4 auth needed, 70 internal error (--debug prints the stack).
+Exit codes: 0 ok, 1 a check failed, 2 usage, 3 GitHub error (jit plan: the change widens access), 4 auth needed, 70 internal error (--debug prints the stack).
 `,
     );
 
@@ -113,6 +114,22 @@ Exit codes: 0 ok, 1 a check failed, 2 usage, 3 GitHub error, 4 auth needed, 70 i
       code = report.errors.length === 0 ? EXIT.ok : EXIT.invalid;
     })
     .addHelpText("after", examples("jit validate", "jit validate grants/prod-db/alice-20261129-130000-a1b2.yaml --json"));
+
+  program
+    .command("plan")
+    .description("what a policy or CODEOWNERS change does to access, between two refs of a local checkout, offline")
+    .option("--base <ref>", "the ref to compare against (default: origin's default branch, else main)")
+    .option("--head <ref>", "the ref with the change", "HEAD")
+    .option("-C, --root <dir>", "the access repository's checkout", io.cwd)
+    .option("--json", "print the plan as JSON")
+    .action(async (options: { base?: string; head: string; root: string; json?: boolean }) => {
+      const local = await planBetween(options.root, options.base ?? (await defaultBase(options.root)), options.head);
+      io.stdout(options.json ? safeJson(local) : formatPlan(local, out));
+      code = local.widens ? EXIT.widens : EXIT.ok;
+    })
+    .addHelpText("after", `${examples("jit plan", "jit plan --base origin/main --json")}
+Exit code 3 when the change widens access (CI can then ask for another reviewer).
+`);
 
   program
     .command("request")

@@ -80,7 +80,8 @@ class Differ {
   /** The members of a team that the other side's list does not already cover, when the directory knows the team. */
   private people(group: string, others: readonly string[]): { people?: string[] } {
     const members = this.directory?.get(group);
-    if (!this.directory || !members) return {};
+    // A team on the other side that the directory does not know may cover anyone: no count then.
+    if (!this.directory || !members || others.some((g) => g.includes("/") && !this.directory!.has(g))) return {};
     const covered = new Set(others.flatMap((g) => (g.includes("/") ? (this.directory!.get(g) ?? []) : [g.slice(1)])).map((l) => l.toLowerCase()));
     return { people: [...new Set(members.map((m) => m.toLowerCase()))].filter((m) => !covered.has(m)).sort() };
   }

@@ -115,6 +115,15 @@ export const appRoutes: Route[] = [
     }),
   ),
   {
+    // A team's members (active ones; pending invitations are not members), as the access plan reads them.
+    method: "GET",
+    template: "/orgs/{org}/teams/{team_slug}/members",
+    handle(world, { params }) {
+      const team = world.teams.get(`${params.org}/${params.team_slug}`.toLowerCase()) ?? fail(404, "Not Found");
+      return list([...team!].filter(([login, state]) => state === "active" && !world.goneLogins.has(login)).map(([login]) => user(login)));
+    },
+  },
+  {
     // The account with this id, under the login it has now (renamed accounts keep their id).
     method: "GET",
     template: "/user/{account_id}",

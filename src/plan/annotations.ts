@@ -24,6 +24,10 @@ export function wideningAnnotations(p: AccessPlan, locate: Locator | undefined, 
     const key = locate.key(where);
     const value = locate.value(where);
     const shown = texts.slice(0, 5).join("; ") + (texts.length > 5 ? `; and ${texts.length - 5} more` : "");
-    return { path, line: key.line, column: key.column, endLine: Math.max(key.line, value.endLine), endColumn: value.endColumn, message: `widens access: ${shown}` };
+    // A block value's range ends at the start of the next line: the annotation stops at the line before.
+    const spills = value.endColumn <= 1 && value.endLine > key.line;
+    const endLine = spills ? value.endLine - 1 : Math.max(key.line, value.endLine);
+    const endColumn = endLine === key.line && spills ? key.endColumn : value.endColumn;
+    return { path, line: key.line, column: key.column, endLine, endColumn, message: `widens access: ${shown}` };
   });
 }

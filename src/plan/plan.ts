@@ -150,7 +150,7 @@ function roleChanges(d: Differ, scope: Scope, o: EffectiveRole, n: EffectiveRole
   d.members(scope, "auto_approve", o.autoApprove, n.autoApprove, "widening", "auto-approved (no approval needed)", where("auto_approve"));
   const [op, np] = [o.ticketPattern?.source, n.ticketPattern?.source];
   if (op === undefined || np === undefined) {
-    if (op !== np) d.add({ ...scope, field: "ticket_pattern", effect: np === undefined ? "widening" : "narrowing", before: op ?? "no ticket needed", after: np ?? "no ticket needed", text: `ticket: ${op === undefined ? "not needed" : `must match ${op}`} → ${np === undefined ? "not needed" : `must match ${np}`}`, ...(np !== undefined ? { where: where("ticket_pattern") } : {}) });
+    if (op !== np) d.add({ ...scope, field: "ticket_pattern", effect: np === undefined ? "widening" : "narrowing", before: op ?? "no ticket needed", after: np ?? "no ticket needed", text: `ticket: ${op === undefined ? "not needed" : `must match ${op}`} → ${np === undefined ? "not needed" : `must match ${np}`}`, where: where("ticket_pattern") });
   } else {
     // Two patterns cannot be ordered in general: shown, for the reviewer to judge.
     d.neutral(scope, "ticket_pattern", op, np, "ticket pattern", where("ticket_pattern"));
@@ -166,7 +166,7 @@ function roleChanges(d: Differ, scope: Scope, o: EffectiveRole, n: EffectiveRole
   // Mode any if either side has it, so the rule is the same read both ways (plan(a,b) mirrors plan(b,a)).
   const anyMode = o.approvals.mode === "any" || n.approvals.mode === "any";
   const path = grantPathOf(n.resource, n.role);
-  approvers(d, scope, `approvers (CODEOWNERS of ${path})`, ownersIn(oc, path), ownersIn(nc, path), anyMode);
+  approvers(d, scope, `approvers (CODEOWNERS of grants/${n.resource}/)`, ownersIn(oc, path), ownersIn(nc, path), anyMode);
 }
 
 /**
@@ -183,7 +183,10 @@ function approvers(d: Differ, scope: Scope, what: string, before: string[], afte
   d.members(scope, "approvers", before, after, anyMode ? "widening" : "narrowing", what);
 }
 
-/** A grant file of the role, as CODEOWNERS sees it: rules are written per resource folder. */
+/**
+ * A grant file of the role, as CODEOWNERS sees it. Grant files are named freely inside their
+ * resource's folder, and CODEOWNERS rules are written per folder: one name stands for them all.
+ */
 export function grantPathOf(resource: string, role: string): string {
   return `grants/${resource}/${role}.yaml`;
 }

@@ -88,12 +88,14 @@ export function formatPlan(local: LocalPlan, out: Output): string {
   for (const problem of local.baseProblems) lines.push(out.text(`note: ${problem.path}:${problem.line}:${problem.column}: ${problem.message}\n`));
   for (const group of planGroups(p)) {
     lines.push(`\n${out.paint(out.text(group.title), "bold")}\n`);
+    // The people column only where the directory named someone (the CLI reads no directory itself).
+    const people = group.changes.some((c) => c.people !== undefined);
     lines.push(
       out.table(
         group.changes.map((c) => {
           const style = STYLE[c.effect];
           const cell = (text: string) => ({ text, style });
-          return [cell(`${EFFECT_ICON[c.effect]} ${c.effect}`), cell(c.role ?? "all"), cell(c.field), cell(c.before), cell("→"), cell(c.after), cell(peopleText(c))];
+          return [cell(`${EFFECT_ICON[c.effect]} ${c.effect}`), cell(c.role ?? "all"), cell(c.field), cell(c.before), cell("→"), cell(c.after), ...(people ? [cell(peopleText(c))] : [])];
         }),
       ),
     );

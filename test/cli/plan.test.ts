@@ -48,8 +48,8 @@ describe("jit plan", () => {
     expect(r.stdout).toBe(
       "main → HEAD: widens access: 1 role, narrows: 1 role\n" +
         "\nprod-db\n" +
-        "⬆ widening\tread-only\tmax_duration\t4h\t→\t12h\t\n" +
-        "⬇ narrowing\tread-write\tmax_duration\t2h\t→\t1h\t\n",
+        "⬆ widening\tread-only\tmax_duration\t4h\t→\t12h\n" +
+        "⬇ narrowing\tread-write\tmax_duration\t2h\t→\t1h\n",
     );
   });
 

@@ -37,7 +37,7 @@ export function teamsToRead(draft: AccessPlan, policies: readonly (LoadedPolicy 
       if (c.field === "admins") return p.admins;
       if (c.field === "break_glass.approvers") return p.breakGlass?.approvers ?? [];
       if (c.field === "auto_approve" && c.resource && c.role) return p.role(c.resource, c.role)?.autoApprove ?? [];
-      if (c.field === "approvers") return codeowners.flatMap((o) => (o ? ownersOf(o, c.resource && c.role ? grantPathOf(c.resource, c.role) : POLICY_PATH).owners : []));
+      if (c.field === "approvers") return codeowners.flatMap((o) => (o ? ownersOf(o, c.resource ? grantPathOf(c.resource) : POLICY_PATH).owners : []));
       return [];
     }),
   );

@@ -4,6 +4,7 @@ import { ownersOf } from "../policy/codeowners.js";
 import { POLICY_PATH } from "../policy/paths.js";
 import { wideningAnnotations } from "../plan/annotations.js";
 import { plan, widens } from "../plan/plan.js";
+import type { AccessPlan } from "../plan/types.js";
 import type { Decision } from "./decision.js";
 import { untrustedPolicy } from "./provenance.js";
 import type { RequestSnapshot } from "./snapshot.js";
@@ -45,7 +46,7 @@ export function decidePolicyChange(s: RequestSnapshot, teamMember: MembershipLoo
   const ownerGroups = [...new Set([...owners, ...codeownersPaths.flatMap((path) => ownersOf(s.codeowners!, path).owners)])];
   // Against the default branch: its policy (if it loads) and CODEOWNERS, and the head's.
   const before = s.policy.ok ? s.policy.policy : undefined;
-  const accessPlan = plan(before, s.codeowners, result.policy, s.proposedCodeowners === undefined ? s.codeowners : s.proposedCodeowners, s.directory, s.liveGrants);
+  const accessPlan = plannedFor(s, () => plan(before, s.codeowners ?? null, result.policy, s.proposedCodeowners === undefined ? s.codeowners : s.proposedCodeowners, s.directory, s.liveGrants));
   // The default branch's rule, never the head's: a change cannot drop the groups that must approve it.
   const wideningRequires = widens(accessPlan) && before ? before.wideningRequires.filter((g) => !ownerGroups.includes(g)) : [];
   const groups = [...ownerGroups, ...wideningRequires];
@@ -73,4 +74,15 @@ export function decidePolicyChange(s: RequestSnapshot, teamMember: MembershipLoo
     wideningRequires,
   };
   return { status: null, effects: [], check: { kind: outcome.complete ? "policy-approved" : "policy-waiting", ...view } };
+}
+
+/**
+ * The plan of a snapshot, computed once: membership lookups decide again for every team member
+ * they learn (github/snapshot.ts resolveMemberships), and none of that changes the plan's inputs.
+ */
+const plans = new WeakMap<RequestSnapshot, AccessPlan>();
+function plannedFor(s: RequestSnapshot, compute: () => AccessPlan): AccessPlan {
+  let known = plans.get(s);
+  if (!known) plans.set(s, (known = compute()));
+  return known;
 }

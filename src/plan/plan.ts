@@ -165,7 +165,7 @@ function roleChanges(d: Differ, scope: Scope, o: EffectiveRole, n: EffectiveRole
   d.neutral(scope, "grant", json(o.grant), json(n.grant), "what it grants", ["resources", n.resource, "roles", n.role, "grant"]);
   // Mode any if either side has it, so the rule is the same read both ways (plan(a,b) mirrors plan(b,a)).
   const anyMode = o.approvals.mode === "any" || n.approvals.mode === "any";
-  const path = grantPathOf(n.resource, n.role);
+  const path = grantPathOf(n.resource);
   approvers(d, scope, `approvers (CODEOWNERS of grants/${n.resource}/)`, ownersIn(oc, path), ownersIn(nc, path), anyMode);
 }
 
@@ -187,12 +187,22 @@ function approvers(d: Differ, scope: Scope, what: string, before: string[], afte
  * A grant file of the role, as CODEOWNERS sees it. Grant files are named freely inside their
  * resource's folder, and CODEOWNERS rules are written per folder: one name stands for them all.
  */
-export function grantPathOf(resource: string, role: string): string {
-  return `grants/${resource}/${role}.yaml`;
+export function grantPathOf(resource: string): string {
+  return `grants/${resource}/grant.yaml`;
 }
 
+/**
+ * A path's owners, remembered per CODEOWNERS (each role of a resource asks for the same path):
+ * matching is most of a plan's cost on a large CODEOWNERS, and a plan runs on every evaluation.
+ */
+const ownersByFile = new WeakMap<Codeowners, Map<string, string[]>>();
 function ownersIn(codeowners: Codeowners | null, path: string): string[] {
-  return codeowners ? ownersOf(codeowners, path).owners : [];
+  if (!codeowners) return [];
+  let known = ownersByFile.get(codeowners);
+  if (!known) ownersByFile.set(codeowners, (known = new Map()));
+  let owners = known.get(path);
+  if (!owners) known.set(path, (owners = ownersOf(codeowners, path).owners));
+  return owners;
 }
 
 /** Where a role's setting comes from in the new file: the role, else `defaults`, else the role itself (a built-in default). */
@@ -205,7 +215,7 @@ function settingPath(policy: LoadedPolicy, resource: string, role: string, field
 }
 
 function describeRole(role: EffectiveRole, codeowners: Codeowners | null): string {
-  const groups = ownersIn(codeowners, grantPathOf(role.resource, role.role));
+  const groups = ownersIn(codeowners, grantPathOf(role.resource));
   const auto = role.autoApprove.length > 0 ? `, auto-approves ${list(role.autoApprove)}` : "";
   return `up to ${formatDuration(role.maxDurationMs)}, ${modeText(role.approvals.mode)} of ${groups.length > 0 ? list(groups) : "nobody"} × ${role.approvals.minPerGroup}${auto}`;
 }

@@ -1,4 +1,3 @@
-import type { Diagnostic } from "../diagnostics.js";
 import { readState } from "../lifecycle/codec.js";
 import type { GrantRecord } from "../lifecycle/record.js";
 import type { CheckRun, RequestSnapshot } from "../lifecycle/snapshot.js";

@@ -50,7 +50,8 @@ export function checkPlan(view: CheckView, defaultBranch: string): CheckPlan {
       const owned = view.codeownersChanged.length > 0 ? `${POLICY_PATH} and ${[...new Set([view.codeownersPath, ...view.codeownersChanged])].join(", ")}` : POLICY_PATH;
       const changed = view.codeownersChanged.length > 0 ? ` This pull request changes ${view.codeownersChanged.join(", ")}: who approves is an access change too.` : "";
       const intro = `${POLICY_PATH} is valid: ${view.resources} resource(s). A policy change is an access change: every group that ${view.codeownersPath} on ${defaultBranch} gives ${owned} must approve this head (or an older commit with exactly the same changes).${changed} jit-access never merges it; it judges requests once merged into ${defaultBranch}.`;
-      const summary = `${intro}\n\n${planMarkdown(view.plan, defaultBranch, view.wideningRequires)}\n\n${progressSummary(undefined, view.approvals, view.warnings)}`;
+      // Approvals before the plan: a long plan must never push them out of what GitHub keeps.
+      const summary = `${intro}\n\n${progressSummary(undefined, view.approvals, view.warnings)}\n\n${planMarkdown(view.plan, defaultBranch, view.wideningRequires)}`;
       const widening = sortDiagnostics(view.widening).map((d) => ({ ...d, level: "warning" as const }));
       if (view.kind === "policy-approved") return { ...completed("success", "The new policy is valid and approved by its owners", summary, []), annotations: widening };
       const { outcome } = view.approvals;

@@ -38,6 +38,9 @@ export function planGroups(p: AccessPlan): PlanGroup[] {
   return [...groups.values()];
 }
 
+/** Rows the check shows at most; `jit plan` shows every one. */
+export const MAX_PLAN_ROWS = 150;
+
 /** The people column: from the team directory, when it was read. */
 export function peopleText(c: PlanChange): string {
   if (!c.people) return "";
@@ -52,13 +55,20 @@ export function peopleText(c: PlanChange): string {
  * settings are whatever the policy's author wrote.
  */
 export function planMarkdown(p: AccessPlan, base: string, wideningRequires: readonly string[] = []): string {
+  // GitHub keeps 65,535 characters of a check's summary: a plan of a policy rewritten whole shows
+  // its first rows (widening first) and says how many more there are.
+  let room = MAX_PLAN_ROWS;
+  const groups = planGroups(p).flatMap((g) => {
+    const shown = g.changes.slice(0, Math.max(0, room));
+    room -= shown.length;
+    return shown.length === 0 ? [] : [{ title: g.title, rows: shown.map((c) => ({ icon: EFFECT_ICON[c.effect], role: c.role ?? (c.resource === undefined ? "all" : "all roles"), field: c.field, before: c.before, after: c.after, people: peopleText(c) })) }];
+  });
+  const hidden = p.changes.length - Math.min(p.changes.length, MAX_PLAN_ROWS);
   return renderTemplate("access-plan.md", {
     summary: planSummary(p),
     base,
-    groups: planGroups(p).map((g) => ({
-      title: g.title,
-      rows: g.changes.map((c) => ({ icon: EFFECT_ICON[c.effect], role: c.role ?? (c.resource === undefined ? "all" : "all roles"), field: c.field, before: c.before, after: c.after, people: peopleText(c) })),
-    })),
+    groups,
+    hidden: hidden > 0 ? { count: hidden } : undefined,
     hasLiveGrants: p.liveGrants.length > 0,
     liveGrants: p.liveGrants.map((n) => ({ text: n.text, numbers: n.numbers.map((x) => `#${x}`).join(", ") })),
     wideningRequires: wideningRequires.length > 0 ? { groups: wideningRequires.join(", ") } : undefined,

@@ -56,3 +56,13 @@ describe("annotations on the lines that widen", () => {
     ]);
   });
 });
+
+describe("a plan too long for a check", () => {
+  it("shows the first rows, widening first, and says how many more there are", () => {
+    const roles = (n: number, max: string) => Array.from({ length: n }, (_, i) => `      r${i}:\n        max_duration: ${max}\n        grant: { roles: [r${i}] }\n`).join("");
+    const policy = (max: string) => BEFORE.replace("    roles:\n", `    roles:\n${roles(200, max)}`);
+    const md = planMarkdown(plan(load(policy("1h")), owners, load(policy("3h")), owners), "main");
+    expect(md.split("\n").filter((l) => l.startsWith("| ⬆ |"))).toHaveLength(150);
+    expect(md).toContain("…and 50 more changes, not shown here: `jit plan` on a checkout shows them all.");
+  });
+});

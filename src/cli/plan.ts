@@ -101,5 +101,6 @@ export function formatPlan(local: LocalPlan, out: Output): string {
     );
   }
   for (const note of p.liveGrants) lines.push(out.text(`\n${note.text}\n`));
+  if (p.narrowed.length > 0 && !p.liveGrantsChecked) lines.push("\nlive grants are not checked offline: the pull request's check names those the new policy would not allow\n");
   return lines.join("");
 }

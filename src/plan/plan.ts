@@ -19,7 +19,7 @@ export function plan(
   newPolicy: LoadedPolicy | undefined,
   newCodeowners: Codeowners | null | undefined,
   directory?: Directory,
-  liveGrants: readonly PlannedGrant[] = [],
+  liveGrants?: readonly PlannedGrant[],
 ): AccessPlan {
   const d = new Differ(directory);
   policyWide(d, oldPolicy, newPolicy, oldCodeowners ?? null, newCodeowners ?? null);
@@ -30,7 +30,8 @@ export function plan(
   const changes = d.changes.map((c, i) => [c, i] as const).sort(([a, i], [b, j]) => rank[a.effect] - rank[b.effect] || i - j).map(([c]) => c);
   const everyRole = union(roleKeys(oldPolicy), roleKeys(newPolicy));
   const touched = (effect: Effect) => union(...changes.filter((c) => c.effect === effect).map((c) => (c.resource === undefined ? everyRole : c.role === undefined ? everyRole.filter((k) => k.startsWith(`${c.resource}/`)) : [`${c.resource}/${c.role}`])));
-  return { changes, liveGrants: newPolicy ? liveGrantNotes(newPolicy, liveGrants, directory) : [], widened: touched("widening"), narrowed: touched("narrowing") };
+  const notes = newPolicy && liveGrants ? liveGrantNotes(newPolicy, liveGrants, directory) : [];
+  return { changes, liveGrants: notes, liveGrantsChecked: liveGrants !== undefined, widened: touched("widening"), narrowed: touched("narrowing") };
 }
 
 /** Whether a plan widens access anywhere. */

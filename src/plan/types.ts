@@ -53,6 +53,8 @@ export interface AccessPlan {
   /** Widening first, then narrowing, then neutral. */
   changes: PlanChange[];
   liveGrants: LiveGrantNote[];
+  /** Whether live grants were looked at (the CLI cannot; the app does when the plan narrows something). */
+  liveGrantsChecked: boolean;
   /** `resource/role` of the roles some change widens, narrows (a policy-wide change counts every role). */
   widened: string[];
   narrowed: string[];

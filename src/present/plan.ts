@@ -70,6 +70,7 @@ export function planMarkdown(p: AccessPlan, base: string, wideningRequires: read
     groups,
     hidden: hidden > 0 ? { count: hidden } : undefined,
     hasLiveGrants: p.liveGrants.length > 0,
+    liveGrantsUnchecked: p.narrowed.length > 0 && !p.liveGrantsChecked,
     liveGrants: p.liveGrants.map((n) => ({ text: n.text, numbers: n.numbers.map((x) => `#${x}`).join(", ") })),
     wideningRequires: wideningRequires.length > 0 ? { groups: wideningRequires.join(", ") } : undefined,
   }).trim();

@@ -49,7 +49,8 @@ describe("jit plan", () => {
       "main → HEAD: widens access: 1 role, narrows: 1 role\n" +
         "\nprod-db\n" +
         "⬆ widening\tread-only\tmax_duration\t4h\t→\t12h\n" +
-        "⬇ narrowing\tread-write\tmax_duration\t2h\t→\t1h\n",
+        "⬇ narrowing\tread-write\tmax_duration\t2h\t→\t1h\n" +
+        "\nlive grants are not checked offline: the pull request's check names those the new policy would not allow\n",
     );
   });
 

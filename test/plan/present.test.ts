@@ -57,6 +57,17 @@ describe("annotations on the lines that widen", () => {
   });
 });
 
+describe("live grants", () => {
+  it("a narrowing plan says when they were not checked, and not when they were", () => {
+    const shorter = load(BEFORE.replace("max_duration: 2h", "max_duration: 1h"));
+    const unchecked = "Live grants were not checked against the new policy";
+    expect(planMarkdown(plan(load(BEFORE), owners, shorter, owners), "main")).toContain(unchecked);
+    expect(planMarkdown(plan(load(BEFORE), owners, shorter, owners, undefined, []), "main")).not.toContain(unchecked);
+    // Widening alone cannot disallow a live grant: nothing to say.
+    expect(planMarkdown(plan(shorter, owners, load(BEFORE), owners), "main")).not.toContain(unchecked);
+  });
+});
+
 describe("a plan too long for a check", () => {
   it("shows the first rows, widening first, and says how many more there are", () => {
     const roles = (n: number, max: string) => Array.from({ length: n }, (_, i) => `      r${i}:\n        max_duration: ${max}\n        grant: { roles: [r${i}] }\n`).join("");

@@ -15,10 +15,11 @@ import type { RequestSnapshot } from "./snapshot.js";
  * CODEOWNERS group of the policy file (and of the CODEOWNERS files it touches; CODEOWNERS of the
  * default branch) has approved the current head, or an older commit with the very same diff,
  * counted by the rules of §4 with mode all and one approval per group. Until then it is in
- * progress and names the groups still missing. The check carries the access plan (src/plan/): what
- * the change widens and narrows against the default branch; a change that widens access also needs
- * the groups the default branch's `changes.widening_requires` names. Only the check speaks: the app never merges a
- * policy change, and other non-grant files in the same PR are left to GitHub's own code owners.
+ * progress and names the groups still missing. The check carries the access plan (src/plan/):
+ * what the change widens and narrows against the default branch; a change that widens access
+ * also needs the groups the default branch's `changes.widening_requires` names. Only the check
+ * speaks: the app never merges a policy change, and other non-grant files in the same PR are left
+ * to GitHub's own code owners.
  */
 export function decidePolicyChange(s: RequestSnapshot, teamMember: MembershipLookup): Decision {
   if (s.pr.state === "closed" || s.kind.kind !== "policy-change") return { status: null, effects: [] };

@@ -2,6 +2,8 @@ import { benchAccessPlan } from "./access-plan.js";
 import { benchAckLatency } from "./ack-latency.js";
 import { benchApiCost } from "./api-cost.js";
 import { benchExpiryLag, benchSweepCost } from "./expiry.js";
+import { benchProviders } from "./providers.js";
+import { benchMysqlProvider } from "./providers-mysql.js";
 import { benchReplicas } from "./replicas.js";
 import { benchValidateGrant } from "./validate-grant.js";
 
@@ -27,6 +29,8 @@ const sections: [string, () => string[] | Promise<string[]>][] = [
   ["GitHub API requests of the start-up rebuild and per sweep, 1,000 live grants", () => benchSweepCost()],
   ["Webhook ack latency: 100 deliveries at once, ~10 writes each, Probot's throttle on (real HTTP, HMAC-signed)", () => benchAckLatency()],
   ["Two replicas and Redis: 200 deliveries and 100 expiries in the same second", () => benchReplicas()],
+  ["Provider apply and revoke latency, one grant at a time (local servers and in-repo fakes)", () => benchProviders()],
+  ["Provider latency: mysql apply and revoke against a real MariaDB on loopback", () => benchMysqlProvider()],
 ];
 
 // `JIT_BENCH=<words>` runs only the sections whose titles contain them (case-insensitive).

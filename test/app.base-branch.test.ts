@@ -69,8 +69,7 @@ describe("a request against a branch other than the default branch", () => {
     const api = githubApi();
     mockInstallationToken(api);
     mockReads(api, sc, "through-comments");
-    api.delete(`${R}/issues/7/labels/jit%3Apending`).reply(200, []);
-    api.post(`${R}/issues/7/labels`, { labels: ["jit:rejected"] }).reply(200, []);
+    api.put(`${R}/issues/7/labels`, { labels: ["jit:rejected"] }).reply(200, []);
     const records: string[] = [];
     mockRecordWrites(api, 1, records);
     let comment: any;
@@ -153,8 +152,7 @@ describe("a live grant merged into the default branch before it was renamed", ()
     mockTree(api, []); // reference counting: no other grant of hers on main
     mockFreshRecord(api, body); // read again in her turn: not ended meanwhile
     api.delete(TEAM).reply(204);
-    api.delete(`${R}/issues/7/labels/jit%3Aapproved`).reply(200, []);
-    api.post(`${R}/issues/7/labels`, { labels: ["jit:revoked"] }).reply(200, []);
+    api.put(`${R}/issues/7/labels`, { labels: ["jit:revoked"] }).reply(200, []);
     const records: string[] = [];
     mockRecordWrites(api, 1, records);
     let comment: any;

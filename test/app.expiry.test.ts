@@ -62,9 +62,9 @@ function mockRebuild(api: ReturnType<typeof githubApi>, state: CommentState) {
   api.get("/app/installations").query({ per_page: 100 }).reply(200, [{ id: INSTALLATION_ID, account: { login: OWNER, type: "Organization" }, app_id: APP_ID, suspended_at: null }]);
   api.get("/installation/repositories").query({ per_page: 100 }).reply(200, { total_count: 1, repositories: [{ name: REPO, owner: { login: OWNER }, default_branch: "main", archived: false }] });
   mockTree(api, [{ path: PATH, content: CONTENT }]);
-  // Each grant file's requester, read once at start-up so that the revokes that follow need no blob read.
-  api.get(`${R}/git/blobs/${blobSha(CONTENT)}`).reply(200, { sha: blobSha(CONTENT), encoding: "base64", content: Buffer.from(CONTENT).toString("base64"), size: CONTENT.length });
-  mockOrigin(api, PATH, 7, HEAD);
+  // The grant file is matched to its request through the closed PRs and the record (which names the
+  // file, its blob and its requester: the revokes that follow need no blob read).
+  api.get(`${R}/pulls`).query({ state: "closed", sort: "updated", direction: "desc", per_page: 100, page: 1 }).reply(200, [{ number: 7, merged_at: "2026-11-29T13:00:00Z", labels: [{ name: "jit:approved" }], head: { sha: HEAD } }]);
   mockCheckRuns(api, HEAD, [recordRun(liveComment(state))]);
   api.get(`${R}/pulls`).query({ state: "open", sort: "updated", direction: "desc", per_page: 100 }).reply(200, []);
 }
@@ -138,8 +138,7 @@ describe("expiry", () => {
     api.delete(TEAM).reply(204);
     const revert: { body?: any; check?: any } = {};
     mockRevert(api, revert);
-    api.delete(`${R}/issues/7/labels/jit%3Aapproved`).reply(200, []);
-    api.post(`${R}/issues/7/labels`, { labels: ["jit:expired"] }).reply(200, []);
+    api.put(`${R}/issues/7/labels`, { labels: ["jit:expired"] }).reply(200, []);
     mockStatusCommentLookup(api, sc); // found after the revoke, to be redrawn
     const bodies = captureComment(api, 2);
     clock.timers.shift()!.fn();
@@ -171,8 +170,7 @@ describe("expiry", () => {
     mockRecordInTurn(api);
     api.delete(TEAM).reply(204);
     mockRevert(api, {});
-    api.delete(`${R}/issues/7/labels/jit%3Aapproved`).reply(200, []);
-    api.post(`${R}/issues/7/labels`, { labels: ["jit:expired"] }).reply(200, []);
+    api.put(`${R}/issues/7/labels`, { labels: ["jit:expired"] }).reply(200, []);
     const bodies = captureComment(api, 2);
     await app.scheduler.rebuild();
     await app.queue.idle();
@@ -196,8 +194,7 @@ describe("expiry", () => {
     mockCheckRuns(api, "1".repeat(40), [recordRun(liveComment(other), {}, 12)]);
     mockRecordInTurn(api);
     mockRevert(api, {});
-    api.delete(`${R}/issues/7/labels/jit%3Aapproved`).reply(200, []);
-    api.post(`${R}/issues/7/labels`).reply(200, []);
+    api.put(`${R}/issues/7/labels`).reply(200, []);
     captureComment(api, 2);
     await deliver(probot, "pull_request", pullRequestEvent("closed", live().pr));
     api.done(); // no DELETE of the membership: #12 still gives it
@@ -230,8 +227,7 @@ describe("expiry", () => {
     mockRecordInTurn(retry, state);
     retry.delete(TEAM).reply(204);
     mockRevert(retry, {});
-    retry.delete(`${R}/issues/7/labels/jit%3Aapproved`).reply(200, []);
-    retry.post(`${R}/issues/7/labels`, { labels: ["jit:expired"] }).reply(200, []);
+    retry.put(`${R}/issues/7/labels`, { labels: ["jit:expired"] }).reply(200, []);
     const ends = captureComment(retry, 2);
     await deliver(later, "pull_request", pullRequestEvent("closed", live().pr));
     retry.done();
@@ -249,9 +245,7 @@ describe("expiry", () => {
     mockRecordInTurn(api);
     api.delete(TEAM).reply(204);
     mockRevert(api, {}, "blocked");
-    api.delete(`${R}/issues/7/labels/jit%3Aapproved`).reply(200, []);
-    api.post(`${R}/issues/7/labels`, { labels: ["jit:expired"] }).reply(200, []);
-    api.post(`${R}/issues/7/labels`, { labels: ["jit:revert-blocked"] }).reply(200, []);
+    api.put(`${R}/issues/7/labels`, { labels: ["jit:expired", "jit:revert-blocked"] }).reply(200, []);
     const bodies = captureComment(api, 2);
     await deliver(probot, "pull_request", pullRequestEvent("closed", live().pr));
     api.done();
@@ -344,8 +338,7 @@ describe("early revoke", () => {
     api.delete(TEAM).reply(204);
     const revert: { body?: any } = {};
     mockRevert(api, revert);
-    api.delete(`${R}/issues/7/labels/jit%3Aapproved`).reply(200, []);
-    api.post(`${R}/issues/7/labels`).reply(200, []);
+    api.put(`${R}/issues/7/labels`).reply(200, []);
     captureComment(api, 2);
     await deliver(probot, "issue_comment", commentEvent(sc.pr, { login: "alice", body }));
     api.done();
@@ -363,8 +356,7 @@ describe("early revoke", () => {
     mockRecordInTurn(api);
     api.delete(TEAM).reply(204);
     mockRevert(api, {});
-    api.delete(`${R}/issues/7/labels/jit%3Aapproved`).reply(200, []);
-    api.post(`${R}/issues/7/labels`, { labels: ["jit:revoked"] }).reply(200, []);
+    api.put(`${R}/issues/7/labels`, { labels: ["jit:revoked"] }).reply(200, []);
     const bodies = captureComment(api, 2);
     await deliver(probot, "issue_comment", commentEvent(sc.pr, { login, body: "/jit revoke done early" }));
     api.done();
@@ -409,8 +401,7 @@ describe("early revoke", () => {
     mockTree(api, []);
     mockRecordInTurn(api);
     api.delete(TEAM).reply(204);
-    api.delete(`${R}/issues/7/labels/jit%3Aapproved`).reply(200, []);
-    api.post(`${R}/issues/7/labels`, { labels: ["jit:revoked"] }).reply(200, []);
+    api.put(`${R}/issues/7/labels`, { labels: ["jit:revoked"] }).reply(200, []);
     const bodies = captureComment(api, 1);
     await deliver(probot, "pull_request", pullRequestEvent("closed", removal));
     api.done();

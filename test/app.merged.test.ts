@@ -86,8 +86,7 @@ describe("a merged request whose policy was met", () => {
     const bodies: string[] = [];
     const records: string[] = [];
     captureApply(api, bodies, records);
-    api.delete(`${R}/issues/7/labels/jit%3Apending`).reply(200, []);
-    api.post(`${R}/issues/7/labels`, { labels: ["jit:approved"] }).reply(200, []);
+    api.put(`${R}/issues/7/labels`, { labels: ["jit:approved"] }).reply(200, []);
     await deliver(probot, "pull_request", pullRequestEvent("closed", sc.pr));
     api.done();
     expect(records[1]).toEqual(bodies[0]); // the record first, then its display: the same text
@@ -112,8 +111,7 @@ describe("a merged request whose policy was met", () => {
     api.get(TEAM).reply(200, { state: "active", role: "member" }); // already a member: nothing to write
     const bodies: string[] = [];
     captureApply(api, bodies);
-    api.delete(`${R}/issues/7/labels/jit%3Apending`).reply(200, []);
-    api.post(`${R}/issues/7/labels`).reply(200, []);
+    api.put(`${R}/issues/7/labels`).reply(200, []);
     await deliver(probot, "pull_request", pullRequestEvent("closed", sc.pr));
     api.done();
     expect(readState(bodies[0]!)!.standing).toEqual(["github-team:acme/prod-admins:alice"]);
@@ -163,8 +161,7 @@ describe("a merged request whose policy was met", () => {
     retry.put(TEAM).reply(200, { state: "active" });
     const after: string[] = [];
     captureComment(retry, 1, after);
-    retry.delete(`${R}/issues/7/labels/jit%3Apending`).reply(200, []);
-    retry.post(`${R}/issues/7/labels`, { labels: ["jit:approved"] }).reply(200, []);
+    retry.put(`${R}/issues/7/labels`, { labels: ["jit:approved"] }).reply(200, []);
     await deliver(await startApp(new Date("2026-11-29T13:02:00Z")), "pull_request", pullRequestEvent("closed", waiting.pr));
     retry.done();
     // Applied two minutes late, it still ends when planned: the window is fixed by the merge, not the apply.
@@ -197,8 +194,7 @@ describe("a merged request whose policy was met", () => {
     due.put(TEAM).reply(200, { state: "active" });
     const after: string[] = [];
     captureApply(due, after);
-    due.delete(`${R}/issues/7/labels/jit%3Apending`).reply(200, []);
-    due.post(`${R}/issues/7/labels`).reply(200, []);
+    due.put(`${R}/issues/7/labels`).reply(200, []);
     // Applied just before its start (an extension is then live when the grant it continues ends: no gap).
     await deliver(await startApp(new Date("2026-11-29T13:59:59Z")), "pull_request", pullRequestEvent("closed", later.pr));
     due.done();
@@ -221,8 +217,7 @@ describe("a merged grant that has not started yet", () => {
     mockGrantOnMain(api, PATH, content);
     const bodies: string[] = [];
     captureComment(api, 1, bodies);
-    api.delete(`${R}/issues/7/labels/jit%3Apending`).reply(200, []);
-    api.post(`${R}/issues/7/labels`, { labels: ["jit:revoked"] }).reply(200, []);
+    api.put(`${R}/issues/7/labels`, { labels: ["jit:revoked"] }).reply(200, []);
     await deliver(await startApp(new Date("2026-11-29T13:31:00Z")), "issue_comment", commentEvent(sc.pr, { id: 60, login: "alice", body: "/jit revoke not needed any more", createdAt: "2026-11-29T13:30:00Z" }));
     api.done(); // no membership read or PUT: nothing applied
     expect(readState(bodies[0]!)).toMatchObject({ status: "REVOKED", withdrawn_by: "alice", ended_by: "withdrawn by alice before it started: not needed any more" });
@@ -269,8 +264,7 @@ describe("a merge that bypassed the policy", () => {
     let check: any;
     api.post(`${R}/check-runs`, (b) => ((check = b), true)).reply(201, { id: 3 });
     api.put(`${R}/pulls/8/merge`, (b: any) => b.sha === REVERT_SHA).reply(200, { merged: true });
-    api.delete(`${R}/issues/7/labels/jit%3Apending`).reply(200, []);
-    api.post(`${R}/issues/7/labels`, { labels: ["jit:rejected"] }).reply(200, []);
+    api.put(`${R}/issues/7/labels`, { labels: ["jit:rejected"] }).reply(200, []);
     const bodies: string[] = [];
     captureComment(api, 1, bodies);
     await deliver(probot, "pull_request", pullRequestEvent("closed", sc.pr));
@@ -299,9 +293,7 @@ describe("a merge that bypassed the policy", () => {
     api.put(`${R}/pulls/8/merge`, (b: any) => b.sha === REVERT_SHA).reply(405, { message: "Required status check \"ci\" is expected." });
     api.get(`${R}/pulls/8`).reply(200, { number: 8, merged: false });
     api.post(`${R}/issues/8/labels`, { labels: ["jit:revert-blocked"] }).reply(200, []);
-    api.delete(`${R}/issues/7/labels/jit%3Apending`).reply(200, []);
-    api.post(`${R}/issues/7/labels`, { labels: ["jit:rejected"] }).reply(200, []);
-    api.post(`${R}/issues/7/labels`, { labels: ["jit:revert-blocked"] }).reply(200, []); // so the sweep finds it again
+    api.put(`${R}/issues/7/labels`, { labels: ["jit:rejected", "jit:revert-blocked"] }).reply(200, []); // so the sweep finds it again
     const bodies: string[] = [];
     captureComment(api, 1, bodies);
     await deliver(probot, "pull_request", pullRequestEvent("closed", sc.pr));
@@ -331,8 +323,7 @@ describe("a revert branch prepared by someone else", () => {
     api.post(`${R}/pulls`, (b: any) => b.head === "jit-access/revert-7-2" && b.base === "main").reply(201, { number: 13, html_url: "https://github.com/acme/access/pull/13" });
     api.post(`${R}/check-runs`, (b: any) => b.head_sha === REVERT_SHA && b.conclusion === "success").reply(201, { id: 3 });
     api.put(`${R}/pulls/13/merge`, (b: any) => b.sha === REVERT_SHA).reply(200, { merged: true });
-    api.delete(`${R}/issues/7/labels/jit%3Apending`).reply(200, []);
-    api.post(`${R}/issues/7/labels`, { labels: ["jit:rejected"] }).reply(200, []);
+    api.put(`${R}/issues/7/labels`, { labels: ["jit:rejected"] }).reply(200, []);
     const bodies: string[] = [];
     captureComment(api, 1, bodies);
     await deliver(probot, "pull_request", pullRequestEvent("closed", sc.pr));
@@ -360,8 +351,7 @@ describe("the webhook provider, end to end", () => {
     mockFirstApply(api, sc, "none"); // the webhook provider holds nothing to look up
     const bodies: string[] = [];
     captureApply(api, bodies);
-    api.delete(`${R}/issues/7/labels/jit%3Apending`).reply(200, []);
-    api.post(`${R}/issues/7/labels`).reply(200, []);
+    api.put(`${R}/issues/7/labels`).reply(200, []);
     await deliver(probot, "pull_request", pullRequestEvent("closed", sc.pr));
     api.done();
     expect(receiver.received).toHaveLength(1);
@@ -379,8 +369,7 @@ describe("a merge handled late (its webhook lost, the app down for a day)", () =
     mockApprovalReads(api, sc);
     const bodies: string[] = [];
     captureComment(api, 1, bodies);
-    api.delete(`${R}/issues/7/labels/jit%3Apending`).reply(200, []);
-    api.post(`${R}/issues/7/labels`, { labels: ["jit:expired"] }).reply(200, []);
+    api.put(`${R}/issues/7/labels`, { labels: ["jit:expired"] }).reply(200, []);
     await deliver(await startApp(new Date("2026-11-30T18:00:00Z")), "pull_request", pullRequestEvent("closed", sc.pr));
     api.done(); // no membership change, no revert PR
     expect(readState(bodies[0]!)).toMatchObject({ status: "EXECUTED", expires_at: "2026-11-29T15:00:00.000Z" });

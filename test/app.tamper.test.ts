@@ -264,8 +264,7 @@ function expectRejectedAndClosed(sc: Scenario) {
   mockReads(api, sc);
   mockApprovalReads(api, sc);
   api.post(`${R}/check-runs`, (b) => ((seen.check = b), true)).reply(201, { id: 1 });
-  api.delete(`${R}/issues/7/labels/jit%3Apending`).reply(200, []);
-  api.post(`${R}/issues/7/labels`, { labels: ["jit:rejected"] }).reply(200, []);
+  api.put(`${R}/issues/7/labels`, { labels: ["jit:rejected"] }).reply(200, []);
   api.patch(`${R}/pulls/7`, { state: "closed" }).reply(200, {});
   api.post(`${R}/issues/7/comments`).reply(201, { id: 57 });
   return { api, seen };
@@ -346,8 +345,7 @@ describe("rejections and revokes that someone tries to take back", () => {
     mockFreshRecord(api, failing); // read again in her turn: not ended meanwhile
     mockStatusCommentLookup(api, sc); // then its display is found and redrawn
     api.delete("/orgs/acme/teams/prod-admins/memberships/alice").reply(204);
-    api.delete(`${R}/issues/7/labels/jit%3Aapproved`).reply(200, []);
-    api.post(`${R}/issues/7/labels`, { labels: ["jit:revoked"] }).reply(200, []);
+    api.put(`${R}/issues/7/labels`, { labels: ["jit:revoked"] }).reply(200, []);
     const written: string[] = [];
     mockRecordWrites(api, 1, written);
     api.patch(`${R}/issues/comments/55`).reply(200, {});

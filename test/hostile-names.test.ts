@@ -4,6 +4,7 @@ import { parseGrant } from "../src/grant/parse.js";
 import { checkGrantRules } from "../src/grant/rules.js";
 import { destinationsFor } from "../src/notify/message.js";
 import { loadPolicy, type LoadedPolicy } from "../src/policy/load.js";
+import { PROVIDER_NAMES } from "../src/providers/table.js";
 import { startApp } from "./helpers/app.js";
 import { CODEOWNERS, grantYaml, POLICY } from "./helpers/fixtures.js";
 import { failedRequest, prFields, type Scenario } from "./helpers/scenario.js";
@@ -59,7 +60,7 @@ describe("a policy naming a provider every JavaScript object inherits", () => {
     expect(r.ok).toBe(false);
     if (r.ok) return;
     expect(r.diagnostics.map((d) => `${d.line}:${d.column} ${d.message}`)).toEqual([
-      `27:15 unknown provider "${name}"; known providers: github-team, postgres, webhook`,
+      `27:15 unknown provider "${name}"; known providers: ${PROVIDER_NAMES.join(", ")}`,
     ]);
   });
 

@@ -90,8 +90,7 @@ describe("the sweep", () => {
     mockReads(api, sc);
     mockApprovalReads(api, sc);
     api.post(`${R}/check-runs`).reply(201, { id: 1 });
-    api.delete(`${R}/issues/7/labels/jit%3Apending`).reply(200, []);
-    api.post(`${R}/issues/7/labels`, { labels: ["jit:rejected"] }).reply(200, []);
+    api.put(`${R}/issues/7/labels`, { labels: ["jit:rejected"] }).reply(200, []);
     api.patch(`${R}/pulls/7`, { state: "closed" }).reply(200, {});
     let comment: any;
     api.post(`${R}/issues/7/comments`, (b) => ((comment = b), true)).reply(201, { id: 55 });
@@ -188,8 +187,7 @@ describe("an evaluation that failed", () => {
     mockTree(api, []); // no other grant of hers keeps the access
     mockFreshRecord(api, live); // read again in her turn: not ended meanwhile
     api.delete("/orgs/acme/teams/prod-admins/memberships/alice").reply(204);
-    api.delete(`${R}/issues/7/labels/jit%3Aapproved`).reply(200, []);
-    api.post(`${R}/issues/7/labels`, { labels: ["jit:revoked"] }).reply(200, []);
+    api.put(`${R}/issues/7/labels`, { labels: ["jit:revoked"] }).reply(200, []);
     const records: string[] = [];
     mockRecordWrites(api, 1, records);
     let body = "";

@@ -138,8 +138,7 @@ describe("the membership-lookup cap, through the app", () => {
     mockApprovalReads(api, sc); // the record (no check run yet) is read with the snapshot
     let check: any;
     api.post(`${R}/check-runs`, (b) => ((check = b), true)).reply(201, { id: 1 });
-    api.delete(`${R}/issues/7/labels/jit%3Apending`).reply(200, []);
-    api.post(`${R}/issues/7/labels`, { labels: ["jit:rejected"] }).reply(200, []);
+    api.put(`${R}/issues/7/labels`, { labels: ["jit:rejected"] }).reply(200, []);
     api.patch(`${R}/pulls/7`, { state: "closed" }).reply(200, {});
     let comment: any;
     api.post(`${R}/issues/7/comments`, (b) => ((comment = b), true)).reply(201, { id: 55 });

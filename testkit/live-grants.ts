@@ -2,6 +2,7 @@ import { recordKey } from "../src/github/record.js";
 import { embedState, type CommentState } from "../src/lifecycle/codec.js";
 import { STATUS_LABELS } from "../src/lifecycle/status.js";
 import type { FakeGitHub } from "./fake-github.js";
+import { blobSha } from "./fake/git.js";
 import { openRequest } from "./people.js";
 
 /**
@@ -33,6 +34,8 @@ export async function seedLiveGrant(fake: FakeGitHub, requester: string, window:
   await person.rest.pulls.merge({ ...ref, pull_number: number, merge_method: "squash" });
   const state: CommentState = {
     v: 1, status: "APPROVED",
+    // As the app records it (lifecycle/complete.ts): the grant file and the blob it judged.
+    path, blob: blobSha(content),
     grant: { requester, resource: "prod-admins", role: "member", duration: "2h", reason: `benchmark grant of ${requester}` },
     standing: [], applied_at: window.appliedAt.toISOString(), starts_at: window.appliedAt.toISOString(), expires_at: window.expiresAt.toISOString(),
     warned_at: window.appliedAt.toISOString(), target: { provider, config: { org: "acme", team: "prod-admins" }, grant: {} },

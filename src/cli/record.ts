@@ -1,4 +1,5 @@
 import type { GitHub, RepoRef } from "../github/client.js";
+import { recordNumberOf } from "../github/record.js";
 import { readState, type CommentState } from "../lifecycle/codec.js";
 import { isTrusted, type TrustedApp } from "./context.js";
 
@@ -20,27 +21,33 @@ export async function readRecord(gh: GitHub, ref: PrRef, app: TrustedApp): Promi
   return readRecordAt(gh, ref, await headOf(gh, ref), app);
 }
 
-export async function headOf(gh: GitHub, ref: PrRef): Promise<string> {
+/** A request's head commit, and the id of its repository (which names its records: see github/record.ts). */
+export interface Head {
+  sha: string;
+  repoId: number;
+}
+
+export async function headOf(gh: GitHub, ref: PrRef): Promise<Head> {
   const { data: pr } = await gh.rest.pulls.get({ owner: ref.owner, repo: ref.repo, pull_number: ref.number });
-  return pr.head.sha;
+  return { sha: pr.head.sha, repoId: pr.base.repo.id };
 }
 
 /** The record of a request PR on a known head commit (a merged PR's head never changes). */
-export async function readRecordAt(gh: GitHub, ref: PrRef, headSha: string, app: TrustedApp): Promise<CommentState | undefined> {
+export async function readRecordAt(gh: GitHub, ref: PrRef, head: Head, app: TrustedApp): Promise<CommentState | undefined> {
   const runs = await gh.paginate(gh.rest.checks.listForRef, {
     owner: ref.owner,
     repo: ref.repo,
-    ref: headSha,
+    ref: head.sha,
     check_name: CHECK_NAME,
     filter: "all",
     per_page: 100,
     ...(app.id !== undefined ? { app_id: app.id } : {}),
   });
   // The query names the app when its id is known; the answer is filtered again either way. A
-  // commit can be the head of several PRs: a run belongs to the PR its external_id names.
-  const key = `${ref.owner}/${ref.repo}#${ref.number}`.toLowerCase();
+  // commit can be the head of several PRs: a run belongs to the PR its external_id names (as the
+  // app keys it: by repository id, or by name for records written before that).
   const newest = runs
-    .filter((run) => run.name === CHECK_NAME && isTrusted(app, run.app) && (run.external_id ?? "").toLowerCase() === key)
+    .filter((run) => run.name === CHECK_NAME && isTrusted(app, run.app) && recordNumberOf(run.external_id, head.repoId) === ref.number)
     .sort((a, b) => b.id - a.id)[0];
   if (!newest) return undefined;
   // The run itself, not the list's copy: its output is read where GitHub serves it whole.

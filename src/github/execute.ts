@@ -307,8 +307,12 @@ class Execution {
     // A PR this app keeps no record of carries none of its status labels (a person added them, or
     // they outlived a record): left there, they would bring the PR back to every sweep.
     if (this.label === undefined && !this.record && !s.record && !s.displayUnread) this.label = null;
+    const add: string[] = [];
+    const remove: string[] = [];
     if (this.label !== undefined) {
-      const { add, remove } = labelChanges(s.pr.labels, this.label);
+      const status = labelChanges(s.pr.labels, this.label);
+      add.push(...status.add);
+      remove.push(...status.remove);
       // Tampered when the labels did not show what the record held before this decision: a
       // decision that moves the status on (a live grant expiring, say) changes them legitimately.
       const recorded = s.record?.status;
@@ -316,19 +320,15 @@ class Execution {
       if (settled && settled.add.length + settled.remove.length > 0 && !this.options.displayBehind) {
         this.alert("tamper", `tamper: the labels of ${s.owner}/${s.repo}#${s.pr.number} did not show its recorded status (${recorded}); restored`);
       }
-      for (const name of remove) await removeLabel(gh, { ...ref, issue_number: s.pr.number, name });
-      if (add.length > 0) await gh.rest.issues.addLabels({ ...ref, issue_number: s.pr.number, labels: add });
     }
-    if (this.shown) await this.writeStatus(this.shown);
-    else if (restore) await this.display.write(current);
     // A request whose end is not yet recorded in git history carries this label, so the sweep finds
     // it again; a record that owes no revert PR does not (a person's label would cost a sweep each time).
     const owed = this.record ?? s.record;
     if (this.revertBlocked === undefined && owed && !s.displayUnread && !owed.revert_pending && s.pr.labels.includes(REVERT_BLOCKED_LABEL)) this.revertBlocked = false;
-    if (this.revertBlocked !== undefined && this.revertBlocked !== s.pr.labels.includes(REVERT_BLOCKED_LABEL)) {
-      if (this.revertBlocked) await gh.rest.issues.addLabels({ ...ref, issue_number: s.pr.number, labels: [REVERT_BLOCKED_LABEL] });
-      else await removeLabel(gh, { ...ref, issue_number: s.pr.number, name: REVERT_BLOCKED_LABEL });
-    }
+    if (this.revertBlocked !== undefined && this.revertBlocked !== s.pr.labels.includes(REVERT_BLOCKED_LABEL)) (this.revertBlocked ? add : remove).push(REVERT_BLOCKED_LABEL);
+    await setLabels(gh, { ...ref, issue_number: s.pr.number }, s.pr.labels, add, remove);
+    if (this.shown) await this.writeStatus(this.shown);
+    else if (restore) await this.display.write(current);
   }
 }
 
@@ -338,6 +338,23 @@ function revertNotes(revert: RevertOutcome, accessGone: boolean): DisplayNote[] 
     ...(revert.merged ? [] : [{ kind: "revert-unmerged" as const, number: revert.number, reason: revert.blocked, accessGone }]),
     ...(revert.refused?.length ? [{ kind: "revert-refused" as const, refused: revert.refused }] : []),
   ];
+}
+
+/**
+ * The labels changed in one write where GitHub allows it (labels are paced writes like any other):
+ * only additions, one POST; a single removal, one DELETE; anything else, the whole set in one PUT,
+ * built from the labels the snapshot read (a person's label change in the moment between that read
+ * and this write is undone; the app's own labels are its display, and restored anyway).
+ */
+async function setLabels(gh: GitHub, issue: { owner: string; repo: string; issue_number: number }, current: readonly string[], add: readonly string[], remove: readonly string[]): Promise<void> {
+  if (add.length === 0 && remove.length === 0) return;
+  if (remove.length === 0) {
+    await gh.rest.issues.addLabels({ ...issue, labels: [...add] });
+  } else if (add.length === 0 && remove.length === 1) {
+    await removeLabel(gh, { ...issue, name: remove[0]! });
+  } else {
+    await gh.rest.issues.setLabels({ ...issue, labels: [...current.filter((l) => !remove.includes(l)), ...add.filter((l) => !current.includes(l))] });
+  }
 }
 
 /** A label that is already gone is what was wanted: never a failure (someone may have removed it). */

@@ -87,6 +87,16 @@ export async function recordOf(gh: GitHub, ref: RecordRef, headSha: string, appI
   return run ? readState(run.text) : undefined;
 }
 
+/**
+ * The requester of a blob, known without reading it: a record names the blob it judged and the
+ * requester parsed from it (content-addressed, so the same for every file with that blob).
+ */
+export function rememberRequester(blobSha: string, requester: string): void {
+  if (requesterByBlob.has(blobSha)) return;
+  if (requesterByBlob.size >= MAX_CACHED) requesterByBlob.delete(requesterByBlob.keys().next().value!);
+  requesterByBlob.set(blobSha, Promise.resolve(requester.toLowerCase()));
+}
+
 function requesterOf(gh: GitHub, ref: RepoRef, file: GrantFile): Promise<string | null> {
   return remember(requesterByBlob, file.blobSha, async () => {
     const { data } = await gh.rest.git.getBlob({ owner: ref.owner, repo: ref.repo, file_sha: file.blobSha });

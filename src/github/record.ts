@@ -42,8 +42,8 @@ export function recordKey(ref: { repoId: number; number: number }): string {
 const LEGACY_KEY = /^[^/#:\s]+\/[^/#\s]+#(\d+)$/;
 const KEY = /^repo:(\d+)#(\d+)$/;
 
-/** The PR number a run's key names, if it is a record of this repository (`repoId`). */
-function numberOf(externalId: string | null | undefined, repoId: number): number | undefined {
+/** The PR number a run's key names, if it is a record of this repository (`repoId`). The CLI reads records by it too. */
+export function recordNumberOf(externalId: string | null | undefined, repoId: number): number | undefined {
   const key = KEY.exec(externalId ?? "");
   if (key) return Number(key[1]) === repoId ? Number(key[2]) : undefined;
   const legacy = LEGACY_KEY.exec(externalId ?? "");
@@ -62,8 +62,8 @@ export async function loadCheck(gh: GitHub, ref: RecordRef, headSha: string, app
   const runs = await gh.paginate(gh.rest.checks.listForRef, { owner: ref.owner, repo: ref.repo, ref: headSha, check_name: CHECK_NAME, ...(appId === undefined ? {} : { app_id: appId }), filter: "all", per_page: 100 });
   const ours = runs.filter((run) => (appId === undefined ? !!run.app : run.app?.id === appId));
   // Several runs of one PR can exist on a commit (a completed run is replaced, never reopened): the newest holds the record.
-  const mine = ours.filter((run) => numberOf(run.external_id, ref.repoId) === ref.number).sort((a, b) => b.id - a.id)[0];
-  const others = ours.map((run) => numberOf(run.external_id, ref.repoId)).filter((n): n is number => n !== undefined && n !== ref.number);
+  const mine = ours.filter((run) => recordNumberOf(run.external_id, ref.repoId) === ref.number).sort((a, b) => b.id - a.id)[0];
+  const others = ours.map((run) => recordNumberOf(run.external_id, ref.repoId)).filter((n): n is number => n !== undefined && n !== ref.number);
   return { ...(mine ? { run: toCheckRun(mine) } : {}), ...(others.length ? { claimedBy: Math.min(...others) } : {}) };
 }
 

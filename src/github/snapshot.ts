@@ -329,17 +329,16 @@ export async function loadRequestSnapshot(gh: GitHub, ref: RepoRef & { number: n
       snapshot.policyProvenance = provenance;
       if (!provenance.trusted) return snapshot; // refused on that alone: approvals are not read
     }
-    const { reviews, authorOf } = await loadReviewsWithIds(gh, ref);
+    const [{ reviews, authorOf }, contributors] = await Promise.all([loadReviewsWithIds(gh, ref), loadContributors(gh, ref)]);
     snapshot.reviews = reviews;
     snapshot.dismissedChangeRequests = dismissals.flatMap((d) => {
       const reviewer = authorOf.get(d.reviewId);
       return reviewer ? [{ reviewer, dismissedBy: d.dismissedBy }] : [];
     });
-    snapshot.contributors = await loadContributors(gh, ref);
-    for (const sha of commitsToCompare({ reviews: snapshot.reviews, headSha: pr.head.sha })) {
-      const file = await readFileAt(gh, { ...ref, path: kind.file.path, ref: sha }, MAX_GRANT_BYTES);
-      snapshot.blobAt.set(sha, file?.kind === "file" ? file.sha : null);
-    }
+    snapshot.contributors = contributors;
+    const compared = commitsToCompare({ reviews: snapshot.reviews, headSha: pr.head.sha });
+    const blobs = await Promise.all(compared.map((sha) => readFileAt(gh, { ...ref, path: kind.file.path, ref: sha }, MAX_GRANT_BYTES)));
+    for (const [i, sha] of compared.entries()) snapshot.blobAt.set(sha, blobs[i]?.kind === "file" ? blobs[i].sha : null);
   }
   // Merged, first handled now: its file may already have been deleted again (a webhook was lost).
   if (snapshot.pr.merged && !record?.status?.match(/^(REJECTED|REVOKED|EXECUTED)$/)) snapshot.grantOnDefaultBranch = await onDefaultBranch(kind.file.path);

@@ -10,6 +10,11 @@ const TeamSlug = Type.String({ pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$", des
 export const githubTeam = {
   name: "github-team" as const,
   description: "membership of one GitHub team",
+  docs: {
+    changes: "adds the requester to the team as a member (never demoting a maintainer); revoking removes the membership",
+    expiresAtTarget: "nothing: the membership stays until jit-access removes it",
+    verifiedAgainst: { kind: "mocked API", how: "nock with GitHub's recorded route table, and an in-memory stateful GitHub (testkit/fake-github.ts)" },
+  },
   config: Type.Object({ org: Login, team: TeamSlug }, { additionalProperties: false }),
   grant: Type.Object({}, { additionalProperties: false }),
   create: ({ gh }) => githubTeamProvider(gh),

@@ -9,6 +9,11 @@ const PgIdentifier = Type.String({ minLength: 1, maxLength: 63, description: "a 
 export const postgres = {
   name: "postgres" as const,
   description: "membership of PostgreSQL roles",
+  docs: {
+    changes: "`GRANT <roles> TO <login>`; revoking runs `REVOKE`",
+    expiresAtTarget: "nothing: the membership stays until jit-access revokes it (open sessions keep their current privileges)",
+    verifiedAgainst: { kind: "real server", how: "a real PostgreSQL server from Debian, started by the tests on a loopback port" },
+  },
   config: Type.Object(
     {
       url_env: { ...EnvName, title: "the name of the environment variable holding the connection URL" },
@@ -17,7 +22,10 @@ export const postgres = {
     { additionalProperties: false },
   ),
   grant: Type.Object(
-    { roles: Type.Array(PgIdentifier, { minItems: 1, maxItems: 50, description: "a non-empty list of PostgreSQL roles" }) },
+    {
+      roles: Type.Array(PgIdentifier, { minItems: 1, maxItems: 50, description: "a non-empty list of PostgreSQL roles" }),
+      end_sessions: Type.Optional(Type.Boolean({ description: "true or false (true: end the login's open sessions when roles are revoked)" })),
+    },
     { additionalProperties: false },
   ),
   create: ({ env }) => postgresProvider(env),
@@ -27,7 +35,10 @@ export const postgres = {
  * `postgres`: `GRANT <roles> TO <login>` on the server whose URL is in the environment variable
  * `config.url_env`. The login is the PostgreSQL role named like the requester, unless
  * `config.users` maps it. Identifiers are quoted by the driver (`escapeIdentifier`), so a login
- * or role name cannot inject SQL; roles the login already has are reported by `held`.
+ * or role name cannot inject SQL; roles the login already has are reported by `held`. With
+ * `end_sessions`, a revoke that took a role away also ends the login's open sessions
+ * (`pg_terminate_backend`): inherited rights go with the membership, but a session that ran
+ * `SET ROLE` to a revoked role stays that role, and a running statement runs to its end.
  */
 export function postgresProvider(env: Env): Provider {
   const login = (t: GrantTarget) => {
@@ -86,9 +97,13 @@ export function postgresProvider(env: Env): Provider {
         // REVOKE of a membership that is already gone only warns: idempotent.
         for (const role of toRevoke) await c.query(`REVOKE ${c.escapeIdentifier(role)} FROM ${c.escapeIdentifier(login(t))}`);
         await c.query("COMMIT");
+        // After the commit, so that a session started in between already lacks the roles.
+        if (t.grant.end_sessions === true) {
+          await c.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1 AND pid <> pg_backend_pid()", [login(t)]);
+        }
       });
     },
-    describe: (t) => `PostgreSQL roles ${roles(t).join(", ")} for ${login(t)} (${t.resource})`,
+    describe: (t) => `PostgreSQL roles ${roles(t).join(", ")} for ${login(t)} (${t.resource})${t.grant.end_sessions === true ? ", sessions ended on revoke" : ""}`,
   };
 }
 

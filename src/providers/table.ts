@@ -1,4 +1,8 @@
+import { awsIdentityCenter } from "./aws-identity-center.js";
+import { exec } from "./exec.js";
 import { githubTeam } from "./github-team.js";
+import { kubernetes } from "./kubernetes.js";
+import { mysqlDefinition } from "./mysql.js";
 import { postgres } from "./postgres.js";
 import type { ProviderDefinition } from "./types.js";
 import { webhook } from "./webhook.js";
@@ -9,7 +13,7 @@ import { webhook } from "./webhook.js";
  * cannot pass validation and then fail at apply. A new provider is a module exporting a
  * ProviderDefinition and one entry here.
  */
-export const PROVIDERS = [githubTeam, postgres, webhook] as const satisfies readonly ProviderDefinition[];
+export const PROVIDERS = [githubTeam, postgres, webhook, mysqlDefinition, exec, awsIdentityCenter, kubernetes] as const satisfies readonly ProviderDefinition[];
 
 export type ProviderName = (typeof PROVIDERS)[number]["name"];
 

@@ -68,9 +68,32 @@ export interface ProviderDefinition {
   readonly name: string;
   /** One line for people (docs, error messages). */
   readonly description: string;
+  /** What docs/providers.md says of it (generated from this table by `npm run docs:providers`). */
+  readonly docs: ProviderDocs;
   readonly config: TSchema;
   readonly grant: TSchema;
   create(deps: ProviderDeps): Provider;
+}
+
+/**
+ * What a provider's tests run against: the real server software, real local programs (a command
+ * provider's scripts), a faithful fake of a service that cannot be reached, or recorded API shapes.
+ */
+export type VerifiedKind = "real server" | "local scripts" | "fake" | "mocked API";
+
+/**
+ * A provider's row in docs/providers.md: one object literal per provider, written next to its code
+ * so the table cannot drift from what the module does.
+ */
+export interface ProviderDocs {
+  /** What apply changes at the target, and what revoke undoes. */
+  readonly changes: string;
+  /** What ends by itself at the target when the window closes, even while jit-access is down ("nothing: …" when revoking is all). */
+  readonly expiresAtTarget: string;
+  /** How the tests check it: against the real server software, a faithful fake, or recorded API shapes. */
+  readonly verifiedAgainst: { readonly kind: VerifiedKind; readonly how: string };
+  /** Its own page under docs/, when it has one (such as "providers/kubernetes.md"). */
+  readonly page?: string;
 }
 
 /**

@@ -14,6 +14,11 @@ export const MAX_RESPONSE_BYTES = 64 * 1024;
 export const webhook = {
   name: "webhook" as const,
   description: "a signed event to a receiver of your own",
+  docs: {
+    changes: "POSTs a signed JSON event with `\"action\": \"apply\"` to your receiver; revoking sends `\"action\": \"revoke\"`",
+    expiresAtTarget: "whatever your receiver enforces: the event carries `expires_at`",
+    verifiedAgainst: { kind: "real server", how: "a real local HTTP receiver started by the tests" },
+  },
   config: Type.Object(
     {
       url_env: { ...EnvName, title: "the name of the environment variable holding the receiver's URL" },

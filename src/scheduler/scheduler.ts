@@ -1,6 +1,7 @@
 import { isNotFound, type GitHub, type RepoRef } from "../github/client.js";
 import { grantFilesOn, learnRequesters, originsOf, recordOf } from "../github/live-grants.js";
 import { evaluatePullRequest, evaluateSnapshot, prepareEvaluation, withUrgentLane, type AppDeps, type Log } from "../handlers/evaluate.js";
+import { recordsOfGrantFiles } from "./records-found.js";
 import { KeyedQueue } from "../handlers/queue.js";
 import type { CommentState } from "../lifecycle/codec.js";
 import { STATUS_LABELS } from "../lifecycle/status.js";
@@ -268,17 +269,23 @@ export class Scheduler {
         throw error;
       }
       if (!tree.hasPolicy) continue;
-      await learnRequesters(gh, ref, tree.files);
       this.accessRepositories.add(`${ref.owner}/${ref.repo}`.toLowerCase());
-      await this.pool(tree.files, async (file) => {
+      const index = (number: number, state: CommentState | undefined) => {
+        const entry = { installationId, ...ref, number, updatedAt: "" };
+        // Merged but never handled as merged (its webhook was lost while the app was down), or an
+        // end whose revert PR did not merge: due now.
+        if (!state?.status || state.status === "PENDING" || state.revert_pending) this.index.setDue(entry, 0);
+        else this.learn(entry, state);
+        if (state?.status === "APPROVED" && state.applied_at) oldestLive = Math.min(oldestLive, Date.parse(state.applied_at) || oldestLive);
+      };
+      // Most files are found through their requests' records (about one read each); the rest
+      // through their own history, PR and record (about four).
+      const { found, unmatched } = await recordsOfGrantFiles(gh, { ...ref, repoId: r.id }, tree.files, this.deps.appId);
+      for (const { number, state } of found) index(number, state);
+      await learnRequesters(gh, ref, unmatched);
+      await this.pool(unmatched, async (file) => {
         for (const origin of await originsOf(gh, ref, r.default_branch, file)) {
-          const entry = { installationId, ...ref, number: origin.number, updatedAt: "" };
-          const state = await recordOf(gh, { ...ref, repoId: r.id, number: origin.number }, origin.headSha, this.deps.appId);
-          // Merged but never handled as merged (its webhook was lost while the app was down), or an
-          // end whose revert PR did not merge: due now.
-          if (!state?.status || state.status === "PENDING" || state.revert_pending) this.index.setDue(entry, 0);
-          else this.learn(entry, state);
-          if (state?.status === "APPROVED" && state.applied_at) oldestLive = Math.min(oldestLive, Date.parse(state.applied_at) || oldestLive);
+          index(origin.number, await recordOf(gh, { ...ref, repoId: r.id, number: origin.number }, origin.headSha, this.deps.appId));
         }
       });
       const open = await gh.paginate(gh.rest.pulls.list, { ...ref, state: "open", sort: "updated", direction: "desc", per_page: 100 });

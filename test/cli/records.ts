@@ -7,6 +7,8 @@ export const OTHER_APP = { id: 666, slug: "jit-access-helper" };
 
 const R = "/repos/acme/access";
 export const headOf = (pr: number) => `${pr}`.padStart(40, "h");
+/** acme/access's id on GitHub: the app keys its records by it (`repo:<id>#<number>`). */
+export const REPO_ID = 4321;
 
 /** A `jit-access` check run holding a record, as GitHub lists and serves it. */
 export function recordRun(pr: number, state: Omit<CommentState, "v">, o: { id?: number; app?: { id: number; slug: string }; externalId?: string } = {}): Record<string, unknown> {
@@ -14,7 +16,7 @@ export function recordRun(pr: number, state: Omit<CommentState, "v">, o: { id?: 
     id: o.id ?? 500 + pr,
     name: "jit-access",
     head_sha: headOf(pr),
-    external_id: o.externalId ?? `acme/access#${pr}`,
+    external_id: o.externalId ?? `repo:${REPO_ID}#${pr}`,
     status: "completed",
     conclusion: "success",
     app: o.app ?? JIT_APP,
@@ -24,7 +26,7 @@ export function recordRun(pr: number, state: Omit<CommentState, "v">, o: { id?: 
 
 /** The PR read for its head commit. */
 export function mockHead(api: nock.Scope, pr: number): void {
-  api.get(`${R}/pulls/${pr}`).reply(200, { number: pr, head: { sha: headOf(pr) }, base: { ref: "main" } });
+  api.get(`${R}/pulls/${pr}`).reply(200, { number: pr, head: { sha: headOf(pr) }, base: { ref: "main", repo: { id: REPO_ID } } });
 }
 
 /** The check runs named jit-access on a PR's head; `appId`: the query names the app (--app-id). */

@@ -34,6 +34,40 @@ describe("jit validate", () => {
     expect(r).toEqual({ code: 0, stdout: "", stderr: "ok: checked the policy and 1 grant file(s)\n" });
   });
 
+  it("accepts a policy using the mysql and exec providers and end_sessions, and checks their settings", async () => {
+    const providers = `version: 1
+resources:
+  orders-db:
+    provider: mysql
+    config: { url_env: JIT_ORDERS_DB_URL, users: { alice: "alice@10.0.%" } }
+    roles:
+      read: { max_duration: 4h, grant: { role: orders_read, create_role: true, end_sessions: true } }
+  prod-db:
+    provider: postgres
+    config: { url_env: JIT_PROD_DB_URL }
+    roles:
+      read-only: { grant: { roles: [analytics_read], end_sessions: true } }
+  okta:
+    provider: exec
+    config:
+      command: /usr/local/bin/baton-okta
+      apply_args: [--grant-entitlement, "{{grant.entitlement}}", --grant-principal, "{{user}}", --grant-principal-type, user]
+      revoke_args: [--revoke-grant, "{{grant.entitlement}}:user:{{user}}"]
+      env: { BATON_API_TOKEN: JIT_OKTA_TOKEN }
+    roles:
+      admins: { grant: { entitlement: "group:00g1:member" } }
+`;
+    write(".github/jit-access.yml", providers);
+    write(".github/CODEOWNERS", "/grants/ @acme/dbas\n");
+    write("grants/orders-db/alice-1.yaml", grantYaml({ resource: "orders-db", role: "read" }));
+    expect(await jit("validate")).toEqual({ code: 0, stdout: "", stderr: "ok: checked the policy and 1 grant file(s)\n" });
+    write(".github/jit-access.yml", providers.replace("end_sessions: true } }\n  prod-db", "end_sessions: yes please } }\n  prod-db").replace('"{{user}}", --grant-principal-type', '"{{login}}", --grant-principal-type'));
+    const r = await jit("validate");
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain("orders-db.read.grant: end_sessions must be true or false");
+    expect(r.stdout).toContain('okta.config: apply_args.3 must be an argument, with only these placeholders');
+  });
+
   it("prints file:line:col errors and exits 1", async () => {
     write("grants/prod-db/alice-1.yaml", grantYaml({ duration: "5h" }));
     write("grants/prod-admins/alice-2.yaml", grantYaml({ resource: "prod-admins", role: "member", colour: "red" }));

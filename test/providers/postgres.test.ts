@@ -53,6 +53,8 @@ describePg("the postgres provider, against a real PostgreSQL server", () => {
     await admin.connect();
     await admin.query("CREATE ROLE alice LOGIN; CREATE ROLE alice_ro LOGIN; CREATE ROLE analytics_read; CREATE ROLE app_write; CREATE ROLE \"odd\"\"role\"; CREATE ROLE jit LOGIN PASSWORD 's3cret-pw' CREATEROLE");
     await admin.query('GRANT analytics_read, app_write, "odd""role" TO jit WITH ADMIN OPTION');
+    // end_sessions: a non-superuser may end other roles' sessions only through pg_signal_backend.
+    await admin.query("GRANT pg_signal_backend TO jit; CREATE ROLE bob LOGIN");
     // The app connects as a dedicated role with the right to grant these roles, not as a superuser.
     env = { JIT_PROD_DB_URL: server.url("jit", "s3cret-pw") };
   }, 60_000);
@@ -93,6 +95,58 @@ describePg("the postgres provider, against a real PostgreSQL server", () => {
     await p.apply(second);
     await p.revoke(first, unitsToRevoke(p, first, [], [{ target: second, standing: [] }]));
     expect(await memberships("alice")).toEqual(["analytics_read", "app_write"]);
+    await p.revoke(second, unitsToRevoke(p, second, [], []));
+    expect(await memberships("alice")).toEqual([]);
+  });
+
+  it("ends the login's open sessions on revoke with end_sessions, and only then", async () => {
+    const p = postgresProvider(env);
+    const connectAs = async (user: string) => {
+      const c = new pg.Client({ connectionString: server.url(user) });
+      c.on("error", () => {}); // the terminated session reports here as well as through its next query
+      await c.connect();
+      return c;
+    };
+    const bystander = await connectAs("bob");
+    // Without end_sessions, a session that switched to the role stays that role after the revoke: the gap end_sessions closes.
+    const kept = target("acme/access#20", ["analytics_read"]);
+    await p.apply(kept);
+    const open = await connectAs("alice");
+    await open.query("SET ROLE analytics_read");
+    await p.revoke(kept, unitsToRevoke(p, kept, [], []));
+    expect((await open.query<{ current_user: string }>("SELECT current_user")).rows[0]?.current_user).toBe("analytics_read");
+    await open.end();
+
+    const ended = target("acme/access#21", ["analytics_read"], { grant: { roles: ["analytics_read"], end_sessions: true } });
+    await p.apply(ended);
+    const sessions = [await connectAs("alice"), await connectAs("alice")];
+    await sessions[0]!.query("SET ROLE analytics_read");
+    await p.revoke(ended, unitsToRevoke(p, ended, [], []));
+    for (const session of sessions) {
+      await expect(session.query("SELECT 1")).rejects.toThrow();
+      await session.end().catch(() => {});
+    }
+    // A terminated backend leaves pg_stat_activity as its process exits, just after the client hears of it.
+    const sessionsLeft = async () => Number((await admin.query<{ n: string }>("SELECT count(*) AS n FROM pg_stat_activity WHERE usename = 'alice'")).rows[0]?.n);
+    for (let i = 0; i < 100 && (await sessionsLeft()) > 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(await sessionsLeft()).toBe(0);
+    expect(await memberships("alice")).toEqual([]);
+    // Somebody else's session is untouched.
+    await expect(bystander.query("SELECT 1")).resolves.toBeDefined();
+    await bystander.end();
+  });
+
+  it("does not end sessions when reference counting keeps the roles", async () => {
+    const p = postgresProvider(env);
+    const first = target("acme/access#22", ["analytics_read"], { grant: { roles: ["analytics_read"], end_sessions: true } });
+    const second = target("acme/access#23", ["analytics_read"]);
+    await p.apply(first);
+    await p.apply(second);
+    const open = new pg.Client({ connectionString: server.url("alice") });
+    await open.connect();
+    await p.revoke(first, unitsToRevoke(p, first, [], [{ target: second, standing: [] }]));
+    await expect(open.query("SELECT 1")).resolves.toBeDefined();
+    await open.end();
     await p.revoke(second, unitsToRevoke(p, second, [], []));
     expect(await memberships("alice")).toEqual([]);
   });

@@ -11,7 +11,17 @@ const gh = new Octokit({ auth: "ghs_test" });
 const EXAMPLES: Record<string, { config: string; grant: string }> = {
   "github-team": { config: "{ org: acme, team: prod-admins }", grant: "{}" },
   postgres: { config: "{ url_env: JIT_PROD_DB_URL, users: { alice: alice_ro } }", grant: "{ roles: [analytics_read] }" },
+  mysql: { config: "{ url_env: JIT_ORDERS_DB_URL, users: { alice: alice_ro@10.0.% }, host: '%' }", grant: "{ role: analytics_read, create_role: true, end_sessions: true }" },
+  exec: {
+    config: "{ command: /usr/local/bin/baton-okta, apply_args: ['--grant-entitlement', '{{grant.entitlement}}', '--grant-principal', '{{user}}'], timeout_seconds: 60, env: { BATON_API_TOKEN: JIT_OKTA_TOKEN }, users: { alice: alice@acme.test } }",
+    grant: "{ entitlement: 'group:00g1:member', emergency: false }",
+  },
   webhook: { config: "{ url_env: JIT_HOOK_URL, secret_env: JIT_HOOK_SECRET }", grant: "{ scope: refunds }" },
+  "aws-identity-center": {
+    config: "{ instance_arn: 'arn:aws:sso:::instance/ssoins-1111222233334444', region: eu-west-1, account_id: '123456789012', principals: { alice: 9067d7e4-1234-4abc-8def-0123456789ab } }",
+    grant: "{ permission_set_arn: 'arn:aws:sso:::permissionSet/ssoins-1111222233334444/ps-aaaabbbbccccdddd' }",
+  },
+  kubernetes: { config: "{ kubeconfig_env: JIT_PROD_KUBECONFIG, namespace: payments, subject: 'oidc:{login}' }", grant: "{ role: payments-operator }" },
 };
 
 const policyFor = (provider: string, config = "{}", grant = "{}") =>

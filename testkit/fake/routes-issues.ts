@@ -105,6 +105,31 @@ export const issueRoutes: Route[] = [
     },
   },
   {
+    // Replaces every label: GitHub records (and sends) an unlabeled event for each one removed and
+    // a labeled event for each one added, in that order.
+    method: "PUT",
+    template: "/repos/{owner}/{repo}/issues/{issue_number}/labels",
+    handle(world, { repo, params, body, actor }) {
+      mayWrite(world, repo, actor);
+      const pr = pullOf(repo, params.issue_number!);
+      const login = loginOf(world, actor);
+      const wanted = [...new Set((body.labels ?? []) as string[])];
+      for (const name of pr.labels.filter((l) => !wanted.includes(l))) {
+        pr.labels = pr.labels.filter((l) => l !== name);
+        pr.events.push({ id: world.nextId(), event: "unlabeled", actor: login, createdAt: world.now(), label: name });
+        touch(world, pr);
+        emitPull(world, repo, pr, "unlabeled", login, { label: { name } });
+      }
+      for (const name of wanted.filter((l) => !pr.labels.includes(l))) {
+        pr.labels.push(name);
+        pr.events.push({ id: world.nextId(), event: "labeled", actor: login, createdAt: world.now(), label: name });
+        touch(world, pr);
+        emitPull(world, repo, pr, "labeled", login, { label: { name } });
+      }
+      return ok(pr.labels.map((name) => ({ name })));
+    },
+  },
+  {
     method: "DELETE",
     template: "/repos/{owner}/{repo}/issues/{issue_number}/labels/{name}",
     handle(world, { repo, params, actor }) {

@@ -1,4 +1,7 @@
-import { execFile } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { evaluatePullRequest } from "../src/handlers/evaluate.js";
 import { providerFactory } from "../src/providers/registry.js";
@@ -36,10 +39,10 @@ const people = Object.fromEntries(["alice", "frank", "carol", "dave"].map((login
 const { server, url } = await serveFake(fake);
 
 /** One `jit` run: its command line, then what it printed, as a console transcript. */
-async function jit(login: string, args: string[], note = ""): Promise<void> {
+async function jit(login: string, args: string[], note = "", cwd?: string): Promise<void> {
   const env = { PATH: process.env.PATH ?? "", GITHUB_TOKEN: `fake_person_${login}`, GITHUB_API_URL: url, JIT_APP_ID: String(APP_ID) };
   const { stdout, stderr, code } = await new Promise<{ stdout: string; stderr: string; code: number }>((resolve) =>
-    execFile(process.execPath, [CLI, ...args], { env }, (error, stdout, stderr) => resolve({ stdout, stderr, code: error ? Number(error.code ?? 1) : 0 })),
+    execFile(process.execPath, [CLI, ...args], { env, ...(cwd ? { cwd } : {}) }, (error, stdout, stderr) => resolve({ stdout, stderr, code: error ? Number(error.code ?? 1) : 0 })),
   );
   const shown = args.map((a) => (/[\s"]/.test(a) ? JSON.stringify(a) : a)).join(" ");
   console.log(`${login}$ jit ${shown}${note ? `      # ${note}` : ""}`);
@@ -95,6 +98,35 @@ try {
   waiting = false;
   await answering;
   await jit("alice", ["status", "--repo", "acme/access"]);
+  await planTranscript();
 } finally {
   server.close();
+}
+
+/**
+ * `jit plan` needs no GitHub: a clone of the access repository with main and a branch that changes
+ * the policy and CODEOWNERS (made here with git, in a temporary folder).
+ */
+async function planTranscript(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), "jit-plan-transcript-"));
+  const git = (...args: string[]) => execFileSync("git", ["-C", dir, "-c", "user.name=dave", "-c", "user.email=dave@example.invalid", ...args], { stdio: "ignore" });
+  const write = (path: string, text: string) => {
+    mkdirSync(join(dir, path, ".."), { recursive: true });
+    writeFileSync(join(dir, path), text);
+  };
+  try {
+    git("init", "-q", "-b", "main");
+    write(".github/jit-access.yml", POLICY);
+    write(".github/CODEOWNERS", CODEOWNERS);
+    git("add", "-A");
+    git("commit", "-qm", "policy");
+    git("checkout", "-qb", "oncall-access");
+    write(".github/jit-access.yml", POLICY.replace("member: { max_duration: 4h }", 'member: { max_duration: 8h, auto_approve: ["@acme/oncall"] }\n      viewer: { max_duration: 1h }').replace("reason_min_length: 10", "reason_min_length: 20"));
+    write(".github/CODEOWNERS", CODEOWNERS.replace("@acme/platform @acme/security", "@acme/platform"));
+    git("commit", "-qam", "on-call engineers get prod-admins without waiting");
+    await jit("dave", ["plan", "--base", "main"], "", dir);
+    await jit("dave", ["plan", "--base", "main", "--json"], "", dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

@@ -1,3 +1,4 @@
+import { benchAccessPlan } from "./access-plan.js";
 import { benchAckLatency } from "./ack-latency.js";
 import { benchApiCost } from "./api-cost.js";
 import { benchExpiryLag, benchSweepCost } from "./expiry.js";
@@ -13,6 +14,7 @@ import { benchValidateGrant } from "./validate-grant.js";
  */
 const sections: [string, () => string[] | Promise<string[]>][] = [
   ["Grant validation (pure core)", () => benchValidateGrant()],
+  ["Access plan of a policy change (pure core)", () => benchAccessPlan()],
   ["GitHub API requests per evaluation", () => benchApiCost()],
   [
     "Expiry lag (in-memory GitHub with a set latency, real timers)",

@@ -39,13 +39,19 @@ function policyChange(extra: Partial<Scenario> = {}): Scenario {
 }
 
 /** Delivers a review event on the policy PR; expects every read, then exactly one check run created. Returns it. */
-async function checkOf(sc: Scenario, options: { approvalReads?: "all" | "codeowners-only" } = {}): Promise<any> {
+async function checkOf(sc: Scenario, options: { approvalReads?: "all" | "codeowners-only"; plan?: { teams: string[]; liveGrants: boolean } } = {}): Promise<any> {
   const api = githubApi();
   mockInstallationToken(api);
   mockReads(api, sc, "policy-only");
   // The proposed policy is read at the head only when the PR changes it (not for a CODEOWNERS-only change).
   const proposed = sc.files.find((f) => f.filename === POLICY_PATH)?.content;
   if (proposed !== undefined) api.get(`${R}/contents/${enc(POLICY_PATH)}`).query({ ref: HEAD }).reply(200, contents(POLICY_PATH, proposed));
+  // The access plan: CODEOWNERS as the head has it, when the PR changes it; then the teams its
+  // changes name (here the token may not read them: 404, unknown) and, when it narrows, the live grants.
+  const owners = sc.files.find((f) => f.filename === ".github/CODEOWNERS")?.content;
+  if (owners !== undefined) api.get(`${R}/contents/${enc(".github/CODEOWNERS")}`).query({ ref: HEAD }).reply(200, contents(".github/CODEOWNERS", owners));
+  for (const team of options.plan?.teams ?? []) api.get(`/orgs/acme/teams/${team}/members`).query({ per_page: 100 }).reply(404, { message: "Not Found" });
+  if (options.plan?.liveGrants) api.get(`${R}/git/trees/main`).query({ recursive: "true" }).reply(200, { sha: "t".repeat(40), url: "", truncated: false, tree: [] });
   if (options.approvalReads === "codeowners-only") mockCodeownersOnMain(api, sc);
   else mockApprovalReads(api, sc);
   let check: any;
@@ -148,10 +154,12 @@ describe("a pull request that changes CODEOWNERS", () => {
 `;
   const FRIENDLY = `${OWNED}/grants/                 @friend
 `;
+  /** `/grants/ @friend` takes prod-db's grants from @acme/dba and prod-admins' from @acme/security: the plan reads both teams, and the live grants (it narrows). */
+  const FRIENDLY_PLAN = { teams: ["dba", "security"], liveGrants: true };
   const bothApproved = { "@acme/security:carol": "active", "@acme/platform:carol": "none", "@acme/admins:carol": "none", "@acme/security:pat": "none", "@acme/platform:pat": "active", "@acme/admins:pat": "active" } as const;
 
   it("alone, gets the policy check and needs the policy's owners and CODEOWNERS' own", async () => {
-    const check = await checkOf(policyChange({ files: [{ filename: ".github/CODEOWNERS", status: "modified", content: FRIENDLY }], codeowners: { path: ".github/CODEOWNERS", text: OWNED } }));
+    const check = await checkOf(policyChange({ files: [{ filename: ".github/CODEOWNERS", status: "modified", content: FRIENDLY }], codeowners: { path: ".github/CODEOWNERS", text: OWNED } }), { plan: FRIENDLY_PLAN });
     expect(check).toMatchObject({ status: "in_progress", output: { title: "Waiting for the policy's owners: @acme/security, @acme/platform, @acme/admins" } });
     expect(visible(check.output.summary)).toContain("This pull request changes .github/CODEOWNERS");
   });
@@ -162,7 +170,7 @@ describe("a pull request that changes CODEOWNERS", () => {
       codeowners: { path: ".github/CODEOWNERS", text: OWNED },
       reviews: [{ login: "carol", state: "APPROVED" }, { login: "pat", state: "APPROVED" }],
       memberships: bothApproved,
-    }));
+    }), { plan: FRIENDLY_PLAN });
     expect(check).toMatchObject({ status: "completed", conclusion: "success" });
   });
 
@@ -176,7 +184,7 @@ describe("a pull request that changes CODEOWNERS", () => {
       diffAt: { [OLD_HEAD]: [{ filename: POLICY_PATH, status: "modified", content: PROPOSED }] },
       memberships: {},
     });
-    const check = await checkOf(sc);
+    const check = await checkOf(sc, { plan: FRIENDLY_PLAN });
     expect(check.status).toBe("in_progress");
     expect(check.conclusion).toBeUndefined();
     expect(visible(check.output.summary)).toContain("carol does not count: given on an older commit whose changes differ from the current ones");
@@ -191,7 +199,7 @@ describe("a pull request that changes CODEOWNERS", () => {
       reviews: [{ login: "carol", state: "APPROVED", commitId: OLD_HEAD }, { login: "pat", state: "APPROVED", commitId: OLD_HEAD }],
       diffAt: { [OLD_HEAD]: files },
       memberships: bothApproved,
-    }));
+    }), { plan: FRIENDLY_PLAN });
     expect(check).toMatchObject({ status: "completed", conclusion: "success" });
   });
 });

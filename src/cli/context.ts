@@ -11,6 +11,8 @@ export const EXIT = {
   usage: 2,
   /** GitHub answered with an error, or could not be reached (an Octokit RequestError). */
   github: 3,
+  /** `jit plan` only (it never asks GitHub): the change widens access, so CI can ask for more review. */
+  widens: 3,
   /** No token from GH_TOKEN, GITHUB_TOKEN or `gh auth token`. */
   auth: 4,
   /** A bug in jit itself (EX_SOFTWARE from sysexits.h): never reported as GitHub's fault. */

@@ -9,6 +9,7 @@ import { renderAuditHtml } from "./audit-html.js";
 import { CliError, EXIT, isGitHubError, optionalGithub, repoFrom, trustedAppFrom, type CliEnv } from "./context.js";
 import { extend } from "./extend.js";
 import { formatInbox, inbox } from "./inbox.js";
+import { defaultBase, formatPlan, planBetween } from "./plan.js";
 import { request } from "./request.js";
 import { sshCert } from "./ssh-cert.js";
 import { revoke } from "./revoke.js";
@@ -98,6 +99,7 @@ padding and no colour. Text from grant files and pull requests is shown with con
 characters escaped (as \\u001b), never passed to the terminal.
 
 Exit codes: 0 ok, 1 a check failed, 2 usage, 3 GitHub error, 4 auth needed,\n  70 internal error: a bug in jit, never GitHub's (--debug prints the stack).
+  jit plan exits 3 when the change widens access (so CI can ask for more review).
 `,
     );
 
@@ -119,6 +121,22 @@ Exit codes: 0 ok, 1 a check failed, 2 usage, 3 GitHub error, 4 auth needed,\n  7
       code = report.errors.length === 0 ? EXIT.ok : EXIT.invalid;
     })
     .addHelpText("after", examples("jit validate", "jit validate grants/prod-db/alice-20261129-130000-a1b2.yaml --json"));
+
+  program
+    .command("plan")
+    .description("what a policy or CODEOWNERS change does to access, between two refs of a local checkout, offline")
+    .option("--base <ref>", "the ref to compare against (default: origin's default branch, else main)")
+    .option("--head <ref>", "the ref with the change", "HEAD")
+    .option("-C, --root <dir>", "the access repository's checkout", io.cwd)
+    .option("--json", "print the plan as JSON")
+    .action(async (options: { base?: string; head: string; root: string; json?: boolean }) => {
+      const local = await planBetween(options.root, options.base ?? (await defaultBase(options.root)), options.head);
+      io.stdout(options.json ? safeJson(local) : formatPlan(local, out));
+      code = local.widens ? EXIT.widens : EXIT.ok;
+    })
+    .addHelpText("after", `${examples("jit plan", "jit plan --base origin/main --json")}
+Exit code 3 when the change widens access (CI can then ask for another reviewer).
+`);
 
   program
     .command("request")

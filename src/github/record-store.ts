@@ -1,9 +1,8 @@
-import type { Diagnostic } from "../diagnostics.js";
 import { readState } from "../lifecycle/codec.js";
 import type { GrantRecord } from "../lifecycle/record.js";
 import type { CheckRun, RequestSnapshot } from "../lifecycle/snapshot.js";
 import { CHECK_NAME } from "../lifecycle/status.js";
-import type { CheckPlan } from "../present/check.js";
+import type { Annotation, CheckPlan } from "../present/check.js";
 import { isNotFound, type GitHub } from "./client.js";
 import { readCheck, recordKey } from "./record.js";
 
@@ -92,7 +91,10 @@ export class RecordStore {
     if (reusable) {
       const same = reusable.status === plan.status && (reusable.conclusion ?? undefined) === plan.conclusion && reusable.title === plan.title && reusable.summary === output.summary && reusable.text === output.text;
       if (same) return;
-      await this.gh.rest.checks.update({ ...this.ref, check_run_id: reusable.id, ...state, output });
+      // GitHub adds an update's annotations to those the run has: the warnings on lines that widen
+      // access (the same for a head) were written when the run was created, and are not repeated.
+      const annotations = output.annotations.filter((a) => a.annotation_level === "failure");
+      await this.gh.rest.checks.update({ ...this.ref, check_run_id: reusable.id, ...state, output: { ...output, annotations } });
       this.check = { id: reusable.id, ...next };
     } else if (this.s.headClaimedBy === undefined) {
       const { data } = await this.gh.rest.checks.create({ ...this.ref, name: CHECK_NAME, external_id: recordKey({ repoId: this.s.repoId, number: this.s.pr.number }), head_sha: this.s.pr.headSha, ...state, output });
@@ -146,14 +148,14 @@ export class StatusDisplay {
   }
 }
 
-function annotation(d: Diagnostic) {
+function annotation(d: Annotation) {
   const sameLine = d.line === d.endLine;
   return {
     path: d.path,
     start_line: d.line,
     end_line: d.endLine,
     ...(sameLine ? { start_column: d.column, end_column: Math.max(d.column, d.endColumn) } : {}),
-    annotation_level: "failure" as const,
+    annotation_level: d.level ?? ("failure" as const),
     message: d.message,
     title: "jit-access",
   };

@@ -15,6 +15,8 @@ import { loadPolicy, type LoadedPolicy, type PolicyResult } from "../policy/load
 import { CODEOWNERS_PATHS, MAX_CODEOWNERS_BYTES, MAX_GRANT_BYTES, MAX_POLICY_BYTES, POLICY_PATH } from "../policy/paths.js";
 import { isNotFound, readFileAt, type GitHub, type RepoRef } from "./client.js";
 import { loadPolicyProvenance, provenanceAt, type JudgingFile } from "./provenance.js";
+import { plan } from "../plan/plan.js";
+import { readDirectory, readLiveGrants, teamsToRead } from "./plan-inputs.js";
 import { loadCheck, type RecordRef } from "./record.js";
 
 export interface LoadOptions {
@@ -263,7 +265,7 @@ export async function loadRequestSnapshot(gh: GitHub, ref: RepoRef & { number: n
   if (record) snapshot.record = record;
 
   if (kind.kind === "policy-change") {
-    await loadPolicyChange(gh, ref, snapshot, { policyFile: kind.file, headDiff: files, policyBlobOnDefault: policyFile.blobSha, appId: options.appId, judging });
+    await loadPolicyChange(gh, ref, snapshot, { policyFile: kind.file, headDiff: files, policyBlobOnDefault: policyFile.blobSha, appId: options.appId, judging, now: options.now });
     return snapshot;
   }
 
@@ -355,7 +357,7 @@ async function loadPolicyChange(
   gh: GitHub,
   ref: RepoRef & { number: number },
   snapshot: RequestSnapshot,
-  change: { policyFile: ChangedFile | undefined; headDiff: readonly ChangedFile[]; policyBlobOnDefault: string | undefined; appId: number | undefined; judging: JudgingFiles },
+  change: { policyFile: ChangedFile | undefined; headDiff: readonly ChangedFile[]; policyBlobOnDefault: string | undefined; appId: number | undefined; judging: JudgingFiles; now: Date },
 ): Promise<void> {
   const { policyFile, headDiff, policyBlobOnDefault, appId, judging } = change;
   if (snapshot.pr.state === "closed") return;
@@ -381,6 +383,27 @@ async function loadPolicyChange(
   snapshot.sameDiffAt = new Map();
   for (const sha of commitsToCompare({ reviews: snapshot.reviews, headSha: snapshot.pr.headSha })) {
     snapshot.sameDiffAt.set(sha, await sameDiffAt(gh, ref, snapshot.pr.baseRef, sha, headDiff));
+  }
+  await loadPlanInputs(gh, ref, snapshot, appId, change.now);
+}
+
+/**
+ * What the access plan needs besides the default branch's files: CODEOWNERS as the head has it
+ * (when the PR touches one), then the team directory and the live grants, each only when the plan
+ * would use it (github/plan-inputs.ts).
+ */
+async function loadPlanInputs(gh: GitHub, ref: RepoRef, snapshot: RequestSnapshot, appId: number | undefined, now: Date): Promise<void> {
+  if (snapshot.kind.kind !== "policy-change" || !snapshot.proposedPolicy?.ok) return;
+  if (snapshot.kind.codeowners.length > 0) snapshot.proposedCodeowners = await loadCodeownersAt(gh, ref, snapshot.pr.headSha);
+  const before = snapshot.policy.ok ? snapshot.policy.policy : undefined;
+  const after = snapshot.proposedPolicy.policy;
+  const codeowners = [snapshot.codeowners, snapshot.proposedCodeowners === undefined ? snapshot.codeowners : snapshot.proposedCodeowners];
+  const draft = plan(before, codeowners[0], after, codeowners[1]);
+  const teams = teamsToRead(draft, [before, after], codeowners);
+  if (teams.length > 0) snapshot.directory = await readDirectory(gh, teams);
+  if (appId !== undefined && draft.narrowed.length > 0) {
+    const live = await readLiveGrants(gh, { ...ref, repoId: snapshot.repoId }, { defaultBranch: snapshot.defaultBranch, appId, now });
+    if (live) snapshot.liveGrants = live;
   }
 }
 

@@ -1,5 +1,6 @@
 import type { ApprovalOutcome, Requirement } from "../approval/evaluate.js";
 import type { Diagnostic } from "../diagnostics.js";
+import type { AccessPlan } from "../plan/types.js";
 import type { GrantTarget } from "../providers/types.js";
 import type { Grant } from "../schemas/grant.js";
 import type { End, GrantRecord } from "./record.js";
@@ -67,7 +68,20 @@ export type CheckView =
   | { kind: "off-default"; errors: Diagnostic[] }
   | { kind: "policy-invalid"; errors: Diagnostic[] }
   | { kind: "policy-no-approvers"; errors: Diagnostic[] }
-  | { kind: "policy-approved" | "policy-waiting"; resources: number; codeownersPath: string; codeownersChanged: string[]; approvals: ApprovalsView; warnings: Diagnostic[] };
+  | {
+      kind: "policy-approved" | "policy-waiting";
+      resources: number;
+      codeownersPath: string;
+      codeownersChanged: string[];
+      approvals: ApprovalsView;
+      warnings: Diagnostic[];
+      /** What the change does to access, against the default branch. */
+      plan: AccessPlan;
+      /** The policy lines that widen access (annotated as warnings). */
+      widening: Diagnostic[];
+      /** `changes.widening_requires` of the default branch's policy, when the change widens access: approvers besides the owners. */
+      wideningRequires: string[];
+    };
 
 /** A provider action's window and where the access lives: what the record keeps once it is applied. */
 export interface ApplyPlan {

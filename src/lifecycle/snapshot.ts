@@ -1,6 +1,7 @@
 import type { Review } from "../approval/evaluate.js";
 import type { Codeowners } from "../policy/codeowners.js";
 import type { PolicyResult } from "../policy/load.js";
+import type { Directory, PlannedGrant } from "../plan/types.js";
 import type { PullRequestKind } from "./classify.js";
 import type { CommentCommand } from "./commands.js";
 import type { GrantRecord } from "./record.js";
@@ -52,6 +53,12 @@ export interface RequestSnapshot {
   grantContent?: Uint8Array;
   /** CODEOWNERS from the PR's base branch; null where the repository has none. */
   codeowners?: Codeowners | null;
+  /** For a policy change that touches CODEOWNERS: CODEOWNERS as the head would have it (null: none there). */
+  proposedCodeowners?: Codeowners | null;
+  /** For a policy change's access plan: members of the teams its changes name, where the token could read them. */
+  directory?: Directory;
+  /** For a policy change's access plan: the grants holding access now (undefined: not read). */
+  liveGrants?: PlannedGrant[];
   reviews: Review[];
   /** Logins of authors and committers of the PR's commits. */
   contributors: string[];

@@ -35,6 +35,10 @@ export interface LoadedPolicy {
   breakGlass: { approvers: string[]; maxDurationMs: number } | undefined;
   requesters: string[] | undefined;
   admins: string[];
+  /** `changes.widening_requires`: groups a change that widens access needs besides the policy's owners. */
+  wideningRequires: string[];
+  /** Where each value stands in the file it was loaded from (for annotations on its lines). */
+  locate?: Locator;
 }
 
 export type PolicyResult = { ok: true; policy: LoadedPolicy } | { ok: false; diagnostics: Diagnostic[] };
@@ -64,7 +68,7 @@ export function loadPolicy(path: string, content: Uint8Array | string): PolicyRe
   const policy = checked.value;
   const diagnostics = crossCheck(policy, path, parsed.locate);
   if (diagnostics.length > 0) return { ok: false, diagnostics: sortDiagnostics(diagnostics) };
-  return { ok: true, policy: compile(policy) };
+  return { ok: true, policy: compile(policy, parsed.locate) };
 }
 
 /** What the schema cannot say: providers exist and get valid settings, patterns compile and are safe, durations are positive. */
@@ -109,7 +113,7 @@ function prefixed(locate: Locator, prefix: (string | number)[]): Locator {
   return { value: (p) => locate.value([...prefix, ...p]), key: (p) => locate.key([...prefix, ...p]) };
 }
 
-function compile(policy: Policy): LoadedPolicy {
+function compile(policy: Policy, locate: Locator): LoadedPolicy {
   const d = policy.defaults ?? {};
   const ms = (text: string) => parseDuration(text)!;
   const roles = new Map<string, EffectiveRole>();
@@ -144,5 +148,7 @@ function compile(policy: Policy): LoadedPolicy {
     breakGlass: policy.break_glass && { approvers: policy.break_glass.approvers, maxDurationMs: ms(policy.break_glass.max_duration) },
     requesters: policy.requesters,
     admins: policy.admins ?? [],
+    wideningRequires: (policy.changes?.widening_requires ?? []).map((g) => g.toLowerCase()),
+    locate,
   };
 }

@@ -51,6 +51,21 @@ export const ResourceSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** How changes to the policy itself are approved (docs/guide/access-plan.md). */
+export const ChangesSchema = Type.Object(
+  {
+    widening_requires: Type.Optional(
+      Type.Array(Owner, {
+        minItems: 1,
+        maxItems: 20,
+        title: "groups whose approval a change that widens access needs, besides the policy's owners",
+        description: "a non-empty list of teams or users",
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
 export const PolicySchema = Type.Object(
   {
     version: Type.Literal(1, { description: "1" }),
@@ -68,6 +83,7 @@ export const PolicySchema = Type.Object(
       ),
     ),
     notifications: Type.Optional(NotificationsSchema),
+    changes: Type.Optional(ChangesSchema),
   },
   {
     $id: "urn:jit-access:schema:policy",

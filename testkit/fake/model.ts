@@ -70,8 +70,18 @@ export interface FakeCheckRun {
   status: "queued" | "in_progress" | "completed";
   conclusion: string | null;
   output: { title: string; summary: string; text: string };
+  /** Annotations, as GitHub keeps them: each request's are added to those the run has. */
+  annotations?: FakeAnnotation[];
   /** Every text this run held, oldest first, with when it was written (for test oracles). */
   history: { at: string; text: string }[];
+}
+
+export interface FakeAnnotation {
+  path: string;
+  start_line: number;
+  end_line: number;
+  annotation_level: "notice" | "warning" | "failure";
+  message: string;
 }
 
 /** A protected branch's rules that a merge into it must meet (GitHub refuses it with 405 otherwise). */

@@ -1,4 +1,4 @@
-import { fullName, type FakeCheckRun } from "./model.js";
+import { fullName, type FakeAnnotation, type FakeCheckRun } from "./model.js";
 import { fail, list, ok, type Route } from "./router.js";
 import { checkRun, idOf, repository, user } from "./shapes.js";
 import { mayWrite } from "./world.js";
@@ -68,6 +68,7 @@ export const appRoutes: Route[] = [
         id: world.nextId(), name: String(body.name), headSha: String(body.head_sha), appId: (actor as { appId: number }).appId,
         externalId: body.external_id === undefined ? null : String(body.external_id),
         status: body.conclusion ? "completed" : (body.status ?? "queued"), conclusion: body.conclusion ?? null, output, history: [{ at: world.now(), text: output.text }],
+        annotations: annotationsOf(body),
       };
       repo.checkRuns.push(run);
       return ok(checkRun(repo, run, world.app), 201);
@@ -90,6 +91,7 @@ export const appRoutes: Route[] = [
       if (body.output) {
         run.output = { title: String(body.output.title ?? run.output.title), summary: String(body.output.summary ?? run.output.summary), text: String(body.output.text ?? run.output.text) };
         run.history.push({ at: world.now(), text: run.output.text });
+        run.annotations = [...(run.annotations ?? []), ...annotationsOf(body)];
       }
       if (body.conclusion) Object.assign(run, { status: "completed", conclusion: body.conclusion });
       else if (body.status && run.status !== "completed") run.status = body.status;
@@ -115,6 +117,15 @@ export const appRoutes: Route[] = [
     }),
   ),
   {
+    // A team's members (active ones; pending invitations are not members), as the access plan reads them.
+    method: "GET",
+    template: "/orgs/{org}/teams/{team_slug}/members",
+    handle(world, { params }) {
+      const team = world.teams.get(`${params.org}/${params.team_slug}`.toLowerCase()) ?? fail(404, "Not Found");
+      return list([...team!].filter(([login, state]) => state === "active" && !world.goneLogins.has(login)).map(([login]) => user(login)));
+    },
+  },
+  {
     // The account with this id, under the login it has now (renamed accounts keep their id).
     method: "GET",
     template: "/user/{account_id}",
@@ -127,3 +138,10 @@ export const appRoutes: Route[] = [
     },
   },
 ];
+
+/** A request's `output.annotations` (GitHub takes at most 50 a request). */
+function annotationsOf(body: { output?: { annotations?: FakeAnnotation[] } }): FakeAnnotation[] {
+  const given = body.output?.annotations ?? [];
+  if (given.length > 50) fail(422, "Only 50 annotations are allowed per request");
+  return given.map((a) => ({ path: a.path, start_line: a.start_line, end_line: a.end_line, annotation_level: a.annotation_level, message: a.message }));
+}

@@ -2,6 +2,7 @@ import { benchAckLatency } from "./ack-latency.js";
 import { benchApiCost } from "./api-cost.js";
 import { benchExpiryLag, benchSweepCost } from "./expiry.js";
 import { benchReplicas } from "./replicas.js";
+import { benchSlackClicks } from "./slack-clicks.js";
 import { benchValidateGrant } from "./validate-grant.js";
 
 /**
@@ -25,6 +26,7 @@ const sections: [string, () => string[] | Promise<string[]>][] = [
   ["GitHub API requests of the start-up rebuild and per sweep, 1,000 live grants", () => benchSweepCost()],
   ["Webhook ack latency: 100 deliveries at once, ~10 writes each, Probot's throttle on (real HTTP, HMAC-signed)", () => benchAckLatency()],
   ["Two replicas and Redis: 200 deliveries and 100 expiries in the same second", () => benchReplicas()],
+  ["Slack: a burst of 50 Approve clicks (real HTTP, signed), answered within Slack's 3 s", async () => [...(await benchSlackClicks(50, 20)), ...(await benchSlackClicks(50, 20)), ...(await benchSlackClicks(50, 20))]],
 ];
 
 // `JIT_BENCH=<words>` runs only the sections whose titles contain them (case-insensitive).

@@ -40,6 +40,8 @@ export interface SlackRequestView {
   error?: string;
   /** The policy lets this request be decided from Slack (`approve_in_chat`; break-glass off unless said). */
   chat: boolean;
+  /** The requester's GitHub user id (the PR author's): whom the direct messages go to, through their link. */
+  requesterId: number;
 }
 
 /** What a button carries: which request and which commit the message showed. */
@@ -93,7 +95,43 @@ export function slackViewOf(s: RequestSnapshot, record: GrantRecord): SlackReque
     ...opt("rejectedBy", record.rejected_by),
     ...opt("error", record.error ?? record.revoke_error),
     chat,
+    requesterId: s.pr.authorId,
   };
+}
+
+/** What the requester hears by direct message, each once per request. */
+export type RequesterNews = "approved" | "applied" | "expiring" | "ended" | "rejected";
+
+/** The news the view holds that the requester has not been told yet (pure; `told`: those already sent). */
+export function requesterNews(v: SlackRequestView, told: readonly string[]): RequesterNews[] {
+  const news: RequesterNews[] = [];
+  const decided = v.status === "SCHEDULED" || v.status === "APPLYING" || v.status === "APPROVED";
+  if (decided) news.push("approved");
+  if (v.status === "APPROVED" && v.appliedAt) news.push("applied");
+  if (v.status === "APPROVED" && v.warned) news.push("expiring");
+  if ((v.status === "EXECUTED" || v.status === "REVOKED") && v.revokedAt) news.push("ended");
+  if (v.status === "REJECTED") news.push("rejected");
+  return news.filter((n) => !told.includes(n));
+}
+
+/** One direct message for the news of one evaluation (approved and applied often come together). */
+export function requesterMessage(v: SlackRequestView, news: readonly RequesterNews[]): string {
+  const what = `your request #${v.number} (${e(v.access)}, <${v.url}|${e(`${v.owner}/${v.repo}`)}>)`;
+  const lines = news.map((n) => {
+    switch (n) {
+      case "approved":
+        return `✅ ${what} was approved${v.approvers.length ? ` by ${people(v.approvers)}` : ""}.`;
+      case "applied":
+        return `🟢 Your access is applied until ${at(v.expiresAt)}.`;
+      case "expiring":
+        return `⌛ Your access ends at ${at(v.expiresAt)}. Still need it? \`jit extend ${v.number} --by 1h --reason "…"\` asks for more time (approved like any request).`;
+      case "ended":
+        return `⏹️ Your access from request #${v.number} ended ${at(v.revokedAt)}${v.endedBy ? `: ${e(v.endedBy)}` : ""}.`;
+      case "rejected":
+        return `❌ ${what} was rejected${v.rejectedBy ? ` by ${e(v.rejectedBy)}` : ""}${v.endedBy ? `: ${e(v.endedBy)}` : ""}.`;
+    }
+  });
+  return lines.join("\n");
 }
 
 /** Buttons only while the request waits for approvers, and only where the policy allows chat decisions. */

@@ -50,6 +50,14 @@ export class AccountLinks {
     await this.store.set(byGitHubKey(account.githubId), JSON.stringify([...new Set([...others, person])]), this.maxAgeMs);
   }
 
+  /** The Slack people (team:user) with a live link to this GitHub user. */
+  async slackPeopleOf(githubId: number): Promise<string[]> {
+    const people = JSON.parse((await this.store.get(byGitHubKey(githubId))) ?? "[]") as string[];
+    const live: string[] = [];
+    for (const person of people) if ((await this.get(person))?.githubId === githubId) live.push(person);
+    return live;
+  }
+
   /** The person revoked the app's authorization on GitHub: every Slack link to them goes. */
   async unlinkGitHubUser(githubId: number): Promise<number> {
     const people = JSON.parse((await this.store.take(byGitHubKey(githubId))) ?? "[]") as string[];

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { WebClient } from "@slack/web-api";
-import { slackMessage, showsButtons, type SlackRequestView } from "../present/slack.js";
+import { requesterMessage, requesterNews, slackMessage, showsButtons, type SlackRequestView } from "../present/slack.js";
 import type { KeyValue } from "./store.js";
 
 /**
@@ -18,6 +18,8 @@ export interface MessageEntry {
   chat: boolean;
   sha: string;
   open: boolean;
+  /** What the requester was told by direct message already (present/slack.ts, requesterNews). */
+  told?: string[];
 }
 
 export const messageKey = (recordKey: string) => `msg:${recordKey}`;
@@ -34,6 +36,8 @@ export class SlackMessages {
     private readonly client: WebClient,
     private readonly store: KeyValue,
     private readonly log: { warn(msg: string): void },
+    /** The Slack users linked to a GitHub user id (the requester's direct messages); none: no DMs. */
+    private readonly slackUsersOf: (githubId: number) => Promise<string[]> = async () => [],
   ) {}
 
   /**
@@ -54,16 +58,33 @@ export class SlackMessages {
       if (entry && entry.hash === hash) return;
       if (entry) {
         await this.client.chat.update({ channel: entry.channel, ts: entry.ts, text: message.text, blocks: message.blocks as never });
-        await this.store.set(key, JSON.stringify({ ...entry, hash, ...meta } satisfies MessageEntry), MESSAGE_TTL_MS);
+        const told = await this.tellRequester(view, entry.told ?? []);
+        await this.store.set(key, JSON.stringify({ ...entry, hash, ...meta, told } satisfies MessageEntry), MESSAGE_TTL_MS);
         return;
       }
       if (!deservesNewMessage(view)) return;
       const posted = await this.client.chat.postMessage({ channel: view.channel, text: message.text, blocks: message.blocks as never, unfurl_links: false });
       if (!posted.ts || !posted.channel) throw new Error("chat.postMessage answered without a channel and ts");
-      await this.store.set(key, JSON.stringify({ channel: posted.channel, ts: posted.ts, hash, ...meta } satisfies MessageEntry), MESSAGE_TTL_MS);
+      const told = await this.tellRequester(view, []);
+      await this.store.set(key, JSON.stringify({ channel: posted.channel, ts: posted.ts, hash, ...meta, told } satisfies MessageEntry), MESSAGE_TTL_MS);
     } catch (error) {
       this.log.warn(`Slack message of ${view.owner}/${view.repo}#${view.number} not updated: ${(error as Error).message}`);
     }
+  }
+
+  /**
+   * Direct messages to the requester, through their own link (a requester who never linked their
+   * GitHub account gets none): what changed since they were last told. Returns what they have been
+   * told now; a failed message is not retried (it is news, not a record).
+   */
+  private async tellRequester(view: SlackRequestView, told: string[]): Promise<string[]> {
+    const news = requesterNews(view, told);
+    if (news.length === 0) return told;
+    for (const person of await this.slackUsersOf(view.requesterId)) {
+      const user = person.slice(person.indexOf(":") + 1);
+      await this.client.chat.postMessage({ channel: user, text: requesterMessage(view, news), unfurl_links: false }).catch((error: unknown) => this.log.warn(`Slack: direct message to the requester of ${view.owner}/${view.repo}#${view.number} failed: ${(error as Error).message}`));
+    }
+    return [...told, ...news];
   }
 
   async entry(recordKey: string): Promise<MessageEntry | undefined> {

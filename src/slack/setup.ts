@@ -93,8 +93,8 @@ export async function createSlackApp(s: SlackSettings, w: SlackWiring): Promise<
   const replay: KeyValue = redis ? store : new MemoryKeyValue(() => now().getTime());
   // Slack's own retries stay short: a message update is retried at the next change anyway.
   const client = new WebClient(s.token, { ...(w.slackApiUrl ? { slackApiUrl: w.slackApiUrl } : {}), timeout: 5_000, retryConfig: { retries: 1 }, rejectRateLimitedCalls: true });
-  const messages = new SlackMessages(client, store, w.log);
   const links = new AccountLinks(store, s.key, s.linkMaxAgeMs, now);
+  const messages = new SlackMessages(client, store, w.log, (githubId) => links.slackPeopleOf(githubId));
   const github = new GitHubUser({ clientId: s.clientId, clientSecret: s.clientSecret, ...(w.fetch ? { fetch: w.fetch } : {}), now });
   const routes = new SlackRoutes({ signingSecret: s.signingSecret, client, replay, links, github, messages, publicUrl: s.publicUrl, now, log: w.log });
   return {

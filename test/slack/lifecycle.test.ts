@@ -26,17 +26,22 @@ afterEach(async () => {
   harness = undefined;
 });
 
-it("one message per request, updated at every change: approved by whom, merged and applied, expiring, ended", async () => {
+it("one message per request, updated at every change (approved by whom, merged and applied, expiring, ended); the requester hears each by direct message", async () => {
   const clock = fixedClock(new Date());
   const fake = new FakeGitHub({ appId: 78, now: () => clock.now() });
   fake.addRepo("acme", "access", { ".github/jit-access.yml": POLICY, ".github/CODEOWNERS": "* @acme/platform\n" }, { writers: ["alice", "bob"] });
   fake.addMember("@acme/platform", "bob");
   const h = (harness = await startSlackHarness(fake, { clock }));
+  // alice, the requester, has linked her account (she hears back by direct message); bob approves.
+  const aliceState = await h.slackApp.links.newState(slackPerson("T0JIT", "U0ALICE"));
+  await fetch(`${h.base}/slack/oauth/callback?code=${fake.authorize("alice")}&state=${aliceState}`);
+  const dms = () => [...h.slack.messages.values()].filter((m) => m.channel === "U0ALICE").map((m) => m.text);
+  const posts = () => h.slack.calls.filter((c) => c.method === "chat.postMessage" && c.args.channel === SLACK_CHANNEL).length;
   const number = (await openRequest(fake.as("alice"), ref, { branch: "request-alice", path: "grants/prod-admins/alice.yaml", content: "requester: alice\nresource: prod-admins\nrole: member\nduration: 1h\nreason: \"Investigate INC-4211\"\n" }))!;
   await h.flush();
   const texts = () => h.slack.only(SLACK_CHANNEL).text;
   expect(texts()).toContain("⏳ Waiting for @acme/platform");
-  expect([h.slack.count("chat.postMessage"), h.slack.count("chat.update")]).toEqual([1, 0]);
+  expect([posts(), h.slack.count("chat.update"), dms()]).toEqual([1, 0, []]);
 
   // An evaluation that changes nothing the message shows sends nothing (a label put back, a redelivery).
   await h.app.scheduler.enqueue(fake.client(), 4242, { ...ref, number });
@@ -54,6 +59,7 @@ it("one message per request, updated at every change: approved by whom, merged a
   expect(fake.pull("acme/access", number).merged).toBe(true);
   expect(texts()).toMatch(/^Access request #\d+: alice → prod-admins · member — 🟢 Applied until .* \(approved by bob\)$/);
   const afterApply = h.slack.count("chat.update");
+  expect(dms()).toEqual([expect.stringMatching(/^✅ your request #\d+ \(prod-admins · member, <[^|]+\|acme\/access>\) was approved by bob\.\n🟢 Your access is applied until /)]);
   expect(afterApply).toBeGreaterThanOrEqual(1);
 
   // Ten minutes before the end: the warning shows in the message.
@@ -62,6 +68,7 @@ it("one message per request, updated at every change: approved by whom, merged a
   await h.flush();
   expect(texts()).toContain("⌛ Expiring soon");
   const afterWarning = h.slack.count("chat.update");
+  expect(dms().at(-1)).toMatch(/^⌛ Your access ends at .*`jit extend \d+ --by 1h/);
   expect(afterWarning).toBeGreaterThan(afterApply);
 
   // The end: revoked at the target, and said in the same message.
@@ -73,8 +80,10 @@ it("one message per request, updated at every change: approved by whom, merged a
   expect(h.slack.count("chat.update")).toBeGreaterThan(afterWarning);
 
   // Through it all: one message, never a second one; no method Slack refused.
-  expect(h.slack.count("chat.postMessage")).toBe(1);
-  expect(h.slack.messages.size).toBe(1);
+  expect(dms()).toHaveLength(3);
+  expect(dms().at(-1)).toMatch(/^⏹️ Your access from request #\d+ ended /);
+  expect(posts()).toBe(1);
+  expect([...h.slack.messages.values()].filter((m) => m.channel === SLACK_CHANNEL)).toHaveLength(1);
   expect(h.slack.refused).toEqual([]);
   expect(h.slack.only(SLACK_CHANNEL).updates).toBe(h.slack.count("chat.update"));
 });

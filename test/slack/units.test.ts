@@ -92,7 +92,7 @@ describe("the request message (pure)", () => {
     key: "repo:1#7", channel: "C1", owner: "acme", repo: "access", number: 7, url: "https://github.com/acme/access/pull/7",
     headSha: "a".repeat(40), open: true, requester: "alice", access: "prod-db · read-only", duration: "1h",
     reason: "<https://evil.example|click> & <@U123> <!here>", emergency: false, status: "PENDING",
-    approvers: [], waitingFor: ["@acme/dba"], warned: false, chat: true,
+    approvers: [], waitingFor: ["@acme/dba"], warned: false, chat: true, requesterId: 1,
   };
 
   it("escapes people's text: no link, mention or broadcast can be smuggled in", () => {

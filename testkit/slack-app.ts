@@ -38,7 +38,7 @@ export interface SlackHarness {
   stop(): Promise<void>;
 }
 
-export async function startSlackHarness(fake: FakeGitHub, o: { clock?: Clock; redisUrl?: string; linkMaxAgeMs?: number } = {}): Promise<SlackHarness> {
+export async function startSlackHarness(fake: FakeGitHub, o: { clock?: Clock; redisUrl?: string; linkMaxAgeMs?: number; settings?: Partial<SlackSettings> } = {}): Promise<SlackHarness> {
   const slack = await FakeSlack.start(SLACK_TOKEN);
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
@@ -51,6 +51,7 @@ export async function startSlackHarness(fake: FakeGitHub, o: { clock?: Clock; re
     stateFile: join(mkdtempSync(join(tmpdir(), "jit-slack-")), "state.json"),
     clientId: fake.oauthClient.id,
     clientSecret: fake.oauthClient.secret,
+    ...o.settings,
   };
   const quiet = { info() {}, warn() {} };
   const slackApp = await createSlackApp(settings, { slackApiUrl: slack.apiUrl, fetch: fake.fetch as unknown as typeof globalThis.fetch, log: quiet, ...(o.redisUrl ? { redisUrl: o.redisUrl } : {}) });

@@ -34,6 +34,7 @@ export function linkProblemPage(problem: string): string {
 export const chatText = {
   link: (url: string) => `To decide from Slack, link your GitHub account first: <${url}|link it here> (works once, for 10 minutes). Then click again.`,
   notInChat: (url: string) => `This request cannot be decided from Slack (its policy keeps the decision on GitHub). Review it on GitHub: <${url}|open the request>.`,
+  decided: (url: string) => `Nothing was done: the request no longer waits for a decision. <${url}|Open it on GitHub>.`,
   outdated: (shown: string, head: string, url: string) =>
     `Nothing was approved: this message showed commit \`${shown.slice(0, 7)}\` but the request is now at \`${head.slice(0, 7)}\`. Look at what changed on GitHub: <${url}|open the request>.`,
   closed: (url: string) => `Nothing was done: the request is no longer open. <${url}|Open it on GitHub>.`,

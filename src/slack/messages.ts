@@ -14,8 +14,10 @@ export interface MessageEntry {
   ts: string;
   /** Hash of what was last sent: an unchanged message is not sent again. */
   hash: string;
-  /** The request may be decided from Slack (policy), and the head the message shows: read on each click. */
+  /** Buttons are shown: the request waits for approvers and its policy lets Slack decide (read on each click). */
   chat: boolean;
+  /** The policy lets this request be decided from Slack (`approve_in_chat`), whatever its status. */
+  policy?: boolean;
   sha: string;
   open: boolean;
   /** What the requester was told by direct message already (present/slack.ts, requesterNews). */
@@ -54,7 +56,7 @@ export class SlackMessages {
       const entry = stored ? (JSON.parse(stored) as MessageEntry) : undefined;
       const message = slackMessage(view);
       const hash = createHash("sha256").update(JSON.stringify(message)).digest("base64url");
-      const meta = { chat: showsButtons(view), sha: view.headSha, open: view.open };
+      const meta = { chat: showsButtons(view), policy: view.chat, sha: view.headSha, open: view.open };
       if (entry && entry.hash === hash) return;
       if (entry) {
         await this.client.chat.update({ channel: entry.channel, ts: entry.ts, text: message.text, blocks: message.blocks as never });

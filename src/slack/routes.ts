@@ -138,7 +138,8 @@ export class SlackRoutes {
     const requestUrl = `https://github.com/${encodeURIComponent(button.o)}/${encodeURIComponent(button.r)}/pull/${button.n}`;
     const entry = await this.o.messages.entry(button.k);
     if (!entry?.chat) {
-      await say(chatText.notInChat(requestUrl));
+      // Refused either way; the clicker is told whether it is the policy or the request's state.
+      await say(entry && entry.policy !== false ? chatText.decided(requestUrl) : chatText.notInChat(requestUrl));
       return undefined;
     }
     const linked = await this.o.links.get(person);

@@ -185,6 +185,12 @@ describe("Slack buttons become the clicker's own GitHub review", () => {
     expect(fake.pull(REPO, number).state).toBe("closed");
     expect(h.slack.only(SLACK_CHANNEL).text).toContain("❌ Rejected");
     expect(JSON.stringify(h.slack.only(SLACK_CHANNEL).blocks)).not.toContain("jit_approve");
+    // A button from before the decision, clicked now: refused, and said why.
+    const old = JSON.parse(modal.private_metadata) as Record<string, unknown>;
+    delete old.c;
+    await click(h, "U0BOB", "jit_approve", JSON.stringify(old));
+    expect(fake.pull(REPO, number).reviews).toHaveLength(1);
+    expect(h.slack.ephemerals.at(-1)!.text).toMatch(/^Nothing was done: the request no longer waits for a decision/);
   });
 
   it("a role with approve_in_chat: false shows no buttons, and a click on an old one is refused", async () => {

@@ -25,6 +25,12 @@ if (slack && "problems" in slack) {
   process.exit(1);
 }
 const slackLog = { info: (m: string) => console.info(m), warn: (m: string) => console.warn(m) };
+const slackApp = slack
+  ? await createSlackApp(slack.settings, { ...(process.env.REDIS_URL ? { redisUrl: process.env.REDIS_URL } : {}), log: slackLog }).catch((error: unknown) => {
+      console.error(`jit-access cannot start: the Slack app's state cannot be opened: ${(error as Error).message}`);
+      process.exit(1);
+    })
+  : undefined;
 
 const app = createApp({
   appId: appIdFromEnv(process.env),
@@ -33,7 +39,7 @@ const app = createApp({
   repositories: repositories.ok ? repositories.repositories : { names: new Set() },
   sweepSchedule: "* * * * *",
   ...(process.env.REDIS_URL ? { redisUrl: process.env.REDIS_URL } : {}),
-  ...(slack ? { slack: await createSlackApp(slack.settings, { ...(process.env.REDIS_URL ? { redisUrl: process.env.REDIS_URL } : {}), log: slackLog }) } : {}),
+  ...(slackApp ? { slack: slackApp } : {}),
 });
 
 // A container stop (SIGTERM): let running evaluations finish (10 s at most), hand the scheduler

@@ -114,6 +114,8 @@ export class FileKeyValue extends MemoryKeyValue {
       for (const [k, e] of Object.entries((parsed ?? {}) as Record<string, Entry>)) if (typeof e?.v === "string") store.entries.set(k, e);
       await chmod(path, 0o600);
     }
+    // Written once now: a file that cannot be written (a read-only image directory) stops the start, not a link later.
+    await store.changed();
     return store;
   }
 

@@ -89,6 +89,15 @@ export interface SlackWiring {
 export async function createSlackApp(s: SlackSettings, w: SlackWiring): Promise<SlackApp> {
   const now = w.now ?? (() => new Date());
   const redis = w.redisUrl ? connectRedis(w.redisUrl, w.log) : undefined;
+  // Commands fail at once while the connection is down (cluster/redis.ts): the first click after a
+  // start should not find it still connecting. Not connected within 5 s: it keeps trying (see /readyz).
+  if (redis && redis.status !== "ready") await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, 5_000);
+    redis.once("ready", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
   const store: KeyValue = redis ? new RedisKeyValue(redis) : await FileKeyValue.open(s.stateFile, () => now().getTime());
   const replay: KeyValue = redis ? store : new MemoryKeyValue(() => now().getTime());
   // Slack's own retries stay short: a message update is retried at the next change anyway.

@@ -3,7 +3,7 @@ import type { Probot } from "probot";
 import { deliver, mockInstallationToken, startApp } from "./helpers/app.js";
 import { CODEOWNERS, grantYaml, HEAD, OLD_HEAD, POLICY, visible } from "./helpers/fixtures.js";
 import { githubApi } from "./helpers/github-mock.js";
-import { commentEvent, pullRequestEvent, reviewEvent } from "./helpers/payloads.js";
+import { commentEvent, pullRequest, pullRequestEvent, reviewEvent } from "./helpers/payloads.js";
 import { mockApprovalReads, mockReads, prFields, R, type Scenario } from "./helpers/scenario.js";
 import { guardNetwork } from "./helpers/setup-nock.js";
 
@@ -50,7 +50,12 @@ async function evaluate(sc: Scenario, expect_: { merge?: boolean | "fails"; labe
   if (expect_.merge) {
     const merge = api.put(`${R}/pulls/7/merge`, (b) => ((seen.merge = b), true));
     if (expect_.merge === "fails") merge.reply(405, { message: "Merge commits are not allowed on this repository." });
-    else merge.reply(200, { merged: true, sha: "m".repeat(40) });
+    else {
+      merge.reply(200, { merged: true, sha: "m".repeat(40) });
+      // Merged: the app looks at once for the merged request, to apply it in the same turn. GitHub
+      // does not show the merge yet here, so this evaluation draws its own display after all.
+      api.get(`${R}/pulls/7`).reply(200, pullRequest(sc.pr));
+    }
   }
   if (expect_.close) api.patch(`${R}/pulls/7`, { state: "closed" }).reply(200, {});
   // A failed merge adds a note to the status comment: the record (the check run's text) is written again first.

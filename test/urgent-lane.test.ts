@@ -56,10 +56,12 @@ describe("the urgent lane", () => {
     const content = `requester: alice\nresource: prod-admins\nrole: member\nduration: 2h\nreason: "Investigate INC-4211 on the primary database"\n`;
     const number = (await openRequest(w.fake.as("alice"), ref, { branch: "request-alice", path: "grants/prod-admins/alice.yaml", content }))!;
     await w.fake.as("carol").rest.pulls.createReview({ ...ref, pull_number: number, event: "APPROVE" });
-    await w.evaluate(number); // approved and merged: nothing in the urgent lane yet
-    expect(w.urgent).toEqual([]);
-    await w.evaluate(number); // the merge's webhook: applied
+    // Approved and merged, then applied in the same turn (the merged request evaluated at once).
+    await w.evaluate(number);
     expect(w.fake.isMember("acme/prod-admins", "alice")).toBe(true);
+    const applied = [...w.urgent];
+    await w.evaluate(number); // the merge's webhook, later: nothing left to do in the urgent lane
+    expect(w.urgent).toEqual(applied);
     expect(w.lanes.every((id) => id === 4242)).toBe(true);
 
     const writes = (requests: string[]) => requests.filter((r) => !r.startsWith("GET "));

@@ -1,5 +1,7 @@
 import { Octokit } from "@octokit/rest";
+import { createHash } from "node:crypto";
 import type { GitHub } from "../src/github/client.js";
+import { resetConditionalReads } from "../src/github/conditional.js";
 import { resetProvenanceCache } from "../src/github/provenance.js";
 import { resetJudgingFileCache } from "../src/github/snapshot.js";
 import { CODEOWNERS_PATHS, POLICY_PATH } from "../src/policy/paths.js";
@@ -52,6 +54,11 @@ export class FakeGitHub implements World {
   readonly goneLogins = new Set<string>();
   /** The app's requests (`METHOD /path`), in order: what benchmarks count. People's requests are not in it. */
   readonly requests: string[] = [];
+  /**
+   * Those of `requests` answered 304 Not Modified (a conditional read of something unchanged):
+   * GitHub does not count them against the rate limit.
+   */
+  readonly notModified: string[] = [];
   /** Webhooks GitHub would have sent, oldest first; a test takes them from here. */
   readonly deliveries: Delivery[] = [];
   /** Added latency per request, to make concurrency realistic (0: none). */
@@ -79,6 +86,7 @@ export class FakeGitHub implements World {
     // must not carry over from the last one.
     resetJudgingFileCache();
     resetProvenanceCache();
+    resetConditionalReads();
     const o = typeof options === "number" ? { appId: options } : options;
     this.app = { id: o.appId, slug: "jit-access" };
     this.clock = o.now ?? (() => new Date());
@@ -286,6 +294,7 @@ export class FakeGitHub implements World {
 
   reset(): void {
     this.requests.length = 0;
+    this.notModified.length = 0;
   }
 
   private octokit(token: string): Octokit {
@@ -309,7 +318,7 @@ export class FakeGitHub implements World {
     if (byApp) for (const listener of this.requestListeners) await listener({ method, path: url.pathname, body });
     if (url.pathname === "/login/oauth/access_token") {
       // GitHub's Date header: Octokit's OAuth methods compute the token's expiry from it.
-      const response = respond(url, this.oauthToken(method, body));
+      const response = respond(url, this.oauthToken(method, body), method, undefined);
       response.headers.set("date", this.clock().toUTCString());
       return response;
     }
@@ -320,7 +329,9 @@ export class FakeGitHub implements World {
       if (!(error instanceof RouteError)) throw error;
       reply = { status: error.status, body: { message: error.message, documentation_url: "https://docs.github.com/rest" } };
     }
-    return respond(url, reply);
+    const response = respond(url, reply, method, headerOf(init?.headers, "if-none-match"));
+    if (byApp && response.status === 304) this.notModified.push(`${method} ${url.pathname}`);
+    return response;
   };
 
   private dispatch(method: string, path: string, query: URLSearchParams, body: any, actor: Actor): Reply {
@@ -359,8 +370,11 @@ function headerOf(headers: Record<string, string> | Headers | undefined, name: s
   return key ? headers[key] : undefined;
 }
 
-/** A Response as GitHub sends it: JSON, lists paged with a Link header. */
-function respond(url: URL, reply: Reply): Response {
+/**
+ * A Response as GitHub sends it: JSON, lists paged with a Link header, and for a GET an ETag of
+ * what it holds, answered 304 with no body when the request's If-None-Match names it.
+ */
+function respond(url: URL, reply: Reply, method: string, ifNoneMatch: string | undefined): Response {
   const headers: Record<string, string> = { "content-type": "application/json; charset=utf-8" };
   let body = reply.body;
   if (reply.list) {
@@ -378,8 +392,16 @@ function respond(url: URL, reply: Reply): Response {
       headers.link = `<${at(page + 1)}>; rel="next", <${at(Math.ceil(reply.list.items.length / perPage))}>; rel="last"`;
     }
   }
-  const response = new Response(body === undefined || reply.status === 204 ? null : JSON.stringify(body), { status: reply.status, headers });
-  // A Response built by hand has no URL; Octokit's paginator reads it.
+  const text = body === undefined || reply.status === 204 ? null : JSON.stringify(body);
+  if (method === "GET" && reply.status === 200) {
+    headers.etag = `W/"${createHash("sha1").update(`${text}\n${headers.link ?? ""}`).digest("hex")}"`;
+    if (ifNoneMatch === headers.etag) return withUrl(new Response(null, { status: 304, headers: { etag: headers.etag } }), url);
+  }
+  return withUrl(new Response(text, { status: reply.status, headers }), url);
+}
+
+/** A Response built by hand has no URL; Octokit's paginator reads it. */
+function withUrl(response: Response, url: URL): Response {
   Object.defineProperty(response, "url", { value: url.toString() });
   return response;
 }

@@ -1,4 +1,5 @@
 import type { GitHub } from "../github/client.js";
+import { conditionalReads } from "../github/conditional.js";
 import type { Metrics } from "../metrics.js";
 import type { ProviderFactory } from "../providers/registry.js";
 import { ProviderError, type Provider } from "../providers/types.js";
@@ -24,6 +25,7 @@ export function instrumentClient(octokit: unknown, installation: string, metrics
   const gh = octokit as GitHub & { hook: { wrap(name: "request", hook: (request: (options: RequestOptions) => Promise<unknown>, options: RequestOptions) => Promise<unknown>): void } };
   if (instrumented.has(gh)) return gh;
   instrumented.add(gh);
+  conditionalReads(gh, installation);
   gh.hook.wrap("request", async (request, options) => {
     const fence = currentFence();
     const ticket = watch?.track();

@@ -33,6 +33,29 @@ export interface ExecuteOptions extends GrantEffectOptions {
    * people, merges and reverts never use it, so it holds few writes and none wait long there.
    */
   urgent?: GitHub;
+  /**
+   * A merge this decision makes is followed at once by the merged request's own evaluation, in
+   * the same turn (handlers/evaluate.ts): the labels and comment are then left to that one, which
+   * draws the merged state once, instead of two sets of paced display writes holding the apply.
+   */
+  leaveDisplayAfterMerge?: boolean;
+  /**
+   * The evaluation before this one in the same turn merged and left the display to this one: the
+   * comment and labels are behind the record on purpose, not tampered with.
+   */
+  displayBehind?: boolean;
+}
+
+/** What an execution left: the record as written, and whether it merged the request. */
+export interface Executed {
+  state: GrantRecord | undefined;
+  merged: boolean;
+  /**
+   * The display this execution left to the merged request's evaluation (`leaveDisplayAfterMerge`):
+   * drawn by calling it when that evaluation cannot follow (it failed, or GitHub does not yet show
+   * the merge), so the display never stays behind the record.
+   */
+  drawDeferred?: () => Promise<void>;
 }
 
 /** What the status comment shows: a record, how to present it, and notes about what just failed. */
@@ -49,7 +72,7 @@ interface Shown {
  * spends few requests. The check is set before a merge (branch protection may require it); labels
  * and the comment come after the effects, so they tell their outcome.
  */
-export async function execute(gh: GitHub, s: RequestSnapshot, d: Decision, options: ExecuteOptions): Promise<GrantRecord | undefined> {
+export async function execute(gh: GitHub, s: RequestSnapshot, d: Decision, options: ExecuteOptions): Promise<Executed> {
   const run = new Execution(gh, s, d, options);
   return run.perform();
 }
@@ -64,6 +87,7 @@ class Execution {
   private shown: Shown | undefined;
   private label: StatusLabel | null | undefined;
   private revertBlocked: boolean | undefined;
+  private merged = false;
   private readonly releases: (() => void)[] = [];
 
   /** The urgent lane (ExecuteOptions.urgent), or the one client. */
@@ -111,12 +135,12 @@ class Execution {
     if (this.shown) this.shown.notes.push(note);
   }
 
-  async perform(): Promise<GrantRecord | undefined> {
+  async perform(): Promise<Executed> {
     const { s, d } = this;
     if (d.alert) this.alert(d.alertKind ?? "bypass", d.alert);
     // Someone edited or deleted the app's status comment: the record wins (the comment is written
     // again below from the decision or the record), and security hears of it.
-    const tampered = !this.display.shows(this.store.current);
+    const tampered = !this.options.displayBehind && !this.display.shows(this.store.current);
     if (tampered) this.alert("tamper", `tamper: the status comment of ${s.owner}/${s.repo}#${s.pr.number} no longer shows jit-access's record (edited or deleted); restoring it`);
     // The notifications a new status deserves are recorded in it before anything is written, so the
     // check run (the record) and the comment get the same text in one write each.
@@ -130,9 +154,11 @@ class Execution {
     if (d.check) await this.store.setCheck(checkPlan(d.check, s.defaultBranch), this.shown ? this.draw(this.shown) : undefined);
     try {
       for (const effect of d.effects) await this.effect(effect);
-      await this.finish(tampered);
+      const deferred = this.merged && this.options.leaveDisplayAfterMerge;
+      if (!deferred) await this.finish(tampered);
       for (const n of announced) this.options.notifier!.send(n, reportDeliveryFailure(this.gh, s));
-      return readState(this.store.current ?? "");
+      const state = readState(this.store.current ?? "");
+      return deferred ? { state, merged: true, drawDeferred: () => this.finish(tampered) } : { state, merged: this.merged };
     } finally {
       for (const release of this.releases) release();
     }
@@ -167,6 +193,7 @@ class Execution {
         const { title, message } = mergeCommit(effect, s.pr.number);
         try {
           await gh.rest.pulls.merge({ ...ref, pull_number: s.pr.number, sha: effect.sha, merge_method: "squash", commit_title: title, commit_message: message });
+          this.merged = true;
           this.options.log.info(`merged ${s.owner}/${s.repo}#${s.pr.number}`);
         } catch (error) {
           const text = (error as Error).message.replace(/[\r\n]+/g, " ").slice(0, 300);
@@ -286,7 +313,7 @@ class Execution {
       // decision that moves the status on (a live grant expiring, say) changes them legitimately.
       const recorded = s.record?.status;
       const settled = recorded === "APPROVED" || recorded === "REJECTED" || recorded === "REVOKED" || recorded === "EXECUTED" ? labelChanges(s.pr.labels, STATUS_LABELS[recorded]) : undefined;
-      if (settled && settled.add.length + settled.remove.length > 0) {
+      if (settled && settled.add.length + settled.remove.length > 0 && !this.options.displayBehind) {
         this.alert("tamper", `tamper: the labels of ${s.owner}/${s.repo}#${s.pr.number} did not show its recorded status (${recorded}); restored`);
       }
       for (const name of remove) await removeLabel(gh, { ...ref, issue_number: s.pr.number, name });

@@ -30,6 +30,8 @@ export interface LoadOptions {
    * CLI, one evaluation per process, reads them at the branch name as before.
    */
   cache?: boolean;
+  /** The pull request as just read (an evaluation that checked it first): not read again. */
+  pr?: PullRequestData;
 }
 
 /**
@@ -190,8 +192,14 @@ async function loadCodeownersFileAt(gh: GitHub, ref: RepoRef, at: string): Promi
  * Loads everything a decision about one pull request needs, from GitHub's current state.
  * Returns null when the repository has no policy on its default branch: not ours to judge.
  */
+export type PullRequestData = Awaited<ReturnType<GitHub["rest"]["pulls"]["get"]>>["data"];
+
+export async function readPullRequest(gh: GitHub, ref: RepoRef & { number: number }): Promise<PullRequestData> {
+  return (await gh.rest.pulls.get({ owner: ref.owner, repo: ref.repo, pull_number: ref.number })).data;
+}
+
 export async function loadRequestSnapshot(gh: GitHub, ref: RepoRef & { number: number }, options: LoadOptions): Promise<RequestSnapshot | null> {
-  const { data: pr } = await gh.rest.pulls.get({ owner: ref.owner, repo: ref.repo, pull_number: ref.number });
+  const pr = options.pr ?? (await readPullRequest(gh, ref));
   const defaultBranch = pr.base.repo.default_branch;
   const judging = options.cache ? await JudgingFiles.atHead(gh, ref, pr.base.repo.id, defaultBranch) : JudgingFiles.atBranch(gh, ref, defaultBranch);
   if (judging === null) return null; // no default branch: nothing on it, no policy

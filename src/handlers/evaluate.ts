@@ -2,8 +2,8 @@ import { decide, type Decision } from "../lifecycle/decide.js";
 import { originalToRecheck } from "../lifecycle/extension.js";
 import { membershipKey, type RequestSnapshot } from "../lifecycle/snapshot.js";
 import type { GitHub, RepoRef } from "../github/client.js";
-import { execute } from "../github/execute.js";
-import { commitCommentCursor, loadRequestSnapshot, loadVetoOwners, resolveMemberships } from "../github/snapshot.js";
+import { execute, type Executed } from "../github/execute.js";
+import { commitCommentCursor, loadRequestSnapshot, loadVetoOwners, readPullRequest, resolveMemberships, type PullRequestData } from "../github/snapshot.js";
 import { requestsThatAdded } from "../github/grant-origin.js";
 import type { CommentState } from "../lifecycle/codec.js";
 import type { ProviderFactory } from "../providers/registry.js";
@@ -116,8 +116,8 @@ export async function evaluateSnapshot(gh: GitHub, ref: RepoRef & { number: numb
 }
 
 /** The snapshot: everything the decision needs, read from GitHub now. */
-export async function prepareEvaluation(gh: GitHub, ref: RepoRef & { number: number }, deps: AppDeps): Promise<RequestSnapshot | null> {
-  const snapshot = await loadRequestSnapshot(gh, ref, { appId: deps.appId, now: deps.now(), cache: deps.readCache !== false });
+export async function prepareEvaluation(gh: GitHub, ref: RepoRef & { number: number }, deps: AppDeps, pr?: PullRequestData): Promise<RequestSnapshot | null> {
+  const snapshot = await loadRequestSnapshot(gh, ref, { appId: deps.appId, now: deps.now(), cache: deps.readCache !== false, ...(pr ? { pr } : {}) });
   const heard = deps.heardCommands?.of(KeyedQueue.key(ref)) ?? [];
   // What the deliveries said counts even if the comment was edited or deleted since (see HeardCommands).
   if (snapshot && heard.length > 0) {
@@ -138,14 +138,39 @@ export async function prepareEvaluation(gh: GitHub, ref: RepoRef & { number: num
  * revoke does not wait for the reads.
  */
 export async function finishEvaluation(gh: GitHub, snapshot: RequestSnapshot, deps: EvaluationDeps, log: Log): Promise<CommentState | undefined> {
+  const first = await decideAndAct(gh, snapshot, deps, log, {});
+  if (!first.drawDeferred) return first.state;
+  // Merged just now: the merged request is evaluated in the same turn, so its apply follows the
+  // merge at once instead of waiting for the merge's webhook behind this evaluation's paced label
+  // and comment writes (and those of every other request). It draws the display once, for both.
+  const ref = { owner: snapshot.owner, repo: snapshot.repo, number: snapshot.pr.number };
+  let after: RequestSnapshot | null = null;
+  try {
+    const pr = await readPullRequest(gh, ref);
+    if (pr.merged) after = await prepareEvaluation(gh, ref, deps, pr);
+  } catch (error) {
+    await first.drawDeferred();
+    throw error;
+  }
+  // GitHub does not show the merge yet (or the policy is gone): the merge's webhook evaluates it.
+  if (!after?.pr.merged) {
+    await first.drawDeferred();
+    return first.state;
+  }
+  return (await decideAndAct(gh, after, deps, log, { displayBehind: true })).state;
+}
+
+async function decideAndAct(gh: GitHub, snapshot: RequestSnapshot, deps: EvaluationDeps, log: Log, turn: { displayBehind?: boolean }): Promise<Executed> {
   const now = deps.now();
   const lookup = (team: string, login: string) => snapshot.memberships.get(membershipKey(team, login));
   await resolveMemberships(gh, snapshot, (l) => decide(snapshot, now, l));
   const decision = decide(snapshot, now, lookup);
   deps.admit?.(decision);
   const heard = snapshot.commands.map((c) => c.id);
-  const state = await execute(gh, snapshot, decision, {
+  const executed = await execute(gh, snapshot, decision, {
     appId: deps.appId,
+    leaveDisplayAfterMerge: true,
+    ...(turn.displayBehind ? { displayBehind: true } : {}),
     now: deps.now,
     providers: deps.providers,
     log,
@@ -159,8 +184,8 @@ export async function finishEvaluation(gh: GitHub, snapshot: RequestSnapshot, de
   // Heard commands stay until a decision had to count them: a veto heard while the request was
   // invalid (judged before commands are read) must still count once it is fixed, whoever edits it.
   commitCommentCursor(snapshot);
-  if (deps.slackMessages && state) await deps.slackMessages.sync(slackViewOf(snapshot, state));
+  if (deps.slackMessages && executed.state) await deps.slackMessages.sync(slackViewOf(snapshot, executed.state));
   const counted = snapshot.pr.merged || snapshot.pr.state === "closed" || decision.status === "REJECTED";
   if (counted) deps.heardCommands?.settled(KeyedQueue.key({ owner: snapshot.owner, repo: snapshot.repo, number: snapshot.pr.number }), heard);
-  return state;
+  return executed;
 }

@@ -1,0 +1,97 @@
+import { describe, expect, it } from "@jest/globals";
+import { readState } from "../src/lifecycle/codec.js";
+import { KeyedQueue } from "../src/handlers/queue.js";
+import { providerFactory } from "../src/providers/registry.js";
+import { Scheduler } from "../src/scheduler/scheduler.js";
+import { FakeGitHub } from "../testkit/fake-github.js";
+import { accessRepository, ref } from "../testkit/live-grants.js";
+import { openRequest } from "../testkit/people.js";
+import { fixedClock } from "./helpers/app.js";
+
+/**
+ * The approving evaluation merges, then evaluates the merged request in the same turn: the grant
+ * is applied at once, and the display (labels, comment) is drawn once, from the applied record,
+ * with no tamper alert for the display it left behind on purpose.
+ */
+const START = new Date("2026-11-29T12:00:00Z");
+const quiet = { info() {}, warn() {}, error() {} };
+
+function world() {
+  const clock = fixedClock(START);
+  const fake = new FakeGitHub({ appId: 1, now: () => clock.now() });
+  accessRepository(fake, ["alice", "carol"]);
+  fake.addMember("acme/platform", "carol");
+  const alerts: string[] = [];
+  const queue = new KeyedQueue((key, error) => {
+    throw new Error(`evaluation of ${key} failed: ${(error as Error).message}`);
+  });
+  const deps = { appId: 1, now: () => clock.now(), providers: providerFactory({}), onAlert: (_kind: string, message: string) => void alerts.push(message) };
+  const scheduler = new Scheduler({ list: async () => [], client: async () => fake.client() }, deps, clock, quiet, queue);
+  const evaluate = async (number: number) => {
+    await scheduler.enqueue(fake.client(), 4242, { ...ref, number });
+    await queue.idle();
+  };
+  return { fake, evaluate, alerts };
+}
+
+const content = `requester: alice\nresource: prod-admins\nrole: member\nduration: 2h\nreason: "Investigate INC-4211 on the primary database"\n`;
+
+describe("merge, then apply in the same turn", () => {
+  it("applies at once and draws the display once, from the applied record", async () => {
+    const w = world();
+    const number = (await openRequest(w.fake.as("alice"), ref, { branch: "request-alice", path: "grants/prod-admins/alice.yaml", content }))!;
+    await w.evaluate(number);
+    await w.fake.as("carol").rest.pulls.createReview({ ...ref, pull_number: number, event: "APPROVE" });
+    w.fake.reset();
+    await w.evaluate(number);
+    expect(w.fake.isMember("acme/prod-admins", "alice")).toBe(true);
+    const pr = w.fake.repo("acme", "access")!.pulls.get(number)!;
+    expect(pr.merged).toBe(true);
+    expect(pr.labels).toEqual(["jit:approved"]);
+    const comment = pr.comments.filter((c) => c.appId === 1).at(-1)!;
+    expect(readState(comment.body)).toMatchObject({ status: "APPROVED" });
+    expect(readState(comment.body)?.applied_at).toBeDefined();
+    // Labels changed once, the comment written once: the approval's display was left to the merged evaluation.
+    expect(w.fake.requests.filter((r) => r.includes("/labels"))).toHaveLength(2); // jit:pending removed, jit:approved added
+    expect(w.fake.requests.filter((r) => r.startsWith("PATCH") && r.includes("/issues/comments/"))).toHaveLength(1);
+    expect(w.alerts).toEqual([]);
+    // The merge's own webhook, later, finds nothing to do.
+    w.fake.reset();
+    await w.evaluate(number);
+    expect(w.fake.requests.filter((r) => !r.startsWith("GET"))).toEqual([]);
+    expect(w.alerts).toEqual([]);
+  });
+
+  it("draws the approval's display itself when GitHub does not show the merge yet", async () => {
+    const w = world();
+    const number = (await openRequest(w.fake.as("alice"), ref, { branch: "request-alice", path: "grants/prod-admins/alice.yaml", content }))!;
+    await w.evaluate(number);
+    await w.fake.as("carol").rest.pulls.createReview({ ...ref, pull_number: number, event: "APPROVE" });
+    // GitHub's read right after the merge still says "not merged" (it catches up a moment later).
+    let merged = false;
+    w.fake.onRequest(({ method, path }) => {
+      if (method === "PUT" && path.endsWith(`/pulls/${number}/merge`)) merged = true;
+    });
+    const pulls = w.fake.repo("acme", "access")!.pulls;
+    const real = pulls.get(number)!;
+    let lagged = false;
+    w.fake.onRequest(({ method, path }) => {
+      if (merged && !lagged && method === "GET" && path === `/repos/acme/access/pulls/${number}`) {
+        lagged = true;
+        real.merged = false;
+        setImmediate(() => (real.merged = true));
+      }
+    });
+    await w.evaluate(number);
+    expect(lagged).toBe(true);
+    // The approval's own display, drawn after all: the comment shows the record as it stands.
+    const record = w.fake.repo("acme", "access")!.checkRuns.filter((r) => r.headSha === real.headSha).at(-1)!;
+    const comment = real.comments.filter((c) => c.appId === 1).at(-1)!;
+    expect(comment.body).toBe(record.output.text);
+    expect(w.alerts).toEqual([]);
+    // The merge's webhook applies it, without a tamper alert: the display was drawn.
+    await w.evaluate(number);
+    expect(w.fake.isMember("acme/prod-admins", "alice")).toBe(true);
+    expect(w.alerts).toEqual([]);
+  });
+});

@@ -58,16 +58,26 @@ export class SlackMessages {
       const hash = createHash("sha256").update(JSON.stringify(message)).digest("base64url");
       const meta = { chat: showsButtons(view), policy: view.chat, sha: view.headSha, open: view.open };
       if (entry && entry.hash === hash) return;
+      let gone = false;
       if (entry) {
-        await this.client.chat.update({ channel: entry.channel, ts: entry.ts, text: message.text, blocks: message.blocks as never });
-        const told = await this.tellRequester(view, entry.told ?? []);
-        await this.store.set(key, JSON.stringify({ ...entry, hash, ...meta, told } satisfies MessageEntry), MESSAGE_TTL_MS);
+        try {
+          await this.client.chat.update({ channel: entry.channel, ts: entry.ts, text: message.text, blocks: message.blocks as never });
+          const told = await this.tellRequester(view, entry.told ?? []);
+          await this.store.set(key, JSON.stringify({ ...entry, hash, ...meta, told } satisfies MessageEntry), MESSAGE_TTL_MS);
+          return;
+        } catch (error) {
+          // Someone deleted the message in Slack: a request still waiting or being applied gets a new one.
+          if ((error as { data?: { error?: string } }).data?.error !== "message_not_found") throw error;
+          gone = true;
+        }
+      }
+      if (!deservesNewMessage(view)) {
+        if (gone) await this.store.delete(key);
         return;
       }
-      if (!deservesNewMessage(view)) return;
       const posted = await this.client.chat.postMessage({ channel: view.channel, text: message.text, blocks: message.blocks as never, unfurl_links: false });
       if (!posted.ts || !posted.channel) throw new Error("chat.postMessage answered without a channel and ts");
-      const told = await this.tellRequester(view, []);
+      const told = await this.tellRequester(view, entry?.told ?? []);
       await this.store.set(key, JSON.stringify({ channel: posted.channel, ts: posted.ts, hash, ...meta, told } satisfies MessageEntry), MESSAGE_TTL_MS);
     } catch (error) {
       this.log.warn(`Slack message of ${view.owner}/${view.repo}#${view.number} not updated: ${(error as Error).message}`);

@@ -26,6 +26,26 @@ afterEach(async () => {
   harness = undefined;
 });
 
+it("a message deleted in Slack is posted again at the next change while the request still waits", async () => {
+  const fake = new FakeGitHub({ appId: 80 });
+  fake.addRepo("acme", "access", { ".github/jit-access.yml": POLICY, ".github/CODEOWNERS": "* @acme/platform\n" }, { writers: ["alice", "bob"] });
+  fake.addMember("@acme/platform", "bob");
+  const h = (harness = await startSlackHarness(fake));
+  const alice = fake.as("alice");
+  const number = (await openRequest(alice, ref, { branch: "request-alice", path: "grants/prod-admins/alice.yaml", content: "requester: alice\nresource: prod-admins\nrole: member\nduration: 1h\nreason: \"Investigate INC-4211\"\n" }))!;
+  await h.flush();
+  const first = h.slack.only(SLACK_CHANNEL);
+  h.slack.messages.delete(first.ts); // a channel admin deletes it
+  // alice edits her request: the message should show the new head, and there is none to update.
+  const { data: file } = await alice.rest.repos.getContent({ ...ref, path: "grants/prod-admins/alice.yaml", ref: "request-alice" });
+  await alice.rest.repos.createOrUpdateFileContents({ ...ref, path: "grants/prod-admins/alice.yaml", branch: "request-alice", message: "reason", content: Buffer.from("requester: alice\nresource: prod-admins\nrole: member\nduration: 1h\nreason: \"Investigate INC-4211 and INC-4212\"\n").toString("base64"), sha: (file as { sha: string }).sha });
+  await h.flush();
+  expect(h.slack.refused).toEqual([{ method: "chat.update", error: "message_not_found" }]);
+  const second = h.slack.only(SLACK_CHANNEL);
+  expect(second.ts).not.toBe(first.ts);
+  expect(JSON.stringify(second.blocks)).toContain(fake.pull("acme/access", number).headSha.slice(0, 7));
+});
+
 it("one message per request, updated at every change (approved by whom, merged and applied, expiring, ended); the requester hears each by direct message", async () => {
   const clock = fixedClock(new Date());
   const fake = new FakeGitHub({ appId: 78, now: () => clock.now() });

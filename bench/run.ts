@@ -6,6 +6,7 @@ import { benchProviders } from "./providers.js";
 import { benchMysqlProvider } from "./providers-mysql.js";
 import { benchNetworkProviders } from "./providers-net.js";
 import { benchReplicas } from "./replicas.js";
+import { benchSlackClicks } from "./slack-clicks.js";
 import { benchValidateGrant } from "./validate-grant.js";
 
 /**
@@ -33,6 +34,7 @@ const sections: [string, () => string[] | Promise<string[]>][] = [
   ["Provider apply and revoke latency, one grant at a time (local servers and in-repo fakes)", () => benchProviders()],
   ["Provider latency: mysql apply and revoke against a real MariaDB on loopback", () => benchMysqlProvider()],
   ["Provider latency: ssh (signing) and ldap (a local slapd)", () => benchNetworkProviders()],
+  ["Slack: a burst of 50 Approve clicks (real HTTP, signed), answered within Slack's 3 s", async () => [...(await benchSlackClicks(50, 20)), ...(await benchSlackClicks(50, 20)), ...(await benchSlackClicks(50, 20))]],
 ];
 
 // `JIT_BENCH=<words>` runs only the sections whose titles contain them (case-insensitive).

@@ -22,6 +22,7 @@ import { Metrics } from "./metrics.js";
 import { probotInstallations, scheduleSweeps } from "./scheduler/cron.js";
 import { Scheduler, systemClock, type Clock } from "./scheduler/scheduler.js";
 import { searchOpenRequests } from "./scheduler/sweep.js";
+import type { SlackApp } from "./slack/setup.js";
 
 /** Pull request events that can change a request's validity, approval or life. */
 export const PULL_REQUEST_EVENTS = [
@@ -54,6 +55,8 @@ export interface AppOptions extends Omit<AppDeps, "now"> {
    * everything else (the benchmark's "before"). On by default.
    */
   urgentLane?: boolean;
+  /** The Slack app (JIT_SLACK_BOT_TOKEN): one message per request, and its buttons' endpoint. */
+  slack?: SlackApp;
 }
 
 export type JitApp = ApplicationFunction & {
@@ -115,6 +118,7 @@ export function createApp(options: AppOptions): JitApp {
     ...(options.urgentLane === false ? {} : { urgentClient: options.urgentClient ?? ((installationId: number) => clients.urgent(installationId)) }),
     now,
     heardCommands,
+    ...(options.slack ? { slackMessages: options.slack.messages } : {}),
     // Reference counting also reads the grants this process knows to hold access whose files left
     // the default branch (withKnownGrants); `scheduler` is built below, before any evaluation runs.
     liveGrants: withKnownGrants(options.liveGrants ?? listLiveGrants, (ref, requester) => scheduler.index.mayHoldFor(ref.owner, ref.repo, requester)),
@@ -162,6 +166,7 @@ export function createApp(options: AppOptions): JitApp {
     );
     try {
       appOptions?.addHandler(serviceRoutes(metrics, readiness));
+      if (options.slack) appOptions?.addHandler(options.slack.routes.handler);
     } catch {
       // No HTTP server (a Probot built by hand, as tests do): nothing to serve the routes on.
     }
@@ -238,6 +243,13 @@ export function createApp(options: AppOptions): JitApp {
       void queue.enqueue(`repository:${r.id}`, () => scheduler.moved(installationId, from));
     });
 
+    // A person revoked the app's authorization on GitHub: their Slack link goes (the event reaches
+    // every GitHub App without a subscription).
+    app.on("github_app_authorization.revoked", async (context) => {
+      const removed = await options.slack?.links.unlinkGitHubUser(context.payload.sender.id);
+      if (removed) app.log.info(`Slack: ${context.payload.sender.login} revoked the app's authorization; ${removed} Slack link(s) removed`);
+    });
+
     const rebuildFailed = (error: unknown) => app.log.error(`start-up rebuild failed: ${(error as Error).message}`);
     if (options.redisUrl) {
       // Replicas: a follower until the lease says otherwise; the one that becomes active rebuilds.
@@ -266,6 +278,7 @@ export function createApp(options: AppOptions): JitApp {
   };
   const close = async ({ handOver = true }: { handOver?: boolean } = {}) => {
     await cron?.destroy();
+    await options.slack?.close();
     scheduler.deactivate();
     await cluster?.stop({ handOver });
   };

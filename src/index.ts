@@ -2,6 +2,7 @@ import { createApp } from "./app.js";
 import { appIdFromEnv, parseAccessRepositories, startupProblems } from "./config.js";
 import { Notifier } from "./notify/deliver.js";
 import { providerFactory } from "./providers/registry.js";
+import { createSlackApp, slackSettings } from "./slack/setup.js";
 
 /**
  * The entry point `probot run ./lib/index.js` loads (only once APP_ID and PRIVATE_KEY are set;
@@ -17,6 +18,19 @@ if (problems.length > 0) {
   process.exit(1);
 }
 const repositories = parseAccessRepositories(process.env.JIT_ACCESS_REPOSITORIES);
+// The Slack app, when JIT_SLACK_BOT_TOKEN is set: all of its settings, or no start.
+const slack = slackSettings(process.env);
+if (slack && "problems" in slack) {
+  for (const problem of slack.problems) console.error(`jit-access cannot start: ${problem}`);
+  process.exit(1);
+}
+const slackLog = { info: (m: string) => console.info(m), warn: (m: string) => console.warn(m) };
+const slackApp = slack
+  ? await createSlackApp(slack.settings, { ...(process.env.REDIS_URL ? { redisUrl: process.env.REDIS_URL } : {}), log: slackLog }).catch((error: unknown) => {
+      console.error(`jit-access cannot start: the Slack app's state cannot be opened: ${(error as Error).message}`);
+      process.exit(1);
+    })
+  : undefined;
 
 const app = createApp({
   appId: appIdFromEnv(process.env),
@@ -25,6 +39,7 @@ const app = createApp({
   repositories: repositories.ok ? repositories.repositories : { names: new Set() },
   sweepSchedule: "* * * * *",
   ...(process.env.REDIS_URL ? { redisUrl: process.env.REDIS_URL } : {}),
+  ...(slackApp ? { slack: slackApp } : {}),
 });
 
 // A container stop (SIGTERM): let running evaluations finish (10 s at most), hand the scheduler

@@ -20,7 +20,9 @@ describe("loading the policy", () => {
     // prod-admins/member sets only max_duration; the rest comes from defaults.
     expect(r.policy.role("prod-admins", "member")).toMatchObject({ maxDurationMs: 8 * 3600_000, pendingTimeoutMs: 24 * 3600_000, expiryWarningMs: 10 * 60_000 });
     expect(r.policy.role("prod-db", "nope")).toBeUndefined();
-    expect(r.policy.breakGlass).toEqual({ approvers: ["@acme/oncall"], maxDurationMs: 3600_000 });
+    // Slack decisions: on for roles unless a role or `defaults` turns them off, off for break-glass unless it says so.
+    expect(r.policy.breakGlass).toEqual({ approvers: ["@acme/oncall"], maxDurationMs: 3600_000, approveInChat: false });
+    expect(r.policy.role("prod-admins", "member")!.approveInChat).toBe(true);
   });
 
   it("falls back to the built-in defaults where the policy has none", () => {

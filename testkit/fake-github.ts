@@ -65,6 +65,16 @@ export class FakeGitHub implements World {
   latencyMs = 0;
   /** Once closed, every request fails as if GitHub were unreachable (a test's end stops whatever still runs). */
   closed = false;
+  /**
+   * The app's OAuth client (GitHub App user authorization, web flow): `authorize(login)` is the
+   * person clicking "Authorize" on GitHub, which sends them back with a one-time code; the app
+   * exchanges it at `POST /login/oauth/access_token` for a user-to-server token acting as them.
+   */
+  readonly oauthClient = { id: "Iv1.fakejitaccess", secret: "fake-client-secret-never-shown" };
+  /** User-to-server tokens handed out, by login (a test revokes them). */
+  readonly userTokens = new Map<string, string[]>();
+  private readonly codes = new Map<string, string>();
+  private readonly refreshTokens = new Map<string, string>();
   private readonly tokens = new Map<string, Actor>();
   private readonly listeners: ((d: Delivery) => void)[] = [];
   private readonly requestListeners: ((r: AppRequest) => void | Promise<void>)[] = [];
@@ -224,6 +234,48 @@ export class FakeGitHub implements World {
     return this.octokit(this.mintToken(appId, installationId));
   }
 
+  /** The person authorized the app on GitHub's page: the code GitHub puts in the redirect (single use). */
+  authorize(login: string): string {
+    const code = `fake_code_${this.nextId()}`;
+    this.codes.set(code, login);
+    return code;
+  }
+
+  /**
+   * The person revokes the app's authorization in their GitHub settings: their user-to-server tokens
+   * stop working, and GitHub sends `github_app_authorization.revoked` (to every app, no subscription).
+   */
+  revokeAuthorization(login: string): Delivery {
+    for (const token of this.userTokens.get(login) ?? []) this.tokens.delete(token);
+    this.userTokens.delete(login);
+    const delivery: Delivery = { id: `fake-delivery-${this.nextId()}`, name: "github_app_authorization", action: "revoked", payload: { action: "revoked", sender: user(login) } };
+    this.deliveries.push(delivery);
+    for (const listener of this.listeners) listener(delivery);
+    return delivery;
+  }
+
+  /** GitHub's web-flow token endpoint, as strict as GitHub: POST only, the app's client, a live code or refresh token. */
+  private oauthToken(method: string, body: Record<string, unknown>): Reply {
+    if (method !== "POST") return { status: 404, body: { message: "Not Found" } };
+    if (body.client_id !== this.oauthClient.id || body.client_secret !== this.oauthClient.secret) return { status: 200, body: { error: "incorrect_client_credentials", error_description: "The client_id and/or client_secret passed are incorrect." } };
+    let login: string | undefined;
+    if (body.grant_type === "refresh_token") {
+      login = this.refreshTokens.get(String(body.refresh_token));
+      this.refreshTokens.delete(String(body.refresh_token));
+      if (!login) return { status: 200, body: { error: "bad_refresh_token", error_description: "The refresh token passed is incorrect or expired." } };
+    } else {
+      login = this.codes.get(String(body.code));
+      this.codes.delete(String(body.code));
+      if (!login) return { status: 200, body: { error: "bad_verification_code", error_description: "The code passed is incorrect or expired." } };
+    }
+    const token = `ghu_fake_${this.nextId()}`;
+    const refresh = `ghr_fake_${this.nextId()}`;
+    this.tokens.set(token, { kind: "person", login });
+    this.refreshTokens.set(refresh, login);
+    this.userTokens.set(login, [...(this.userTokens.get(login) ?? []), token]);
+    return { status: 200, body: { access_token: token, expires_in: 28800, refresh_token: refresh, refresh_token_expires_in: 15897600, scope: "", token_type: "bearer" } };
+  }
+
   onDelivery(listener: (d: Delivery) => void): void {
     this.listeners.push(listener);
   }
@@ -264,6 +316,12 @@ export class FakeGitHub implements World {
     await new Promise((r) => (this.latencyMs ? setTimeout(r, this.latencyMs) : setImmediate(r)));
     const body = init?.body ? JSON.parse(init.body) : {};
     if (byApp) for (const listener of this.requestListeners) await listener({ method, path: url.pathname, body });
+    if (url.pathname === "/login/oauth/access_token") {
+      // GitHub's Date header: Octokit's OAuth methods compute the token's expiry from it.
+      const response = respond(url, this.oauthToken(method, body), method, undefined);
+      response.headers.set("date", this.clock().toUTCString());
+      return response;
+    }
     let reply: Reply;
     try {
       reply = this.dispatch(method, url.pathname, url.searchParams, body, actor);

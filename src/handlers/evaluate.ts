@@ -10,6 +10,7 @@ import type { ProviderFactory } from "../providers/registry.js";
 import type { LiveGrantLister } from "../github/live-grants.js";
 import type { PersonLock } from "../github/person-lock.js";
 import type { Notifier } from "../notify/deliver.js";
+import { slackViewOf, type SlackRequestView } from "../present/slack.js";
 import { mergeCommands } from "../lifecycle/commands.js";
 import type { HeardCommands } from "./heard-commands.js";
 import { KeyedQueue } from "./queue.js";
@@ -23,6 +24,8 @@ export interface AppDeps {
   liveGrants?: LiveGrantLister;
   /** Slack and Teams; without it nothing is announced. */
   notifier?: Notifier;
+  /** The Slack app's one message per request, brought up to date after each evaluation (never throws). */
+  slackMessages?: { sync(view: SlackRequestView | undefined): Promise<void> };
   /** Bookkeeping after a revoke waits its turn here (the scheduler's bursts); none elsewhere. */
   gate?: () => Promise<() => void>;
   /**
@@ -181,6 +184,7 @@ async function decideAndAct(gh: GitHub, snapshot: RequestSnapshot, deps: Evaluat
   // Heard commands stay until a decision had to count them: a veto heard while the request was
   // invalid (judged before commands are read) must still count once it is fixed, whoever edits it.
   commitCommentCursor(snapshot);
+  if (deps.slackMessages && executed.state) await deps.slackMessages.sync(slackViewOf(snapshot, executed.state));
   const counted = snapshot.pr.merged || snapshot.pr.state === "closed" || decision.status === "REJECTED";
   if (counted) deps.heardCommands?.settled(KeyedQueue.key({ owner: snapshot.owner, repo: snapshot.repo, number: snapshot.pr.number }), heard);
   return executed;

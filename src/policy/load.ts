@@ -22,6 +22,8 @@ export interface EffectiveRole {
   approvals: { minPerGroup: number; mode: "all" | "any" };
   ticketPattern: TicketPattern | undefined;
   autoApprove: string[];
+  /** Whether Slack's Approve and Reject buttons may decide this role's requests (default true). */
+  approveInChat: boolean;
 }
 
 export interface LoadedPolicy {
@@ -32,7 +34,8 @@ export interface LoadedPolicy {
    */
   resource(name: string): Resource | undefined;
   role(resource: string, role: string): EffectiveRole | undefined;
-  breakGlass: { approvers: string[]; maxDurationMs: number } | undefined;
+  /** `approveInChat`: break-glass requests may be decided from Slack only where the policy says so. */
+  breakGlass: { approvers: string[]; maxDurationMs: number; approveInChat: boolean } | undefined;
   requesters: string[] | undefined;
   admins: string[];
   /** `changes.widening_requires`: groups a change that widens access needs besides the policy's owners. */
@@ -138,6 +141,7 @@ function compile(policy: Policy, locate: Locator): LoadedPolicy {
         },
         ticketPattern: pattern === undefined ? undefined : compileTicketPattern(pattern),
         autoApprove: r.auto_approve ?? d.auto_approve ?? [],
+        approveInChat: r.approve_in_chat ?? d.approve_in_chat ?? true,
       });
     }
   }
@@ -145,7 +149,7 @@ function compile(policy: Policy, locate: Locator): LoadedPolicy {
     raw: policy,
     resource: (name) => resources.get(name),
     role: (resource, role) => roles.get(`${resource}\u0000${role}`),
-    breakGlass: policy.break_glass && { approvers: policy.break_glass.approvers, maxDurationMs: ms(policy.break_glass.max_duration) },
+    breakGlass: policy.break_glass && { approvers: policy.break_glass.approvers, maxDurationMs: ms(policy.break_glass.max_duration), approveInChat: policy.break_glass.approve_in_chat ?? false },
     requesters: policy.requesters,
     admins: policy.admins ?? [],
     wideningRequires: (policy.changes?.widening_requires ?? []).map((g) => g.toLowerCase()),

@@ -20,6 +20,7 @@ const settings = {
   ),
   ticket_pattern: Type.Optional(Type.String({ minLength: 1, maxLength: 500, description: "a regular expression in RE2 syntax (no lookarounds or backreferences), matched in linear time" })),
   auto_approve: Type.Optional(Type.Array(Owner, { maxItems: 100, description: "a list of teams or users" })),
+  approve_in_chat: Type.Optional(Type.Boolean({ description: "true or false: whether Approve and Reject buttons in the Slack message may decide (default true)" })),
 };
 
 export const RoleSchema = Type.Object(
@@ -32,9 +33,15 @@ export const RoleSchema = Type.Object(
   { additionalProperties: false },
 );
 
-/** Where notifications go: incoming-webhook URLs, named as environment variables (they are secrets). */
+/** The Slack app's channel for one request message per request (its token and signing secret come from the environment). */
+export const SlackAppSchema = Type.Object(
+  { channel: Type.String({ minLength: 1, maxLength: 80, pattern: "^[A-Za-z0-9_#-]+$", description: "a Slack channel id (C0123ABCD) or name" }) },
+  { additionalProperties: false },
+);
+
+/** Where notifications go: incoming-webhook URLs, named as environment variables (they are secrets), and the Slack app's channel. */
 export const NotificationsSchema = Type.Object(
-  { slack_webhook_env: Type.Optional(EnvName), teams_webhook_env: Type.Optional(EnvName) },
+  { slack_webhook_env: Type.Optional(EnvName), teams_webhook_env: Type.Optional(EnvName), slack: Type.Optional(SlackAppSchema) },
   { additionalProperties: false },
 );
 
@@ -78,6 +85,7 @@ export const PolicySchema = Type.Object(
         {
           approvers: Type.Array(Owner, { minItems: 1, maxItems: 100, description: "a non-empty list of teams or users" }),
           max_duration: Duration,
+          approve_in_chat: Type.Optional(Type.Boolean({ description: "true or false: whether break-glass requests may be decided from Slack (default false)" })),
         },
         { additionalProperties: false },
       ),

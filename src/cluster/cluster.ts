@@ -42,7 +42,7 @@ export class Cluster {
    * went with it, and Bottleneck 2.19 does not rebuild it under Redis 7 (it looks for the error
    * text "SETTINGS_KEY_NOT_FOUND", which Redis 7 now prefixes with "ERR"), so every throttled
    * request would fail until the process restarts. This replica then stops using it (see
-   * clients.ts) and says so on /readyz and in `jit_cluster_throttling`.
+   * clients.ts) and says so on /healthz and in `jit_cluster_throttling`.
    */
   throttlingLost = false;
 
@@ -112,7 +112,7 @@ export class Cluster {
     return redisReady(this.redis);
   }
 
-  /** For /readyz: Redis answers a PING within a second. */
+  /** Redis answers a PING within a second. */
   async ping(): Promise<boolean> {
     if (!this.redisUp) return false;
     const timeout = new Promise<false>((resolve) => setTimeout(() => resolve(false), 1_000).unref());

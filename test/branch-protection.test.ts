@@ -9,10 +9,11 @@ import type { Provider } from "../src/providers/types.js";
 import { CODEOWNERS, grantYaml, POLICY } from "./helpers/fixtures.js";
 
 /**
- * The recipe of docs/operations/install.md ("Branch protection and rulesets"), applied to the
- * in-memory GitHub's protection of `main`: reviews required, the App (and nobody else) allowed
- * to merge and to bypass them. With it, the App merges its revert PRs and approved requests;
- * without it, every expiry ends `jit:revert-blocked`; a person cannot merge past it.
+ * The recipe of docs/operations/install.md ("Branch protection"), applied to the in-memory
+ * GitHub's protection of `main`: the `jit-access` check and a review required, the App the only
+ * actor that bypasses reviews, merges restricted to the App (the strict variant). With it, the App
+ * merges its revert PRs and approved requests; without it, every expiry ends `jit:revert-blocked`;
+ * a person with write access cannot merge past it.
  */
 const APP_ID = 1;
 const APP = "jit-access[bot]"; // the App as an actor: a ruleset's bypass "integration", classic protection's app
@@ -23,7 +24,7 @@ const CONTENT = grantYaml({ resource: "prod-admins", role: "member", duration: "
 const AFTER_EXPIRY = new Date("2026-11-29T15:00:01Z");
 
 /** What the recipe sets on the default branch (a ruleset or classic protection, the same rules). */
-const RECIPE: BranchProtection = { requiredApprovals: 1, bypassReviews: [APP], restrictPushesTo: [APP] };
+const RECIPE: BranchProtection = { requiredChecks: ["jit-access"], requiredApprovals: 1, bypassReviews: [APP], restrictPushesTo: [APP] };
 /** Reviews required, nothing else: what most organizations start from. */
 const REVIEWS_ONLY: BranchProtection = { requiredApprovals: 1 };
 

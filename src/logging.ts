@@ -16,18 +16,23 @@ export interface Log {
 
 /** The part of a pino logger (Probot's `app.log`, `context.log`) the app writes to. */
 export interface PinoLike {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
+  info(obj: object | string, msg?: string): void;
+  warn(obj: object | string, msg?: string): void;
+  error(obj: object | string, msg?: string): void;
 }
 
-/** A pino logger as a `Log`: the fields become the line's keys (pino's `log.info(fields, msg)`). */
+/**
+ * A pino logger as a `Log`: the fields become the line's keys (pino's `log.info(fields, msg)`); a
+ * line without fields is written as a message alone, as before fields existed.
+ */
 export function fieldLog(target: () => PinoLike | undefined): Log {
-  return {
-    info: (msg, fields) => target()?.info(fields ?? {}, msg),
-    warn: (msg, fields) => target()?.warn(fields ?? {}, msg),
-    error: (msg, fields) => target()?.error(fields ?? {}, msg),
+  const write = (level: "info" | "warn" | "error") => (msg: string, fields?: LogFields) => {
+    const log = target();
+    if (!log) return;
+    if (fields) log[level](fields, msg);
+    else log[level](msg);
   };
+  return { info: write("info"), warn: write("warn"), error: write("error") };
 }
 
 /** What every log line about a grant carries: one shape, whichever step wrote it. */

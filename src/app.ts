@@ -154,7 +154,7 @@ export function createApp(options: AppOptions): JitApp {
     if (!cluster) return timed();
     return cluster.locks.run(key, (fence) => runFenced(fence, timed));
   };
-  const queue = new KeyedQueue((key, error) => logger.error(`evaluation of ${key} failed: ${(error as Error).message}`), around);
+  const queue = new KeyedQueue((key, error) => logger.error(`evaluation of ${key} failed: ${(error as Error).message}`, { request: key, action: "evaluate", outcome: "failed" }), around);
   // Work a webhook brought starts once the webhook route is quiet (AckPriority); the scheduler's never waits.
   const ackPriority = new AckPriority();
   const scheduler = new Scheduler(probotInstallations((id) => clients.auth(id)), deps, clock, logger, queue, {

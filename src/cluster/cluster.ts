@@ -112,13 +112,6 @@ export class Cluster {
     return redisReady(this.redis);
   }
 
-  /** Redis answers a PING within a second. */
-  async ping(): Promise<boolean> {
-    if (!this.redisUp) return false;
-    const timeout = new Promise<false>((resolve) => setTimeout(() => resolve(false), 1_000).unref());
-    return Promise.race([this.redis.ping().then((r) => r === "PONG", () => false), timeout]);
-  }
-
   /** `handOver`: release the lease (clean shutdown); without it, as if the process had died. */
   async stop({ handOver }: { handOver: boolean }): Promise<void> {
     await this.lease.stop({ handOver });

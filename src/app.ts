@@ -18,6 +18,7 @@ import { KeyedQueue, type Job } from "./handlers/queue.js";
 import { AckPriority } from "./http/ack-priority.js";
 import { Readiness } from "./http/readiness.js";
 import { serviceRoutes } from "./http/routes.js";
+import { fieldLog } from "./logging.js";
 import { Metrics } from "./metrics.js";
 import { probotInstallations, scheduleSweeps } from "./scheduler/cron.js";
 import { Scheduler, systemClock, type Clock } from "./scheduler/scheduler.js";
@@ -67,6 +68,13 @@ export type JitApp = ApplicationFunction & {
   cluster: Cluster | undefined;
   /** Stops the timer, the sweep and the lease; `handOver: false` leaves the lease to expire, as a crash would. */
   close(options?: { handOver?: boolean }): Promise<void>;
+  /**
+   * A pod's stop (SIGTERM): /readyz turns 503 at once (webhooks still arriving are answered and
+   * queued), queued work finishes (`graceMs` at most), then `close()` hands the lease over.
+   */
+  drain(options?: { graceMs?: number }): Promise<void>;
+  /** What /readyz and /healthz answer. */
+  readiness: Readiness;
 };
 
 type PullRef = RepoRef & { number: number };
@@ -81,15 +89,17 @@ export function createApp(options: AppOptions): JitApp {
   let probot: Probot | undefined;
   let cluster: Cluster | undefined;
   let cron: ScheduledTask | undefined;
-  const logger: Log = {
-    info: (m) => probot?.log.info(m),
-    warn: (m) => probot?.log.warn(m),
-    error: (m) => probot?.log.error(m),
-  };
+  const logger: Log = fieldLog(() => probot?.log);
   const repositories = options.repositories ?? EVERY_REPOSITORY;
   // A repository outside JIT_ACCESS_REPOSITORIES is decided by its name (or its id, once seen) alone, before any request.
   const access = new AccessRepositorySet(repositories, (message) => logger.warn(message));
   const accessible = (ref: RepoRef & { id?: number }) => access.includes(ref);
+  const readiness = new Readiness(
+    // One request, no retries, 5 s at most.
+    async () => void (await (await clients.auth()).rest.apps.listInstallations({ per_page: 1, request: { retries: 0, signal: AbortSignal.timeout(5_000) } })),
+    options.redisUrl ? () => cluster?.redisUp ?? false : undefined,
+    () => (cluster ? (cluster.throttlingLost ? "lost: Redis restarted empty; restart this replica" : cluster.redisUp ? "shared (Redis)" : "off while Redis is unreachable") : "this process"),
+  );
   const metrics: Metrics = new Metrics({
     clustered: !!options.redisUrl,
     queueDepth: () => queue.depth,
@@ -97,6 +107,9 @@ export function createApp(options: AppOptions): JitApp {
     schedulerActive: () => scheduler.active,
     redisUp: () => cluster?.redisUp,
     sharedThrottling: () => (cluster ? cluster.redisUp && !cluster.throttlingLost : undefined),
+    // A scrape asks GitHub again when the last answer is 30 s old, as /healthz does.
+    githubUp: () => (probot ? (readiness.health(), readiness.githubUp) : undefined),
+    ready: () => readiness.ready().ready,
   });
   const now = () => clock.now();
   // A person's applies and revokes take turns in this app; with REDIS_URL, across replicas too.
@@ -145,7 +158,7 @@ export function createApp(options: AppOptions): JitApp {
     if (!cluster) return timed();
     return cluster.locks.run(key, (fence) => runFenced(fence, timed));
   };
-  const queue = new KeyedQueue((key, error) => logger.error(`evaluation of ${key} failed: ${(error as Error).message}`), around);
+  const queue = new KeyedQueue((key, error) => logger.error(`evaluation of ${key} failed: ${(error as Error).message}`, { request: key, action: "evaluate", outcome: "failed" }), around);
   // Work a webhook brought starts once the webhook route is quiet (AckPriority); the scheduler's never waits.
   const ackPriority = new AckPriority();
   const scheduler = new Scheduler(probotInstallations((id) => clients.auth(id)), deps, clock, logger, queue, {
@@ -158,12 +171,6 @@ export function createApp(options: AppOptions): JitApp {
     const notice = accessRepositoriesNotice(repositories);
     app.log[notice.level](notice.message);
     answerWebhooksFirst(app, metrics, ackPriority);
-    const readiness = new Readiness(
-      // One request, no retries, 5 s at most: a probe must answer within its own timeout.
-      async () => void (await (await clients.auth()).rest.apps.listInstallations({ per_page: 1, request: { retries: 0, signal: AbortSignal.timeout(5_000) } })),
-      options.redisUrl ? () => cluster?.ping() ?? Promise.resolve(false) : undefined,
-      () => (cluster ? (cluster.throttlingLost ? "lost: Redis restarted empty; restart this replica" : cluster.redisUp ? "shared (Redis)" : "off while Redis is unreachable") : "this process"),
-    );
     try {
       appOptions?.addHandler(serviceRoutes(metrics, readiness));
       if (options.slack) appOptions?.addHandler(options.slack.routes.handler);
@@ -186,7 +193,7 @@ export function createApp(options: AppOptions): JitApp {
     };
     const onPullRequest = async (context: Context<"pull_request" | "pull_request_review">) => {
       const { owner, repo } = repoOf(context);
-      enqueue(context.octokit, installationOf(context), { owner, repo, number: context.payload.pull_request.number }, context.log);
+      enqueue(context.octokit, installationOf(context), { owner, repo, number: context.payload.pull_request.number }, fieldLog(() => context.log));
     };
     app.on([...PULL_REQUEST_EVENTS], onPullRequest);
     app.on([...REVIEW_EVENTS], onPullRequest);
@@ -202,7 +209,7 @@ export function createApp(options: AppOptions): JitApp {
       if (!context.payload.issue.pull_request || comment.performed_via_github_app?.id !== options.appId) return;
       if (context.payload.sender.type === "Bot") return;
       const { owner, repo } = repoOf(context);
-      enqueue(context.octokit, installationOf(context), { owner, repo, number: context.payload.issue.number }, context.log);
+      enqueue(context.octokit, installationOf(context), { owner, repo, number: context.payload.issue.number }, fieldLog(() => context.log));
     });
 
     app.on("issue_comment.created", async (context) => {
@@ -215,7 +222,7 @@ export function createApp(options: AppOptions): JitApp {
       // As first written: the delivery is signed by GitHub, so a later edit or deletion of the
       // comment (by anyone with write access) cannot take the command back (HeardCommands).
       heardCommands.heard(KeyedQueue.key(ref), { id: comment.id, login: comment.user.login, ...command, createdAt: comment.created_at });
-      enqueue(context.octokit, installationOf(context), ref, context.log);
+      enqueue(context.octokit, installationOf(context), ref, fieldLog(() => context.log));
     });
 
     // Someone joined or left a team: any pending request of the organization may be gated by it.
@@ -225,7 +232,7 @@ export function createApp(options: AppOptions): JitApp {
       void queue.enqueue(`membership:${org.login.toLowerCase()}`, async () => {
         const pending = await searchOpenRequests(await clients.forEvent(context.octokit, installationOf(context)), { login: org.login, type: "Organization" }, "jit:pending");
         // Each request is queued under its own key: one that fails (GitHub, a bad file) never stops the others.
-        for (const ref of pending.filter(accessible)) enqueue(context.octokit, installationOf(context), ref, context.log);
+        for (const ref of pending.filter(accessible)) enqueue(context.octokit, installationOf(context), ref, fieldLog(() => context.log));
       });
     });
 
@@ -275,6 +282,7 @@ export function createApp(options: AppOptions): JitApp {
     }
     // Every replica ticks; sweep() does nothing unless this one is the active scheduler.
     if (options.sweepSchedule) cron = scheduleSweeps(scheduler, options.sweepSchedule, app.log);
+    if (readiness.serving === "starting") readiness.serving = "serving";
   };
   const close = async ({ handOver = true }: { handOver?: boolean } = {}) => {
     await cron?.destroy();
@@ -282,7 +290,14 @@ export function createApp(options: AppOptions): JitApp {
     scheduler.deactivate();
     await cluster?.stop({ handOver });
   };
-  const jitApp = Object.assign(appFn, { scheduler, queue, metrics, close, cluster });
+  const drain = async ({ graceMs = 10_000 }: { graceMs?: number } = {}) => {
+    readiness.serving = "draining";
+    logger.info("draining: /readyz answers 503; waiting for queued work, then handing the scheduler lease over", { serving: "draining", graceMs });
+    const grace = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref());
+    await Promise.race([queue.idle(), grace]);
+    await close();
+  };
+  const jitApp = Object.assign(appFn, { scheduler, queue, metrics, close, drain, readiness, cluster });
   // A getter, not a copy: the cluster exists only once Probot has loaded the app.
   return Object.defineProperty(jitApp, "cluster", { get: () => cluster });
 }

@@ -5,8 +5,9 @@ import { providerFactory } from "./providers/registry.js";
 import { createSlackApp, slackSettings } from "./slack/setup.js";
 
 /**
- * The entry point `probot run ./lib/index.js` loads (only once APP_ID and PRIVATE_KEY are set;
- * before that Probot serves its setup flow and never loads this). A configuration that would run
+ * The app as Probot loads it — from lib/server.js (`npm start`, the image), or `probot run
+ * ./lib/index.js` (without the app's logger: no redaction) — only once APP_ID and PRIVATE_KEY are
+ * set; before that Probot serves its setup flow and never loads this. A configuration that would run
  * unsafely — no WEBHOOK_SECRET, a malformed JIT_ACCESS_REPOSITORIES — stops the process here,
  * before it serves a single webhook. Providers read their secrets from the environment variables
  * the policy names; the sweep runs every minute. With REDIS_URL (which Probot reads too, for its
@@ -42,13 +43,11 @@ const app = createApp({
   ...(slackApp ? { slack: slackApp } : {}),
 });
 
-// A container stop (SIGTERM): let running evaluations finish (10 s at most), hand the scheduler
-// lease over so another replica takes it at once, then exit. `probot run` itself only handles SIGINT.
+// A pod's stop (SIGTERM): /readyz turns 503 at once, queued work finishes (10 s at most), the
+// scheduler lease is handed over so another replica takes it at once, then the process exits —
+// which closes the HTTP server last. `probot run` itself only handles SIGINT.
 process.once("SIGTERM", () => {
-  const grace = new Promise((resolve) => setTimeout(resolve, 10_000).unref());
-  void Promise.race([app.queue.idle(), grace])
-    .then(() => app.close())
-    .finally(() => process.exit(0));
+  void app.drain({ graceMs: 10_000 }).finally(() => process.exit(0));
 });
 
 export default app;

@@ -12,6 +12,10 @@ export interface MetricSources {
   redisUp(): boolean | undefined;
   /** Whether GitHub requests go through Probot's cluster-wide throttling now; undefined without REDIS_URL. */
   sharedThrottling(): boolean | undefined;
+  /** Whether GitHub answered the app's last health check; undefined before the first answer. */
+  githubUp?(): boolean | undefined;
+  /** Whether this process takes webhooks now (/readyz). */
+  ready?(): boolean;
 }
 
 /**
@@ -78,6 +82,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly alerts = new Counter({
+    name: "jit_alerts_total",
+    help: "Alerts (log lines with alert: true), by reason: bypass (merged without the policy met), tamper (a display changed by someone else, reference counting skipped).",
+    labelNames: ["reason"],
+    registers: [this.registry],
+  });
+
   private readonly liveByKey = new Map<string, string>();
 
   constructor(sources: MetricSources) {
@@ -93,6 +104,20 @@ export class Metrics {
       });
     gauge("jit_leader", "1 while this replica holds the scheduler lease (always 1 without Redis: the one process is the scheduler).", () => Number(sources.leader()));
     gauge("jit_scheduler_active", "1 while this replica runs the timer and the sweep (the leader; every replica once Redis has been unreachable for a lease's length).", () => Number(sources.schedulerActive()));
+    if (sources.ready) gauge("jit_ready", "1 while this process takes webhooks (/readyz): 0 before the app has loaded and from SIGTERM on.", () => Number(sources.ready!()));
+    if (sources.githubUp) {
+      const githubUp = sources.githubUp;
+      new Gauge({
+        name: "jit_github_up",
+        help: "1 while GitHub answered the app's last health check (asked at most every 30 s), 0 when it did not; absent before the first answer.",
+        registers: [this.registry],
+        collect() {
+          const up = githubUp();
+          if (up === undefined) this.reset();
+          else this.set(Number(up));
+        },
+      });
+    }
     if (sources.clustered) {
       gauge("jit_redis_up", "1 while Redis answers this replica, else 0 (only with REDIS_URL).", () => Number(sources.redisUp()));
       gauge("jit_cluster_throttling", "1 while GitHub requests go through Probot's cluster-wide throttling; 0 while they cannot (Redis down, or restarted empty).", () => Number(sources.sharedThrottling()));
@@ -135,6 +160,7 @@ export class Metrics {
   }
 
   alert(kind: "bypass" | "tamper"): void {
+    this.alerts.inc({ reason: kind });
     (kind === "tamper" ? this.tamperAlerts : this.bypassAlerts).inc();
   }
 

@@ -157,4 +157,19 @@ describe("the in-memory GitHub", () => {
     expect(seen.filter((r) => r.startsWith("PUT"))).toEqual([`PUT /repos/acme/access/pulls/${number}/merge {}`, `PUT /repos/acme/access/pulls/${number}/merge {}`, `PUT /repos/acme/access/pulls/${number}/merge {"sha":"${fake.pull("acme/access", number).headSha}"}`]);
     expect(seen).toHaveLength(4); // the app's requests only, not mallory's review
   });
+
+  it("bypass actors merge without the required reviews but not without the checks; restricted merges are the listed actors' only", async () => {
+    const fake = world();
+    fake.protect("acme/access", "main", { requiredChecks: ["ci"], requiredApprovals: 1, bypassReviews: ["jit-access[bot]"], restrictPushesTo: ["jit-access[bot]"] });
+    const alice = fake.as("alice");
+    const number = (await openRequest(alice, ref, { branch: "req", path: "grants/db/alice.yaml", content: "one\n" }))!;
+    const gh = fake.client();
+    await expect(gh.rest.pulls.merge({ ...ref, pull_number: number })).rejects.toMatchObject({ status: 405, message: expect.stringContaining('Required status check "ci" is expected.') });
+    await gh.rest.checks.create({ ...ref, name: "ci", head_sha: fake.pull("acme/access", number).headSha, status: "completed", conclusion: "success" });
+    await fake.as("mallory").rest.pulls.createReview({ ...ref, pull_number: number, event: "APPROVE" });
+    await expect(alice.rest.pulls.merge({ ...ref, pull_number: number })).rejects.toMatchObject({ status: 405, message: expect.stringContaining("You're not authorized to push to this branch.") });
+    // The review is not what lets the app through: dismissed, the app still merges.
+    fake.pull("acme/access", number).reviews.length = 0;
+    await expect(gh.rest.pulls.merge({ ...ref, pull_number: number })).resolves.toMatchObject({ status: 200 });
+  });
 });

@@ -58,17 +58,26 @@ function withRateLimit(fake: FakeGitHub): typeof globalThis.fetch {
   }) as typeof globalThis.fetch;
 }
 
+/** /healthz once its GitHub check has answered (it never waits for one: a liveness probe must answer at once). */
+async function healthOnceChecked(base: string): Promise<{ status: number; body: Record<string, unknown> }> {
+  for (;;) {
+    const response = await fetch(`${base}/healthz`);
+    const body = (await response.json()) as Record<string, unknown>;
+    if (body.github !== "checking") return { status: response.status, body };
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 describe("service routes without Redis (the embedded default)", () => {
-  it("healthz answers, readyz checks GitHub only, metrics are Prometheus text; the webhook route and 404s are Probot's", async () => {
+  it("healthz reports GitHub, readyz says this process takes webhooks, metrics are Prometheus text; the webhook route and 404s are Probot's", async () => {
     const fake = new FakeGitHub({ appId: APP_ID });
     accessRepository(fake, ["alice"]);
     const { server, app, base } = await serve(fake, withRateLimit(fake));
     try {
-      const health = await fetch(`${base}/healthz`);
-      expect([health.status, await health.text()]).toEqual([200, "ok\n"]);
       const ready = await fetch(`${base}/readyz`);
       expect(ready.status).toBe(200);
-      expect(await ready.json()).toEqual({ ready: true, github: "ok", redis: "not configured", throttling: "this process" });
+      expect(await ready.json()).toEqual({ ready: true, serving: "serving" });
+      expect(await healthOnceChecked(base)).toEqual({ status: 200, body: { status: "ok", serving: "serving", github: "ok", redis: "not configured", throttling: "this process" } });
 
       // A signed delivery through the real route: it is answered, and its ack time is measured.
       expect((await deliverOpenedRequest(fake, base)).status).toBe(200);
@@ -77,13 +86,15 @@ describe("service routes without Redis (the embedded default)", () => {
       const metrics = await fetch(`${base}/metrics`);
       expect(metrics.headers.get("content-type")).toMatch(/^text\/plain; version=0\.0\.4/);
       const text = await metrics.text();
-      for (const name of ["jit_webhook_ack_seconds", "jit_evaluation_duration_seconds", "jit_queue_depth", "jit_live_grants", "jit_expiry_lag_seconds", "jit_provider_errors_total", "jit_github_rate_limit_remaining", "jit_tamper_alerts_total", "jit_leader"]) {
+      for (const name of ["jit_ready", "jit_github_up", "jit_alerts_total", "jit_webhook_ack_seconds", "jit_evaluation_duration_seconds", "jit_queue_depth", "jit_live_grants", "jit_expiry_lag_seconds", "jit_provider_errors_total", "jit_github_rate_limit_remaining", "jit_tamper_alerts_total", "jit_leader"]) {
         expect(text).toContain(`# TYPE ${name} `);
       }
       expect(text).toMatch(/^jit_webhook_ack_seconds_count 1$/m);
       expect(text).toMatch(/^jit_evaluation_duration_seconds_count\{outcome="ok"\} 1$/m);
       expect(text).toMatch(/^jit_github_rate_limit_remaining\{installation="4242",resource="core"\} \d+$/m);
       expect(text).toMatch(/^jit_leader 1$/m);
+      expect(text).toMatch(/^jit_ready 1$/m);
+      expect(text).toMatch(/^jit_github_up 1$/m);
       expect(text).not.toMatch(/^jit_redis_up /m);
       expect(text.split("\n").filter((l) => l && !l.startsWith("#") && !l.startsWith("jit_"))).toEqual([]);
 
@@ -95,7 +106,7 @@ describe("service routes without Redis (the embedded default)", () => {
     }
   });
 
-  it("readyz is 503 while GitHub cannot be reached, and asks it again no sooner than 30 s later", async () => {
+  it("readyz stays 200 while GitHub cannot be reached (healthz and jit_github_up say so), and GitHub is asked again no sooner than 30 s later", async () => {
     const fake = new FakeGitHub({ appId: APP_ID });
     let calls = 0;
     const down = (async () => {
@@ -104,13 +115,12 @@ describe("service routes without Redis (the embedded default)", () => {
     }) as typeof globalThis.fetch;
     const { server, app, base } = await serve(fake, down);
     try {
-      const first = await fetch(`${base}/readyz`);
-      expect(first.status).toBe(503);
-      expect(await first.json()).toEqual({ ready: false, github: "unreachable", redis: "not configured", throttling: "this process" });
-      await fetch(`${base}/readyz`);
-      await fetch(`${base}/readyz`);
+      const ready = await fetch(`${base}/readyz`);
+      expect([ready.status, await ready.json()]).toEqual([200, { ready: true, serving: "serving" }]);
+      expect(await healthOnceChecked(base)).toEqual({ status: 200, body: { status: "ok", serving: "serving", github: "unreachable", redis: "not configured", throttling: "this process" } });
+      await fetch(`${base}/healthz`);
+      expect(await (await fetch(`${base}/metrics`)).text()).toMatch(/^jit_github_up 0$/m);
       expect(calls).toBe(1);
-      expect((await fetch(`${base}/healthz`)).status).toBe(200);
     } finally {
       await app.close();
       await server.stop();
@@ -127,22 +137,23 @@ describeRedis("service routes with Redis", () => {
     await redis?.stop();
   });
 
-  it("readyz follows Redis (503 while it is down, webhooks still answered); nothing shows a secret", async () => {
+  it("readyz stays 200 while Redis is down (healthz and jit_redis_up say so, webhooks still answered); nothing shows a secret", async () => {
     const fake = new FakeGitHub({ appId: APP_ID });
     accessRepository(fake, ["alice"]);
     const { server, app, base, probot } = await serve(fake, withRateLimit(fake), redis.url);
     try {
-      const up = await fetch(`${base}/readyz`);
-      expect([up.status, await up.json()]).toEqual([200, { ready: true, github: "ok", redis: "ok", throttling: "shared (Redis)" }]);
+      const up = await healthOnceChecked(base);
+      expect(up).toEqual({ status: 200, body: { status: "ok", serving: "serving", github: "ok", redis: "ok", throttling: "shared (Redis)" } });
       const metricsUp = await (await fetch(`${base}/metrics`)).text();
       expect(metricsUp).toMatch(/^jit_redis_up 1$/m);
       expect(metricsUp).toMatch(/^jit_cluster_throttling 1$/m);
 
       await redis.stop();
-      const down = await fetch(`${base}/readyz`);
+      const ready = await fetch(`${base}/readyz`);
+      expect([ready.status, await ready.json()]).toEqual([200, { ready: true, serving: "serving" }]);
+      const down = await fetch(`${base}/healthz`);
       const downText = await down.text();
-      expect([down.status, JSON.parse(downText)]).toEqual([503, { ready: false, github: "ok", redis: "unreachable", throttling: "off while Redis is unreachable" }]);
-      expect((await fetch(`${base}/healthz`)).status).toBe(200);
+      expect([down.status, JSON.parse(downText)]).toEqual([200, { status: "ok", serving: "serving", github: "ok", redis: "unreachable", throttling: "off while Redis is unreachable" }]);
       expect((await deliverOpenedRequest(fake, base)).status).toBe(200);
       const metricsDown = await (await fetch(`${base}/metrics`)).text();
       expect(metricsDown).toMatch(/^jit_redis_up 0$/m);

@@ -42,7 +42,7 @@ export class Cluster {
    * went with it, and Bottleneck 2.19 does not rebuild it under Redis 7 (it looks for the error
    * text "SETTINGS_KEY_NOT_FOUND", which Redis 7 now prefixes with "ERR"), so every throttled
    * request would fail until the process restarts. This replica then stops using it (see
-   * clients.ts) and says so on /readyz and in `jit_cluster_throttling`.
+   * clients.ts) and says so on /healthz and in `jit_cluster_throttling`.
    */
   throttlingLost = false;
 
@@ -110,13 +110,6 @@ export class Cluster {
 
   get redisUp(): boolean {
     return redisReady(this.redis);
-  }
-
-  /** For /readyz: Redis answers a PING within a second. */
-  async ping(): Promise<boolean> {
-    if (!this.redisUp) return false;
-    const timeout = new Promise<false>((resolve) => setTimeout(() => resolve(false), 1_000).unref());
-    return Promise.race([this.redis.ping().then((r) => r === "PONG", () => false), timeout]);
   }
 
   /** `handOver`: release the lease (clean shutdown); without it, as if the process had died. */

@@ -28,7 +28,7 @@ export function connectRedis(url: string, log: { warn(msg: string): void; info(m
     wasReady = true;
   });
   redis.on("close", () => {
-    if (wasReady) log.warn("redis: connection lost; reconnecting (see /readyz)");
+    if (wasReady) log.warn("redis: connection lost; reconnecting (see /healthz)");
     wasReady = false;
   });
   // ioredis emits every failed reconnect as an error; the state above is what matters.

@@ -17,6 +17,8 @@ import { applyGrant, revokeGrant, type GrantEffectOptions } from "./grant-effect
 import { RecordStore, StatusDisplay } from "./record-store.js";
 import { findStatusComment } from "./snapshot.js";
 import { openAndMergeRevert, REVERT_BLOCKED_LABEL, RevertRefusedError, type RevertOutcome } from "./revert.js";
+import { alertFields, grantFields, type GrantLogFields } from "../logging.js";
+import { grantIdOf } from "../lifecycle/snapshot.js";
 
 export interface ExecuteOptions extends GrantEffectOptions {
   /** Slack and Teams delivery, in the background. */
@@ -113,8 +115,14 @@ class Execution {
   }
 
   private alert(kind: "bypass" | "tamper", message: string): void {
-    this.options.log.error(message);
+    this.options.log.error(message, alertFields(kind, this.fields("alert", "alert")));
     this.options.onAlert?.(kind, message);
+  }
+
+  /** The fields of a log line about this request's grant (the file's, else the record's). */
+  private fields(action: GrantLogFields["action"], outcome: GrantLogFields["outcome"], grant?: { requester: string; resource: string; role: string }): GrantLogFields {
+    const g = grant ?? this.d.record?.grant ?? this.s.record?.grant;
+    return grantFields({ id: this.s.record?.grant_id ?? grantIdOf(this.s), requester: g?.requester ?? this.s.pr.author, resource: g?.resource ?? "", role: g?.role ?? "" }, action, outcome);
   }
 
   /** The record's text: the display drawn from it, with this grant's extensions. */
@@ -194,10 +202,10 @@ class Execution {
         try {
           await gh.rest.pulls.merge({ ...ref, pull_number: s.pr.number, sha: effect.sha, merge_method: "squash", commit_title: title, commit_message: message });
           this.merged = true;
-          this.options.log.info(`merged ${s.owner}/${s.repo}#${s.pr.number}`);
+          this.options.log.info(`merged ${s.owner}/${s.repo}#${s.pr.number}`, this.fields("merge", "ok", effect.grant));
         } catch (error) {
           const text = (error as Error).message.replace(/[\r\n]+/g, " ").slice(0, 300);
-          this.options.log.warn(`merge of ${s.owner}/${s.repo}#${s.pr.number} failed: ${text}`);
+          this.options.log.warn(`merge of ${s.owner}/${s.repo}#${s.pr.number} failed: ${text}`, this.fields("merge", "failed", effect.grant));
           this.note({ kind: "merge-failed", message: text });
         }
         return;
@@ -294,7 +302,7 @@ class Execution {
       this.settled(ended(outcome.at, revert), revertNotes(revert, true));
       this.revertBlocked = !revert.merged;
     } catch (error) {
-      this.options.log.warn(`revert for ${effect.target.id} failed: ${(error as Error).message}`);
+      this.options.log.warn(`revert for ${effect.target.id} failed: ${(error as Error).message}`, grantFields(effect.target, "revert", "failed"));
       const refused: DisplayNote[] = error instanceof RevertRefusedError ? [{ kind: "revert-refused", refused: error.refused }] : [];
       this.settled(ended(outcome.at), [...refused, { kind: "revert-not-opened" }]);
       this.revertBlocked = true;

@@ -6,6 +6,7 @@ import { ProviderError, type GrantTarget, type Handover, standingOf, unitsToRevo
 import type { GitHub } from "./client.js";
 import { labelledLiveGrants, listLiveGrants, stillGives, TooManyGrantFiles, type LiveGrantLister } from "./live-grants.js";
 import { personKey, processTurns, type PersonLock } from "./person-lock.js";
+import { alertFields, grantFields, type Log } from "../logging.js";
 
 /**
  * The provider effects: apply and revoke, each inside the requester's turn (person-lock.ts) so
@@ -21,7 +22,7 @@ export interface GrantEffectOptions {
   liveGrants?: LiveGrantLister;
   /** The person's turn: across replicas with REDIS_URL; by default, this process's only. */
   personLock?: PersonLock;
-  log: { info(msg: string): void; warn(msg: string): void; error(msg: string): void };
+  log: Log;
   onAlert?: (kind: "bypass" | "tamper", message: string) => void;
 }
 
@@ -55,7 +56,7 @@ async function liveOthersOr(gh: GitHub, s: RequestSnapshot, t: GrantTarget, opti
   } catch (error) {
     if (!(error instanceof TooManyGrantFiles)) throw error;
     const message = `tamper: ${doing === "apply" ? "applying" : "revoking"} ${t.id} without reference counting: ${error.message}`;
-    options.log.error(message);
+    options.log.error(message, alertFields("tamper", grantFields(t, doing, "alert")));
     options.onAlert?.("tamper", message);
     return undefined;
   }
@@ -108,11 +109,11 @@ export async function applyGrant(
       const applied = await provider.apply(t);
       return { standing, handover: applied ? applied.handover : undefined };
     });
-    options.log.info(`applied ${t.id}: ${provider.describe(t)}`);
+    options.log.info(`applied ${t.id}: ${provider.describe(t)}`, grantFields(t, "apply", "ok"));
     const { handover } = recorded;
     return { kind: "applied", at: options.now(), standing: recorded.standing, access: provider.describe(t), ...(handover ? { handover } : {}) };
   } catch (error) {
-    options.log.warn(`apply of ${t.id} failed: ${(error as Error).message}`);
+    options.log.warn(`apply of ${t.id} failed: ${(error as Error).message}`, grantFields(t, "apply", "failed"));
     return { kind: "failed", message: shownError(error), standing };
   }
 }
@@ -140,12 +141,12 @@ export async function revokeGrant(
       const units = unitsToRevoke(provider, t, effect.standing, others);
       await provider.revoke(t, units);
       const at = options.now();
-      options.log.info(`revoked ${t.id}: ${units.length ? units.join(", ") : "nothing to remove (standing or still granted)"}`);
+      options.log.info(`revoked ${t.id}: ${units.length ? units.join(", ") : "nothing to remove (standing or still granted)"}`, { ...grantFields(t, "revoke", "ok"), units });
       await record.ended(at);
       return { kind: "revoked", at };
     });
   } catch (error) {
-    options.log.error(`revoke of ${t.id} failed: ${(error as Error).message}`);
+    options.log.error(`revoke of ${t.id} failed: ${(error as Error).message}`, grantFields(t, "revoke", "failed"));
     return { kind: "failed", message: shownError(error) };
   }
 }

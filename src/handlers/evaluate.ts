@@ -64,11 +64,8 @@ export async function withUrgentLane(deps: AppDeps, installationId: number | und
   return { ...deps, urgent: await deps.urgentClient(installationId) };
 }
 
-export interface Log {
-  info(msg: string): void;
-  warn(msg: string): void;
-  error(msg: string): void;
-}
+export type { Log } from "../logging.js";
+import type { Log } from "../logging.js";
 
 /**
  * snapshot → decide → act, for one pull request. Every event that may change a request comes

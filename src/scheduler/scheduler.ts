@@ -503,7 +503,7 @@ export class Scheduler {
 
   /** Kept in the index and tried again a minute later (GitHub or the network failed). */
   private failed(entry: IndexedGrant, error: unknown): void {
-    this.log.error(`evaluation of ${GrantIndex.key(entry)} failed: ${(error as Error).message}`);
+    this.log.error(`evaluation of ${GrantIndex.key(entry)} failed: ${(error as Error).message}`, { request: GrantIndex.key(entry), requester: entry.requester, action: "evaluate", outcome: "failed" });
     this.retryLater(entry);
   }
 

@@ -90,6 +90,17 @@ export interface BranchProtection {
   requiredChecks?: string[];
   /** Approving reviews required (each reviewer's latest review counts). */
   requiredApprovals?: number;
+  /**
+   * Logins that merge without the required reviews: a ruleset's bypass actors (the App as an
+   * integration is `<slug>[bot]` here), or classic protection's "allow specified actors to bypass
+   * required pull requests". Checks are still required of them.
+   */
+  bypassReviews?: string[];
+  /**
+   * Classic protection's "restrict who can push to matching branches" (a ruleset's "restrict
+   * updates" with its bypass list): when set, only these logins may merge into the branch.
+   */
+  restrictPushesTo?: string[];
 }
 
 export interface FakeRepo {

@@ -55,7 +55,7 @@ export function mergePull(world: World, repo: FakeRepo, pr: FakePull, by: string
   if (pr.state !== "open") fail(405, "Pull Request is not mergeable");
   if (body.sha && body.sha !== pr.headSha) fail(409, "Head branch was modified. Review and try the merge again.");
   const rules = repo.protection.get(pr.baseRef);
-  if (rules) refuseUnprotected(repo, pr, rules);
+  if (rules) refuseUnprotected(repo, pr, rules, by);
   const base = repo.git.resolve(pr.baseRef) ?? fail(422, "base branch not found");
   const head = repo.git.commits.get(pr.headSha) ?? fail(422, "head commit not found");
   let changes;
@@ -76,7 +76,9 @@ export function mergePull(world: World, repo: FakeRepo, pr: FakePull, by: string
 }
 
 /** What branch protection refuses a merge for, with GitHub's messages. */
-function refuseUnprotected(repo: FakeRepo, pr: FakePull, rules: BranchProtection): void {
+function refuseUnprotected(repo: FakeRepo, pr: FakePull, rules: BranchProtection, by: string): void {
+  const actor = by.toLowerCase();
+  if (rules.restrictPushesTo && !rules.restrictPushesTo.some((login) => login.toLowerCase() === actor)) fail(405, `You're not authorized to push to this branch. Visit https://docs.github.com/repositories/configuring-branches-and-merges-in-your-repository/managing-protected-branches/about-protected-branches for more information.`);
   for (const name of rules.requiredChecks ?? []) {
     const newest = repo.checkRuns.filter((r) => r.headSha === pr.headSha && r.name === name).sort((a, b) => b.id - a.id)[0];
     if (!newest || newest.status !== "completed") fail(405, `Required status check "${name}" is expected.`);
@@ -86,5 +88,6 @@ function refuseUnprotected(repo: FakeRepo, pr: FakePull, rules: BranchProtection
   const latest = new Map<string, string>();
   for (const r of pr.reviews) if (r.state !== "COMMENTED") latest.set(r.login.toLowerCase(), r.state);
   const approvals = [...latest.values()].filter((state) => state === "APPROVED").length;
-  if (approvals < required) fail(405, `At least ${required} approving review${required === 1 ? " is" : "s are"} required by reviewers with write access.`);
+  const bypasses = (rules.bypassReviews ?? []).some((login) => login.toLowerCase() === actor);
+  if (approvals < required && !bypasses) fail(405, `At least ${required} approving review${required === 1 ? " is" : "s are"} required by reviewers with write access.`);
 }

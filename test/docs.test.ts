@@ -74,6 +74,25 @@ describe("documentation links", () => {
     expect(broken).toEqual([]);
   });
 
+  it("every page under docs/ can be reached from the README by following links", () => {
+    const reached = new Set<string>(["README.md"]);
+    const queue = ["README.md"];
+    while (queue.length > 0) {
+      const file = queue.shift()!;
+      for (const href of linksOf(file)) {
+        if (/^[a-z][a-z0-9+.-]*:/i.test(href)) continue;
+        const target = href.split("#")[0]!;
+        if (!target.endsWith(".md")) continue;
+        const path = relative(ROOT, resolve(ROOT, dirname(file), decodeURIComponent(target)));
+        if (!reached.has(path) && existsSync(join(ROOT, path))) {
+          reached.add(path);
+          queue.push(path);
+        }
+      }
+    }
+    expect(DOCS.filter((file) => !reached.has(file))).toEqual([]);
+  });
+
   it("slugs headings the way GitHub does", () => {
     const slugger = new GithubSlugger();
     const heading = marked.lexer("## Statuses, check and `jit:` labels")[0] as Tokens.Heading;

@@ -1,4 +1,4 @@
-// Native ESM jest (see README "Development"): probot, @octokit/rest and nock are ESM-only.
+// Native ESM jest (see CONTRIBUTING.md): probot, @octokit/rest and nock are ESM-only.
 /** @type {import('jest').Config} */
 export default {
   testEnvironment: "node",

@@ -10,7 +10,7 @@ import { ref } from "../testkit/live-grants.js";
 import { percentile } from "./stats.js";
 
 /**
- * Webhook ack latency (PRODUCT.md invariant 9). Three processes, as in production: GitHub (the
+ * Webhook ack latency (docs/reference/invariants.md, invariant 9). Three processes, as in production: GitHub (the
  * in-memory one, over HTTP), the app (a real Probot: its webhook middleware on an HTTP server,
  * HMAC-checked deliveries, its own Octokit with throttle and retries on — one write a second per
  * installation), and this one posting a burst of signed deliveries at once: each a `/jit revoke`

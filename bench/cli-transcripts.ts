@@ -12,7 +12,7 @@ import { serveFake } from "../testkit/fake-server.js";
  * `npm run transcripts`: the `jit` command as people run it — the built binary, in its own process,
  * with a token and GITHUB_API_URL — against the in-memory GitHub served over HTTP, while this
  * process plays the app (its real evaluation, the real `github-team` provider) and the approvers.
- * Prints each command and what it wrote: the README's transcripts come from here. Times are real.
+ * Prints each command and what it wrote: docs/reference/cli.md's transcripts come from here. Times are real.
  */
 const APP_ID = 1;
 const ref = { owner: "acme", repo: "access" };

@@ -7,7 +7,7 @@ import { memoryProvider, startReplica, throttleConnection, type Replica } from "
 import { summarize } from "./stats.js";
 
 /**
- * Two replicas and one redis-server (PRODUCT.md §9), the in-memory GitHub answering each request
+ * Two replicas and one redis-server (docs/operations/replicas.md), the in-memory GitHub answering each request
  * in `latencyMs`: 100 merged requests, each merge delivered to both replicas (200 deliveries), in
  * the very second 100 live grants expire. Every apply and revoke must happen exactly once; the
  * revoke lag is measured at the provider. Probot's throttling is off here (it would space GitHub

@@ -45,7 +45,7 @@ export interface AppOptions extends Omit<AppDeps, "now"> {
   /** node-cron expression for the sweep; null: no cron and no start-up rebuild (tests drive the scheduler). */
   sweepSchedule: string | null;
   /**
-   * The replicas' shared Redis (PRODUCT.md §9): request locks, the scheduler lease. Without it the
+   * The replicas' shared Redis (docs/operations/replicas.md): request locks, the scheduler lease. Without it the
    * process is alone and schedules everything itself (the embedded default).
    */
   redisUrl?: string;
@@ -82,7 +82,7 @@ type PullRef = RepoRef & { number: number };
 /**
  * The app: webhook events and the scheduler, both feeding the one evaluation through one keyed
  * queue. Handlers only name the affected request and enqueue it, so GitHub gets its answer at
- * once (PRODUCT.md invariant 9) whatever the evaluation has to write.
+ * once (docs/reference/invariants.md, invariant 9) whatever the evaluation has to write.
  */
 export function createApp(options: AppOptions): JitApp {
   const clock = options.clock ?? systemClock;

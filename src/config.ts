@@ -8,7 +8,7 @@ export function appIdFromEnv(env: NodeJS.ProcessEnv): number {
   return Number.isInteger(id) && id > 0 ? id : 0;
 }
 
-/** Which repositories are access repositories (PRODUCT.md §1). */
+/** Which repositories are access repositories (docs/reference/access-repository.md). */
 export interface AccessRepositories {
   /** Lowercased `owner/repo` names; null: every installed repository with a policy. */
   readonly names: ReadonlySet<string> | null;

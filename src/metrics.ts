@@ -19,7 +19,7 @@ export interface MetricSources {
 }
 
 /**
- * The process's Prometheus metrics (PRODUCT.md §9), every name prefixed `jit_`. One registry per
+ * The process's Prometheus metrics (docs/operations/observability.md), every name prefixed `jit_`. One registry per
  * app instance, not prom-client's global one, so that two instances in one process (tests, the
  * benchmark) keep separate figures. Labels carry resource and provider names from the policy and
  * installation ids — never a secret, a URL or a person.

@@ -11,7 +11,7 @@ import { enc, mockReads, mockTree, prFields, R } from "./helpers/scenario.js";
 import { guardNetwork } from "./helpers/setup-nock.js";
 
 /**
- * JIT_ACCESS_REPOSITORIES (PRODUCT.md §1): when set, only the named repositories are access
+ * JIT_ACCESS_REPOSITORIES (docs/reference/access-repository.md): when set, only the named repositories are access
  * repositories; any other is ignored entirely, before the app makes a single request for it.
  */
 guardNetwork();

@@ -9,7 +9,7 @@ import { mockFreshRecord, mockGrantOnMain, mockReads, mockRecordWrites, mockTree
 import { guardNetwork } from "./helpers/setup-nock.js";
 
 /**
- * PRODUCT.md §1: only PRs into the default branch are requests or deletions of live grants. The
+ * docs/reference/access-repository.md: only PRs into the default branch are requests or deletions of live grants. The
  * attack: push a branch `friends` whose CODEOWNERS names a friend, open a request against it,
  * get it approved there and merged. The real owners are never asked; the file never reaches main.
  */

@@ -8,7 +8,7 @@ import { enc, mockApprovalReads, mockCheckRuns, mockCodeownersOnMain, mockCommen
 import { guardNetwork } from "./helpers/setup-nock.js";
 
 /**
- * PRODUCT.md §3: a policy change is an access change. Its check succeeds only when the new policy
+ * docs/reference/approvals.md ("Policy changes"): a policy change is an access change. Its check succeeds only when the new policy
  * is valid and every CODEOWNERS group of `.github/jit-access.yml` (on the default branch) has
  * approved the current head, counted as for grants (§4).
  */

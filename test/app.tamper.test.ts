@@ -10,7 +10,7 @@ import { guardNetwork } from "./helpers/setup-nock.js";
 /**
  * The requester has write access: they can edit or delete the app's comments, relabel the PR,
  * reopen it, dismiss reviews, and run workflows that create check runs. None of it changes what
- * the app believes (PRODUCT.md invariant 7): the record is this app's check run.
+ * the app believes (docs/reference/invariants.md, invariant 7): the record is this app's check run.
  */
 guardNetwork();
 const PATH = "grants/prod-admins/alice-1.yaml";

@@ -3,7 +3,7 @@ import fc from "fast-check";
 import { runScenario, scenarioArbitrary } from "./lifecycle/run.js";
 
 /**
- * The lifecycle under what GitHub really does (PRODUCT.md §7, invariants 2, 3, 7, 8): random
+ * The lifecycle under what GitHub really does (docs/reference/invariants.md: invariants 2, 3, 7, 8): random
  * interleavings of deliveries (redelivered, concurrent, out of order, lost), time passing, a
  * restart, a second replica, and people with write access tampering with the app's comments,
  * labels and reviews, flooding PRs from a live grant's head, pushing deletions straight to the

@@ -57,7 +57,7 @@ describe("two replicas at once", () => {
 
     expect(memory.held.has("team:alice")).toBe(false);
     // Each replica may reach the provider (revoking is idempotent; one revoke across replicas
-    // needs the shared Redis lock of PRODUCT.md §9): never before expires_at, and the access is taken once.
+    // needs the shared Redis lock of docs/operations/replicas.md): never before expires_at, and the access is taken once.
     expect(memory.calls().every((at) => at >= EXPIRES)).toBe(true);
     expect(memory.removals()).toBe(1);
     const repo = fake.repos.get("acme/access")!;

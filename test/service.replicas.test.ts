@@ -8,7 +8,7 @@ import { readState } from "../src/lifecycle/codec.js";
 import { redisAvailability, RedisServer } from "./helpers/redis.js";
 
 /**
- * Replicas as deployed (PRODUCT.md §9): two Probot apps sharing one real redis-server, against one
+ * Replicas as deployed (docs/operations/replicas.md): two Probot apps sharing one real redis-server, against one
  * stateful in-memory GitHub, Probot's cluster-wide throttling on. What counts is what reaches the
  * provider and what the record says.
  */

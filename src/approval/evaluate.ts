@@ -1,6 +1,6 @@
 /**
  * Who has approved a grant, and whether that is enough — a pure function of reviews,
- * commits and group memberships (PRODUCT.md §4).
+ * commits and group memberships (docs/reference/approvals.md).
  *
  * It runs in two steps so the GitHub adapter fetches only the memberships that matter:
  * `screenReviews` decides from reviews and commits alone which reviewers could count

@@ -3,7 +3,7 @@ import { Octokit } from "@octokit/rest";
 import { RequestError } from "@octokit/request-error";
 import type { GitHub, RepoRef } from "../github/client.js";
 
-/** Exit codes, a public contract of the CLI (README "From the terminal"). */
+/** Exit codes, a public contract of the CLI (docs/reference/cli.md, "Exit codes"). */
 export const EXIT = {
   ok: 0,
   /** A check failed: invalid grant or policy, a refusal, no live grant to extend. */

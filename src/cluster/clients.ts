@@ -46,7 +46,7 @@ export class GitHubClients {
    * a second per `throttle.id` through, in arrival order, so an apply queued behind a burst of
    * labels and comments waits for all of them. Only provider effects and the record writes that
    * guard them use this lane (github/execute.ts), so it stays short; GitHub's secondary limits
-   * apply to the two lanes together (README, "GitHub API budget"). While Redis is down, like every
+   * apply to the two lanes together (docs/operations/github-api.md, "The budget"). While Redis is down, like every
    * client here, it is made without Probot's throttling.
    */
   async urgent(installationId: number): Promise<GitHub> {

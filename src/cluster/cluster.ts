@@ -29,7 +29,7 @@ export const CLUSTER_DEFAULTS: ClusterOptions = {
 };
 
 /**
- * The replicas' coordination through one Redis (PRODUCT.md §9): request locks, person locks (the
+ * The replicas' coordination through one Redis (docs/operations/replicas.md): request locks, person locks (the
  * critical section of reference counting; same timings) and the scheduler lease.
  */
 export class Cluster {

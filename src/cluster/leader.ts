@@ -12,7 +12,7 @@ import { refusal } from "./locks.js";
  *   renewing, its lease expires after `ttlMs`, and a follower takes it within `ttlMs + pollMs`.
  * - alone: Redis has not answered for `aloneAfterMs` (or the leader lost it): active too. Without
  *   Redis every replica runs its scheduler, so that revokes still happen; applies need a request
- *   lock, which nobody has then (PRODUCT.md §9, README "Replicas and Redis").
+ *   lock, which nobody has then (docs/operations/replicas.md).
  */
 export type Role = "leader" | "follower" | "alone";
 

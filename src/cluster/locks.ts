@@ -4,7 +4,7 @@ import pRetry from "p-retry";
 import { ProviderError } from "../providers/types.js";
 
 /**
- * Per-request locks across replicas (PRODUCT.md invariant 8), with redlock on the shared Redis:
+ * Per-request locks across replicas (docs/reference/invariants.md, invariant 8), with redlock on the shared Redis:
  * the keyed queue keeps one evaluation at a time per request in a process; this lock extends that
  * to every replica. A lock expires on its own (a replica that dies holds nothing for long) and is
  * extended while its job runs.
@@ -12,8 +12,8 @@ import { ProviderError } from "../providers/types.js";
  * Fencing: GitHub and the providers cannot check a token, so the holder proves it still holds the
  * lock right before every effect — `check()` extends it in Redis (an atomic compare-and-extend),
  * which both confirms the lock is still this job's and gives the effect a full TTL to land in.
- * Once the lock is known lost, every later effect of the job is refused. README "Replicas and
- * Redis" explains why the gap that remains (an effect sent but delayed past the TTL) is harmless.
+ * Once the lock is known lost, every later effect of the job is refused. docs/operations/replicas.md
+ * explains why the gap that remains (an effect sent but delayed past the TTL) is harmless.
  */
 export type Effect = "apply" | "revoke" | "write";
 

@@ -5,7 +5,7 @@ import { Redis } from "ioredis";
  *
  * Commands fail at once while the connection is down (no offline queue, one try): a lock or a
  * lease that cannot be had *now* must be known now, not after ioredis has queued the command for
- * seconds — the caller then falls back to what PRODUCT.md §9 allows without Redis. The client
+ * seconds — the caller then falls back to what docs/operations/replicas.md allows without Redis. The client
  * keeps reconnecting in the background, at most every 2 s.
  *
  * The URL may carry a password: it is handed to ioredis and never logged; state changes are

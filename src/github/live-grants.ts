@@ -10,7 +10,7 @@ import { mergedPullsOf, requestsThatAdded, type Origin } from "./grant-origin.js
 import { loadCheck, type RecordRef } from "./record.js";
 
 /**
- * The live set (PRODUCT.md invariant 7): the grant files present on the default branch, each
+ * The live set (docs/reference/invariants.md, invariant 7): the grant files present on the default branch, each
  * with the request PR that added it and that PR's record (this app's check run). Labels and
  * comments play no part: removing `jit:approved` hides nothing, adding it revives nothing.
  * A file on the branch is live only while its record says applied and its window is open; an

@@ -1,7 +1,7 @@
 /**
  * Reference counting reads the person's other grants and their access at the target, then applies
  * or revokes: those steps must not interleave with another grant of the same person doing the same
- * (PRODUCT.md §6). Requests are evaluated one at a time each, but two requests of one person run in
+ * (docs/reference/provider-contract.md). Requests are evaluated one at a time each, but two requests of one person run in
  * parallel — one starting as the other expires, say — and one's read of "held" could then see the
  * other's unit while its record no longer counts it as live, and keep that unit for good as
  * "standing"; or a revoke could read the others before a new grant records itself, and take away

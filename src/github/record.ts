@@ -4,7 +4,7 @@ import type { GitHub, RepoRef } from "./client.js";
 
 /**
  * The grant's record lives in this app's `jit-access` check run on the request's head commit
- * (PRODUCT.md invariant 7). GitHub lets only the App that created a check run change it: people
+ * (docs/reference/invariants.md, invariant 7). GitHub lets only the App that created a check run change it: people
  * with write access can edit or delete any comment and any label, but not this. The run's
  * `output.text` holds the status comment's full body, state block included; the comment on the
  * PR is a copy for people, restored from here when someone changes it.

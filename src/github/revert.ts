@@ -269,7 +269,7 @@ async function prepareBranch(gh: GitHub, ref: RepoRef, r: RevertRequest, branch:
 
 /**
  * A successful `jit-access` check on the revert's head, before the merge: a repository that
- * requires the check (README setup) would otherwise block every revert. Found first unless the
+ * requires the check (docs/operations/install.md) would otherwise block every revert. Found first unless the
  * commit is brand new (nobody can have given it a check yet).
  */
 async function passCheck(gh: GitHub, ref: RepoRef, r: RevertRequest, sha: string, fresh: boolean): Promise<void> {

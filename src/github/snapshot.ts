@@ -346,7 +346,7 @@ export async function loadRequestSnapshot(gh: GitHub, ref: RepoRef & { number: n
 }
 
 /**
- * A policy change (PRODUCT.md §3): the proposed policy at the head, checked against the blob
+ * A policy change (docs/reference/approvals.md, "Policy changes"): the proposed policy at the head, checked against the blob
  * GitHub lists for the PR as a grant is (a CODEOWNERS-only change leaves the default branch's
  * policy, which is what is validated); then, only when it is valid and CODEOWNERS of the default
  * branch gives the policy owners, what counting their approvals needs. An approval of an older

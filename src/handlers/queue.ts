@@ -1,5 +1,5 @@
 /**
- * One evaluation at a time per request (PRODUCT.md invariant 8), in this process.
+ * One evaluation at a time per request (docs/reference/invariants.md, invariant 8), in this process.
  *
  * Work is keyed by request (`owner/repo#number`, case-insensitive). While a key runs, further
  * work for it does not start alongside: it coalesces into *one* more run, which starts after the

@@ -3,7 +3,7 @@ import type { Metrics } from "../metrics.js";
 import type { Readiness } from "./readiness.js";
 
 /**
- * GET /healthz, /readyz and /metrics (PRODUCT.md §9), as a handler for Probot's own HTTP server
+ * GET /healthz, /readyz and /metrics (docs/operations/observability.md), as a handler for Probot's own HTTP server
  * (its `addHandler` option), on the port of the webhook route. Other requests are left to the
  * handlers after it (Probot's 404). None of them needs a secret or shows one. /healthz and
  * /readyz answer at once, from what the process knows (readiness.ts).

@@ -32,7 +32,7 @@ export const MAX_LISTED_FILES = 3000;
 const isCodeowners = (path: string | undefined) => path !== undefined && (CODEOWNERS_PATHS as readonly string[]).includes(path);
 
 /**
- * A request PR holds exactly one added grant file and nothing else (PRODUCT.md §5). Grants are
+ * A request PR holds exactly one added grant file and nothing else (docs/reference/access-repository.md). Grants are
  * immutable once merged: editing or renaming one is refused, a new request is the way.
  */
 export function classifyPullRequest(files: readonly ChangedFile[], totalFiles: number): PullRequestKind {

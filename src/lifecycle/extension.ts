@@ -3,7 +3,7 @@ export type { Mention } from "./snapshot.js";
 import type { GrantRecord as CommentState } from "./record.js";
 
 /**
- * Extensions (`jit extend`, PRODUCT.md §8): a new request for the same resource and role that
+ * Extensions (`jit extend`, docs/reference/cli.md): a new request for the same resource and role that
  * starts when a live grant ends. The original's status comment links to it.
  *
  * Which PR extends which is decided from app-only facts: GitHub's timeline says which PRs mention

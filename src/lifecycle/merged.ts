@@ -14,7 +14,7 @@ import { settleApplyFailed } from "./settle.js";
 import { EARLY_START_MS, planWindow } from "./window.js";
 
 /**
- * A merged request (PRODUCT.md §5 "Merged", invariant 2): nothing is applied that the policy
+ * A merged request (docs/reference/statuses.md; docs/reference/invariants.md, invariant 2): nothing is applied that the policy
  * did not approve. The first evaluation after the merge re-judges the merged content; its
  * verdict is recorded (SCHEDULED or APPLYING), so retries and scheduled starts later work from
  * that record and never re-read reviews.

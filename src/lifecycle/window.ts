@@ -2,7 +2,7 @@ import { parseDuration } from "../grant/duration.js";
 import { parseTimestamp } from "../grant/timestamp.js";
 
 /**
- * The access window (PRODUCT.md §5): `[merged_at or start, (start or merged_at) + duration]`,
+ * The access window (docs/reference/grant-file.md, "The window"): `[merged_at or start, (start or merged_at) + duration]`,
  * fixed by immutable facts (see lifecycle/merged.ts). A `start` that has passed by the merge does
  * not move the end: the approvers approved `start … start + duration`, and waiting never extends
  * access.

@@ -3,7 +3,7 @@ import Mustache from "mustache";
 import type { LoadedPolicy } from "../policy/load.js";
 
 /**
- * Notifications (PRODUCT.md §3 `notifications`): what happened to a request, where approvers
+ * Notifications (docs/reference/notifications.md): what happened to a request, where approvers
  * work. The text comes from templates/notifications/<event>.mustache (first line: the title),
  * rendered once per destination with that destination's escaping; code wraps it in Slack Block
  * Kit or a Microsoft Teams Adaptive Card. Pure: no I/O besides reading the templates once.

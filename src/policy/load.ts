@@ -46,7 +46,7 @@ export interface LoadedPolicy {
 
 export type PolicyResult = { ok: true; policy: LoadedPolicy } | { ok: false; diagnostics: Diagnostic[] };
 
-/** Used where neither the role nor `defaults` says otherwise; documented in the README. */
+/** Used where neither the role nor `defaults` says otherwise; documented in docs/reference/policy.md. */
 export const BUILTIN_DEFAULTS = {
   max_duration: "8h",
   reason_min_length: 10,

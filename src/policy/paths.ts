@@ -1,4 +1,4 @@
-/** Where things live in an access repository (PRODUCT.md §1): a public contract. */
+/** Where things live in an access repository (docs/reference/access-repository.md): a public contract. */
 export const POLICY_PATH = ".github/jit-access.yml";
 export const CODEOWNERS_PATHS = [".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS"] as const;
 export const GRANTS_DIR = "grants";

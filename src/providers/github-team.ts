@@ -24,7 +24,7 @@ export const githubTeam = {
  * `github-team`: membership of one team. The installation needs the organization's
  * "members: write" permission. A pending invitation is not access, so `held` counts an active
  * membership — and any maintainer role, active or invited: a maintainer before the grant stays a
- * maintainer during and after it (PRODUCT.md §6). `apply` reads the membership first, because
+ * maintainer during and after it (docs/reference/provider-contract.md). `apply` reads the membership first, because
  * the only write GitHub offers (PUT with a role) would turn a maintainer into a member.
  *
  * The person is their account id when the target has one (`requesterId`): a requester who renames

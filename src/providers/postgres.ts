@@ -13,6 +13,7 @@ export const postgres = {
     changes: "`GRANT <roles> TO <login>`; revoking runs `REVOKE`",
     expiresAtTarget: "nothing: the membership stays until jit-access revokes it (open sessions keep their current privileges)",
     verifiedAgainst: { kind: "real server", how: "a real PostgreSQL server from Debian, started by the tests on a loopback port" },
+    page: "providers/postgres.md",
   },
   config: Type.Object(
     {

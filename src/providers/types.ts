@@ -2,7 +2,7 @@ import type { TSchema } from "@sinclair/typebox";
 import type { GitHub } from "../github/client.js";
 
 /**
- * A provider applies and revokes one grant at one kind of target (PRODUCT.md §6). Access is
+ * A provider applies and revokes one grant at one kind of target (docs/reference/provider-contract.md). Access is
  * described as *units* (one team membership, one PostgreSQL role) so that reference counting
  * is a pure set computation: revoking removes only units that were not held before the grant
  * and that no other live grant still gives.

@@ -10,8 +10,8 @@ let arena: Arena;
 afterEach(() => arena?.stop());
 
 describe("attack 11: /jit revoke on a scheduled grant", () => {
-  // Today: a command written before the grant was applied never ends it (README: "a command written before the grant
-  // was applied never ends it"), so at its start the grant is applied anyway.
+  // The attack: a `/jit revoke` written after the merge but before the grant's start must withdraw it;
+  // a command counted only once the grant was applied would let it be applied at its start anyway.
   it("the grant is never applied, and its status is REVOKED", async () => {
     arena = await Arena.start();
     const g = await arena.liveGrant("alice", { minutes: 30, start: new Date(arena.clock.now() + 20 * 60_000) });

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 
-/** A realistic access-repository policy, as PRODUCT.md §3 shows it. */
+/** A realistic access-repository policy, as docs/reference/policy.md describes it. */
 export const POLICY = `version: 1
 defaults:
   max_duration: 8h

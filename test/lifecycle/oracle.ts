@@ -6,7 +6,7 @@ import type { Applied } from "./target.js";
 import { TEAMS, type World } from "./world.js";
 
 /**
- * The invariants of PRODUCT.md §7 (2, 3, 7, 8), judged from what happened — GitHub's state at the
+ * The invariants of docs/reference/invariants.md (2, 3, 7, 8), judged from what happened — GitHub's state at the
  * moment of each merge and apply, the people's actions, the target's log — never from what the app
  * believes. Each names the request and says what went wrong.
  */
@@ -125,7 +125,7 @@ export class Oracle {
     if (request) this.approvedAtMerge.set(request.number, this.judgeAtMerge(this.world.pull(request.number), this.world.loginsOf(request.spec.requester), request.path));
   }
 
-  /** The policy's rules (PRODUCT.md §4, §5, invariant 7), from GitHub's state at the merge: true, or why not. */
+  /** The policy's rules (docs/reference/approvals.md, docs/reference/statuses.md, invariant 7), from GitHub's state at the merge: true, or why not. */
   private judgeAtMerge(pr: FakePull, requester: readonly string[], path: string): string | true {
     if (pr.events.some((e) => e.event === "reopened")) return "it had been closed and reopened";
     const repo = this.world.repo;

@@ -1,3 +1,4 @@
+import { policyEnvironment } from "./schemas/common.js";
 import { createApp } from "./app.js";
 import { appIdFromEnv, parseAccessRepositories, startupProblems } from "./config.js";
 import { Notifier } from "./notify/deliver.js";
@@ -35,8 +36,9 @@ const slackApp = slack
 
 const app = createApp({
   appId: appIdFromEnv(process.env),
-  providers: providerFactory(process.env),
-  notifier: new Notifier(process.env, { warn: (m) => console.warn(m) }),
+  // Built without the server's own secrets: an approved policy can name only what was set aside for it.
+  providers: providerFactory(policyEnvironment(process.env)),
+  notifier: new Notifier(policyEnvironment(process.env), { warn: (m) => console.warn(m) }),
   repositories: repositories.ok ? repositories.repositories : { names: new Set() },
   sweepSchedule: "* * * * *",
   ...(process.env.REDIS_URL ? { redisUrl: process.env.REDIS_URL } : {}),

@@ -13,12 +13,20 @@ function errors(text: string): string[] {
   const r = loadPolicy(P, text);
   return r.ok ? [] : r.diagnostics.map((d) => `${d.line}:${d.column} ${d.message}`);
 }
-const RULE = "the name of an environment variable starting with JIT_ (then A-Z, 0-9, _): the policy may only name variables set aside for it";
+const RULE = "the name of an environment variable starting with JIT_ (then A-Z, 0-9, _), and not one of the server's own settings (the Slack app's JIT_SLACK_BOT_TOKEN, JIT_SLACK_SIGNING_SECRET, JIT_SLACK_TOKEN_KEY, …, JIT_PUBLIC_URL, JIT_EXEC_COMMANDS, JIT_ACCESS_REPOSITORIES, JIT_TRUSTED_POLICY_SHAS): the policy may only name variables set aside for it";
 const withDbUrlEnv = (name: string) => POLICY.replace(/url_env: [A-Z0-9_]+/, `url_env: ${name}`);
 
 describe("environment variable names in the policy", () => {
   it("refuses url_env: PRIVATE_KEY at its line and column", () => {
     expect(errors(withDbUrlEnv("PRIVATE_KEY"))).toEqual([`14:24 prod-db.config: url_env must be ${RULE}; got "PRIVATE_KEY"`]);
+  });
+
+  it("refuses the server's own JIT_ settings: the Slack app's secrets, its public URL, the exec allow-list", () => {
+    for (const name of ["JIT_SLACK_TOKEN_KEY", "JIT_SLACK_SIGNING_SECRET", "JIT_SLACK_BOT_TOKEN", "JIT_PUBLIC_URL", "JIT_EXEC_COMMANDS", "JIT_ACCESS_REPOSITORIES", "JIT_TRUSTED_POLICY_SHAS"]) {
+      expect(errors(withDbUrlEnv(name))).toEqual([`14:24 prod-db.config: url_env must be ${RULE}; got "${name}"`]);
+    }
+    // Names that merely start like them are the operator's to set aside.
+    expect(errors(withDbUrlEnv("JIT_PUBLIC_URL_OF_DB"))).toEqual([]);
   });
 
   it("refuses other names outside JIT_: the app's own settings, a bare prefix, lower case", () => {

@@ -58,7 +58,7 @@ describe("loading the policy", () => {
   });
   it("requires environment variable names, not values, for secrets", () => {
     expect(errors(POLICY.replace("url_env: JIT_PROD_DB_URL", "url_env: postgres://x"))).toEqual([
-      '14:24 prod-db.config: url_env must be the name of an environment variable starting with JIT_ (then A-Z, 0-9, _): the policy may only name variables set aside for it; got "postgres://x"',
+      '14:24 prod-db.config: url_env must be the name of an environment variable starting with JIT_ (then A-Z, 0-9, _), and not one of the server\'s own settings (the Slack app\'s JIT_SLACK_BOT_TOKEN, JIT_SLACK_SIGNING_SECRET, JIT_SLACK_TOKEN_KEY, …, JIT_PUBLIC_URL, JIT_EXEC_COMMANDS, JIT_ACCESS_REPOSITORIES, JIT_TRUSTED_POLICY_SHAS): the policy may only name variables set aside for it; got "postgres://x"',
     ]);
   });
   it("reports a ticket_pattern that is not a regular expression", () => {

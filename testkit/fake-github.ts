@@ -59,6 +59,13 @@ export class FakeGitHub implements World {
    * GitHub does not count them against the rate limit.
    */
   readonly notModified: string[] = [];
+  /**
+   * Decides, for each of the app's requests, whether GitHub fails it instead of serving it (a
+   * status such as 502 or 429; undefined: served). Soak benchmarks set it; the failures are listed
+   * in `failed`.
+   */
+  failure: ((r: AppRequest) => number | undefined) | undefined;
+  readonly failed: string[] = [];
   /** Webhooks GitHub would have sent, oldest first; a test takes them from here. */
   readonly deliveries: Delivery[] = [];
   /** Added latency per request, to make concurrency realistic (0: none). */
@@ -218,8 +225,9 @@ export class FakeGitHub implements World {
   }
 
   /** The app's installation client, as Probot would hand it to a handler (a minted installation token). */
-  client(installationId = 4242): GitHub {
-    return this.octokit(this.mintToken(this.app.id, installationId));
+  /** `Kind`: an Octokit with plugins (a soak benchmark's retrying client), given `options` besides. */
+  client(installationId = 4242, Kind: typeof Octokit = Octokit, options: Record<string, unknown> = {}): GitHub {
+    return new Kind({ auth: this.mintToken(this.app.id, installationId), request: { fetch: this.fetch }, log: quietLog, ...options });
   }
 
   /** A person with write access, acting through the REST API (edits, deletions, labels, reviews, merges). */
@@ -316,6 +324,13 @@ export class FakeGitHub implements World {
     await new Promise((r) => (this.latencyMs ? setTimeout(r, this.latencyMs) : setImmediate(r)));
     const body = init?.body ? JSON.parse(init.body) : {};
     if (byApp) for (const listener of this.requestListeners) await listener({ method, path: url.pathname, body });
+    // A failure GitHub answers now and then (a 502, a secondary rate limit), before doing anything.
+    const injected = byApp ? this.failure?.({ method, path: url.pathname, body }) : undefined;
+    if (injected !== undefined) {
+      this.failed.push(`${injected} ${method} ${url.pathname}`);
+      const headers: Record<string, string> = { "content-type": "application/json; charset=utf-8", ...(injected === 429 ? { "retry-after": "0" } : {}) };
+      return withUrl(new Response(JSON.stringify({ message: injected === 429 ? "You have exceeded a secondary rate limit." : "Server Error" }), { status: injected, headers }), url);
+    }
     if (url.pathname === "/login/oauth/access_token") {
       // GitHub's Date header: Octokit's OAuth methods compute the token's expiry from it.
       const response = respond(url, this.oauthToken(method, body), method, undefined);

@@ -33,6 +33,7 @@ export async function recordsOfGrantFiles(gh: GitHub, ref: RepoRef & { repoId: n
   const byPath = new Map(files.map((f) => [f.path, f]));
   const found: FoundRecord[] = [];
   const matched = new Set<string>();
+  const claims = new Map<string, FoundRecord[]>();
   const pages = Math.ceil(files.length / PAGE) + SPARE_PAGES;
   const shown = new Set<string>([STATUS_LABELS.APPROVED, STATUS_LABELS.PENDING, REVERT_BLOCKED_LABEL]);
   for (let page = 1; page <= pages && matched.size < files.length; page++) {
@@ -42,13 +43,31 @@ export async function recordsOfGrantFiles(gh: GitHub, ref: RepoRef & { repoId: n
     for (const [i, pr] of candidates.entries()) {
       const state = states[i];
       const file = state?.path !== undefined ? byPath.get(state.path) : undefined;
-      if (!state || !file || state.blob !== file.blobSha) continue;
-      found.push({ number: pr.number, file, state });
-      matched.add(file.path);
-      const requester = state.grant?.requester;
-      if (requester) rememberRequester(file.blobSha, requester);
+      // Only a record that still holds its file claims it: an ended request whose content was
+      // requested again (same path, same blob) names the file too, and a label moved onto it must
+      // not hide the live request behind it.
+      if (!state || !file || state.blob !== file.blobSha || !holdsItsFile(state)) continue;
+      claims.set(file.path, [...(claims.get(file.path) ?? []), { number: pr.number, file, state }]);
     }
     if (pulls.length < PAGE) break;
   }
+  // Two records claiming one file: neither is trusted here, the file's own history decides.
+  for (const [path, [only, ...more]] of claims) {
+    if (!only || more.length > 0) continue;
+    found.push(only);
+    matched.add(path);
+    const requester = only.state.grant?.requester;
+    if (requester) rememberRequester(only.file.blobSha, requester);
+  }
   return { found, unmatched: files.filter((f) => !matched.has(f.path)) };
+}
+
+/**
+ * A record whose grant file is still its own on the default branch: approved (live, or ended but
+ * not yet revoked), on its way (merged, not yet applied), or ended with its revert PR still owed.
+ * Anything else ended, and its revert removed its file (or a later request added that content again).
+ */
+function holdsItsFile(state: CommentState): boolean {
+  if (state.revert_pending) return true;
+  return state.status === null || state.status === undefined || state.status === "APPROVED" || state.status === "PENDING" || state.status === "SCHEDULED" || state.status === "APPLYING";
 }

@@ -21,13 +21,19 @@ export interface FakeMessage {
   updates: number;
 }
 
-const METHODS = new Set(["chat.postMessage", "chat.update", "chat.postEphemeral", "views.open"]);
+const METHODS = new Set(["chat.postMessage", "chat.update", "chat.postEphemeral", "views.open", "users.info"]);
 
 export class FakeSlack {
   readonly calls: SlackCall[] = [];
   readonly refused: { method: string; error: string }[] = [];
   readonly messages = new Map<string, FakeMessage>();
   readonly ephemerals: { channel: string; user: string; text: string }[] = [];
+  /** The workspace's people, for users.info (an unknown user is refused, as Slack does). */
+  readonly people = new Map<string, { name: string; realName: string }>([
+    ["U0ALICE", { name: "alice", realName: "Alice Requester" }],
+    ["U0BOB", { name: "bob", realName: "Bob Approver" }],
+    ["U0CAROL", { name: "carol", realName: "Carol Approver" }],
+  ]);
   readonly views: { trigger_id: string; view: Record<string, unknown> }[] = [];
   private seq = 0;
   private constructor(
@@ -94,6 +100,10 @@ export class FakeSlack {
         if (!args.channel || !args.user || !args.text) return refuse("invalid_arguments");
         this.ephemerals.push({ channel: String(args.channel), user: String(args.user), text: String(args.text) });
         return { ok: true, message_ts: `1700000001.${String(++this.seq).padStart(6, "0")}` };
+      }
+      case "users.info": {
+        const person = this.people.get(String(args.user));
+        return person ? { ok: true, user: { id: String(args.user), name: person.name, real_name: person.realName, profile: { real_name: person.realName } } } : refuse("user_not_found");
       }
       default: {
         if (!args.trigger_id || !args.view) return refuse("invalid_arguments");

@@ -101,3 +101,17 @@ export async function startSlackHarness(fake: FakeGitHub, o: { clock?: Clock; re
     },
   };
 }
+
+/**
+ * The end of GitHub's web flow, as a browser does it: back on the callback with `code` and `state`,
+ * then the confirmation the page asks for (the Slack account it names is the holder's). Returns the
+ * callback's page and the confirmation's answer (undefined when there was nothing to confirm).
+ */
+export async function completeLink(base: string, code: string, state: string): Promise<{ page: Response; pageText: string; confirmed?: Response }> {
+  const page = await fetch(`${base}/slack/oauth/callback?code=${code}&state=${state}`);
+  const pageText = await page.text();
+  const token = /name="token" value="([^"]+)"/.exec(pageText)?.[1];
+  if (!token) return { page, pageText };
+  const confirmed = await fetch(`${base}/slack/link/confirm`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ token }).toString() });
+  return { page, pageText, confirmed };
+}

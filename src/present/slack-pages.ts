@@ -22,6 +22,22 @@ export function linkPage(authorizeUrl: string): string {
   );
 }
 
+/**
+ * The last step of linking, shown to whoever completed GitHub's authorization: which Slack account
+ * their GitHub account is about to act for. A link forwarded by someone else names that person's
+ * Slack account here, and confirming it would let them approve as you: the page says so.
+ */
+export function confirmLinkPage(login: string, slackAccount: string, confirmPath: string, token: string): string {
+  return page(
+    "Confirm the link",
+    `<p>Link GitHub <strong>@${html(login)}</strong> to the Slack account <strong id="slack-account">${html(slackAccount)}</strong>?</p>
+<p>Every Approve or Reject click by that Slack account will then be <strong>your</strong> review on GitHub.</p>
+<p class="warning"><strong>Only if that Slack account is yours.</strong> If someone sent you this link, stop here: confirming would let them approve requests as you.</p>
+<form method="post" action="${html(confirmPath)}"><input type="hidden" name="token" value="${html(token)}"><button class="button" id="confirm" type="submit">Yes, this Slack account is mine</button></form>
+<p>Nothing is linked until you confirm. This page works once and for 10 minutes.</p>`,
+  );
+}
+
 export function linkedPage(login: string): string {
   return page("Linked", `<p id="result">Your Slack account is now linked to GitHub <strong>@${html(login)}</strong>. Go back to Slack and click again.</p>`);
 }

@@ -26,6 +26,13 @@ export const slackPerson = (teamId: string, userId: string) => `${teamId}:${user
 const linkKey = (person: string) => `link:${person}`;
 const byGitHubKey = (githubId: number) => `gh:${githubId}`;
 const stateKey = (state: string) => `state:${state}`;
+const pendingKey = (token: string) => `pending:${token}`;
+
+/** A GitHub authorization waiting for its holder to confirm which Slack account it links to. */
+export interface PendingLink {
+  person: string;
+  account: LinkedAccount;
+}
 
 export class AccountLinks {
   constructor(
@@ -78,6 +85,25 @@ export class AccountLinks {
 
   async peekState(state: string): Promise<string | undefined> {
     return /^[A-Za-z0-9_-]{32}$/.test(state) ? this.store.get(stateKey(state)) : undefined;
+  }
+
+  /**
+   * Holds a completed GitHub authorization until the browser that completed it confirms the Slack
+   * account named on the page (sealed like a link; single-use, 10 minutes). Returns the token the
+   * confirmation form carries.
+   */
+  async holdPending(pending: PendingLink): Promise<string> {
+    const token = randomBytes(24).toString("base64url");
+    await this.store.set(pendingKey(token), seal(this.key, pendingKey(token), JSON.stringify(pending)), LINK_STATE_TTL_MS);
+    return token;
+  }
+
+  /** The pending link the confirmation names; gone afterwards, whatever happens next. */
+  async takePending(token: string): Promise<PendingLink | undefined> {
+    if (!/^[A-Za-z0-9_-]{32}$/.test(token)) return undefined;
+    const sealed = await this.store.take(pendingKey(token));
+    const plain = sealed === undefined ? undefined : unseal(this.key, pendingKey(token), sealed);
+    return plain === undefined ? undefined : (JSON.parse(plain) as PendingLink);
   }
 
   /** The Slack person the state was made for; the state is gone afterwards, whatever happens next. */

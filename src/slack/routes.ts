@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { WebClient } from "@slack/web-api";
-import { chatText, linkedPage, linkPage, linkProblemPage } from "../present/slack-pages.js";
+import { chatText, confirmLinkPage, linkedPage, linkPage, linkProblemPage } from "../present/slack-pages.js";
 import { rejectModal, APPROVE_ACTION, REASON_BLOCK, REASON_INPUT, REJECT_ACTION, REJECT_CALLBACK, type ButtonValue } from "../present/slack.js";
 import type { GitHubUser } from "./github-user.js";
 import { slackPerson, type AccountLinks, type LinkedAccount } from "./links.js";
@@ -12,6 +12,7 @@ import type { KeyValue } from "./store.js";
 export const INTERACTIONS_PATH = "/slack/interactions";
 export const LINK_PATH = "/slack/link";
 export const CALLBACK_PATH = "/slack/oauth/callback";
+export const CONFIRM_PATH = "/slack/link/confirm";
 /** Slack's interaction payloads are small; anything larger is not Slack. */
 const MAX_BODY_BYTES = 256 * 1024;
 /** Replay marks outlive the signature's own window. */
@@ -61,6 +62,7 @@ export class SlackRoutes {
     if (url.pathname === INTERACTIONS_PATH && req.method === "POST") return this.interaction(req, res);
     if (url.pathname === LINK_PATH && req.method === "GET") return this.linkPage(url, res);
     if (url.pathname === CALLBACK_PATH && req.method === "GET") return this.callback(url, res);
+    if (url.pathname === CONFIRM_PATH && req.method === "POST") return this.confirm(req, res);
     return false;
   };
 
@@ -191,12 +193,37 @@ export class SlackRoutes {
     if (!person || !code) return send(res, 400, "text/html; charset=utf-8", linkProblemPage("This link has expired or was already used."));
     try {
       const account = await this.o.github.exchange(code, state, `${this.o.publicUrl}${CALLBACK_PATH}`);
-      await this.o.links.save(person, account);
-      this.o.log.info(`Slack: ${person} linked to GitHub ${account.login}`);
-      return send(res, 200, "text/html; charset=utf-8", linkedPage(account.login));
+      // Not linked yet: the state proves which Slack person asked, not who is at this browser. The
+      // GitHub account's holder confirms the Slack account by name first (a forwarded link names
+      // someone else's).
+      const token = await this.o.links.holdPending({ person, account });
+      return send(res, 200, "text/html; charset=utf-8", confirmLinkPage(account.login, await this.slackName(person), CONFIRM_PATH, token));
     } catch (error) {
       this.o.log.warn(`Slack: linking ${person} failed: ${githubMessage(error)}`);
       return send(res, 502, "text/html; charset=utf-8", linkProblemPage(`GitHub did not accept the authorization: ${githubMessage(error)}`));
+    }
+  }
+
+  /** The confirmation of a pending link (the form on the callback's page): only now is it saved. */
+  private async confirm(req: IncomingMessage, res: ServerResponse): Promise<true> {
+    const body = await readBody(req);
+    const token = new URLSearchParams(body ?? "").get("token") ?? "";
+    const pending = await this.o.links.takePending(token);
+    if (!pending) return send(res, 400, "text/html; charset=utf-8", linkProblemPage("This link has expired or was already used."));
+    await this.o.links.save(pending.person, pending.account);
+    this.o.log.info(`Slack: ${pending.person} linked to GitHub ${pending.account.login}`);
+    return send(res, 200, "text/html; charset=utf-8", linkedPage(pending.account.login));
+  }
+
+  /** How the page names a Slack person: their name and handle from Slack, or their id when Slack does not say. */
+  private async slackName(person: string): Promise<string> {
+    const [team, user] = person.split(":");
+    try {
+      const { user: found } = await this.o.client.users.info({ user: user! });
+      const name = found?.real_name || found?.profile?.real_name || found?.name;
+      return name ? `${name} (${found?.name ?? user}, ${user} in workspace ${team})` : `${user} in workspace ${team}`;
+    } catch {
+      return `${user} in workspace ${team}`;
     }
   }
 }

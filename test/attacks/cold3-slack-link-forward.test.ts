@@ -68,7 +68,13 @@ describe("cold3: a requester's own link, completed by an approver", () => {
     const page = await fetch(url);
     expect(page.status).toBe(200);
     const state = new URL(url).searchParams.get("state")!;
-    await fetch(`${h.base}/slack/oauth/callback?code=${fake.authorize("bob")}&state=${state}`);
+    const back = await fetch(`${h.base}/slack/oauth/callback?code=${fake.authorize("bob")}&state=${state}`);
+    // What bob sees: his GitHub account about to act for alice's Slack account, and a warning. He
+    // does not confirm (it is not his Slack account): nothing is linked.
+    const seen = await back.text();
+    expect(seen).toContain("Alice Requester");
+    expect(seen).toContain("If someone sent you this link, stop here");
+    expect(await h.slackApp.links.get("T0JIT:U0ALICE")).toBeUndefined();
 
     // alice clicks Approve again.
     await click(h, "U0ALICE", "jit_approve");

@@ -67,6 +67,10 @@ describe("the Slack account-link page, in chromium", () => {
 
     await Promise.all([page.waitForNavigation({ waitUntil: "load" }), page.click("#authorize")]);
     expect(new URL(page.url()).pathname).toBe("/slack/oauth/callback");
+    // The GitHub account's holder confirms which Slack account it will act for: nothing is linked before.
+    expect(await page.$eval("#slack-account", (p) => (p as HTMLElement).innerText)).toContain("Bob Approver");
+    expect(await h.slackApp.links.get(slackPerson("T0JIT", "U0BOB"))).toBeUndefined();
+    await Promise.all([page.waitForNavigation({ waitUntil: "load" }), page.click("#confirm")]);
     expect(await page.$eval("#result", (p) => (p as HTMLElement).innerText)).toBe("Your Slack account is now linked to GitHub @bob. Go back to Slack and click again.");
     expect(await h.slackApp.links.get(slackPerson("T0JIT", "U0BOB"))).toMatchObject({ login: "bob" });
     // Only GitHub's authorize page was asked for outside the app, with the app's client id and the state.

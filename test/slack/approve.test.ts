@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from "@jest/globals";
 import { FakeGitHub } from "../../testkit/fake-github.js";
 import { blockAction, signedInteraction } from "../../testkit/fake-slack.js";
 import { openRequest } from "../../testkit/people.js";
-import { SIGNING_SECRET, SLACK_CHANNEL, startSlackHarness, type SlackHarness } from "../../testkit/slack-app.js";
+import { completeLink, SIGNING_SECRET, SLACK_CHANNEL, startSlackHarness, type SlackHarness } from "../../testkit/slack-app.js";
 import { slackPerson } from "../../src/slack/links.js";
 import { fixedClock } from "../helpers/app.js";
 
@@ -72,8 +72,10 @@ async function link(fake: FakeGitHub, h: SlackHarness, slackUser: string, login:
   expect(authorize.origin + authorize.pathname).toBe("https://github.com/login/oauth/authorize");
   expect(authorize.searchParams.get("state")).toBe(state);
   expect(authorize.searchParams.get("client_id")).toBe(fake.oauthClient.id);
-  const back = await fetch(`${h.base}/slack/oauth/callback?code=${fake.authorize(login)}&state=${state}`);
-  expect([back.status, (await back.text()).includes(`@${login}`)]).toEqual([200, true]);
+  const back = await completeLink(h.base, fake.authorize(login), state);
+  // The page names the GitHub account and the Slack account it is about to act for; nothing is linked before the confirmation.
+  expect([back.page.status, back.pageText.includes(`@${login}`), back.pageText.includes(slackUser)]).toEqual([200, true, true]);
+  expect([back.confirmed?.status, (await back.confirmed?.text())?.includes(`@${login}`)]).toEqual([200, true]);
 }
 
 describe("Slack buttons become the clicker's own GitHub review", () => {

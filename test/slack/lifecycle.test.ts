@@ -2,7 +2,7 @@ import { afterEach, expect, it } from "@jest/globals";
 import { FakeGitHub } from "../../testkit/fake-github.js";
 import { blockAction, signedInteraction } from "../../testkit/fake-slack.js";
 import { openRequest } from "../../testkit/people.js";
-import { SIGNING_SECRET, SLACK_CHANNEL, startSlackHarness, type SlackHarness } from "../../testkit/slack-app.js";
+import { completeLink, SIGNING_SECRET, SLACK_CHANNEL, startSlackHarness, type SlackHarness } from "../../testkit/slack-app.js";
 import { slackPerson } from "../../src/slack/links.js";
 import { fixedClock } from "../helpers/app.js";
 
@@ -54,7 +54,7 @@ it("one message per request, updated at every change (approved by whom, merged a
   const h = (harness = await startSlackHarness(fake, { clock }));
   // alice, the requester, has linked her account (she hears back by direct message); bob approves.
   const aliceState = await h.slackApp.links.newState(slackPerson("T0JIT", "U0ALICE"));
-  await fetch(`${h.base}/slack/oauth/callback?code=${fake.authorize("alice")}&state=${aliceState}`);
+  await completeLink(h.base, fake.authorize("alice"), aliceState);
   const dms = () => [...h.slack.messages.values()].filter((m) => m.channel === "U0ALICE").map((m) => m.text);
   const posts = () => h.slack.calls.filter((c) => c.method === "chat.postMessage" && c.args.channel === SLACK_CHANNEL).length;
   const number = (await openRequest(fake.as("alice"), ref, { branch: "request-alice", path: "grants/prod-admins/alice.yaml", content: "requester: alice\nresource: prod-admins\nrole: member\nduration: 1h\nreason: \"Investigate INC-4211\"\n" }))!;
@@ -70,7 +70,7 @@ it("one message per request, updated at every change (approved by whom, merged a
 
   // bob approves from Slack: his review, the merge, the apply — the same message each time.
   const state = await h.slackApp.links.newState(slackPerson("T0JIT", "U0BOB"));
-  await fetch(`${h.base}/slack/oauth/callback?code=${fake.authorize("bob")}&state=${state}`);
+  await completeLink(h.base, fake.authorize("bob"), state);
   const actions = h.slack.only(SLACK_CHANNEL).blocks.find((b) => b.type === "actions") as { elements: { action_id: string; value?: string }[] };
   const value = actions.elements.find((e) => e.action_id === "jit_approve")!.value!;
   const { body, headers } = signedInteraction(SIGNING_SECRET, blockAction({ user: "U0BOB", channel: SLACK_CHANNEL, actionId: "jit_approve", value }), Math.floor(Date.now() / 1000));

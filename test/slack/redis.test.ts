@@ -4,7 +4,7 @@ import { Redis } from "ioredis";
 import { FakeGitHub } from "../../testkit/fake-github.js";
 import { blockAction, signedInteraction } from "../../testkit/fake-slack.js";
 import { openRequest } from "../../testkit/people.js";
-import { SIGNING_SECRET, SLACK_CHANNEL, startSlackHarness, type SlackHarness } from "../../testkit/slack-app.js";
+import { completeLink, SIGNING_SECRET, SLACK_CHANNEL, startSlackHarness, type SlackHarness } from "../../testkit/slack-app.js";
 import { slackPerson } from "../../src/slack/links.js";
 import { redisAvailability, RedisServer } from "../helpers/redis.js";
 
@@ -54,7 +54,7 @@ describeRedis("the Slack state in Redis, shared by two replicas", () => {
 
     // Linked through replica one.
     const state = await one.slackApp.links.newState(slackPerson("T0JIT", "U0BOB"));
-    expect((await fetch(`${one.base}/slack/oauth/callback?code=${fake.authorize("bob")}&state=${state}`)).status).toBe(200);
+    expect((await completeLink(one.base, fake.authorize("bob"), state)).confirmed?.status).toBe(200);
 
     // The click reaches replica two: it knows the message and bob's link.
     const actions = one.slack.only(SLACK_CHANNEL).blocks.find((b) => b.type === "actions") as { elements: { action_id: string; value?: string }[] };

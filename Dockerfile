@@ -1,8 +1,9 @@
-# jit-access as a container (docs/operations/kubernetes.md). Two stages: the first compiles
-# TypeScript with the dev dependencies, the second holds only what runs. The image runs Node 24, an
-# LTS line (the code itself runs on Node 20.18+, package.json's engines, for development machines).
-# CI cannot pull node:24-slim (it reaches npm and Debian only), so it runs these same steps without
-# a container: deploy/image-check.sh. Keep the two in step. deploy/release.sh builds and tags it.
+# jit-access as a container (docs/operations/deploy.md, docs/operations/kubernetes.md). Two
+# stages: the first compiles TypeScript with the dev dependencies, the second holds only what runs.
+# The image runs Node 24, an LTS line (the code itself runs on Node 20.18+, package.json's engines,
+# for development machines). CI cannot pull node:24-slim (it reaches npm and Debian only), so it
+# runs these same steps without a container: deploy/image-check.sh. Keep the two in step.
+# deploy/release.sh builds and tags it.
 
 FROM node:24-slim AS build
 WORKDIR /app

@@ -7,6 +7,7 @@ import { benchMysqlProvider } from "./providers-mysql.js";
 import { benchNetworkProviders } from "./providers-net.js";
 import { benchReplicas } from "./replicas.js";
 import { benchSlackClicks } from "./slack-clicks.js";
+import { benchSoak } from "./soak.js";
 import { benchValidateGrant } from "./validate-grant.js";
 
 /**
@@ -35,6 +36,7 @@ const sections: [string, () => string[] | Promise<string[]>][] = [
   ["Provider latency: mysql apply and revoke against a real MariaDB on loopback", () => benchMysqlProvider()],
   ["Provider latency: ssh (signing) and ldap (a local slapd)", () => benchNetworkProviders()],
   ["Slack: a burst of 50 Approve clicks (real HTTP, signed), answered within Slack's 3 s", async () => [...(await benchSlackClicks(50, 20)), ...(await benchSlackClicks(50, 20)), ...(await benchSlackClicks(50, 20))]],
+  ["Soak: 1,000 grants over 30 simulated minutes, GitHub failing 3% of requests (502/429) and the provider 5% of calls", () => benchSoak()],
 ];
 
 // `JIT_BENCH=<words>` runs only the sections whose titles contain them (case-insensitive).

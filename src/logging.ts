@@ -103,7 +103,6 @@ export async function createLogger(env: NodeJS.ProcessEnv, destination: Destinat
   return pino(
     {
       level: env.LOG_LEVEL || "info",
-      name: "probot",
       messageKey: env.LOG_MESSAGE_KEY || "msg",
       redact: { paths: REDACTED_PATHS, censor: "[redacted]" },
     },

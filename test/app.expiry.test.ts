@@ -214,7 +214,7 @@ describe("expiry", () => {
     await deliver(probot, "pull_request", pullRequestEvent("closed", live().pr));
     api.done(); // no revert PR, no label change
     const state = readState(comment.body)!;
-    expect(state).toMatchObject({ status: "APPROVED", revoke_attempts: 1, next_revoke_at: "2026-11-29T15:01:01.000Z" });
+    expect(state).toMatchObject({ status: "APPROVED", revoke_attempts: 1, next_revoke_at: "2026-11-29T15:00:02.000Z" });
     expect(state.revoke_error).toContain("removing alice in acme/prod-admins failed");
     expect(visible(comment.body)).toContain("until then the access is still live");
 

@@ -139,7 +139,7 @@ describe("a merged request whose policy was met", () => {
     await deliver(await startApp(NOW), "pull_request", pullRequestEvent("closed", sc.pr));
     api.done();
     const failed = readState(bodies[0]!)!;
-    expect(failed).toMatchObject({ status: "APPLYING", standing: [], attempts: 1, next_attempt_at: "2026-11-29T13:01:00.000Z" });
+    expect(failed).toMatchObject({ status: "APPLYING", standing: [], attempts: 1, next_attempt_at: "2026-11-29T13:00:01.000Z" });
     expect(failed.error).toBe("adding alice in acme/prod-admins failed: Resource not accessible by integration");
     expect(visible(bodies[0]!)).toContain("Attempt 1 failed: adding alice in acme/prod-admins failed: Resource not accessible by integration");
 
@@ -149,7 +149,7 @@ describe("a merged request whose policy was met", () => {
     mockInstallationToken(early);
     mockReads(early, waiting, "through-comments");
     mockGrantOnMain(early, PATH, CONTENT); // not applied yet: is its file still on main?
-    await deliver(await startApp(new Date("2026-11-29T13:00:30Z")), "pull_request", pullRequestEvent("closed", waiting.pr));
+    await deliver(await startApp(new Date("2026-11-29T13:00:00.500Z")), "pull_request", pullRequestEvent("closed", waiting.pr));
     early.done();
 
     // After it, the retry uses the recorded standing (no second look) and succeeds.

@@ -335,7 +335,7 @@ describe("rejections and revokes that someone tries to take back", () => {
     const { probot } = await startAppWithScheduler(fixedClock(new Date("2026-11-29T14:05:00Z")));
     const failing = embedState("revoke failing", {
       ...live, ending: { status: "REVOKED", endedBy: "revoked by sam: incident", revert: false },
-      revoke_attempts: 1, next_revoke_at: "2026-11-29T14:01:00.000Z", revoke_error: "GitHub said 502",
+      revoke_attempts: 1, next_revoke_at: "2026-11-29T14:00:01.000Z", revoke_error: "GitHub said 502",
     });
     const sc = { ...merged(failing), checkRuns: [recordRun(failing)] }; // no command on the timeline any more
     const api = githubApi();

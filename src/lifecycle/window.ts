@@ -34,7 +34,12 @@ function startOf(text: string): number {
   return ms;
 }
 
-/** Backoff of provider retries: 1, 2, 4 … minutes, at most 30. */
+/**
+ * Backoff of provider retries: 1, 2, 4 … seconds, at most 5 minutes. Short at first because a
+ * revoke that failed leaves access in place (it must follow within a second or two once the target
+ * answers again) and an apply that failed eats into a window that may be a few minutes long; the
+ * doubling keeps a target that stays down from being asked more than about once in 5 minutes.
+ */
 export function nextAttemptAt(attempts: number, now: Date): Date {
-  return new Date(now.getTime() + Math.min(30, 2 ** Math.max(0, attempts - 1)) * 60_000);
+  return new Date(now.getTime() + Math.min(300, 2 ** Math.max(0, attempts - 1)) * 1000);
 }

@@ -1,21 +1,11 @@
 import { FakeGitHub } from "../testkit/fake-github.js";
 import { blockAction, signedInteraction } from "../testkit/fake-slack.js";
 import { openRequest } from "../testkit/people.js";
-import { SIGNING_SECRET, SLACK_CHANNEL, startSlackHarness } from "../testkit/slack-app.js";
+import { SIGNING_SECRET, SLACK_CHANNEL, startSlackHarness, slackPolicy } from "../testkit/slack-app.js";
 import { slackPerson } from "../src/slack/links.js";
 import { fmt, summarize } from "./stats.js";
 
-const POLICY = `version: 1
-resources:
-  prod-admins:
-    provider: github-team
-    config: { org: acme, team: prod-admins }
-    roles:
-      member: { max_duration: 8h }
-notifications:
-  slack:
-    channel: ${SLACK_CHANNEL}
-`;
+const POLICY = slackPolicy();
 
 /**
  * A burst of Slack clicks at once: 50 linked approvers click Approve on the same request message

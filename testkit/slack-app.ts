@@ -115,3 +115,18 @@ export async function completeLink(base: string, code: string, state: string): P
   const confirmed = await fetch(`${base}/slack/link/confirm`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ token }).toString() });
   return { page, pageText, confirmed };
 }
+
+/** The access repository's policy in the Slack tests: one github-team resource, its Slack channel; `roles` as YAML lines (indented 6). */
+export function slackPolicy(roles = "      member: { max_duration: 8h }"): string {
+  return `version: 1
+resources:
+  prod-admins:
+    provider: github-team
+    config: { org: acme, team: prod-admins }
+    roles:
+${roles}
+notifications:
+  slack:
+    channel: ${SLACK_CHANNEL}
+`;
+}

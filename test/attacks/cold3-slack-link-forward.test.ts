@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from "@jest/globals";
 import { FakeGitHub } from "../../testkit/fake-github.js";
 import { blockAction, signedInteraction } from "../../testkit/fake-slack.js";
 import { openRequest } from "../../testkit/people.js";
-import { SIGNING_SECRET, SLACK_CHANNEL, startSlackHarness, type SlackHarness } from "../../testkit/slack-app.js";
+import { SIGNING_SECRET, SLACK_CHANNEL, startSlackHarness, type SlackHarness, slackPolicy } from "../../testkit/slack-app.js";
 import { fixedClock } from "../helpers/app.js";
 
 /**
@@ -18,17 +18,7 @@ import { fixedClock } from "../helpers/app.js";
 const APP_ID = 77;
 const REPO = "acme/access";
 const ref = { owner: "acme", repo: "access" };
-const POLICY = `version: 1
-resources:
-  prod-admins:
-    provider: github-team
-    config: { org: acme, team: prod-admins }
-    roles:
-      member: { max_duration: 8h }
-notifications:
-  slack:
-    channel: ${SLACK_CHANNEL}
-`;
+const POLICY = slackPolicy();
 const grant = `requester: alice\nresource: prod-admins\nrole: member\nduration: 1h\nreason: "Investigate INC-4211 stuck deploys"\n`;
 
 let harness: SlackHarness | undefined;

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from "@jest/globals";
 import { FakeGitHub } from "../../testkit/fake-github.js";
 import { blockAction, signedInteraction } from "../../testkit/fake-slack.js";
 import { openRequest } from "../../testkit/people.js";
-import { completeLink, SIGNING_SECRET, SLACK_CHANNEL, startSlackHarness, type SlackHarness } from "../../testkit/slack-app.js";
+import { completeLink, SIGNING_SECRET, SLACK_CHANNEL, startSlackHarness, type SlackHarness, slackPolicy } from "../../testkit/slack-app.js";
 import { slackPerson } from "../../src/slack/links.js";
 import { fixedClock } from "../helpers/app.js";
 
@@ -14,18 +14,7 @@ import { fixedClock } from "../helpers/app.js";
 const APP_ID = 77;
 const REPO = "acme/access";
 const ref = { owner: "acme", repo: "access" };
-const POLICY = `version: 1
-resources:
-  prod-admins:
-    provider: github-team
-    config: { org: acme, team: prod-admins }
-    roles:
-      member: { max_duration: 8h }
-      owner: { max_duration: 1h, approve_in_chat: false }
-notifications:
-  slack:
-    channel: ${SLACK_CHANNEL}
-`;
+const POLICY = slackPolicy(`      member: { max_duration: 8h }\n      owner: { max_duration: 1h, approve_in_chat: false }`);
 const grant = (role = "member", reason = "Investigate INC-4211 <!channel> & friends") =>
   `requester: alice\nresource: prod-admins\nrole: ${role}\nduration: 1h\nreason: "${reason}"\n`;
 

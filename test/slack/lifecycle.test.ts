@@ -2,23 +2,13 @@ import { afterEach, expect, it } from "@jest/globals";
 import { FakeGitHub } from "../../testkit/fake-github.js";
 import { blockAction, signedInteraction } from "../../testkit/fake-slack.js";
 import { openRequest } from "../../testkit/people.js";
-import { completeLink, SIGNING_SECRET, SLACK_CHANNEL, startSlackHarness, type SlackHarness } from "../../testkit/slack-app.js";
+import { completeLink, SIGNING_SECRET, SLACK_CHANNEL, startSlackHarness, type SlackHarness, slackPolicy } from "../../testkit/slack-app.js";
 import { slackPerson } from "../../src/slack/links.js";
 import { fixedClock } from "../helpers/app.js";
 
-/** Issue #20: the request's one Slack message follows it from request to end, updated in place. */
+/** The request's one Slack message follows it from request to end, updated in place. */
 const ref = { owner: "acme", repo: "access" };
-const POLICY = `version: 1
-resources:
-  prod-admins:
-    provider: github-team
-    config: { org: acme, team: prod-admins }
-    roles:
-      member: { max_duration: 8h, expiry_warning: 10m }
-notifications:
-  slack:
-    channel: ${SLACK_CHANNEL}
-`;
+const POLICY = slackPolicy("      member: { max_duration: 8h, expiry_warning: 10m }");
 
 let harness: SlackHarness | undefined;
 afterEach(async () => {

@@ -4,7 +4,7 @@ import { Redis } from "ioredis";
 import { FakeGitHub } from "../../testkit/fake-github.js";
 import { blockAction, signedInteraction } from "../../testkit/fake-slack.js";
 import { openRequest } from "../../testkit/people.js";
-import { completeLink, SIGNING_SECRET, SLACK_CHANNEL, startSlackHarness, type SlackHarness } from "../../testkit/slack-app.js";
+import { completeLink, SIGNING_SECRET, SLACK_CHANNEL, startSlackHarness, type SlackHarness, slackPolicy } from "../../testkit/slack-app.js";
 import { slackPerson } from "../../src/slack/links.js";
 import { redisAvailability, RedisServer } from "../helpers/redis.js";
 
@@ -15,17 +15,7 @@ import { redisAvailability, RedisServer } from "../helpers/redis.js";
  */
 const availability = redisAvailability();
 const describeRedis = "bin" in availability ? describe : describe.skip;
-const POLICY = `version: 1
-resources:
-  prod-admins:
-    provider: github-team
-    config: { org: acme, team: prod-admins }
-    roles:
-      member: { max_duration: 8h }
-notifications:
-  slack:
-    channel: ${SLACK_CHANNEL}
-`;
+const POLICY = slackPolicy();
 
 describeRedis("the Slack state in Redis, shared by two replicas", () => {
   let redis: RedisServer;

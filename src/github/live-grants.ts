@@ -1,3 +1,4 @@
+import pMap from "p-map";
 import { parseGrant } from "../grant/parse.js";
 import { STATUS_LABELS } from "../lifecycle/status.js";
 import { targetOf } from "../lifecycle/live.js";
@@ -130,10 +131,9 @@ export function stillGives(grant: LiveGrant, now: Date): boolean {
 /** Blob reads in flight at once for one lookup (GitHub asks integrations to keep concurrency modest). */
 const REQUESTER_READS = 20;
 
-async function inBatches<T, R>(items: readonly T[], size: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = [];
-  for (let i = 0; i < items.length; i += size) out.push(...(await Promise.all(items.slice(i, i + size).map(work))));
-  return out;
+function atMostInFlight<T, R>(items: readonly T[], size: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  // At most `size` in flight, the next starting as soon as one ends (p-map: a sliding window, not batches).
+  return pMap(items, work, { concurrency: size });
 }
 
 /**
@@ -141,7 +141,7 @@ async function inBatches<T, R>(items: readonly T[], size: number, work: (item: T
  * once, so that the revokes that follow — a burst of expiries after downtime — need no blob read.
  */
 export async function learnRequesters(gh: GitHub, ref: RepoRef, files: readonly GrantFile[]): Promise<void> {
-  await inBatches(files, REQUESTER_READS, (file) => requesterOf(gh, ref, file));
+  await atMostInFlight(files, REQUESTER_READS, (file) => requesterOf(gh, ref, file));
 }
 
 /** Grant files of one person that reference counting reads the history and record of (each costs about three reads). */
@@ -173,10 +173,10 @@ export const listLiveGrants: LiveGrantLister = async (gh, ref, q) => {
   const unknown = others.filter((f) => !requesterByBlob.has(f.blobSha));
   if (unknown.length > MAX_UNKNOWN_FILES) {
     // Learned a bounded number at a time: the next lookup goes on from there.
-    await inBatches(unknown.slice(0, MAX_UNKNOWN_FILES), REQUESTER_READS, (file) => requesterOf(gh, ref, file));
+    await atMostInFlight(unknown.slice(0, MAX_UNKNOWN_FILES), REQUESTER_READS, (file) => requesterOf(gh, ref, file));
     throw new TooManyGrantFiles(`${unknown.length} grant files on ${q.defaultBranch} were not read yet (at most ${MAX_UNKNOWN_FILES} a lookup)`);
   }
-  const requesters = await inBatches(others, REQUESTER_READS, (file) => requesterOf(gh, ref, file));
+  const requesters = await atMostInFlight(others, REQUESTER_READS, (file) => requesterOf(gh, ref, file));
   const theirs = others.filter((_, i) => requesters[i] === q.requester.toLowerCase()).length;
   if (theirs > MAX_FILES_PER_PERSON) throw new TooManyGrantFiles(`${theirs} grant files on ${q.defaultBranch} name ${q.requester} (at most ${MAX_FILES_PER_PERSON})`);
   for (const [i, file] of others.entries()) {

@@ -1,3 +1,4 @@
+import pMap from "p-map";
 import { isNotFound, type GitHub, type RepoRef } from "../github/client.js";
 import { grantFilesOn, learnRequesters, originsOf, recordOf } from "../github/live-grants.js";
 import { evaluatePullRequest, evaluateSnapshot, prepareEvaluation, withUrgentLane, type AppDeps, type Log } from "../handlers/evaluate.js";
@@ -488,17 +489,8 @@ export class Scheduler {
   }
 
   /** Runs `work` over `items`, `concurrency` at a time, keeping their order in the results. */
-  private async pool<T, R>(items: readonly T[], work: (item: T) => Promise<R>): Promise<R[]> {
-    const results: R[] = new Array(items.length);
-    let next = 0;
-    const worker = async () => {
-      while (next < items.length) {
-        const i = next++;
-        results[i] = await work(items[i]!);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(this.options.concurrency, items.length) }, worker));
-    return results;
+  private pool<T, R>(items: readonly T[], work: (item: T) => Promise<R>): Promise<R[]> {
+    return pMap(items, work, { concurrency: Math.max(1, this.options.concurrency) });
   }
 
   /** Kept in the index and tried again a minute later (GitHub or the network failed). */

@@ -8,12 +8,15 @@ import { requestsThatAdded } from "../github/grant-origin.js";
 import type { CommentState } from "../lifecycle/codec.js";
 import type { ProviderFactory } from "../providers/registry.js";
 import type { LiveGrantLister } from "../github/live-grants.js";
+import type { Log } from "../logging.js";
 import type { PersonLock } from "../github/person-lock.js";
 import type { Notifier } from "../notify/deliver.js";
 import { slackViewOf, type SlackRequestView } from "../present/slack.js";
 import { mergeCommands } from "../lifecycle/commands.js";
 import type { HeardCommands } from "./heard-commands.js";
 import { KeyedQueue } from "./queue.js";
+
+export type { Log } from "../logging.js";
 
 export interface AppDeps {
   appId: number;
@@ -63,9 +66,6 @@ export async function withUrgentLane(deps: AppDeps, installationId: number | und
   if (installationId === undefined || !deps.urgentClient) return deps;
   return { ...deps, urgent: await deps.urgentClient(installationId) };
 }
-
-export type { Log } from "../logging.js";
-import type { Log } from "../logging.js";
 
 /**
  * snapshot → decide → act, for one pull request. Every event that may change a request comes
@@ -181,7 +181,19 @@ async function decideAndAct(gh: GitHub, snapshot: RequestSnapshot, deps: Evaluat
   // Heard commands stay until a decision had to count them: a veto heard while the request was
   // invalid (judged before commands are read) must still count once it is fixed, whoever edits it.
   commitCommentCursor(snapshot);
-  if (deps.slackMessages && executed.state) await deps.slackMessages.sync(slackViewOf(snapshot, executed.state));
+  // The Slack message is a display too: when this evaluation leaves its display to the merged
+  // request's (drawDeferred), so does it, and the apply does not wait for Slack's answer.
+  const syncSlack = async () => {
+    if (deps.slackMessages && executed.state) await deps.slackMessages.sync(slackViewOf(snapshot, executed.state));
+  };
+  const { drawDeferred } = executed;
+  if (drawDeferred) {
+    executed.drawDeferred = async () => {
+      await drawDeferred();
+      await syncSlack();
+    };
+  }
+  else await syncSlack();
   const counted = snapshot.pr.merged || snapshot.pr.state === "closed" || decision.status === "REJECTED";
   if (counted) deps.heardCommands?.settled(KeyedQueue.key({ owner: snapshot.owner, repo: snapshot.repo, number: snapshot.pr.number }), heard);
   return executed;

@@ -1,4 +1,5 @@
 import { beforeEach, describe, expect, it } from "@jest/globals";
+import type nock from "nock";
 import type { Probot } from "probot";
 import { deliver, mockInstallationToken, startApp } from "./helpers/app.js";
 import { CODEOWNERS, grantYaml, HEAD, OLD_HEAD, POLICY, visible } from "./helpers/fixtures.js";
@@ -38,12 +39,13 @@ interface Seen {
  * Delivers a review event and expects exactly: the reads of the scenario, then the check
  * (created), the label changes given, the merge (if expected) and a new status comment.
  */
-async function evaluate(sc: Scenario, expect_: { merge?: boolean | "fails"; labels?: { add?: string[]; remove?: string[] }; close?: boolean; event?: [string, any] } = {}): Promise<Seen> {
+async function evaluate(sc: Scenario, expect_: { merge?: boolean | "fails"; labels?: { add?: string[]; remove?: string[] }; close?: boolean; event?: [string, any]; reads?: (api: nock.Scope) => void } = {}): Promise<Seen> {
   const seen: Seen = {};
   const api = githubApi();
   mockInstallationToken(api);
   mockReads(api, sc);
   mockApprovalReads(api, sc);
+  expect_.reads?.(api);
   api.post(`${R}/check-runs`, (b) => ((seen.check = b), true)).reply(201, { id: 1 });
   // Labels change in one write: additions alone a POST, one removal alone a DELETE, else the whole set in a PUT.
   const { add = [], remove = [] } = expect_.labels ?? {};
@@ -187,6 +189,41 @@ describe("counting approvals on a request PR", () => {
     const seen = await evaluate(sc, { labels: { remove: ["jit:pending"] } });
     expect(seen.check).toMatchObject({ conclusion: "failure", output: { title: "No approvers mapped" } });
     expect(seen.check.output.annotations[0].message).toBe(`no approvers mapped: CODEOWNERS on main gives ${GRANT_PATH} no owners`);
+  });
+});
+
+describe("where approvals are read from", () => {
+  it("reviews come with the timeline: an approval a review_dismissed event names does not count, whatever state its own event shows", async () => {
+    // Review 100 is dana's approval; the timeline's `reviewed` event still says "approved", but a
+    // `review_dismissed` event names it: dismissed.
+    const sc = scenario({
+      reviews: [{ login: "dana", state: "APPROVED" }],
+      events: [{ event: "review_dismissed", actor: "erin", fields: { dismissed_review: { state: "approved", review_id: 100, dismissal_message: "stale" } } }],
+    });
+    const seen = await evaluate(sc);
+    expect(seen.check).toMatchObject({ status: "in_progress", output: { title: "Waiting for approvals" } });
+    expect(visible(seen.check.output.summary)).toContain("⏳ @acme/dba: 0/1");
+    expect(visible(seen.check.output.summary)).toContain("⏳ @acme/security: 0/1");
+  });
+
+  it("a team larger than one page of members is asked one person at a time; a smaller one answers from its list", async () => {
+    const sc = scenario({ reviews: [{ login: "dana", state: "APPROVED" }], memberships: { "@acme/security:dana": "active" } });
+    const seen = await evaluate(sc, {
+      merge: true,
+      reads: (api) => {
+        const next = `<https://api.github.com/organizations/1/team/2/members?per_page=100&page=2>; rel="next"`;
+        api.get("/orgs/acme/teams/dba/members").query({ per_page: 100 }).reply(200, [{ login: "someone-else", id: 1, type: "User" }], { link: next });
+        api.get("/orgs/acme/teams/dba/memberships/dana").reply(200, { url: "", role: "member", state: "active" });
+      },
+    });
+    expect(seen.merge.commit_message).toContain("Jit-Approved-By: dana");
+  });
+
+  it("a team's list counts only who is on it: a reviewer missing from it is not a member", async () => {
+    const sc = scenario({ reviews: [{ login: "dana", state: "APPROVED" }], memberships: { "@acme/dba:dana": "pending", "@acme/security:dana": "active" } });
+    const seen = await evaluate(sc);
+    expect(visible(seen.check.output.summary)).toContain("⏳ @acme/dba: 0/1");
+    expect(visible(seen.check.output.summary)).toContain("✅ @acme/security: 1/1 (approved by dana)");
   });
 });
 

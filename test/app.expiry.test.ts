@@ -4,7 +4,7 @@ import { APP_ID, deliver, fixedClock, mockInstallationToken, startAppWithSchedul
 import { blobSha, grantYaml, HEAD, POLICY, visible } from "./helpers/fixtures.js";
 import { githubApi } from "./helpers/github-mock.js";
 import { commentEvent, INSTALLATION_ID, OWNER, pullRequestEvent, REPO } from "./helpers/payloads.js";
-import { mockCheckRuns, mockFreshRecord, mockGrantOnMain, mockReads, mockRecordWrites, mockStatusCommentLookup, mockTree, prFields, R, recordRun, type Scenario, mockPathHistory } from "./helpers/scenario.js";
+import { mockCheckRuns, mockFreshRecord, mockGrantOnMain, mockReads, mockRecordWrites, mockStatusCommentLookup, mockTeamLists, mockTree, prFields, R, recordRun, type Scenario, mockPathHistory } from "./helpers/scenario.js";
 import { guardNetwork } from "./helpers/setup-nock.js";
 
 guardNetwork();
@@ -316,12 +316,7 @@ describe("early revoke", () => {
     mockInstallationToken(api);
     mockReads(api, sc, "through-comments");
     mockGrantOnMain(api, PATH, CONTENT);
-    for (const [key, state] of Object.entries(memberships)) {
-      const [team, user] = key.split(":") as [string, string];
-      const i = api.get(`/orgs/acme/teams/${team.split("/")[1]}/memberships/${user}`);
-      if (state === "active") i.reply(200, { state: "active" });
-      else i.reply(404, { message: "Not Found" });
-    }
+    mockTeamLists(api, memberships);
     return { probot, api, sc };
   }
 

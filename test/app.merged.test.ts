@@ -6,7 +6,7 @@ import { blobSha, CODEOWNERS, grantYaml, HEAD, POLICY, visible } from "./helpers
 import { githubApi } from "./helpers/github-mock.js";
 import { commentEvent, pullRequestEvent } from "./helpers/payloads.js";
 import { startReceiver, type Receiver } from "./helpers/receiver.js";
-import { mockApprovalReads, mockFreshRecord, mockGrantOnMain, mockReads, mockRecordWrites, mockTree, prFields, R, recordRun, type Scenario } from "./helpers/scenario.js";
+import { mockApprovalReads, mockFreshRecord, mockGrantOnMain, mockReads, mockRecordWrites, mockTeamLists, mockTree, prFields, R, recordRun, type Scenario } from "./helpers/scenario.js";
 import { guardNetwork } from "./helpers/setup-nock.js";
 
 guardNetwork();
@@ -240,7 +240,7 @@ describe("a merged grant that has not started yet", () => {
     mockGrantOnMain(api, PATH, content);
     const bodies: string[] = [];
     captureComment(api, 1, bodies);
-    api.get("/orgs/acme/teams/security/memberships/mallory").reply(404, { message: "Not Found" }); // not a policy admin
+    mockTeamLists(api, { "@acme/security:mallory": "none" }); // not a policy admin
     let reply: any;
     api.post(`${R}/issues/7/comments`, (b) => ((reply = b), true)).reply(201, { id: 61 });
     await deliver(await startApp(new Date("2026-11-29T13:31:00Z")), "pull_request", pullRequestEvent("closed", sc.pr));

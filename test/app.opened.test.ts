@@ -6,7 +6,7 @@ import { deliver, fixedClock, mockInstallationToken, startApp, startAppWithSched
 import { CODEOWNERS, grantYaml, HEAD, POLICY, visible } from "./helpers/fixtures.js";
 import { githubApi } from "./helpers/github-mock.js";
 import { pullRequest, pullRequestEvent } from "./helpers/payloads.js";
-import { failedRequest, mainHead, mockApprovalReads, mockMainHead, mockReads, prFields, R, type Scenario } from "./helpers/scenario.js";
+import { failedRequest, mainHead, mockApprovalReads, mockMainHead, mockReads, mockTeamLists, prFields, R, type Scenario } from "./helpers/scenario.js";
 import { guardNetwork } from "./helpers/setup-nock.js";
 
 guardNetwork();
@@ -139,7 +139,7 @@ describe("an invalid request", () => {
   it("reports rule errors (duration over the role's maximum) at the value's line", async () => {
     const { check } = await failedRequest(probot, request(grantYaml({ duration: "6h" })), "full", (api) => {
       // The requester allow-list is checked before the rules report.
-      api.get("/orgs/acme/teams/engineering/memberships/alice").reply(200, { state: "active", role: "member" });
+      mockTeamLists(api, { "@acme/engineering:alice": "active" });
     });
     expect(check.output.annotations).toEqual([
       expect.objectContaining({ start_line: 4, end_line: 4, start_column: 11, end_column: 13, message: "duration 6h is longer than 4h, the most prod-db/read-only allows" }),

@@ -7,7 +7,7 @@ import { loadPolicy, type LoadedPolicy } from "../src/policy/load.js";
 import { PROVIDER_NAMES } from "../src/providers/table.js";
 import { startApp } from "./helpers/app.js";
 import { CODEOWNERS, grantYaml, POLICY } from "./helpers/fixtures.js";
-import { failedRequest, prFields, type Scenario } from "./helpers/scenario.js";
+import { failedRequest, mockTeamLists, prFields, type Scenario } from "./helpers/scenario.js";
 import { guardNetwork } from "./helpers/setup-nock.js";
 
 /**
@@ -97,7 +97,7 @@ describe("through the app", () => {
     // The requester allow-list is checked before the rules report. The record (no check run yet)
     // was read with the snapshot; the new check carries it.
     const { check, comment } = await failedRequest(probot, sc, "full", (api) => {
-      api.get("/orgs/acme/teams/engineering/memberships/alice").reply(200, { state: "active", role: "member" });
+      mockTeamLists(api, { "@acme/engineering:alice": "active" });
     });
     expect(check).toMatchObject({ status: "completed", conclusion: "failure", output: { text: comment.body } });
     expect(check.output.annotations).toEqual([

@@ -1,6 +1,7 @@
 import { isInGroup, type MembershipLookup } from "../approval/evaluate.js";
 import { formatDuration } from "../grant/duration.js";
 import { loadRequestSnapshot, resolveMemberships } from "../github/snapshot.js";
+import type { TeamMembers } from "../github/team-members.js";
 import { judgeRequest } from "../lifecycle/judge.js";
 import { membershipKey, type RequestSnapshot } from "../lifecycle/snapshot.js";
 import { CliError, EXIT, githubFrom, onGitHub, repoFrom, trustedAppFrom, type CliEnv } from "./context.js";
@@ -89,6 +90,7 @@ export async function inbox(ctx: CliEnv, o: { repo?: string }, now: Date): Promi
     gh.paginate(gh.rest.pulls.list, { ...ref, state: "open", base: repository.default_branch, sort: "created", direction: "asc", per_page: 100 }),
   );
   const memberships = new Map<string, boolean>();
+  const teamLists = new Map<string, TeamMembers>();
   const rows: InboxRow[] = [];
   for (const pr of open) {
     // A request's requester is its author (a rule of every grant): my own need not be read at all.
@@ -97,7 +99,7 @@ export async function inbox(ctx: CliEnv, o: { repo?: string }, now: Date): Promi
     if (!snapshot || snapshot.kind.kind !== "request") continue;
     snapshot.memberships = memberships;
     const lookup = (team: string, login: string) => memberships.get(membershipKey(team, login));
-    await onGitHub(`reading team memberships for #${pr.number}`, () => resolveMemberships(gh, snapshot, (l) => inboxEntry(snapshot, me.login, now, l)));
+    await onGitHub(`reading team memberships for #${pr.number}`, () => resolveMemberships(gh, snapshot, (l) => inboxEntry(snapshot, me.login, now, l), teamLists));
     const row = inboxEntry(snapshot, me.login, now, lookup);
     if (row) rows.push(row);
   }

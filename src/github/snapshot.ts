@@ -18,6 +18,7 @@ import { loadPolicyProvenance, provenanceAt, type JudgingFile } from "./provenan
 import { plan } from "../plan/plan.js";
 import { readDirectory, readLiveGrants, teamsToRead } from "./plan-inputs.js";
 import { loadCheck, type RecordRef } from "./record.js";
+import { isActiveMember, readTeamMembers, type TeamMembers } from "./team-members.js";
 
 export interface LoadOptions {
   /**
@@ -94,6 +95,7 @@ export function resetJudgingFileCache(): void {
   judgingByCommit.clear();
   headByRepo.clear();
   commentCursors.clear();
+  largeTeams.clear();
 }
 
 /**
@@ -279,7 +281,7 @@ export async function loadRequestSnapshot(gh: GitHub, ref: RepoRef & { number: n
   // A merged request whose verdict is recorded reads only the timeline's first page (the app's status
   // comment) and its newest pages (recent commands): its requester can fill it with comments, and
   // every evaluation (a label put back, say) would otherwise read them all. Open requests read it whole.
-  const dismissals = await loadTimeline(gh, ref, options.appId, snapshot, snapshot.pr.merged && decidedFromState(record));
+  const timeline = await loadTimeline(gh, ref, options.appId, snapshot, snapshot.pr.merged && decidedFromState(record));
   if (!record && snapshot.comment) {
     // Only "requested" is carried over: a person could write anything there, and a break-glass
     // announcement must never be silenced by an edited comment (a new head announces it again).
@@ -329,9 +331,11 @@ export async function loadRequestSnapshot(gh: GitHub, ref: RepoRef & { number: n
       snapshot.policyProvenance = provenance;
       if (!provenance.trusted) return snapshot; // refused on that alone: approvals are not read
     }
-    const [{ reviews, authorOf }, contributors] = await Promise.all([loadReviewsWithIds(gh, ref), loadContributors(gh, ref)]);
+    // The reviews come with the timeline when it was read whole (every request that gets this far);
+    // the reviews list is read only when it was not.
+    const [{ reviews, authorOf }, contributors] = await Promise.all([timeline.reviews ?? loadReviewsWithIds(gh, ref), loadContributors(gh, ref)]);
     snapshot.reviews = reviews;
-    snapshot.dismissedChangeRequests = dismissals.flatMap((d) => {
+    snapshot.dismissedChangeRequests = timeline.dismissals.flatMap((d) => {
       const reviewer = authorOf.get(d.reviewId);
       return reviewer ? [{ reviewer, dismissedBy: d.dismissedBy }] : [];
     });
@@ -469,9 +473,19 @@ function grantReadProblem(file: Awaited<ReturnType<typeof readFileAt>>, max: num
   return "the grant file changed while it was being read; it will be checked again";
 }
 
+interface RawReview {
+  id: number;
+  user: { login: string; type?: string } | null;
+  state: string;
+  commit_id?: string | null;
+}
+
 /** Reviews, and who wrote each (by id): a dismissed review's author, for the timeline's dismissals. */
 async function loadReviewsWithIds(gh: GitHub, ref: RepoRef & { number: number }): Promise<{ reviews: Review[]; authorOf: Map<number, string> }> {
-  const raw = await gh.paginate(gh.rest.pulls.listReviews, { owner: ref.owner, repo: ref.repo, pull_number: ref.number, per_page: 100 });
+  return reviewsWithIds(await gh.paginate(gh.rest.pulls.listReviews, { owner: ref.owner, repo: ref.repo, pull_number: ref.number, per_page: 100 }));
+}
+
+function reviewsWithIds(raw: readonly RawReview[]): { reviews: Review[]; authorOf: Map<number, string> } {
   const authorOf = new Map(raw.filter((r) => r.user).map((r) => [r.id, r.user!.login] as const));
   return { reviews: toReviews(raw), authorOf };
 }
@@ -480,7 +494,7 @@ async function loadReviews(gh: GitHub, ref: RepoRef & { number: number }): Promi
   return (await loadReviewsWithIds(gh, ref)).reviews;
 }
 
-function toReviews(raw: { user: { login: string; type?: string } | null; state: string; commit_id?: string | null }[]): Review[] {
+function toReviews(raw: readonly RawReview[]): Review[] {
   return raw
     .filter((r) => r.user && r.commit_id)
     .map((r) => ({ login: r.user!.login, isBot: r.user!.type === "Bot", state: r.state as ReviewState, commitId: r.commit_id! }));
@@ -508,23 +522,38 @@ interface TimelineItem {
   created_at?: string;
   updated_at?: string;
   performed_via_github_app?: { id: number } | null;
+  /** A `reviewed` event's review: its state (GitHub writes it in lower case here) and the commit it reviewed. */
+  state?: string;
+  commit_id?: string | null;
   /** A `cross-referenced` event's source: the issue or PR that mentions this one. */
   source?: { issue?: { number: number; user?: { login: string } | null; pull_request?: unknown; repository?: { full_name: string } } };
 }
 
 /**
  * The PR's timeline, one paginated read: this app's status comment (a display), `/jit` commands,
- * and whether the PR was ever reopened. Timeline events cannot be edited or deleted by anyone.
- * A command counts only as first written: a comment edited since (its `updated_at` moved) is
- * ignored, as policy-bot ignores edited comments, so nobody can turn an old remark into a command
- * that seems to predate the grant.
+ * the reviews, and whether the PR was ever reopened. Timeline events cannot be edited or deleted
+ * by anyone. A command counts only as first written: a comment edited since (its `updated_at`
+ * moved) is ignored, as policy-bot ignores edited comments, so nobody can turn an old remark into
+ * a command that seems to predate the grant.
+ *
+ * Reviews are the timeline's `reviewed` events (policy-bot, too, reads them from the timeline):
+ * the same id, author, state and commit as the reviews list, so a request costs one read less.
+ * A review that a `review_dismissed` event names is dismissed whatever state its own event shows.
+ * Only a whole timeline gives them (`reviews` is undefined after a bounded read).
  */
-/** Returns the change requests dismissed on the timeline (review id, who dismissed it): the reviews name their authors. */
-async function loadTimeline(gh: GitHub, ref: RepoRef & { number: number }, appId: number | undefined, snapshot: RequestSnapshot, bounded = false): Promise<{ reviewId: number; dismissedBy: string }[]> {
+interface Timeline {
+  /** The change requests dismissed (review id, who dismissed it): the reviews name their authors. */
+  dismissals: { reviewId: number; dismissedBy: string }[];
+  reviews?: { reviews: Review[]; authorOf: Map<number, string> };
+}
+
+async function loadTimeline(gh: GitHub, ref: RepoRef & { number: number }, appId: number | undefined, snapshot: RequestSnapshot, bounded = false): Promise<Timeline> {
   const read = bounded ? await boundedTimeline(gh, ref) : { items: (await gh.paginate(gh.rest.issues.listEventsForTimeline, { owner: ref.owner, repo: ref.repo, issue_number: ref.number, per_page: 100 })) as TimelineItem[], skipped: false };
   const items = read.items;
   const commands: CommentCommand[] = [];
   const dismissals: { reviewId: number; dismissedBy: string }[] = [];
+  const dismissed = new Set<number>();
+  const reviewed: RawReview[] = [];
   const mentionedBy: Mention[] = [];
   for (const c of items) {
     if (c.event === "reopened") snapshot.pr.reopened = true;
@@ -532,8 +561,10 @@ async function loadTimeline(gh: GitHub, ref: RepoRef & { number: number }, appId
     if (mention?.pull_request && mention.user && mention.repository?.full_name.toLowerCase() === `${ref.owner}/${ref.repo}`.toLowerCase()) {
       mentionedBy.push({ number: mention.number, author: mention.user.login });
     }
-    if (c.event === "review_dismissed" && c.dismissed_review?.state?.toLowerCase() === "changes_requested" && c.dismissed_review.review_id !== undefined) {
-      dismissals.push({ reviewId: c.dismissed_review.review_id, dismissedBy: c.actor?.login ?? "" });
+    if (c.event === "reviewed" && c.id !== undefined) reviewed.push({ id: c.id, user: c.user ?? null, state: (c.state ?? "").toUpperCase(), commit_id: c.commit_id ?? null });
+    if (c.event === "review_dismissed" && c.dismissed_review?.review_id !== undefined) {
+      dismissed.add(c.dismissed_review.review_id);
+      if (c.dismissed_review.state?.toLowerCase() === "changes_requested") dismissals.push({ reviewId: c.dismissed_review.review_id, dismissedBy: c.actor?.login ?? "" });
     }
     if (c.event !== "commented" || c.id === undefined) continue;
     const body = c.body ?? "";
@@ -549,7 +580,9 @@ async function loadTimeline(gh: GitHub, ref: RepoRef & { number: number }, appId
   }
   snapshot.commands = read.skipped ? mergeCommands(commands, await commandsSinceCursor(gh, ref, snapshot, appId)) : commands;
   if (mentionedBy.length > 0) snapshot.mentionedBy = mentionedBy;
-  return dismissals;
+  if (bounded) return { dismissals };
+  const reviews = reviewed.map((r) => (dismissed.has(r.id) ? { ...r, state: "DISMISSED" } : r));
+  return { dismissals, reviews: reviewsWithIds(reviews) };
 }
 
 /**
@@ -631,13 +664,16 @@ export const MAX_MEMBERSHIP_LOOKUPS = 60;
 
 /**
  * Team memberships, fetched lazily: the decision runs with a lookup that notes the first
- * (team, login) pair it does not know yet; that one is fetched and the decision runs again,
- * until it needs nothing new. Fetching one pair per round keeps the count minimal (a rule that
- * is settled by the first group never asks about the second), and every rule that needs
- * memberships is written once, in the pure core. Re-deciding costs microseconds; requests are
- * the scarce resource.
+ * (team, login) pair it does not know yet; that one is answered and the decision runs again,
+ * until it needs nothing new. So a rule settled by the first group never asks about the second,
+ * and every rule that needs memberships is written once, in the pure core. Re-deciding costs
+ * microseconds; requests are the scarce resource.
+ *
+ * A pair is answered from its team's member list (github/team-members.ts: one request per team
+ * and evaluation, a 304 once read), or, for a team larger than a page, by a lookup of that person.
+ * `lists` are the member lists read so far: the CLI's inbox shares them across its requests.
  */
-export async function resolveMemberships(gh: GitHub, snapshot: RequestSnapshot, decideWith: (lookup: MembershipLookup) => unknown): Promise<void> {
+export async function resolveMemberships(gh: GitHub, snapshot: RequestSnapshot, decideWith: (lookup: MembershipLookup) => unknown, lists = new Map<string, TeamMembers>()): Promise<void> {
   for (let lookups = 0; lookups < MAX_MEMBERSHIP_LOOKUPS; lookups++) {
     let wanted: [string, string] | undefined;
     decideWith((team, login) => {
@@ -646,20 +682,27 @@ export async function resolveMemberships(gh: GitHub, snapshot: RequestSnapshot, 
       return snapshot.memberships.get(key);
     });
     if (!wanted) return;
-    snapshot.memberships.set(membershipKey(...wanted), await isActiveMember(gh, ...wanted));
+    const [team, login] = wanted;
+    snapshot.memberships.set(membershipKey(team, login), await isMember(gh, lists, team, login));
   }
 }
 
-/** `@org/team`: an active member (a pending invitation or a 404 is not membership). */
-async function isActiveMember(gh: GitHub, team: string, login: string): Promise<boolean> {
-  const [org, slug] = team.replace(/^@/, "").split("/") as [string, string];
-  try {
-    const { data } = await gh.rest.teams.getMembershipForUserInOrg({ org, team_slug: slug, username: login });
-    return data.state === "active";
-  } catch (error) {
-    if (isNotFound(error)) return false;
-    throw error;
+/** Teams known to be larger than a page of members (their pairs are looked up one by one); bounded. */
+const largeTeams = new Set<string>();
+const LARGE_TEAMS = 1_000;
+
+async function isMember(gh: GitHub, lists: Map<string, TeamMembers>, team: string, login: string): Promise<boolean> {
+  const name = team.toLowerCase();
+  let members = lists.get(name) ?? (largeTeams.has(name) ? "large" : undefined);
+  if (members === undefined) {
+    members = await readTeamMembers(gh, name);
+    if (members === "large") {
+      if (largeTeams.size >= LARGE_TEAMS) largeTeams.delete(largeTeams.values().next().value!);
+      largeTeams.add(name);
+    }
   }
+  lists.set(name, members);
+  return members === "large" ? isActiveMember(gh, name, login) : members.has(login.toLowerCase());
 }
 
 /**

@@ -8,7 +8,7 @@ import { APP_ID } from "../helpers/app.js";
 import { CODEOWNERS, contents, grantYaml, OPEN_POLICY, POLICY } from "../helpers/fixtures.js";
 import { githubApi } from "../helpers/github-mock.js";
 import { pullRequest } from "../helpers/payloads.js";
-import { mockApprovalReads, mockReads, type Scenario } from "../helpers/scenario.js";
+import { mockApprovalReads, mockReads, mockTeamLists, type Scenario } from "../helpers/scenario.js";
 import { guardNetwork } from "../helpers/setup-nock.js";
 import { mockHead, mockRecord, mockRun, mockRuns, OTHER_APP, recordRun } from "./records.js";
 
@@ -140,13 +140,6 @@ describe("jit inbox", () => {
     codeowners: { path: ".github/CODEOWNERS", text: CODEOWNERS },
     ...extra,
   });
-  const membership = (api: nock.Scope, team: string, login: string, member: boolean) => {
-    const [org, slug] = team.slice(1).split("/") as [string, string];
-    const i = api.get(`/orgs/${org}/teams/${slug}/memberships/${login}`);
-    if (member) i.reply(200, { url: "", role: "member", state: "active" });
-    else i.reply(404, { message: "Not Found" });
-  };
-
   function mockInbox(api: nock.Scope) {
     api.get("/user").reply(200, { login: "carol" });
     api.get(R).reply(200, { default_branch: "main", full_name: "acme/access" });
@@ -167,13 +160,8 @@ describe("jit inbox", () => {
       // The CLI does not check the policy's provenance: it only displays (the app's check does).
       mockApprovalReads(api, { ...s, reader: "app", byCli: true });
     }
-    // Each (team, login) is read once for the whole inbox: carol's two, and the reviewers'.
-    membership(api, "@acme/dba", "carol", true);
-    membership(api, "@acme/security", "carol", false);
-    membership(api, "@acme/dba", "dave", true);
-    membership(api, "@acme/security", "dave", false);
-    membership(api, "@acme/dba", "sam", false);
-    membership(api, "@acme/security", "sam", true);
+    // Each team's members are read once for the whole inbox (carol's groups, and the reviewers').
+    mockTeamLists(api, { "@acme/dba:carol": "active", "@acme/dba:dave": "active", "@acme/security:sam": "active" });
   }
 
   it("lists what waits for me, oldest first, without my own requests, PRs with my commits, requests my groups approved, or timed-out ones", async () => {

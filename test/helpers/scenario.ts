@@ -150,7 +150,7 @@ function listedFile(f: FileChange): Record<string, unknown> {
 }
 
 /** The PR's timeline: its comments (as `commented` events) and any other events (`reopened`, …). */
-export function mockComments(api: nock.Scope, sc: Pick<Scenario, "pr" | "comments" | "events">): void {
+export function mockComments(api: nock.Scope, sc: Pick<Scenario, "pr" | "comments" | "events" | "reviews">): void {
   api
     .get(`${R}/issues/${sc.pr.number}/timeline`)
     .query({ per_page: 100 })
@@ -166,6 +166,8 @@ export function mockComments(api: nock.Scope, sc: Pick<Scenario, "pr" | "comment
         performed_via_github_app: c.byApp ? { id: APP_ID, slug: "jit-access" } : null,
       })),
       ...(sc.events ?? []).map((e, i) => ({ id: 9_000 + i, event: e.event, actor: { login: e.actor ?? "alice", type: "User" }, created_at: e.createdAt ?? "2026-11-29T12:35:00Z", performed_via_github_app: null, ...(e.fields ?? {}) })),
+      // Reviews, as the timeline shows them (the app reads a request's reviews from here).
+      ...reviewsOf(sc).map((r) => ({ ...r, event: "reviewed", state: String(r.state).toLowerCase(), author_association: "MEMBER" })),
     ]);
 }
 
@@ -173,19 +175,8 @@ export function mockComments(api: nock.Scope, sc: Pick<Scenario, "pr" | "comment
 export function mockApprovalReads(api: nock.Scope, sc: Scenario): void {
   const found = codeownersOf(sc);
   mockCodeowners(api, judgingRef(api, sc, false), found);
-  api
-    .get(`${R}/pulls/${sc.pr.number}/reviews`)
-    .query({ per_page: 100 })
-    .reply(
-      200,
-      (sc.reviews ?? []).map((r, i) => ({
-        id: 100 + i,
-        user: { login: r.login, type: r.bot ? "Bot" : "User" },
-        state: r.state,
-        commit_id: r.commitId ?? sc.pr.headSha,
-        submitted_at: "2026-11-29T12:40:00Z",
-      })),
-    );
+  // A request's reviews come with its timeline; a policy change (whose timeline is not read) lists them.
+  if (isPolicyChange(sc)) api.get(`${R}/pulls/${sc.pr.number}/reviews`).query({ per_page: 100 }).reply(200, reviewsOf(sc));
   api
     .get(`${R}/pulls/${sc.pr.number}/commits`)
     .query({ per_page: 100 })
@@ -212,13 +203,41 @@ export function mockApprovalReads(api: nock.Scope, sc: Scenario): void {
   for (const [sha, files] of Object.entries(sc.diffAt ?? {})) {
     api.get(`${R}/compare/${sc.pr.baseRef ?? "main"}...${sha}`).query({ per_page: 1 }).reply(200, { status: "ahead", ahead_by: 1, behind_by: 0, total_commits: 1, commits: [], files: files.map(listedFile) });
   }
-  for (const [key, state] of Object.entries(sc.memberships ?? {})) {
+  mockTeamLists(api, sc.memberships ?? {});
+}
+
+/**
+ * The member lists of the teams `memberships` names (`@org/team:login` → state), one read per team:
+ * GitHub lists active members only, so a pending invitation or "none" is left out.
+ */
+export function mockTeamLists(api: nock.Scope, memberships: Record<string, "active" | "pending" | "none">): void {
+  const teams = new Map<string, string[]>();
+  for (const [key, state] of Object.entries(memberships)) {
     const [team, login] = key.split(":") as [string, string];
-    const [org, slug] = team.slice(1).split("/") as [string, string];
-    const i = api.get(`/orgs/${org}/teams/${slug}/memberships/${login}`);
-    if (state === "none") i.reply(404, { message: "Not Found" });
-    else i.reply(200, { url: "", role: "member", state });
+    const members = teams.get(team) ?? [];
+    if (state === "active") members.push(login);
+    teams.set(team, members);
   }
+  for (const [team, logins] of teams) {
+    const [org, slug] = team.slice(1).split("/") as [string, string];
+    api.get(`/orgs/${org}/teams/${slug}/members`).query({ per_page: 100 }).reply(200, logins.map((login, i) => ({ login, id: 7_000 + i, type: "User" })));
+  }
+}
+
+/** The reviews of a scenario as GitHub's reviews list gives them. */
+function reviewsOf(sc: Pick<Scenario, "pr" | "reviews">): Record<string, unknown>[] {
+  return (sc.reviews ?? []).map((r, i) => ({
+    id: 100 + i,
+    user: { login: r.login, type: r.bot ? "Bot" : "User" },
+    state: r.state,
+    commit_id: r.commitId ?? sc.pr.headSha,
+    submitted_at: "2026-11-29T12:40:00Z",
+  }));
+}
+
+/** A PR that changes the policy or a CODEOWNERS file (judged as a policy change). */
+function isPolicyChange(sc: Pick<Scenario, "files">): boolean {
+  return sc.files.some((f) => [".github/jit-access.yml", ".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS"].includes(f.filename));
 }
 
 /** CODEOWNERS read where `at` says (GitHub's order of places: a 404 for each before the one found), unless already read there. */

@@ -35,6 +35,10 @@ export interface FakeEvent {
   label?: string;
   /** For `cross-referenced`: the PR of the same repository whose body mentions this one. */
   source?: number;
+  /** For `reviewed` and `review_dismissed`: the review (the timeline shows its current state). */
+  reviewId?: number;
+  /** For `review_dismissed`: the state the review had before it was dismissed. */
+  dismissedState?: string;
 }
 
 export interface FakePull {

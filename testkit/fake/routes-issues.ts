@@ -1,6 +1,6 @@
 import { fullName, type FakeComment, type FakePull, type FakeRepo } from "./model.js";
 import { fail, list, ok, type Route } from "./router.js";
-import { comment, pull, repository, searchItem, user } from "./shapes.js";
+import { comment, pull, repository, review, searchItem, user } from "./shapes.js";
 import { emitPull, loginOf, mayWrite, pullOf, touch } from "./world.js";
 import type { World } from "./world-type.js";
 
@@ -82,9 +82,10 @@ export const issueRoutes: Route[] = [
       const pr = pullOf(repo, params.issue_number!);
       const items: Record<string, unknown>[] = [
         ...pr.comments.map((c) => ({ event: "commented", ...comment(repo, pr, c, world.app), actor: user(c.login) })),
-        ...pr.events.map((e) => ({ id: e.id, event: e.event, actor: user(e.actor), created_at: e.createdAt, performed_via_github_app: null, ...(e.label ? { label: { name: e.label } } : {}), ...(e.source !== undefined ? { source: mention(repo, e.source) } : {}) })),
+        ...pr.events.map((e) => (e.event === "reviewed" ? reviewedEvent(pr, e) : { id: e.id, event: e.event, actor: user(e.actor), created_at: e.createdAt, performed_via_github_app: null, ...(e.label ? { label: { name: e.label } } : {}), ...(e.source !== undefined ? { source: mention(repo, e.source) } : {}), ...(e.reviewId !== undefined ? { dismissed_review: { state: e.dismissedState, review_id: e.reviewId, dismissal_message: null } } : {}) })),
       ];
-      return list(items.sort((a, b) => String(a.created_at).localeCompare(String(b.created_at)) || Number(a.id) - Number(b.id)));
+      const at = (item: Record<string, unknown>) => String(item.created_at ?? item.submitted_at);
+      return list(items.sort((a, b) => at(a).localeCompare(at(b)) || Number(a.id) - Number(b.id)));
     },
   },
   {
@@ -187,4 +188,13 @@ function searchQuery(q: string) {
 function mention(repo: FakeRepo, number: number): Record<string, unknown> {
   const p = pull(repo, pullOf(repo, String(number)));
   return { type: "issue", issue: { number, title: p.title, state: p.state, html_url: p.html_url, user: p.user, pull_request: { url: p.url, html_url: p.html_url }, repository: repository(repo) } };
+}
+
+/**
+ * A `reviewed` timeline event as GitHub shows it: the review itself (its id, author, commit and
+ * current state, in lower case), with `submitted_at` and no `actor` or `created_at`.
+ */
+function reviewedEvent(pr: FakePull, e: { reviewId?: number }): Record<string, unknown> {
+  const r = pr.reviews.find((x) => x.id === e.reviewId)!;
+  return { ...review(pr, r), event: "reviewed", state: r.state.toLowerCase(), author_association: "MEMBER" };
 }

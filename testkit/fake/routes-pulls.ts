@@ -114,7 +114,7 @@ export const pullRoutes: Route[] = [
       if (pr.state !== "open") fail(422, "Can not review a closed pull request");
       const r = { id: world.nextId(), login, state, commitId: body.commit_id ?? pr.headSha, submittedAt: world.now() };
       pr.reviews.push(r);
-      pr.events.push({ id: world.nextId(), event: "reviewed", actor: login, createdAt: r.submittedAt });
+      pr.events.push({ id: world.nextId(), event: "reviewed", actor: login, createdAt: r.submittedAt, reviewId: r.id });
       touch(world, pr);
       world.emit(repo, "pull_request_review", "submitted", { review: { ...review(pr, r), state: state.toLowerCase() }, pull_request: pull(repo, pr) }, login);
       return ok(review(pr, r));
@@ -128,9 +128,10 @@ export const pullRoutes: Route[] = [
       const pr = pullOf(repo, params.pull_number!);
       const r = pr.reviews.find((x) => x.id === Number(params.review_id)) ?? fail(404, "Not Found");
       if (r.state !== "APPROVED" && r.state !== "CHANGES_REQUESTED") fail(422, "Can not dismiss a review that is not approved or changes requested");
+      const before = r.state;
       r.state = "DISMISSED";
       const login = loginOf(world, actor);
-      pr.events.push({ id: world.nextId(), event: "review_dismissed", actor: login, createdAt: world.now() });
+      pr.events.push({ id: world.nextId(), event: "review_dismissed", actor: login, createdAt: world.now(), reviewId: r.id, dismissedState: before.toLowerCase() });
       touch(world, pr);
       world.emit(repo, "pull_request_review", "dismissed", { review: { ...review(pr, r), state: "dismissed" }, pull_request: pull(repo, pr) }, login);
       return ok(review(pr, r));

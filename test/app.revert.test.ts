@@ -235,7 +235,7 @@ describe("the revert PR that records the end of a grant", () => {
     expect(repo.checkRuns.map((r) => r.headSha)).toEqual([requestHead, reverts[0]!.headSha]); // the record, and one check on the revert
     expect(fake.requests.filter((r) => r.includes("/pulls") || r.includes("/compare/") || r.includes("check-runs"))).toEqual([
       `GET /repos/acme/access/pulls/${live.number}`,
-      `GET /repos/acme/access/pulls/${live.number}/files`,
+      // Its files are not read again: the same head and default-branch commit as the last evaluation (github/fixed-reads.ts).
       `GET /repos/acme/access/commits/${requestHead}/check-runs`, // the request's record
       "GET /repos/acme/access/pulls",
       `GET /repos/acme/access/compare/main...${reverts[0]!.headSha}`,

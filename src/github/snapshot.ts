@@ -18,6 +18,7 @@ import { loadPolicyProvenance, provenanceAt, type JudgingFile } from "./provenan
 import { plan } from "../plan/plan.js";
 import { readDirectory, readLiveGrants, teamsToRead } from "./plan-inputs.js";
 import { loadCheck, type RecordRef } from "./record.js";
+import { fixedRead, resetFixedReads } from "./fixed-reads.js";
 import { isActiveMember, readTeamMembers, type TeamMembers } from "./team-members.js";
 
 export interface LoadOptions {
@@ -96,6 +97,7 @@ export function resetJudgingFileCache(): void {
   headByRepo.clear();
   commentCursors.clear();
   largeTeams.clear();
+  resetFixedReads();
 }
 
 /**
@@ -121,6 +123,11 @@ class JudgingFiles {
   static async atHead(gh: GitHub, ref: RepoRef, repoId: number, branch: string): Promise<JudgingFiles | null> {
     const sha = await headOf(gh, ref, repoId, branch);
     return sha === null ? null : new JudgingFiles(gh, ref, sha, `${repoId}@${sha}`);
+  }
+
+  /** The default branch's commit these files are read at; undefined when read at the branch's name (uncached). */
+  get commit(): string | undefined {
+    return this.key === undefined ? undefined : this.at;
   }
 
   /** The judging files' provenance at this commit (github/provenance.ts keeps trusted verdicts by commit). */
@@ -213,8 +220,10 @@ export async function loadRequestSnapshot(gh: GitHub, ref: RepoRef & { number: n
 
   // Every page (GitHub lists at most 3,000 files): a file past the first page is still judged,
   // and a PR with more files than listed fails closed (classifyPullRequest).
-  const rawFiles = await gh.paginate(gh.rest.pulls.listFiles, { owner: ref.owner, repo: ref.repo, pull_number: ref.number, per_page: 100 });
-  const files: ChangedFile[] = rawFiles.map(toChangedFile);
+  // What the PR changes, and who committed to it, are fixed by its head, its base and where the
+  // default branch is (github/fixed-reads.ts): read once per such triple in a process.
+  const pullKey = judging.commit === undefined ? undefined : `${pr.base.repo.id}#${ref.number}\u0000${pr.head.sha}\u0000${pr.base.sha}\u0000${judging.commit}`;
+  const files = (await fixedRead(pullKey && `files\u0000${pullKey}`, async () => (await gh.paginate(gh.rest.pulls.listFiles, { owner: ref.owner, repo: ref.repo, pull_number: ref.number, per_page: 100 })).map(toChangedFile))).slice();
   const kind = classifyPullRequest(files, pr.changed_files);
   const extended = extendedRequest(pr.body);
   const snapshot: RequestSnapshot = {
@@ -308,7 +317,7 @@ export async function loadRequestSnapshot(gh: GitHub, ref: RepoRef & { number: n
     return snapshot;
   }
 
-  const grant = await readFileAt(gh, { ...ref, path: kind.file.path, ref: pr.head.sha }, MAX_GRANT_BYTES);
+  const grant = await grantAt(gh, { ...ref, repoId: snapshot.repoId }, kind.file.path, pr.head.sha);
   if (grant === null || grant.kind !== "file" || grant.sha !== kind.file.blobSha) {
     snapshot.kind = { kind: "malformed", diagnostics: [fileDiagnostic(kind.file.path, grantReadProblem(grant, MAX_GRANT_BYTES))] };
     return snapshot;
@@ -333,7 +342,7 @@ export async function loadRequestSnapshot(gh: GitHub, ref: RepoRef & { number: n
     }
     // The reviews come with the timeline when it was read whole (every request that gets this far);
     // the reviews list is read only when it was not.
-    const [{ reviews, authorOf }, contributors] = await Promise.all([timeline.reviews ?? loadReviewsWithIds(gh, ref), loadContributors(gh, ref)]);
+    const [{ reviews, authorOf }, contributors] = await Promise.all([timeline.reviews ?? loadReviewsWithIds(gh, ref), fixedRead(pullKey && `commits\u0000${pullKey}`, () => loadContributors(gh, ref))]);
     snapshot.reviews = reviews;
     snapshot.dismissedChangeRequests = timeline.dismissals.flatMap((d) => {
       const reviewer = authorOf.get(d.reviewId);
@@ -341,12 +350,17 @@ export async function loadRequestSnapshot(gh: GitHub, ref: RepoRef & { number: n
     });
     snapshot.contributors = contributors;
     const compared = commitsToCompare({ reviews: snapshot.reviews, headSha: pr.head.sha });
-    const blobs = await Promise.all(compared.map((sha) => readFileAt(gh, { ...ref, path: kind.file.path, ref: sha }, MAX_GRANT_BYTES)));
+    const blobs = await Promise.all(compared.map((sha) => grantAt(gh, { ...ref, repoId: snapshot.repoId }, kind.file.path, sha)));
     for (const [i, sha] of compared.entries()) snapshot.blobAt.set(sha, blobs[i]?.kind === "file" ? blobs[i].sha : null);
   }
   // Merged, first handled now: its file may already have been deleted again (a webhook was lost).
   if (snapshot.pr.merged && !record?.status?.match(/^(REJECTED|REVOKED|EXECUTED)$/)) snapshot.grantOnDefaultBranch = await onDefaultBranch(kind.file.path);
   return snapshot;
+}
+
+/** A grant file as it is at a commit (a commit SHA, never a branch name): the same answer every time, so read once. */
+function grantAt(gh: GitHub, ref: RepoRef & { repoId: number }, path: string, commit: string): ReturnType<typeof readFileAt> {
+  return fixedRead(`file\u0000${ref.repoId}\u0000${commit}\u0000${path}`, () => readFileAt(gh, { ...ref, path, ref: commit }, MAX_GRANT_BYTES));
 }
 
 /**

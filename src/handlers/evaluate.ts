@@ -3,6 +3,7 @@ import { originalToRecheck } from "../lifecycle/extension.js";
 import { membershipKey, type RequestSnapshot } from "../lifecycle/snapshot.js";
 import type { GitHub, RepoRef } from "../github/client.js";
 import { execute, type Executed } from "../github/execute.js";
+import type { TeamMembers } from "../github/team-members.js";
 import { commitCommentCursor, loadRequestSnapshot, loadVetoOwners, readPullRequest, resolveMemberships, type PullRequestData } from "../github/snapshot.js";
 import { requestsThatAdded } from "../github/grant-origin.js";
 import type { CommentState } from "../lifecycle/codec.js";
@@ -135,7 +136,10 @@ export async function prepareEvaluation(gh: GitHub, ref: RepoRef & { number: num
  * revoke does not wait for the reads.
  */
 export async function finishEvaluation(gh: GitHub, snapshot: RequestSnapshot, deps: EvaluationDeps, log: Log): Promise<CommentState | undefined> {
-  const first = await decideAndAct(gh, snapshot, deps, log, {});
+  // One read of each team's members for the turn: the merged request is judged by the same lists
+  // as the approval that merged it a moment before.
+  const teamLists = new Map<string, TeamMembers>();
+  const first = await decideAndAct(gh, snapshot, deps, log, { teamLists });
   if (!first.drawDeferred) return first.state;
   // Merged just now: the merged request is evaluated in the same turn, so its apply follows the
   // merge at once instead of waiting for the merge's webhook behind this evaluation's paced label
@@ -154,13 +158,13 @@ export async function finishEvaluation(gh: GitHub, snapshot: RequestSnapshot, de
     await first.drawDeferred();
     return first.state;
   }
-  return (await decideAndAct(gh, after, deps, log, { displayBehind: true })).state;
+  return (await decideAndAct(gh, after, deps, log, { displayBehind: true, teamLists })).state;
 }
 
-async function decideAndAct(gh: GitHub, snapshot: RequestSnapshot, deps: EvaluationDeps, log: Log, turn: { displayBehind?: boolean }): Promise<Executed> {
+async function decideAndAct(gh: GitHub, snapshot: RequestSnapshot, deps: EvaluationDeps, log: Log, turn: { displayBehind?: boolean; teamLists: Map<string, TeamMembers> }): Promise<Executed> {
   const now = deps.now();
   const lookup = (team: string, login: string) => snapshot.memberships.get(membershipKey(team, login));
-  await resolveMemberships(gh, snapshot, (l) => decide(snapshot, now, l));
+  await resolveMemberships(gh, snapshot, (l) => decide(snapshot, now, l), turn.teamLists);
   const decision = decide(snapshot, now, lookup);
   deps.admit?.(decision);
   const heard = snapshot.commands.map((c) => c.id);

@@ -87,6 +87,21 @@ beforeEach(() => {
   readAtHead.clear();
 });
 
+/**
+ * A read whose answer a commit fixes (src/github/fixed-reads.ts): the app makes it once per process
+ * and key, so it is mocked only the first time a test's scenarios ask for it.
+ */
+function mockFixedRead(key: string | undefined, mock: () => void): void {
+  if (key !== undefined && readAtHead.has(`fixed:${key}`)) return;
+  if (key !== undefined) readAtHead.add(`fixed:${key}`);
+  mock();
+}
+
+/** The key of a PR's files and commits, fixed by its head and the default branch's commit; none for the CLI, which reads at the branch's name. */
+function pullKey(sc: Scenario): string | undefined {
+  return sc.reader === "cli" || sc.byCli ? undefined : `${sc.pr.number}:${sc.pr.headSha}:${mainHead(sc)}`;
+}
+
 /** The app's one ref read of an evaluation: where the default branch points now. */
 export function mockMainHead(api: nock.Scope, head: string): void {
   api.get(`${R}/git/ref/${enc("heads/main")}`).reply(200, { ref: "refs/heads/main", object: { sha: head, type: "commit" } });
@@ -121,17 +136,14 @@ export function mockReads(api: nock.Scope, sc: Scenario, stage: "policy-only" | 
 
 /** The reads that follow the default branch's policy (mockReads without the PR, the ref and the policy). */
 export function mockReadsAfterPolicy(api: nock.Scope, sc: Scenario, stage: "policy-only" | "through-comments" | "full" = "full"): void {
-  api
-    .get(`${R}/pulls/${sc.pr.number}/files`)
-    .query({ per_page: 100 })
-    .reply(200, sc.files.map(listedFile));
+  mockFixedRead(pullKey(sc) && `files:${pullKey(sc)}`, () => api.get(`${R}/pulls/${sc.pr.number}/files`).query({ per_page: 100 }).reply(200, sc.files.map(listedFile)));
   if (sc.checkRuns !== null) mockCheckRuns(api, sc.pr.headSha, sc.checkRuns ?? defaultRecord(sc), sc.reader === "cli" ? null : APP_ID);
   if (stage === "policy-only") return;
   if (sc.endDue) return;
   mockComments(api, sc);
   if (stage === "through-comments") return;
   const grant = sc.files[0]!;
-  api.get(`${R}/contents/${enc(grant.filename)}`).query({ ref: sc.pr.headSha }).reply(200, contents(grant.filename, grant.content!));
+  mockFixedRead(`file:${sc.pr.headSha}:${grant.filename}`, () => api.get(`${R}/contents/${enc(grant.filename)}`).query({ ref: sc.pr.headSha }).reply(200, contents(grant.filename, grant.content!)));
   // A merged request handled for the first time: is its file still on the default branch?
   if (sc.pr.merged && sc.onMain !== null) mockGrantOnMain(api, grant.filename, sc.onMain ?? grant.content!);
 }
@@ -177,23 +189,28 @@ export function mockApprovalReads(api: nock.Scope, sc: Scenario): void {
   mockCodeowners(api, judgingRef(api, sc, false), found);
   // A request's reviews come with its timeline; a policy change (whose timeline is not read) lists them.
   if (isPolicyChange(sc)) api.get(`${R}/pulls/${sc.pr.number}/reviews`).query({ per_page: 100 }).reply(200, reviewsOf(sc));
-  api
-    .get(`${R}/pulls/${sc.pr.number}/commits`)
-    .query({ per_page: 100 })
-    .reply(
-      200,
-      (sc.commits ?? [{ author: sc.pr.author, committer: sc.pr.author }]).map((c, i) => ({
-        sha: i === 0 ? sc.pr.headSha : `${i}`.padStart(40, "c"),
-        author: c.author ? { login: c.author } : null,
-        committer: c.committer ? { login: c.committer } : null,
-        commit: { message: "request access" },
-      })),
-    );
+  // A policy change's commits are not kept (only a request's are: src/github/snapshot.ts).
+  mockFixedRead(isPolicyChange(sc) ? undefined : pullKey(sc) && `commits:${pullKey(sc)}`, () =>
+    api
+      .get(`${R}/pulls/${sc.pr.number}/commits`)
+      .query({ per_page: 100 })
+      .reply(
+        200,
+        (sc.commits ?? [{ author: sc.pr.author, committer: sc.pr.author }]).map((c, i) => ({
+          sha: i === 0 ? sc.pr.headSha : `${i}`.padStart(40, "c"),
+          author: c.author ? { login: c.author } : null,
+          committer: c.committer ? { login: c.committer } : null,
+          commit: { message: "request access" },
+        })),
+      ),
+  );
   const grant = sc.files[0]!;
   for (const [sha, content] of Object.entries(sc.contentAt ?? {})) {
-    const i = api.get(`${R}/contents/${enc(grant.filename)}`).query({ ref: sha });
-    if (content === null) i.reply(404, { message: "Not Found" });
-    else i.reply(200, contents(grant.filename, content));
+    mockFixedRead(`file:${sha}:${grant.filename}`, () => {
+      const i = api.get(`${R}/contents/${enc(grant.filename)}`).query({ ref: sha });
+      if (content === null) i.reply(404, { message: "Not Found" });
+      else i.reply(200, contents(grant.filename, content));
+    });
   }
   // An open request or policy change is judged only by a policy and CODEOWNERS that came through an approved PR.
   const judgedByApp = (sc.pr.merged || sc.pr.state !== "closed") && sc.reader !== "cli" && !sc.byCli;

@@ -409,7 +409,9 @@ function respond(url: URL, reply: Reply, method: string, ifNoneMatch: string | u
   }
   const text = body === undefined || reply.status === 204 ? null : JSON.stringify(body);
   if (method === "GET" && reply.status === 200) {
-    headers.etag = `W/"${createHash("sha1").update(`${text}\n${headers.link ?? ""}`).digest("hex")}"`;
+    // As GitHub computes it: from the body alone. A page whose items did not change is answered 304
+    // even when a new page now follows it, and the 304 carries no Link header.
+    headers.etag = `W/"${createHash("sha1").update(text ?? "").digest("hex")}"`;
     if (ifNoneMatch === headers.etag) return withUrl(new Response(null, { status: 304, headers: { etag: headers.etag } }), url);
   }
   return withUrl(new Response(text, { status: reply.status, headers }), url);

@@ -47,7 +47,7 @@ export function conditionalReads(gh: GitHub, scope: string): GitHub {
       const response = await request(options);
       const etag = response.headers.etag;
       kept.delete(key);
-      if (etag && response.status === 200) {
+      if (etag && response.status === 200 && !mayHideNextPage(parsed.url, response)) {
         if (kept.size >= MAX_ENTRIES) kept.delete(kept.keys().next().value!);
         // A copy: callers may change what they were given (Octokit's paginator rewrites list bodies).
         kept.set(key, { etag, response: structuredClone(response) });
@@ -65,6 +65,24 @@ export function conditionalReads(gh: GitHub, scope: string): GitHub {
   });
   return gh;
 }
+
+/**
+ * A list page GitHub's 304 could answer wrongly: GitHub's ETag is a digest of the page's body only,
+ * and its 304 carries no Link header. An item added after a full page (or after any page that
+ * has others) leaves that page's body, hence its ETag, as it was: a kept copy would replay "no
+ * next page" (or an old `last` page) and hide the new items — a veto in a timeline or a member of
+ * a team. Such pages are never kept; a page with room left changes its body when an item is added.
+ * Lists wrapped in an object (`total_count` and the items) change their body with their count.
+ */
+function mayHideNextPage(url: string, response: CachedResponse): boolean {
+  if (!Array.isArray(response.data)) return false;
+  if (response.headers.link) return true;
+  const perPage = Number(new URL(url).searchParams.get("per_page") ?? DEFAULT_PER_PAGE);
+  return response.data.length >= perPage;
+}
+
+/** GitHub's page size when a request names none. */
+const DEFAULT_PER_PAGE = 30;
 
 function hasHeader(headers: Record<string, string | undefined> | undefined, name: string): boolean {
   return !!headers && Object.keys(headers).some((k) => k.toLowerCase() === name && headers[k] !== undefined);

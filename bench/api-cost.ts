@@ -1,4 +1,5 @@
-import { conditionalReads } from "../src/github/conditional.js";
+import { conditionalReads, resetConditionalReads } from "../src/github/conditional.js";
+import { resetProvenanceCache } from "../src/github/provenance.js";
 import { resetJudgingFileCache } from "../src/github/snapshot.js";
 import { evaluatePullRequest } from "../src/handlers/evaluate.js";
 import { providerFactory } from "../src/providers/registry.js";
@@ -21,11 +22,37 @@ const ref = { owner: "acme", repo: "access" };
 
 export interface EvaluationCost {
   /** Requests of each evaluation, by route. */
+  opened: [string, number][];
   first: [string, number][];
   redelivery: [string, number][];
   approved: [string, number][];
   /** Of each, the requests GitHub answered 304 (conditional reads of what had not changed): not counted against the rate limit. */
-  notModified: { first: number; redelivery: number; approved: number };
+  notModified: { opened: number; first: number; redelivery: number; approved: number };
+}
+
+const quiet = { info() {}, warn() {}, error() {} };
+
+/**
+ * A process's view of one access repository: caches empty (as after a start), and — `warm` — one
+ * request of the repository evaluated already (the policy and CODEOWNERS at this commit, and the
+ * reviewers' teams, read then).
+ */
+async function benchWorld(o: { readCache?: boolean; warm?: boolean }) {
+  resetJudgingFileCache();
+  resetConditionalReads();
+  resetProvenanceCache();
+  const fake = new FakeGitHub(APP_ID);
+  fake.addRepo("acme", "access", { ".github/jit-access.yml": POLICY, ".github/CODEOWNERS": CODEOWNERS }, { writers: ["alice", "bob", "carol", "eve"] });
+  for (const [team, login] of [["acme/engineering", "alice"], ["acme/dba", "bob"], ["acme/security", "carol"]] as const) fake.addMember(team, login);
+  // As the app's clients are (cluster/instrument.ts): reads are conditional.
+  const gh = o.readCache === false ? fake.client() : conditionalReads(fake.client(), "bench");
+  const deps = { appId: APP_ID, now: () => new Date(), providers: providerFactory({}), ...(o.readCache === undefined ? {} : { readCache: o.readCache }) };
+  if (o.warm) {
+    const earlier = (await openRequest(fake.as("alice"), ref, { branch: "earlier", path: "grants/prod-db/alice-0.yaml", content: GRANT }))!;
+    for (const login of ["bob", "eve"]) await fake.as(login).rest.pulls.createReview({ ...ref, pull_number: earlier, event: "APPROVE" });
+    await evaluatePullRequest(gh, { ...ref, number: earlier }, deps, quiet);
+  }
+  return { fake, gh, deps };
 }
 
 /**
@@ -34,21 +61,14 @@ export interface EvaluationCost {
  * (security) completing it, which merges.
  */
 export async function measureEvaluationCost(o: { readCache?: boolean; warm?: boolean } = {}): Promise<EvaluationCost> {
-  resetJudgingFileCache();
-  const fake = new FakeGitHub(APP_ID);
-  fake.addRepo("acme", "access", { ".github/jit-access.yml": POLICY, ".github/CODEOWNERS": CODEOWNERS }, { writers: ["alice", "bob", "carol", "eve"] });
-  for (const [team, login] of [["acme/engineering", "alice"], ["acme/dba", "bob"], ["acme/security", "carol"]] as const) fake.addMember(team, login);
-  // As the app's clients are (cluster/instrument.ts): reads are conditional.
-  const gh = o.readCache === false ? fake.client() : conditionalReads(fake.client(), "bench");
-  const quiet = { info() {}, warn() {}, error() {} };
-  const deps = { appId: APP_ID, now: () => new Date(), providers: providerFactory({}), ...(o.readCache === undefined ? {} : { readCache: o.readCache }) };
-  if (o.warm) {
-    // A running app: another request of the same repository was evaluated before (the policy and
-    // CODEOWNERS at this commit, and the reviewers' memberships, were read then).
-    const earlier = (await openRequest(fake.as("alice"), ref, { branch: "earlier", path: "grants/prod-db/alice-0.yaml", content: GRANT }))!;
-    for (const login of ["bob", "eve"]) await fake.as(login).rest.pulls.createReview({ ...ref, pull_number: earlier, event: "APPROVE" });
-    await evaluatePullRequest(gh, { ...ref, number: earlier }, deps, quiet);
-  }
+  // A request as it is when it is opened (nobody has reviewed it yet), in a process of its own.
+  const fresh = await benchWorld(o);
+  const freshNumber = (await openRequest(fresh.fake.as("alice"), ref, { branch: "fresh", path: "grants/prod-db/alice-2.yaml", content: GRANT }))!;
+  fresh.fake.reset();
+  await evaluatePullRequest(fresh.gh, { ...ref, number: freshNumber }, fresh.deps, quiet);
+  const opened = { routes: byRoute(fresh.fake.requests), notModified: fresh.fake.notModified.length };
+
+  const { fake, gh, deps } = await benchWorld(o);
   const number = (await openRequest(fake.as("alice"), ref, { branch: "request", path: "grants/prod-db/alice-1.yaml", content: GRANT }))!;
   for (const login of ["bob", "eve"]) await fake.as(login).rest.pulls.createReview({ ...ref, pull_number: number, event: "APPROVE" });
   const evaluate = async () => {
@@ -61,21 +81,24 @@ export async function measureEvaluationCost(o: { readCache?: boolean; warm?: boo
   await fake.as("carol").rest.pulls.createReview({ ...ref, pull_number: number, event: "APPROVE" });
   const approved = await evaluate();
   return {
+    opened: opened.routes,
     first: first.routes,
     redelivery: redelivery.routes,
     approved: approved.routes,
-    notModified: { first: first.notModified, redelivery: redelivery.notModified, approved: approved.notModified },
+    notModified: { opened: opened.notModified, first: first.notModified, redelivery: redelivery.notModified, approved: approved.notModified },
   };
 }
 
 export async function benchApiCost(): Promise<string[]> {
   const lines: string[] = [];
   for (const warm of [false, true]) {
-    const { first, redelivery, approved, notModified } = await measureEvaluationCost({ warm });
+    const { opened, first, redelivery, approved, notModified } = await measureEvaluationCost({ warm });
     const writes = (rows: [string, number][]) => total(rows.filter(([route]) => !route.startsWith("GET")));
     const counted = (rows: [string, number][], free: number) => `${total(rows)} requests (${total(rows) - free} counted against the rate limit, ${free} answered 304), ${writes(rows)} writes`;
     lines.push(
       warm ? "In a running app (another request of the repository evaluated before):" : "In a process that has read nothing yet:",
+      `first evaluation of a request just opened (nobody has reviewed it yet): ${counted(opened, notModified.opened)}`,
+      ...opened.map(([route, n]) => `  ${String(n).padStart(2)}  ${route}`),
       `first evaluation of a new request (2 groups; reviews: bob ✓ dba, eve ✗ not a member): ${counted(first, notModified.first)}`,
       ...first.map(([route, n]) => `  ${String(n).padStart(2)}  ${route}`),
       `the same event redelivered (nothing changed): ${counted(redelivery, notModified.redelivery)}`,

@@ -95,7 +95,7 @@ export async function inbox(ctx: CliEnv, o: { repo?: string }, now: Date): Promi
   for (const pr of open) {
     // A request's requester is its author (a rule of every grant): my own need not be read at all.
     if (pr.user?.login.toLowerCase() === me.login.toLowerCase()) continue;
-    const snapshot = await onGitHub(`reading #${pr.number}`, () => loadRequestSnapshot(gh, { ...ref, number: pr.number }, { appId, now }));
+    const snapshot = await onGitHub(`reading #${pr.number}`, () => loadRequestSnapshot(gh, { ...ref, number: pr.number }, { appId, now, contributors: "always" }));
     if (!snapshot || snapshot.kind.kind !== "request") continue;
     snapshot.memberships = memberships;
     const lookup = (team: string, login: string) => memberships.get(membershipKey(team, login));

@@ -36,6 +36,11 @@ export interface LoadOptions {
   cache?: boolean;
   /** The pull request as just read (an evaluation that checked it first): not read again. */
   pr?: PullRequestData;
+  /**
+   * Read who committed to a request even when no review needs it (`jit inbox` leaves out the
+   * requests I committed to). By default the commits are read only when a review can count.
+   */
+  contributors?: "always";
 }
 
 /**
@@ -342,13 +347,13 @@ export async function loadRequestSnapshot(gh: GitHub, ref: RepoRef & { number: n
     }
     // The reviews come with the timeline when it was read whole (every request that gets this far);
     // the reviews list is read only when it was not.
-    const [{ reviews, authorOf }, contributors] = await Promise.all([timeline.reviews ?? loadReviewsWithIds(gh, ref), fixedRead(pullKey && `commits\u0000${pullKey}`, () => loadContributors(gh, ref))]);
+    const { reviews, authorOf } = timeline.reviews ?? (await loadReviewsWithIds(gh, ref));
     snapshot.reviews = reviews;
     snapshot.dismissedChangeRequests = timeline.dismissals.flatMap((d) => {
       const reviewer = authorOf.get(d.reviewId);
       return reviewer ? [{ reviewer, dismissedBy: d.dismissedBy }] : [];
     });
-    snapshot.contributors = contributors;
+    if (options.contributors === "always" || mayCount(reviews)) snapshot.contributors = await fixedRead(pullKey && `commits\u0000${pullKey}`, () => loadContributors(gh, ref));
     const compared = commitsToCompare({ reviews: snapshot.reviews, headSha: pr.head.sha });
     const blobs = await Promise.all(compared.map((sha) => grantAt(gh, { ...ref, repoId: snapshot.repoId }, kind.file.path, sha)));
     for (const [i, sha] of compared.entries()) snapshot.blobAt.set(sha, blobs[i]?.kind === "file" ? blobs[i].sha : null);
@@ -397,7 +402,7 @@ async function loadPolicyChange(
     if (!provenance.trusted) return;
   }
   snapshot.reviews = await loadReviews(gh, ref);
-  snapshot.contributors = await loadContributors(gh, ref);
+  if (mayCount(snapshot.reviews)) snapshot.contributors = await loadContributors(gh, ref);
   snapshot.sameDiffAt = new Map();
   for (const sha of commitsToCompare({ reviews: snapshot.reviews, headSha: snapshot.pr.headSha })) {
     snapshot.sameDiffAt.set(sha, await sameDiffAt(gh, ref, snapshot.pr.baseRef, sha, headDiff));
@@ -512,6 +517,15 @@ function toReviews(raw: readonly RawReview[]): Review[] {
   return raw
     .filter((r) => r.user && r.commit_id)
     .map((r) => ({ login: r.user!.login, isBot: r.user!.type === "Bot", state: r.state as ReviewState, commitId: r.commit_id! }));
+}
+
+/**
+ * Whether who committed to the PR can matter: only an approval or a change request is screened
+ * against the contributors (approval/evaluate.ts), so a request nobody has reviewed that way yet
+ * (every request when it is opened) does not read its commits.
+ */
+function mayCount(reviews: readonly Review[]): boolean {
+  return reviews.some((r) => r.state === "APPROVED" || r.state === "CHANGES_REQUESTED");
 }
 
 /** Authors and committers GitHub linked to accounts. GitHub lists at most 250 commits; a request has one or two. */

@@ -189,8 +189,11 @@ export function mockApprovalReads(api: nock.Scope, sc: Scenario): void {
   mockCodeowners(api, judgingRef(api, sc, false), found);
   // A request's reviews come with its timeline; a policy change (whose timeline is not read) lists them.
   if (isPolicyChange(sc)) api.get(`${R}/pulls/${sc.pr.number}/reviews`).query({ per_page: 100 }).reply(200, reviewsOf(sc));
-  // A policy change's commits are not kept (only a request's are: src/github/snapshot.ts).
-  mockFixedRead(isPolicyChange(sc) ? undefined : pullKey(sc) && `commits:${pullKey(sc)}`, () =>
+  // Who committed is read only when a review can count (or for `jit inbox`), and a policy
+  // change's commits are not kept (only a request's are: src/github/snapshot.ts).
+  const dismissed = new Set((sc.events ?? []).map((e) => (e.fields?.dismissed_review as { review_id?: number } | undefined)?.review_id));
+  const mayCount = (sc.reviews ?? []).some((r, i) => (r.state === "APPROVED" || r.state === "CHANGES_REQUESTED") && !dismissed.has(100 + i));
+  if (mayCount || sc.byCli) mockFixedRead(isPolicyChange(sc) ? undefined : pullKey(sc) && `commits:${pullKey(sc)}`, () =>
     api
       .get(`${R}/pulls/${sc.pr.number}/commits`)
       .query({ per_page: 100 })

@@ -177,14 +177,7 @@ class Execution {
     return recordAnnouncements(this.s, record, readState(this.store.current ?? ""), read, this.options.notifier);
   }
 
-  /** The record, then its display: the truth is never behind what people see. */
-  private async write(shown: Shown): Promise<void> {
-    const text = this.draw(shown);
-    await this.store.put(text);
-    await this.display.write(text);
-  }
-
-  /** Writes the record and then its display, with the notifications it newly records, then sends those. */
+  /** Writes the record and then its display (the truth is never behind what people see), with the notifications it newly records, then sends those. */
   private async writeStatus(shown: Shown, fresh?: GrantRecord): Promise<void> {
     const recorded = await this.announce(shown.record, fresh);
     shown.record = recorded.record;
@@ -295,7 +288,8 @@ class Execution {
       this.settled(ended(outcome.at));
       return;
     }
-    await this.write({ record: ended(outcome.at), view: { kind: "record" }, notes: [] });
+    // The end is in the record already (written inside the turn, above): its display is drawn once,
+    // in finish(), with the revert PR's outcome — whatever that is, a failure included.
     try {
       const text = revertText(effect.revert, ended(outcome.at), s.pr.number, outcome.at);
       const revert = await openAndMergeRevert(gh, this.ref, { branch: effect.revert.branch, path: effect.revert.path, blobSha: effect.revert.blobSha, ...text, defaultBranch: s.defaultBranch, appId: this.options.appId }, this.options.log);

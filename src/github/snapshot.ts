@@ -14,7 +14,8 @@ import { checkGrantRules } from "../grant/rules.js";
 import { loadPolicy, type LoadedPolicy, type PolicyResult } from "../policy/load.js";
 import { CODEOWNERS_PATHS, MAX_CODEOWNERS_BYTES, MAX_GRANT_BYTES, MAX_POLICY_BYTES, POLICY_PATH } from "../policy/paths.js";
 import { isNotFound, readFileAt, type GitHub, type RepoRef } from "./client.js";
-import { loadPolicyProvenance, provenanceAt, type JudgingFile } from "./provenance.js";
+import { carryProvenance, loadPolicyProvenance, provenanceAt, type JudgingFile } from "./provenance.js";
+import { judgingMoveBetween } from "./judging-moves.js";
 import { plan } from "../plan/plan.js";
 import { readDirectory, readLiveGrants, teamsToRead } from "./plan-inputs.js";
 import { loadCheck, type RecordRef } from "./record.js";
@@ -36,6 +37,12 @@ export interface LoadOptions {
   cache?: boolean;
   /** The pull request as just read (an evaluation that checked it first): not read again. */
   pr?: PullRequestData;
+  /**
+   * The default branch's commit an evaluation earlier in this turn judged at (it merged this
+   * request): if the branch moved from there without touching the judging files, they (and their
+   * provenance, after one commit) are carried over instead of read again (JudgingFiles.carryFrom).
+   */
+  movedFrom?: string;
 }
 
 /**
@@ -130,6 +137,25 @@ class JudgingFiles {
     return this.key === undefined ? undefined : this.at;
   }
 
+  /**
+   * The branch moved here from `previous`, whose files are cached: one compare (judging-moves.ts)
+   * and, when the move left the judging files alone, their cached reads are this commit's too —
+   * settled reads only; nothing is carried when anything is uncertain, so the files are read.
+   */
+  async carryFrom(previous: string | undefined): Promise<void> {
+    if (this.key === undefined || previous === undefined || previous === this.at || judgingByCommit.has(this.key)) return;
+    const from = `${this.key.slice(0, this.key.indexOf("@"))}@${previous}`;
+    const known = judgingByCommit.get(from);
+    if (!known?.policy) return;
+    const [policy, codeowners] = await Promise.all([known.policy.catch(() => undefined), known.codeowners?.catch(() => undefined)]);
+    if (policy === undefined) return;
+    const move = await judgingMoveBetween(this.gh, this.ref, previous, this.at);
+    if (move === undefined || judgingByCommit.has(this.key)) return;
+    if (judgingByCommit.size >= JUDGING_COMMITS) judgingByCommit.delete(judgingByCommit.keys().next().value!);
+    judgingByCommit.set(this.key, { policy: Promise.resolve(policy), ...(codeowners !== undefined ? { codeowners: Promise.resolve(codeowners) } : {}) });
+    if (move === "files-and-history") carryProvenance(from, this.key);
+  }
+
   /** The judging files' provenance at this commit (github/provenance.ts keeps trusted verdicts by commit). */
   provenance(check: () => Promise<PolicyProvenance>): Promise<PolicyProvenance> {
     return provenanceAt(this.key, check);
@@ -214,6 +240,7 @@ export async function loadRequestSnapshot(gh: GitHub, ref: RepoRef & { number: n
   const defaultBranch = pr.base.repo.default_branch;
   const judging = options.cache ? await JudgingFiles.atHead(gh, ref, pr.base.repo.id, defaultBranch) : JudgingFiles.atBranch(gh, ref, defaultBranch);
   if (judging === null) return null; // no default branch: nothing on it, no policy
+  await judging.carryFrom(options.movedFrom);
   const policyFile = await judging.policy();
   if (policyFile === null) return null;
   const policy = policyFile.policy;
@@ -231,6 +258,7 @@ export async function loadRequestSnapshot(gh: GitHub, ref: RepoRef & { number: n
     repo: ref.repo,
     repoId: pr.base.repo.id,
     defaultBranch,
+    ...(judging.commit ? { judgedAt: judging.commit } : {}),
     pr: {
       number: pr.number,
       url: pr.html_url,

@@ -114,8 +114,9 @@ export async function evaluateSnapshot(gh: GitHub, ref: RepoRef & { number: numb
 }
 
 /** The snapshot: everything the decision needs, read from GitHub now. */
-export async function prepareEvaluation(gh: GitHub, ref: RepoRef & { number: number }, deps: AppDeps, pr?: PullRequestData): Promise<RequestSnapshot | null> {
-  const snapshot = await loadRequestSnapshot(gh, ref, { appId: deps.appId, now: deps.now(), cache: deps.readCache !== false, ...(pr ? { pr } : {}) });
+/** `movedFrom`: the default branch's commit an evaluation earlier in this turn judged at (LoadOptions.movedFrom). */
+export async function prepareEvaluation(gh: GitHub, ref: RepoRef & { number: number }, deps: AppDeps, pr?: PullRequestData, movedFrom?: string): Promise<RequestSnapshot | null> {
+  const snapshot = await loadRequestSnapshot(gh, ref, { appId: deps.appId, now: deps.now(), cache: deps.readCache !== false, ...(pr ? { pr } : {}), ...(movedFrom ? { movedFrom } : {}) });
   const heard = deps.heardCommands?.of(KeyedQueue.key(ref)) ?? [];
   // What the deliveries said counts even if the comment was edited or deleted since (see HeardCommands).
   if (snapshot && heard.length > 0) {
@@ -148,7 +149,9 @@ export async function finishEvaluation(gh: GitHub, snapshot: RequestSnapshot, de
   let after: RequestSnapshot | null = null;
   try {
     const pr = await readPullRequest(gh, ref);
-    if (pr.merged) after = await prepareEvaluation(gh, ref, deps, pr);
+    // The merge moved the default branch by one squash commit adding the grant file: the policy and
+    // CODEOWNERS just read before it are carried over when a compare shows them untouched.
+    if (pr.merged) after = await prepareEvaluation(gh, ref, deps, pr, snapshot.judgedAt);
   } catch (error) {
     await first.drawDeferred();
     throw error;

@@ -43,6 +43,8 @@ export interface RequestSnapshot {
   /** GitHub's id of the repository (`pr.base.repo.id`): what records are keyed by, stable through renames and transfers. */
   repoId: number;
   defaultBranch: string;
+  /** The default branch's commit its policy and CODEOWNERS were read at, when the app read them there (cached by commit). */
+  judgedAt?: string;
   pr: PullRequestFacts;
   kind: PullRequestKind;
   /** The policy on the default branch: what judges every request. */

@@ -16,6 +16,7 @@ import { CODEOWNERS_PATHS, MAX_CODEOWNERS_BYTES, MAX_GRANT_BYTES, MAX_POLICY_BYT
 import { isNotFound, readFileAt, type GitHub, type RepoRef } from "./client.js";
 import { carryProvenance, loadPolicyProvenance, provenanceAt, type JudgingFile } from "./provenance.js";
 import { judgingMoveBetween } from "./judging-moves.js";
+import { resetGrantOrigins } from "./grant-origin.js";
 import { plan } from "../plan/plan.js";
 import { readDirectory, readLiveGrants, teamsToRead } from "./plan-inputs.js";
 import { loadCheck, type RecordRef } from "./record.js";
@@ -98,13 +99,14 @@ const JUDGING_COMMITS = 128;
  */
 const headByRepo = new Map<number, { branch: string; etag: string; sha: string }>();
 
-/** Forgets every commit's files and every head read (tests: each starts from an empty cache). */
+/** Forgets every commit's files and every head read, and what was learnt at those commits (tests: each starts from an empty cache). */
 export function resetJudgingFileCache(): void {
   judgingByCommit.clear();
   headByRepo.clear();
   commentCursors.clear();
   largeTeams.clear();
   resetFixedReads();
+  resetGrantOrigins();
 }
 
 /**

@@ -5,7 +5,7 @@ import type { GitHub, RepoRef } from "../github/client.js";
 import { execute, type Executed } from "../github/execute.js";
 import type { TeamMembers } from "../github/team-members.js";
 import { commitCommentCursor, loadRequestSnapshot, loadVetoOwners, readPullRequest, resolveMemberships, type PullRequestData } from "../github/snapshot.js";
-import { requestsThatAdded } from "../github/grant-origin.js";
+import { requestsThatAddedAt } from "../github/grant-origin.js";
 import type { CommentState } from "../lifecycle/codec.js";
 import type { ProviderFactory } from "../providers/registry.js";
 import type { LiveGrantLister } from "../github/live-grants.js";
@@ -100,8 +100,11 @@ export async function evaluateSnapshot(gh: GitHub, ref: RepoRef & { number: numb
   // Into another branch, a deletion ends nothing: the grant file is still on the default branch.
   if (snapshot.kind.kind === "removal" && snapshot.pr.merged && snapshot.pr.baseRef === snapshot.defaultBranch) {
     const affected: (RepoRef & { number: number })[] = [];
+    // Its history read once per commit of the default branch: the app's own revert PR is evaluated
+    // for its `opened` and its `closed` webhooks, usually with the branch where the merge left it.
+    const at = snapshot.judgedAt ? { repoId: snapshot.repoId, commit: snapshot.judgedAt } : undefined;
     for (const file of snapshot.kind.files) {
-      for (const origin of await requestsThatAdded(gh, ref, snapshot.defaultBranch, file.path)) {
+      for (const origin of await requestsThatAddedAt(gh, ref, snapshot.defaultBranch, file.path, at)) {
         if (origin.number !== ref.number) affected.push({ ...ref, number: origin.number });
       }
     }

@@ -3,7 +3,7 @@ import type { CommentView, Decision, Effect } from "../lifecycle/decision.js";
 import { extensionLinks, linksChanged } from "../lifecycle/extension.js";
 import type { GrantRecord } from "../lifecycle/record.js";
 import { settleApplied, settleApplyFailed, settleHolding, settleReverted, settleRevoked, settleRevokeFailed } from "../lifecycle/settle.js";
-import type { RequestSnapshot } from "../lifecycle/snapshot.js";
+import type { CheckRun, RequestSnapshot } from "../lifecycle/snapshot.js";
 import { labelChanges, STATUS_LABELS, type StatusLabel } from "../lifecycle/status.js";
 import type { Notifier } from "../notify/deliver.js";
 import type { Notification } from "../notify/message.js";
@@ -58,6 +58,8 @@ export interface Executed {
    * the merge), so the display never stays behind the record.
    */
   drawDeferred?: () => Promise<void>;
+  /** The record's check run as this execution left it: the merged request's evaluation in the same turn starts from it. */
+  check?: CheckRun;
 }
 
 /** What the status comment shows: a record, how to present it, and notes about what just failed. */
@@ -166,7 +168,8 @@ class Execution {
       if (!deferred) await this.finish(tampered);
       for (const n of announced) this.options.notifier!.send(n, reportDeliveryFailure(this.gh, s));
       const state = readState(this.store.current ?? "");
-      return deferred ? { state, merged: true, drawDeferred: () => this.finish(tampered) } : { state, merged: this.merged };
+      const check = this.store.run;
+      return deferred ? { state, merged: true, drawDeferred: () => this.finish(tampered), ...(check ? { check } : {}) } : { state, merged: this.merged };
     } finally {
       for (const release of this.releases) release();
     }

@@ -6,7 +6,7 @@ import { extendedRequest, extensionCandidates, isExtensionOf, MAX_EXTENSION_LINK
 import { decidedFromState } from "../lifecycle/record.js";
 import { mergeCommands, parseCommand } from "../lifecycle/commands.js";
 import type { PolicyProvenance } from "../lifecycle/snapshot.js";
-import { membershipKey, type CommentCommand, type RequestSnapshot } from "../lifecycle/snapshot.js";
+import { membershipKey, type CheckRun, type CommentCommand, type RequestSnapshot } from "../lifecycle/snapshot.js";
 import { COMMENT_MARKER, readState, type CommentState } from "../lifecycle/codec.js";
 import { ownersOf, parseCodeowners, type Codeowners } from "../policy/codeowners.js";
 import { parseGrant } from "../grant/parse.js";
@@ -44,6 +44,12 @@ export interface LoadOptions {
    * provenance, after one commit) are carried over instead of read again (JudgingFiles.carryFrom).
    */
   movedFrom?: string;
+  /**
+   * What an evaluation earlier in this turn knew of this PR at `headSha` (it merged the request,
+   * pinned to that head): its files, and its record's check run as that evaluation left it. Used
+   * only when the PR read now has that head and is merged; otherwise both are read.
+   */
+  sameHead?: { headSha: string; files: ChangedFile[]; check?: CheckRun };
 }
 
 /**
@@ -250,9 +256,12 @@ export async function loadRequestSnapshot(gh: GitHub, ref: RepoRef & { number: n
   // Every page (GitHub lists at most 3,000 files): a file past the first page is still judged,
   // and a PR with more files than listed fails closed (classifyPullRequest).
   // What the PR changes, and who committed to it, are fixed by its head, its base and where the
-  // default branch is (github/fixed-reads.ts): read once per such triple in a process.
+  // default branch is (github/fixed-reads.ts): read once per such triple in a process. The merged
+  // request's evaluation in the approval's turn has another base and default commit (the merge
+  // moved them) but the head that approval judged: it starts from that approval's files.
+  const known = options.sameHead && options.sameHead.headSha === pr.head.sha && pr.merged ? options.sameHead : undefined;
   const pullKey = judging.commit === undefined ? undefined : `${pr.base.repo.id}#${ref.number}\u0000${pr.head.sha}\u0000${pr.base.sha}\u0000${judging.commit}`;
-  const files = (await fixedRead(pullKey && `files\u0000${pullKey}`, async () => (await gh.paginate(gh.rest.pulls.listFiles, { owner: ref.owner, repo: ref.repo, pull_number: ref.number, per_page: 100 })).map(toChangedFile))).slice();
+  const files = known ? known.files.slice() : (await fixedRead(pullKey && `files\u0000${pullKey}`, async () => (await gh.paginate(gh.rest.pulls.listFiles, { owner: ref.owner, repo: ref.repo, pull_number: ref.number, per_page: 100 })).map(toChangedFile))).slice();
   const kind = classifyPullRequest(files, pr.changed_files);
   const extended = extendedRequest(pr.body);
   const snapshot: RequestSnapshot = {
@@ -261,6 +270,7 @@ export async function loadRequestSnapshot(gh: GitHub, ref: RepoRef & { number: n
     repoId: pr.base.repo.id,
     defaultBranch,
     ...(judging.commit ? { judgedAt: judging.commit } : {}),
+    files,
     pr: {
       number: pr.number,
       url: pr.html_url,
@@ -299,7 +309,8 @@ export async function loadRequestSnapshot(gh: GitHub, ref: RepoRef & { number: n
   // A closed policy change gates nothing: its check is neither read nor written (decidePolicyChange).
   if (kind.kind === "policy-change" && snapshot.pr.state === "closed") return snapshot;
 
-  const { run, claimedBy } = await loadCheck(gh, { ...ref, repoId: snapshot.repoId }, pr.head.sha, options.appId);
+  // A merged PR's head is claimed by no other (claimedBy counts only while open): the run this turn left is its record.
+  const { run, claimedBy } = known?.check ? { run: known.check, claimedBy: undefined } : await loadCheck(gh, { ...ref, repoId: snapshot.repoId }, pr.head.sha, options.appId);
   if (run) snapshot.check = run;
   if (claimedBy !== undefined && !pr.merged) snapshot.headClaimedBy = claimedBy;
   const record = run ? readState(run.text) : undefined;

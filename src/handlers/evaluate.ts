@@ -4,7 +4,7 @@ import { membershipKey, type RequestSnapshot } from "../lifecycle/snapshot.js";
 import type { GitHub, RepoRef } from "../github/client.js";
 import { execute, type Executed } from "../github/execute.js";
 import type { TeamMembers } from "../github/team-members.js";
-import { commitCommentCursor, loadRequestSnapshot, loadVetoOwners, readPullRequest, resolveMemberships, type PullRequestData } from "../github/snapshot.js";
+import { commitCommentCursor, loadRequestSnapshot, loadVetoOwners, readPullRequest, resolveMemberships, type LoadOptions, type PullRequestData } from "../github/snapshot.js";
 import { requestsThatAddedAt } from "../github/grant-origin.js";
 import type { CommentState } from "../lifecycle/codec.js";
 import type { ProviderFactory } from "../providers/registry.js";
@@ -117,9 +117,9 @@ export async function evaluateSnapshot(gh: GitHub, ref: RepoRef & { number: numb
 }
 
 /** The snapshot: everything the decision needs, read from GitHub now. */
-/** `movedFrom`: the default branch's commit an evaluation earlier in this turn judged at (LoadOptions.movedFrom). */
-export async function prepareEvaluation(gh: GitHub, ref: RepoRef & { number: number }, deps: AppDeps, pr?: PullRequestData, movedFrom?: string): Promise<RequestSnapshot | null> {
-  const snapshot = await loadRequestSnapshot(gh, ref, { appId: deps.appId, now: deps.now(), cache: deps.readCache !== false, ...(pr ? { pr } : {}), ...(movedFrom ? { movedFrom } : {}) });
+/** `turn`: what an evaluation earlier in this turn, which merged the request, knew (LoadOptions.movedFrom, .sameHead). */
+export async function prepareEvaluation(gh: GitHub, ref: RepoRef & { number: number }, deps: AppDeps, pr?: PullRequestData, turn: Pick<LoadOptions, "movedFrom" | "sameHead"> = {}): Promise<RequestSnapshot | null> {
+  const snapshot = await loadRequestSnapshot(gh, ref, { appId: deps.appId, now: deps.now(), cache: deps.readCache !== false, ...(pr ? { pr } : {}), ...turn });
   const heard = deps.heardCommands?.of(KeyedQueue.key(ref)) ?? [];
   // What the deliveries said counts even if the comment was edited or deleted since (see HeardCommands).
   if (snapshot && heard.length > 0) {
@@ -153,8 +153,10 @@ export async function finishEvaluation(gh: GitHub, snapshot: RequestSnapshot, de
   try {
     const pr = await readPullRequest(gh, ref);
     // The merge moved the default branch by one squash commit adding the grant file: the policy and
-    // CODEOWNERS just read before it are carried over when a compare shows them untouched.
-    if (pr.merged) after = await prepareEvaluation(gh, ref, deps, pr, snapshot.judgedAt);
+    // CODEOWNERS just read before it are carried over when a compare shows them untouched. The
+    // merge was pinned to the head just judged: its files and its record (as this turn left it) are known.
+    const sameHead = snapshot.files ? { headSha: snapshot.pr.headSha, files: snapshot.files, ...(first.check ? { check: first.check } : {}) } : undefined;
+    if (pr.merged) after = await prepareEvaluation(gh, ref, deps, pr, { ...(snapshot.judgedAt ? { movedFrom: snapshot.judgedAt } : {}), ...(sameHead ? { sameHead } : {}) });
   } catch (error) {
     await first.drawDeferred();
     throw error;

@@ -2,7 +2,7 @@ import type { Review } from "../approval/evaluate.js";
 import type { Codeowners } from "../policy/codeowners.js";
 import type { PolicyResult } from "../policy/load.js";
 import type { Directory, PlannedGrant } from "../plan/types.js";
-import type { PullRequestKind } from "./classify.js";
+import type { ChangedFile, PullRequestKind } from "./classify.js";
 import type { CommentCommand } from "./commands.js";
 import type { GrantRecord } from "./record.js";
 
@@ -47,6 +47,8 @@ export interface RequestSnapshot {
   judgedAt?: string;
   pr: PullRequestFacts;
   kind: PullRequestKind;
+  /** The PR's files as GitHub listed them at `pr.headSha` (what `kind` was classified from). */
+  files?: ChangedFile[];
   /** The policy on the default branch: what judges every request. */
   policy: PolicyResult;
   /** For a policy-change PR: the policy as the PR would make it. */

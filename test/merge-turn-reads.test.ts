@@ -10,8 +10,9 @@ import { openRequest } from "../testkit/people.js";
 import { fixedClock } from "./helpers/app.js";
 
 /**
- * The merged request's evaluation, in the turn of the approval that merged it, carries the policy
- * and CODEOWNERS over from the approval's read when one compare shows the merge left them alone
+ * The merged request's evaluation, in the turn of the approval that merged it (pinned to the head
+ * it judged), starts from what that approval read: the PR's files and record at that head, and
+ * the policy and CODEOWNERS when one compare shows the merge left them alone
  * (github/judging-moves.ts); anything else — a judging file touched, a branch that diverged, more
  * than one commit for their provenance — is read afresh.
  */
@@ -88,6 +89,20 @@ describe("the merged request's evaluation in the approval's turn", () => {
     expect(fake.requests.filter((r) => r.includes("/compare/"))).toHaveLength(1);
     expect(fake.requests.filter((r) => r === POLICY_READ || r === CODEOWNERS_READ)).toEqual([]);
     expect(fake.requests.filter((r) => r === "GET /repos/acme/access/commits")).toEqual([]); // provenance: the judging files' last commits
+  });
+
+  it("starts from the PR's files and record as the approval left them: the merge was pinned to that head", async () => {
+    const { fake, number, evaluate } = await approvedRequest();
+    fake.reset();
+    await evaluate(number);
+    expect(fake.isMember("acme/prod-admins", "alice")).toBe(true);
+    expect(fake.requests.filter((r) => r === `GET /repos/acme/access/pulls/${number}/files`)).toHaveLength(1); // the approval's
+    expect(fake.requests.filter((r) => /^GET \/repos\/acme\/access\/commits\/[0-9a-f]{40}\/check-runs$/.test(r))).toHaveLength(1);
+    // The record is still read again inside the requester's turn, before the apply (at most one apply across replicas).
+    expect(fake.requests.filter((r) => /^GET \/repos\/acme\/access\/check-runs\/\d+$/.test(r))).toHaveLength(1);
+    // Applied once, and the display shows the applied record.
+    const run = fake.repo("acme", "access")!.checkRuns.find((c) => c.headSha === fake.pull("acme/access", number).headSha)!;
+    expect(run.output.text).toContain('"applied_at"');
   });
 
   it("reads them afresh when the policy changed on the default branch while the merge was served, and refuses the pushed policy", async () => {

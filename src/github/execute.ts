@@ -16,6 +16,7 @@ import { recordAnnouncements, reportDeliveryFailure } from "./announce.js";
 import { applyGrant, revokeGrant, type GrantEffectOptions } from "./grant-effects.js";
 import { RecordStore, StatusDisplay } from "./record-store.js";
 import { findStatusComment } from "./snapshot.js";
+import { noteRecordedEnd } from "./recorded-ends.js";
 import { openAndMergeRevert, REVERT_BLOCKED_LABEL, RevertRefusedError, type RevertOutcome } from "./revert.js";
 import { alertFields, grantFields, type GrantLogFields } from "../logging.js";
 import { grantIdOf } from "../lifecycle/snapshot.js";
@@ -168,6 +169,8 @@ class Execution {
       if (!deferred) await this.finish(tampered);
       for (const n of announced) this.options.notifier!.send(n, reportDeliveryFailure(this.gh, s));
       const state = readState(this.store.current ?? "");
+      // An end whose revert PR merged, in the record as written: that revert PR's evaluation need not queue this request again.
+      if ((state?.status === "REVOKED" || state?.status === "EXECUTED") && state.revert_pr !== undefined && state.revert_pending === false) noteRecordedEnd(s.repoId, s.pr.number, state.revert_pr);
       const check = this.store.run;
       return deferred ? { state, merged: true, drawDeferred: () => this.finish(tampered), ...(check ? { check } : {}) } : { state, merged: this.merged };
     } finally {

@@ -17,6 +17,7 @@ import { isNotFound, readFileAt, type GitHub, type RepoRef } from "./client.js";
 import { carryProvenance, loadPolicyProvenance, provenanceAt, type JudgingFile } from "./provenance.js";
 import { judgingMoveBetween } from "./judging-moves.js";
 import { resetGrantOrigins } from "./grant-origin.js";
+import { resetRecordedEnds } from "./recorded-ends.js";
 import { plan } from "../plan/plan.js";
 import { readDirectory, readLiveGrants, teamsToRead } from "./plan-inputs.js";
 import { loadCheck, type RecordRef } from "./record.js";
@@ -105,7 +106,7 @@ const JUDGING_COMMITS = 128;
  */
 const headByRepo = new Map<number, { branch: string; etag: string; sha: string }>();
 
-/** Forgets every commit's files and every head read, and what was learnt at those commits (tests: each starts from an empty cache). */
+/** Forgets every commit's files and every head read, and what this process learnt of requests' histories and ends (tests: each starts from an empty cache). */
 export function resetJudgingFileCache(): void {
   judgingByCommit.clear();
   headByRepo.clear();
@@ -113,6 +114,7 @@ export function resetJudgingFileCache(): void {
   largeTeams.clear();
   resetFixedReads();
   resetGrantOrigins();
+  resetRecordedEnds();
 }
 
 /**

@@ -6,6 +6,7 @@ import { execute, type Executed } from "../github/execute.js";
 import type { TeamMembers } from "../github/team-members.js";
 import { commitCommentCursor, loadRequestSnapshot, loadVetoOwners, readPullRequest, resolveMemberships, type LoadOptions, type PullRequestData } from "../github/snapshot.js";
 import { requestsThatAddedAt } from "../github/grant-origin.js";
+import { endRecordedBy } from "../github/recorded-ends.js";
 import type { CommentState } from "../lifecycle/codec.js";
 import type { ProviderFactory } from "../providers/registry.js";
 import type { LiveGrantLister } from "../github/live-grants.js";
@@ -105,7 +106,8 @@ export async function evaluateSnapshot(gh: GitHub, ref: RepoRef & { number: numb
     const at = snapshot.judgedAt ? { repoId: snapshot.repoId, commit: snapshot.judgedAt } : undefined;
     for (const file of snapshot.kind.files) {
       for (const origin of await requestsThatAddedAt(gh, ref, snapshot.defaultBranch, file.path, at)) {
-        if (origin.number !== ref.number) affected.push({ ...ref, number: origin.number });
+        // The app's own revert PR of a request whose end (revert merged) this process recorded: nothing left to do there.
+        if (origin.number !== ref.number && !endRecordedBy(snapshot.repoId, origin.number, ref.number)) affected.push({ ...ref, number: origin.number });
       }
     }
     return { state: undefined, affected, accessRepository: true };

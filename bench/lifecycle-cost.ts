@@ -10,22 +10,26 @@ import { SimulatedClock } from "./soak.js";
 
 /**
  * GitHub API requests of one grant's whole life, as the app runs it: opened and evaluated
- * (pending), reviewed by one member of each of the two CODEOWNERS groups — the second review
- * completes it, the app merges, evaluates the merged request and applies — then its 1-hour window
- * ends (on a simulated clock): the revoke, the revert PR opened and merged by the app, and that revert PR's own webhooks
- * (opened, closed) evaluated. Every request GitHub receives from the app is counted (installation
- * tokens included), with those answered 304 (conditional reads of what had not changed: not counted
- * against the rate limit) and the writes.
+ * (pending); reviewed by one member of each of the two CODEOWNERS groups — the second review
+ * completes it: the app merges, evaluates the merged request in the same turn and applies (the
+ * merge's own `closed` webhook is evaluated after); its 1-hour window runs (the expiry warning) and
+ * ends: the revoke, the revert PR opened and merged by the app; then that revert PR's own webhooks
+ * (opened, closed) are evaluated. Every request GitHub receives from the app is counted (the
+ * installation token included), with those answered 304 (conditional reads of what had not
+ * changed: not counted against the rate limit) and the writes, per phase and by route.
  *
  * The app is the real one (Probot, createApp, webhooks delivered as GitHub sends them), with
- * Probot's throttle off (pacing changes when requests are sent, not how many) and a simulated clock
- * moved by the benchmark (the window ends without waiting). The revert PR's deliveries are
- * held until the revoke has settled, so its own cost is told apart; GitHub would send them while
- * the revoke runs, which changes nothing counted here.
+ * Probot's throttle off (pacing changes when requests are sent, not how many) and a simulated
+ * clock moved by the benchmark, so an hour passes at once (a window under a minute would not do:
+ * the app treats a grant ending within the minute as due, skipping the warning and the end's lead).
+ * The revert PR's deliveries are held until the revoke has settled, so its own cost is told apart
+ * (GitHub sends them while the revert is being merged; an evaluation starting then would see the
+ * same PR a moment earlier).
  *
- * Two grants: a provider outside GitHub (in memory) and a `github-team` membership (whose PUT and
- * DELETE are GitHub writes too). "before": one lane, no read cache (`urgentLane: false`,
- * `readCache: false`); "after": the defaults.
+ * Two grants: a provider outside GitHub (in memory) and a `github-team` membership (whose reads,
+ * PUT and DELETE are GitHub requests too). "before": one lane, no read cache (`urgentLane: false`,
+ * `readCache: false`; without the cache the policy's provenance is not checked either, so its
+ * first evaluation is cheaper); "after": the defaults. JIT_BENCH_VERBOSE=1 lists every request.
  */
 const APP_ID = 1;
 const START = Date.parse("2026-12-07T09:00:00Z");
@@ -132,7 +136,6 @@ export async function lifecycleCost(variant: "before" | "after", kind: "memory" 
     await act();
     await settle();
     phases.push({ phase, requests: [...fake.requests], notModified: fake.notModified.length });
-    if (process.env.JIT_BENCH_VERBOSE) console.error(variant, kind, phase, fake.requests.length, clock.timers.length);
   };
 
   const team = kind === "github-team";

@@ -96,13 +96,19 @@ describe("the merged request's evaluation in the approval's turn", () => {
     fake.reset();
     await evaluate(number);
     expect(fake.isMember("acme/prod-admins", "alice")).toBe(true);
-    expect(fake.requests.filter((r) => r === `GET /repos/acme/access/pulls/${number}/files`)).toHaveLength(1); // the approval's
-    expect(fake.requests.filter((r) => /^GET \/repos\/acme\/access\/commits\/[0-9a-f]{40}\/check-runs$/.test(r))).toHaveLength(1);
+    // The PR's files and commits at its head were read when it was opened (github/fixed-reads.ts);
+    // after the merge its base and main's commit are new, but the head is the one just judged.
+    expect(fake.requests.filter((r) => r === `GET /repos/acme/access/pulls/${number}/files` || r === `GET /repos/acme/access/pulls/${number}/commits`)).toEqual([]);
+    expect(fake.requests.filter((r) => /^GET \/repos\/acme\/access\/commits\/[0-9a-f]{40}\/check-runs$/.test(r))).toHaveLength(1); // the approval's
     // The record is still read again inside the requester's turn, before the apply (at most one apply across replicas).
     expect(fake.requests.filter((r) => /^GET \/repos\/acme\/access\/check-runs\/\d+$/.test(r))).toHaveLength(1);
     // Applied once, and the display shows the applied record.
     const run = fake.repo("acme", "access")!.checkRuns.find((c) => c.headSha === fake.pull("acme/access", number).headSha)!;
     expect(run.output.text).toContain('"applied_at"');
+    // The merge's own webhook, evaluated after the turn, reads neither again either.
+    fake.reset();
+    await evaluate(number);
+    expect(fake.requests.filter((r) => r.endsWith(`/pulls/${number}/files`) || r.endsWith(`/pulls/${number}/commits`))).toEqual([]);
   });
 
   it("reads them afresh when the policy changed on the default branch while the merge was served, and refuses the pushed policy", async () => {

@@ -47,10 +47,11 @@ export interface LoadOptions {
   movedFrom?: string;
   /**
    * What an evaluation earlier in this turn knew of this PR at `headSha` (it merged the request,
-   * pinned to that head): its files, and its record's check run as that evaluation left it. Used
-   * only when the PR read now has that head and is merged; otherwise both are read.
+   * pinned to that head): its files, who committed to it (when its approvals were read), and its
+   * record's check run as that evaluation left it. Used only when the PR read now has that head
+   * and is merged; otherwise each is read.
    */
-  sameHead?: { headSha: string; files: ChangedFile[]; check?: CheckRun };
+  sameHead?: { headSha: string; files: ChangedFile[]; contributors?: string[]; check?: CheckRun };
 }
 
 /**
@@ -260,10 +261,15 @@ export async function loadRequestSnapshot(gh: GitHub, ref: RepoRef & { number: n
   // What the PR changes, and who committed to it, are fixed by its head, its base and where the
   // default branch is (github/fixed-reads.ts): read once per such triple in a process. The merged
   // request's evaluation in the approval's turn has another base and default commit (the merge
-  // moved them) but the head that approval judged: it starts from that approval's files.
+  // moved them) but the head that approval judged: what it read there is this triple's too, so
+  // neither this evaluation nor the merge's own webhook reads them again.
   const known = options.sameHead && options.sameHead.headSha === pr.head.sha && pr.merged ? options.sameHead : undefined;
   const pullKey = judging.commit === undefined ? undefined : `${pr.base.repo.id}#${ref.number}\u0000${pr.head.sha}\u0000${pr.base.sha}\u0000${judging.commit}`;
-  const files = known ? known.files.slice() : (await fixedRead(pullKey && `files\u0000${pullKey}`, async () => (await gh.paginate(gh.rest.pulls.listFiles, { owner: ref.owner, repo: ref.repo, pull_number: ref.number, per_page: 100 })).map(toChangedFile))).slice();
+  if (known && pullKey) {
+    void fixedRead(`files\u0000${pullKey}`, async () => known.files);
+    if (known.contributors) void fixedRead(`commits\u0000${pullKey}`, async () => known.contributors!);
+  }
+  const files = known && !pullKey ? known.files.slice() : (await fixedRead(pullKey && `files\u0000${pullKey}`, async () => (await gh.paginate(gh.rest.pulls.listFiles, { owner: ref.owner, repo: ref.repo, pull_number: ref.number, per_page: 100 })).map(toChangedFile))).slice();
   const kind = classifyPullRequest(files, pr.changed_files);
   const extended = extendedRequest(pr.body);
   const snapshot: RequestSnapshot = {

@@ -157,7 +157,8 @@ export async function finishEvaluation(gh: GitHub, snapshot: RequestSnapshot, de
     // The merge moved the default branch by one squash commit adding the grant file: the policy and
     // CODEOWNERS just read before it are carried over when a compare shows them untouched. The
     // merge was pinned to the head just judged: its files and its record (as this turn left it) are known.
-    const sameHead = snapshot.files ? { headSha: snapshot.pr.headSha, files: snapshot.files, ...(first.check ? { check: first.check } : {}) } : undefined;
+    // Its approvals were read (it merged on them): so were its contributors.
+    const sameHead = snapshot.files ? { headSha: snapshot.pr.headSha, files: snapshot.files, contributors: snapshot.contributors, ...(first.check ? { check: first.check } : {}) } : undefined;
     if (pr.merged) after = await prepareEvaluation(gh, ref, deps, pr, { ...(snapshot.judgedAt ? { movedFrom: snapshot.judgedAt } : {}), ...(sameHead ? { sameHead } : {}) });
   } catch (error) {
     await first.drawDeferred();

@@ -116,6 +116,7 @@ export function byRoute(requests: readonly string[]): [string, number][] {
     const route = r
       .replace(/\/repos\/[^/]+\/[^/]+/, "/repos/{o}/{r}")
       .replace(/contents\/.+/, "contents/{path}")
+      .replace(/compare\/.+/, "compare/{basehead}")
       .replace(/memberships\/.+/, "memberships/{user}")
       .replace(/commits\/[0-9a-f]{40}/, "commits/{sha}")
       .replace(/teams\/[^/]+/, "teams/{team}")

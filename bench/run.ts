@@ -1,6 +1,7 @@
 import { benchAccessPlan } from "./access-plan.js";
 import { benchAckLatency } from "./ack-latency.js";
 import { benchApiCost } from "./api-cost.js";
+import { benchLifecycleCost } from "./lifecycle-cost.js";
 import { benchExpiryLag, benchSweepCost } from "./expiry.js";
 import { benchProviders } from "./providers.js";
 import { benchMysqlProvider } from "./providers-mysql.js";
@@ -18,6 +19,7 @@ const sections: [string, () => string[] | Promise<string[]>][] = [
   ["Grant validation (pure core)", () => benchValidateGrant()],
   ["Access plan of a policy change (pure core)", () => benchAccessPlan()],
   ["GitHub API requests per evaluation", () => benchApiCost()],
+  ["GitHub API requests of one full lifecycle of a grant (open, approvals, merge, apply, end, revoke, revert PR)", () => benchLifecycleCost()],
   [
     "Expiry lag (in-memory GitHub with a set latency, real timers)",
     async () => [

@@ -24,8 +24,8 @@ const START = Date.parse("2026-12-07T09:00:00Z");
 const MINUTE = 60_000;
 
 /** A clock whose time moves only when told to; its timers fire in order as it moves. */
-class SimulatedClock implements Clock {
-  at = START;
+export class SimulatedClock implements Clock {
+  constructor(public at = START) {}
   readonly timers: { fn: () => void; at: number }[] = [];
   now = () => new Date(this.at);
   setTimeout = (fn: () => void, ms: number) => {

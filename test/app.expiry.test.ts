@@ -87,6 +87,17 @@ function captureComment(api: ReturnType<typeof githubApi>, times: number, bodies
 }
 
 /**
+ * An end with a revert PR: the record written twice — the end, inside the person's turn, before
+ * any revert PR exists; then the revert PR's outcome — and the status comment once, after both.
+ */
+function captureEnd(api: ReturnType<typeof githubApi>, records: string[] = []) {
+  const bodies: string[] = [];
+  mockRecordWrites(api, 2, records);
+  api.patch(`${R}/issues/comments/55`, (b: any) => (bodies.push(b.body), true)).reply(200, {});
+  return bodies;
+}
+
+/**
  * The revert PR that records the end: no PR on its branch yet, so the branch is created at the
  * default branch's head, the grant file deleted there in one commit (whose parent is checked),
  * the PR opened, given a successful jit-access check and merged pinned to that commit.
@@ -140,13 +151,18 @@ describe("expiry", () => {
     mockRevert(api, revert);
     api.put(`${R}/issues/7/labels`, { labels: ["jit:expired"] }).reply(200, []);
     mockStatusCommentLookup(api, sc); // found after the revoke, to be redrawn
-    const bodies = captureComment(api, 2);
+    const records: string[] = [];
+    const bodies = captureEnd(api, records);
     clock.timers.shift()!.fn();
     await app.scheduler.settled();
     api.done();
     // The end is recorded before the revert PR exists, so the app's own revert can never look like a deletion of a live grant.
-    expect(readState(bodies[0]!)).toMatchObject({ status: "EXECUTED", revoked_at: "2026-11-29T15:00:00.250Z", revert_pending: true });
-    const comment = { body: bodies[1]! };
+    expect(readState(records[0]!)).toMatchObject({ status: "EXECUTED", revoked_at: "2026-11-29T15:00:00.250Z", revert_pending: true });
+    expect(revert.body).toBeDefined();
+    // The status comment is written once, after the revert PR: it shows the end and the revert together.
+    expect(bodies).toHaveLength(1);
+    expect(bodies[0]).toBe(records[1]);
+    const comment = { body: bodies[0]! };
 
     expect(revert.body).toMatchObject({ head: "jit-access/revert-7", base: "main" });
     // A required jit-access check must not block the revert: the app gives it one, before the merge.
@@ -171,11 +187,11 @@ describe("expiry", () => {
     api.delete(TEAM).reply(204);
     mockRevert(api, {});
     api.put(`${R}/issues/7/labels`, { labels: ["jit:expired"] }).reply(200, []);
-    const bodies = captureComment(api, 2);
+    const bodies = captureEnd(api);
     await app.scheduler.rebuild();
     await app.queue.idle();
     api.done();
-    expect(readState(bodies[1]!)).toMatchObject({ status: "EXECUTED", revoked_at: "2026-11-29T18:00:00.000Z" });
+    expect(readState(bodies[0]!)).toMatchObject({ status: "EXECUTED", revoked_at: "2026-11-29T18:00:00.000Z" });
   });
 
   it("keeps the membership while another live grant gives the same access", async () => {
@@ -195,7 +211,7 @@ describe("expiry", () => {
     mockRecordInTurn(api);
     mockRevert(api, {});
     api.put(`${R}/issues/7/labels`).reply(200, []);
-    captureComment(api, 2);
+    captureEnd(api);
     await deliver(probot, "pull_request", pullRequestEvent("closed", live().pr));
     api.done(); // no DELETE of the membership: #12 still gives it
   });
@@ -228,10 +244,10 @@ describe("expiry", () => {
     retry.delete(TEAM).reply(204);
     mockRevert(retry, {});
     retry.put(`${R}/issues/7/labels`, { labels: ["jit:expired"] }).reply(200, []);
-    const ends = captureComment(retry, 2);
+    const ends = captureEnd(retry);
     await deliver(later, "pull_request", pullRequestEvent("closed", live().pr));
     retry.done();
-    const done = { body: ends[1]! };
+    const done = { body: ends[0]! };
     expect(readState(done.body)).toMatchObject({ status: "EXECUTED", revoked_at: "2026-11-29T15:01:30.000Z" });
     expect(readState(done.body)!.revoke_error).toBeUndefined();
   });
@@ -246,10 +262,10 @@ describe("expiry", () => {
     api.delete(TEAM).reply(204);
     mockRevert(api, {}, "blocked");
     api.put(`${R}/issues/7/labels`, { labels: ["jit:expired", "jit:revert-blocked"] }).reply(200, []);
-    const bodies = captureComment(api, 2);
+    const bodies = captureEnd(api);
     await deliver(probot, "pull_request", pullRequestEvent("closed", live().pr));
     api.done();
-    const comment = { body: bodies[1]! };
+    const comment = { body: bodies[0]! };
     expect(readState(comment.body)).toMatchObject({ status: "EXECUTED", revert_pr: 9, revert_pending: true });
     expect(visible(comment.body)).toContain("The revert pull request #9 could not be merged: Changes must be made through a pull request with 1 approving review.. The access is already gone");
   });
@@ -334,7 +350,7 @@ describe("early revoke", () => {
     const revert: { body?: any } = {};
     mockRevert(api, revert);
     api.put(`${R}/issues/7/labels`).reply(200, []);
-    captureComment(api, 2);
+    captureEnd(api);
     await deliver(probot, "issue_comment", commentEvent(sc.pr, { login: "alice", body }));
     api.done();
     expect(revert.body.body).toContain("revoked by alice: ping @\u200bacme/everyone \\[here\\](https://evil.example)");
@@ -352,10 +368,10 @@ describe("early revoke", () => {
     api.delete(TEAM).reply(204);
     mockRevert(api, {});
     api.put(`${R}/issues/7/labels`, { labels: ["jit:revoked"] }).reply(200, []);
-    const bodies = captureComment(api, 2);
+    const bodies = captureEnd(api);
     await deliver(probot, "issue_comment", commentEvent(sc.pr, { login, body: "/jit revoke done early" }));
     api.done();
-    const comment = { body: bodies[1]! };
+    const comment = { body: bodies[0]! };
     expect(readState(comment.body)).toMatchObject({ status: "REVOKED", ended_by: `revoked by ${login}: done early`, revoked_at: at.toISOString() });
   });
 

@@ -3,7 +3,7 @@ import type { CommentView, Decision, Effect } from "../lifecycle/decision.js";
 import { extensionLinks, linksChanged } from "../lifecycle/extension.js";
 import type { GrantRecord } from "../lifecycle/record.js";
 import { settleApplied, settleApplyFailed, settleHolding, settleReverted, settleRevoked, settleRevokeFailed } from "../lifecycle/settle.js";
-import type { RequestSnapshot } from "../lifecycle/snapshot.js";
+import type { CheckRun, RequestSnapshot } from "../lifecycle/snapshot.js";
 import { labelChanges, STATUS_LABELS, type StatusLabel } from "../lifecycle/status.js";
 import type { Notifier } from "../notify/deliver.js";
 import type { Notification } from "../notify/message.js";
@@ -16,6 +16,7 @@ import { recordAnnouncements, reportDeliveryFailure } from "./announce.js";
 import { applyGrant, revokeGrant, type GrantEffectOptions } from "./grant-effects.js";
 import { RecordStore, StatusDisplay } from "./record-store.js";
 import { findStatusComment } from "./snapshot.js";
+import { noteRecordedEnd } from "./recorded-ends.js";
 import { openAndMergeRevert, REVERT_BLOCKED_LABEL, RevertRefusedError, type RevertOutcome } from "./revert.js";
 import { alertFields, grantFields, type GrantLogFields } from "../logging.js";
 import { grantIdOf } from "../lifecycle/snapshot.js";
@@ -58,6 +59,8 @@ export interface Executed {
    * the merge), so the display never stays behind the record.
    */
   drawDeferred?: () => Promise<void>;
+  /** The record's check run as this execution left it: the merged request's evaluation in the same turn starts from it. */
+  check?: CheckRun;
 }
 
 /** What the status comment shows: a record, how to present it, and notes about what just failed. */
@@ -166,7 +169,10 @@ class Execution {
       if (!deferred) await this.finish(tampered);
       for (const n of announced) this.options.notifier!.send(n, reportDeliveryFailure(this.gh, s));
       const state = readState(this.store.current ?? "");
-      return deferred ? { state, merged: true, drawDeferred: () => this.finish(tampered) } : { state, merged: this.merged };
+      // An end whose revert PR merged, in the record as written: that revert PR's evaluation need not queue this request again.
+      if ((state?.status === "REVOKED" || state?.status === "EXECUTED") && state.revert_pr !== undefined && state.revert_pending === false) noteRecordedEnd(s.repoId, s.pr.number, state.revert_pr);
+      const check = this.store.run;
+      return deferred ? { state, merged: true, drawDeferred: () => this.finish(tampered), ...(check ? { check } : {}) } : { state, merged: this.merged };
     } finally {
       for (const release of this.releases) release();
     }
@@ -177,14 +183,7 @@ class Execution {
     return recordAnnouncements(this.s, record, readState(this.store.current ?? ""), read, this.options.notifier);
   }
 
-  /** The record, then its display: the truth is never behind what people see. */
-  private async write(shown: Shown): Promise<void> {
-    const text = this.draw(shown);
-    await this.store.put(text);
-    await this.display.write(text);
-  }
-
-  /** Writes the record and then its display, with the notifications it newly records, then sends those. */
+  /** Writes the record and then its display (the truth is never behind what people see), with the notifications it newly records, then sends those. */
   private async writeStatus(shown: Shown, fresh?: GrantRecord): Promise<void> {
     const recorded = await this.announce(shown.record, fresh);
     shown.record = recorded.record;
@@ -295,7 +294,8 @@ class Execution {
       this.settled(ended(outcome.at));
       return;
     }
-    await this.write({ record: ended(outcome.at), view: { kind: "record" }, notes: [] });
+    // The end is in the record already (written inside the turn, above): its display is drawn once,
+    // in finish(), with the revert PR's outcome — whatever that is, a failure included.
     try {
       const text = revertText(effect.revert, ended(outcome.at), s.pr.number, outcome.at);
       const revert = await openAndMergeRevert(gh, this.ref, { branch: effect.revert.branch, path: effect.revert.path, blobSha: effect.revert.blobSha, ...text, defaultBranch: s.defaultBranch, appId: this.options.appId }, this.options.log);

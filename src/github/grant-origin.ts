@@ -11,6 +11,33 @@ const COMMITS_LOOKED_AT = 5;
 
 export type Origin = { number: number; headSha: string };
 
+/**
+ * Origins found at a commit of the default branch (`repoId@commit\0path`), for a merged deletion
+ * evaluated again while the branch has not moved (its `opened` and `closed` webhooks, say): the
+ * history of a path up to a commit does not change. A failed read is forgotten. Bounded; oldest first.
+ */
+const originsAt = new Map<string, Promise<Origin[]>>();
+const ORIGINS_KEPT = 1_000;
+
+export function resetGrantOrigins(): void {
+  originsAt.clear();
+}
+
+/** requestsThatAdded, kept by the default branch's commit `at` (the one the evaluation read as its head); without it, read. */
+export function requestsThatAddedAt(gh: GitHub, ref: RepoRef, defaultBranch: string, path: string, at: { repoId: number; commit: string } | undefined): Promise<Origin[]> {
+  if (!at) return requestsThatAdded(gh, ref, defaultBranch, path);
+  const key = `${at.repoId}@${at.commit}\u0000${path}`;
+  const known = originsAt.get(key);
+  if (known) return known;
+  const reading = requestsThatAdded(gh, ref, defaultBranch, path);
+  if (originsAt.size >= ORIGINS_KEPT) originsAt.delete(originsAt.keys().next().value!);
+  originsAt.set(key, reading);
+  reading.catch(() => {
+    if (originsAt.get(key) === reading) originsAt.delete(key);
+  });
+  return reading;
+}
+
 /** The merged PRs of the default branch GitHub associates with a commit (`pullsOf` lets a caller cache them: they do not change). */
 export async function requestsThatAdded(gh: GitHub, ref: RepoRef, defaultBranch: string, path: string, pullsOf = mergedPullsOf): Promise<Origin[]> {
   const { data: commits } = await gh.rest.repos.listCommits({ owner: ref.owner, repo: ref.repo, sha: defaultBranch, path, per_page: COMMITS_LOOKED_AT });

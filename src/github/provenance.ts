@@ -47,6 +47,17 @@ export async function provenanceAt(key: string | undefined, check: () => Promise
 }
 
 /**
+ * The default branch moved from one commit to the next without touching the judging files (one
+ * commit: their last commits are the same, see judging-moves.ts): a trusted verdict at `from` holds at `to`.
+ */
+export function carryProvenance(from: string, to: string): void {
+  const known = trustedAt.get(from);
+  if (!known || trustedAt.has(to)) return;
+  if (trustedAt.size >= TRUSTED_CACHE_SIZE) trustedAt.delete(trustedAt.keys().next().value!);
+  trustedAt.set(to, known);
+}
+
+/**
  * JIT_TRUSTED_POLICY_SHAS: blob SHAs of policy or CODEOWNERS contents an operator vouches for. The
  * bootstrap escape: a repository whose policy came with its first commit, or before the app was
  * installed, has no approved pull request to point to. Read at each use, so it is never cached.

@@ -44,6 +44,11 @@ export class RecordStore {
     return { owner: this.s.owner, repo: this.s.repo };
   }
 
+  /** The check run as this evaluation last read or wrote it (undefined: none). */
+  get run(): CheckRun | undefined {
+    return this.check;
+  }
+
   /** The record's text as last written ("" or undefined before the first). */
   get current(): string | undefined {
     return this.check?.text || undefined;

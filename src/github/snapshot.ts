@@ -6,7 +6,7 @@ import { extendedRequest, extensionCandidates, isExtensionOf, MAX_EXTENSION_LINK
 import { decidedFromState } from "../lifecycle/record.js";
 import { mergeCommands, parseCommand } from "../lifecycle/commands.js";
 import type { PolicyProvenance } from "../lifecycle/snapshot.js";
-import { membershipKey, type CommentCommand, type RequestSnapshot } from "../lifecycle/snapshot.js";
+import { membershipKey, type CheckRun, type CommentCommand, type RequestSnapshot } from "../lifecycle/snapshot.js";
 import { COMMENT_MARKER, readState, type CommentState } from "../lifecycle/codec.js";
 import { ownersOf, parseCodeowners, type Codeowners } from "../policy/codeowners.js";
 import { parseGrant } from "../grant/parse.js";
@@ -14,7 +14,10 @@ import { checkGrantRules } from "../grant/rules.js";
 import { loadPolicy, type LoadedPolicy, type PolicyResult } from "../policy/load.js";
 import { CODEOWNERS_PATHS, MAX_CODEOWNERS_BYTES, MAX_GRANT_BYTES, MAX_POLICY_BYTES, POLICY_PATH } from "../policy/paths.js";
 import { isNotFound, readFileAt, type GitHub, type RepoRef } from "./client.js";
-import { loadPolicyProvenance, provenanceAt, type JudgingFile } from "./provenance.js";
+import { carryProvenance, loadPolicyProvenance, provenanceAt, type JudgingFile } from "./provenance.js";
+import { judgingMoveBetween } from "./judging-moves.js";
+import { resetGrantOrigins } from "./grant-origin.js";
+import { resetRecordedEnds } from "./recorded-ends.js";
 import { plan } from "../plan/plan.js";
 import { readDirectory, readLiveGrants, teamsToRead } from "./plan-inputs.js";
 import { loadCheck, type RecordRef } from "./record.js";
@@ -41,6 +44,19 @@ export interface LoadOptions {
    * requests I committed to). By default the commits are read only when a review can count.
    */
   contributors?: "always";
+  /**
+   * The default branch's commit an evaluation earlier in this turn judged at (it merged this
+   * request): if the branch moved from there without touching the judging files, they (and their
+   * provenance, after one commit) are carried over instead of read again (JudgingFiles.carryFrom).
+   */
+  movedFrom?: string;
+  /**
+   * What an evaluation earlier in this turn knew of this PR at `headSha` (it merged the request,
+   * pinned to that head): its files, who committed to it (when its approvals were read), and its
+   * record's check run as that evaluation left it. Used only when the PR read now has that head
+   * and is merged; otherwise each is read.
+   */
+  sameHead?: { headSha: string; files: ChangedFile[]; contributors?: string[]; check?: CheckRun };
 }
 
 /**
@@ -96,13 +112,15 @@ const JUDGING_COMMITS = 128;
  */
 const headByRepo = new Map<number, { branch: string; etag: string; sha: string }>();
 
-/** Forgets every commit's files and every head read (tests: each starts from an empty cache). */
+/** Forgets every commit's files and every head read, and what this process learnt of requests' histories and ends (tests: each starts from an empty cache). */
 export function resetJudgingFileCache(): void {
   judgingByCommit.clear();
   headByRepo.clear();
   commentCursors.clear();
   largeTeams.clear();
   resetFixedReads();
+  resetGrantOrigins();
+  resetRecordedEnds();
 }
 
 /**
@@ -133,6 +151,25 @@ class JudgingFiles {
   /** The default branch's commit these files are read at; undefined when read at the branch's name (uncached). */
   get commit(): string | undefined {
     return this.key === undefined ? undefined : this.at;
+  }
+
+  /**
+   * The branch moved here from `previous`, whose files are cached: one compare (judging-moves.ts)
+   * and, when the move left the judging files alone, their cached reads are this commit's too —
+   * settled reads only; nothing is carried when anything is uncertain, so the files are read.
+   */
+  async carryFrom(previous: string | undefined): Promise<void> {
+    if (this.key === undefined || previous === undefined || previous === this.at || judgingByCommit.has(this.key)) return;
+    const from = `${this.key.slice(0, this.key.indexOf("@"))}@${previous}`;
+    const known = judgingByCommit.get(from);
+    if (!known?.policy) return;
+    const [policy, codeowners] = await Promise.all([known.policy.catch(() => undefined), known.codeowners?.catch(() => undefined)]);
+    if (policy === undefined) return;
+    const move = await judgingMoveBetween(this.gh, this.ref, previous, this.at);
+    if (move === undefined || judgingByCommit.has(this.key)) return;
+    if (judgingByCommit.size >= JUDGING_COMMITS) judgingByCommit.delete(judgingByCommit.keys().next().value!);
+    judgingByCommit.set(this.key, { policy: Promise.resolve(policy), ...(codeowners !== undefined ? { codeowners: Promise.resolve(codeowners) } : {}) });
+    if (move === "files-and-history") carryProvenance(from, this.key);
   }
 
   /** The judging files' provenance at this commit (github/provenance.ts keeps trusted verdicts by commit). */
@@ -219,6 +256,7 @@ export async function loadRequestSnapshot(gh: GitHub, ref: RepoRef & { number: n
   const defaultBranch = pr.base.repo.default_branch;
   const judging = options.cache ? await JudgingFiles.atHead(gh, ref, pr.base.repo.id, defaultBranch) : JudgingFiles.atBranch(gh, ref, defaultBranch);
   if (judging === null) return null; // no default branch: nothing on it, no policy
+  await judging.carryFrom(options.movedFrom);
   const policyFile = await judging.policy();
   if (policyFile === null) return null;
   const policy = policyFile.policy;
@@ -226,9 +264,17 @@ export async function loadRequestSnapshot(gh: GitHub, ref: RepoRef & { number: n
   // Every page (GitHub lists at most 3,000 files): a file past the first page is still judged,
   // and a PR with more files than listed fails closed (classifyPullRequest).
   // What the PR changes, and who committed to it, are fixed by its head, its base and where the
-  // default branch is (github/fixed-reads.ts): read once per such triple in a process.
+  // default branch is (github/fixed-reads.ts): read once per such triple in a process. The merged
+  // request's evaluation in the approval's turn has another base and default commit (the merge
+  // moved them) but the head that approval judged: what it read there is this triple's too, so
+  // neither this evaluation nor the merge's own webhook reads them again.
+  const known = options.sameHead && options.sameHead.headSha === pr.head.sha && pr.merged ? options.sameHead : undefined;
   const pullKey = judging.commit === undefined ? undefined : `${pr.base.repo.id}#${ref.number}\u0000${pr.head.sha}\u0000${pr.base.sha}\u0000${judging.commit}`;
-  const files = (await fixedRead(pullKey && `files\u0000${pullKey}`, async () => (await gh.paginate(gh.rest.pulls.listFiles, { owner: ref.owner, repo: ref.repo, pull_number: ref.number, per_page: 100 })).map(toChangedFile))).slice();
+  if (known && pullKey) {
+    void fixedRead(`files\u0000${pullKey}`, async () => known.files);
+    if (known.contributors) void fixedRead(`commits\u0000${pullKey}`, async () => known.contributors!);
+  }
+  const files = known && !pullKey ? known.files.slice() : (await fixedRead(pullKey && `files\u0000${pullKey}`, async () => (await gh.paginate(gh.rest.pulls.listFiles, { owner: ref.owner, repo: ref.repo, pull_number: ref.number, per_page: 100 })).map(toChangedFile))).slice();
   const kind = classifyPullRequest(files, pr.changed_files);
   const extended = extendedRequest(pr.body);
   const snapshot: RequestSnapshot = {
@@ -236,6 +282,8 @@ export async function loadRequestSnapshot(gh: GitHub, ref: RepoRef & { number: n
     repo: ref.repo,
     repoId: pr.base.repo.id,
     defaultBranch,
+    ...(judging.commit ? { judgedAt: judging.commit } : {}),
+    files,
     pr: {
       number: pr.number,
       url: pr.html_url,
@@ -274,7 +322,8 @@ export async function loadRequestSnapshot(gh: GitHub, ref: RepoRef & { number: n
   // A closed policy change gates nothing: its check is neither read nor written (decidePolicyChange).
   if (kind.kind === "policy-change" && snapshot.pr.state === "closed") return snapshot;
 
-  const { run, claimedBy } = await loadCheck(gh, { ...ref, repoId: snapshot.repoId }, pr.head.sha, options.appId);
+  // A merged PR's head is claimed by no other (claimedBy counts only while open): the run this turn left is its record.
+  const { run, claimedBy } = known?.check ? { run: known.check, claimedBy: undefined } : await loadCheck(gh, { ...ref, repoId: snapshot.repoId }, pr.head.sha, options.appId);
   if (run) snapshot.check = run;
   if (claimedBy !== undefined && !pr.merged) snapshot.headClaimedBy = claimedBy;
   const record = run ? readState(run.text) : undefined;
@@ -526,6 +575,11 @@ function toReviews(raw: readonly RawReview[]): Review[] {
  */
 function mayCount(reviews: readonly Review[]): boolean {
   return reviews.some((r) => r.state === "APPROVED" || r.state === "CHANGES_REQUESTED");
+}
+
+/** Whether a snapshot's contributors were read (an empty list otherwise says nothing). */
+export function contributorsRead(snapshot: Pick<RequestSnapshot, "reviews">): boolean {
+  return mayCount(snapshot.reviews);
 }
 
 /** Authors and committers GitHub linked to accounts. GitHub lists at most 250 commits; a request has one or two. */

@@ -4,8 +4,9 @@ import { membershipKey, type RequestSnapshot } from "../lifecycle/snapshot.js";
 import type { GitHub, RepoRef } from "../github/client.js";
 import { execute, type Executed } from "../github/execute.js";
 import type { TeamMembers } from "../github/team-members.js";
-import { commitCommentCursor, loadRequestSnapshot, loadVetoOwners, readPullRequest, resolveMemberships, type PullRequestData } from "../github/snapshot.js";
-import { requestsThatAdded } from "../github/grant-origin.js";
+import { commitCommentCursor, contributorsRead, loadRequestSnapshot, loadVetoOwners, readPullRequest, resolveMemberships, type LoadOptions, type PullRequestData } from "../github/snapshot.js";
+import { requestsThatAddedAt } from "../github/grant-origin.js";
+import { endRecordedBy } from "../github/recorded-ends.js";
 import type { CommentState } from "../lifecycle/codec.js";
 import type { ProviderFactory } from "../providers/registry.js";
 import type { LiveGrantLister } from "../github/live-grants.js";
@@ -100,9 +101,13 @@ export async function evaluateSnapshot(gh: GitHub, ref: RepoRef & { number: numb
   // Into another branch, a deletion ends nothing: the grant file is still on the default branch.
   if (snapshot.kind.kind === "removal" && snapshot.pr.merged && snapshot.pr.baseRef === snapshot.defaultBranch) {
     const affected: (RepoRef & { number: number })[] = [];
+    // Its history read once per commit of the default branch: the app's own revert PR is evaluated
+    // for its `opened` and its `closed` webhooks, usually with the branch where the merge left it.
+    const at = snapshot.judgedAt ? { repoId: snapshot.repoId, commit: snapshot.judgedAt } : undefined;
     for (const file of snapshot.kind.files) {
-      for (const origin of await requestsThatAdded(gh, ref, snapshot.defaultBranch, file.path)) {
-        if (origin.number !== ref.number) affected.push({ ...ref, number: origin.number });
+      for (const origin of await requestsThatAddedAt(gh, ref, snapshot.defaultBranch, file.path, at)) {
+        // The app's own revert PR of a request whose end (revert merged) this process recorded: nothing left to do there.
+        if (origin.number !== ref.number && !endRecordedBy(snapshot.repoId, origin.number, ref.number)) affected.push({ ...ref, number: origin.number });
       }
     }
     return { state: undefined, affected, accessRepository: true };
@@ -114,8 +119,9 @@ export async function evaluateSnapshot(gh: GitHub, ref: RepoRef & { number: numb
 }
 
 /** The snapshot: everything the decision needs, read from GitHub now. */
-export async function prepareEvaluation(gh: GitHub, ref: RepoRef & { number: number }, deps: AppDeps, pr?: PullRequestData): Promise<RequestSnapshot | null> {
-  const snapshot = await loadRequestSnapshot(gh, ref, { appId: deps.appId, now: deps.now(), cache: deps.readCache !== false, ...(pr ? { pr } : {}) });
+/** `turn`: what an evaluation earlier in this turn, which merged the request, knew (LoadOptions.movedFrom, .sameHead). */
+export async function prepareEvaluation(gh: GitHub, ref: RepoRef & { number: number }, deps: AppDeps, pr?: PullRequestData, turn: Pick<LoadOptions, "movedFrom" | "sameHead"> = {}): Promise<RequestSnapshot | null> {
+  const snapshot = await loadRequestSnapshot(gh, ref, { appId: deps.appId, now: deps.now(), cache: deps.readCache !== false, ...(pr ? { pr } : {}), ...turn });
   const heard = deps.heardCommands?.of(KeyedQueue.key(ref)) ?? [];
   // What the deliveries said counts even if the comment was edited or deleted since (see HeardCommands).
   if (snapshot && heard.length > 0) {
@@ -148,7 +154,13 @@ export async function finishEvaluation(gh: GitHub, snapshot: RequestSnapshot, de
   let after: RequestSnapshot | null = null;
   try {
     const pr = await readPullRequest(gh, ref);
-    if (pr.merged) after = await prepareEvaluation(gh, ref, deps, pr);
+    // The merge moved the default branch by one squash commit adding the grant file: the policy and
+    // CODEOWNERS just read before it are carried over when a compare shows them untouched. The
+    // merge was pinned to the head just judged: its files and its record (as this turn left it) are known.
+    // Its contributors are known when a review could count (only then are they read).
+    const contributors = contributorsRead(snapshot) ? { contributors: snapshot.contributors } : {};
+    const sameHead = snapshot.files ? { headSha: snapshot.pr.headSha, files: snapshot.files, ...contributors, ...(first.check ? { check: first.check } : {}) } : undefined;
+    if (pr.merged) after = await prepareEvaluation(gh, ref, deps, pr, { ...(snapshot.judgedAt ? { movedFrom: snapshot.judgedAt } : {}), ...(sameHead ? { sameHead } : {}) });
   } catch (error) {
     await first.drawDeferred();
     throw error;

@@ -2,7 +2,7 @@ import type { Review } from "../approval/evaluate.js";
 import type { Codeowners } from "../policy/codeowners.js";
 import type { PolicyResult } from "../policy/load.js";
 import type { Directory, PlannedGrant } from "../plan/types.js";
-import type { PullRequestKind } from "./classify.js";
+import type { ChangedFile, PullRequestKind } from "./classify.js";
 import type { CommentCommand } from "./commands.js";
 import type { GrantRecord } from "./record.js";
 
@@ -43,8 +43,12 @@ export interface RequestSnapshot {
   /** GitHub's id of the repository (`pr.base.repo.id`): what records are keyed by, stable through renames and transfers. */
   repoId: number;
   defaultBranch: string;
+  /** The default branch's commit its policy and CODEOWNERS were read at, when the app read them there (cached by commit). */
+  judgedAt?: string;
   pr: PullRequestFacts;
   kind: PullRequestKind;
+  /** The PR's files as GitHub listed them at `pr.headSha` (what `kind` was classified from). */
+  files?: ChangedFile[];
   /** The policy on the default branch: what judges every request. */
   policy: PolicyResult;
   /** For a policy-change PR: the policy as the PR would make it. */

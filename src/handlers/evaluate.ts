@@ -154,6 +154,9 @@ export async function finishEvaluation(gh: GitHub, snapshot: RequestSnapshot, de
     await first.drawDeferred();
     return first.state;
   }
+  // The team memberships the merge was decided with, looked up moments ago in this turn: judging
+  // the same approvals again asks GitHub nothing more, and the apply does not wait for it.
+  for (const [key, member] of snapshot.memberships) if (!after.memberships.has(key)) after.memberships.set(key, member);
   return (await decideAndAct(gh, after, deps, log, { displayBehind: true })).state;
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
 import type { GitHub } from "../src/github/client.js";
-import { applyGrant } from "../src/github/grant-effects.js";
+import { applyGrant, revokeGrant } from "../src/github/grant-effects.js";
 import type { LiveGrant } from "../src/github/live-grants.js";
 import { personKey } from "../src/github/person-lock.js";
 import type { RequestSnapshot } from "../src/lifecycle/snapshot.js";
@@ -61,5 +61,31 @@ describe("a person's turn", () => {
     expect(outcome).toMatchObject({ kind: "applied", standing: [] });
     expect(recorded).toEqual([[]]);
     expect(memory.held.has(unit)).toBe(true);
+  });
+
+  it("reads the grant's record and the person's other grants together, in an apply and in a revoke, and what is held after both", async () => {
+    // Neither read needs the other: the apply (and the revoke) does not wait for one round trip more.
+    const steps: string[] = [];
+    const read = async <T>(name: string, value: T): Promise<T> => {
+      steps.push(`${name}:start`);
+      await new Promise((r) => setImmediate(r));
+      steps.push(`${name}:end`);
+      return value;
+    };
+    const memory = memoryProvider(() => now);
+    const provider = { ...memory.provider, held: async (t: GrantTarget) => read("held", await memory.provider.held(t)) };
+    const options = { appId: 1, now: () => now, providers: () => provider, log: quiet, liveGrants: () => read("others", [] as LiveGrant[]) };
+    const started = (names: string[]) => names.every((n) => steps.indexOf(`${n}:start`) < Math.min(...names.map((m) => steps.indexOf(`${m}:end`))));
+
+    const applied = await applyGrant({} as GitHub, snapshot, { target: target(2, "2026-11-29T17:00:00Z"), standing: undefined, warnBeforeMs: 0 }, { fresh: () => read("record", undefined), holding: async () => {} }, options);
+    expect(applied).toMatchObject({ kind: "applied", standing: [] });
+    expect(started(["record", "others"])).toBe(true);
+    expect(steps.indexOf("held:start")).toBeGreaterThan(steps.indexOf("others:end")); // the others before what is held, still
+
+    steps.length = 0;
+    const revoked = await revokeGrant({} as GitHub, snapshot, { type: "revoke", target: target(2, "2026-11-29T17:00:00Z"), standing: [], end: { status: "EXECUTED", endedBy: "expiry", revert: false }, revert: undefined }, { fresh: () => read("record", undefined), ended: async () => {} }, options);
+    expect(revoked).toMatchObject({ kind: "revoked" });
+    expect(started(["record", "others"])).toBe(true);
+    expect(memory.held.size).toBe(0);
   });
 });

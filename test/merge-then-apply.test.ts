@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
 import { readState } from "../src/lifecycle/codec.js";
+import { resetLiveGrantCaches } from "../src/github/live-grants.js";
 import { KeyedQueue } from "../src/handlers/queue.js";
 import { providerFactory } from "../src/providers/registry.js";
 import { Scheduler } from "../src/scheduler/scheduler.js";
@@ -19,7 +20,7 @@ const quiet = { info() {}, warn() {}, error() {} };
 function world() {
   const clock = fixedClock(START);
   const fake = new FakeGitHub({ appId: 1, now: () => clock.now() });
-  accessRepository(fake, ["alice", "carol"]);
+  accessRepository(fake, ["alice", "bob", "carol"]);
   fake.addMember("acme/platform", "carol");
   const alerts: string[] = [];
   const queue = new KeyedQueue((key, error) => {
@@ -92,6 +93,27 @@ describe("merge, then apply in the same turn", () => {
     // The merge's webhook applies it, without a tamper alert: the display was drawn.
     await w.evaluate(number);
     expect(w.fake.isMember("acme/prod-admins", "alice")).toBe(true);
+    expect(w.alerts).toEqual([]);
+  });
+
+  it("reads nothing again that the turn already knows: the approver's membership, an applied grant's requester", async () => {
+    resetLiveGrantCaches();
+    const w = world();
+    const approveAndMerge = async (login: string) => {
+      const number = (await openRequest(w.fake.as(login), ref, { branch: `request-${login}`, path: `grants/prod-admins/${login}.yaml`, content: content.replace("alice", login) }))!;
+      await w.evaluate(number);
+      await w.fake.as("carol").rest.pulls.createReview({ ...ref, pull_number: number, event: "APPROVE" });
+      w.fake.reset();
+      await w.evaluate(number);
+      expect(w.fake.isMember("acme/prod-admins", login)).toBe(true);
+    };
+    await approveAndMerge("alice");
+    // The merged request is judged with the approver's membership the merge was decided with.
+    expect(w.fake.requests.filter((r) => r === "GET /orgs/acme/teams/platform/members")).toHaveLength(1);
+    await approveAndMerge("bob");
+    // bob's reference counting finds alice's grant file on main: its requester is known from her
+    // record (the app applied it), so her blob is not read.
+    expect(w.fake.count("GET /repos/acme/access/git/blobs/")).toBe(0);
     expect(w.alerts).toEqual([]);
   });
 });

@@ -96,9 +96,11 @@ describe("the merged request's evaluation in the approval's turn", () => {
     fake.reset();
     await evaluate(number);
     expect(fake.isMember("acme/prod-admins", "alice")).toBe(true);
-    // The PR's files and commits at its head were read when it was opened (github/fixed-reads.ts);
-    // after the merge its base and main's commit are new, but the head is the one just judged.
-    expect(fake.requests.filter((r) => r === `GET /repos/acme/access/pulls/${number}/files` || r === `GET /repos/acme/access/pulls/${number}/commits`)).toEqual([]);
+    // The PR's files at its head were read when it was opened (github/fixed-reads.ts), its commits
+    // by the approval (the first review that could count); after the merge its base and main's
+    // commit are new, but the head is the one just judged: neither is read again.
+    expect(fake.requests.filter((r) => r === `GET /repos/acme/access/pulls/${number}/files`)).toEqual([]);
+    expect(fake.requests.filter((r) => r === `GET /repos/acme/access/pulls/${number}/commits`)).toHaveLength(1);
     expect(fake.requests.filter((r) => /^GET \/repos\/acme\/access\/commits\/[0-9a-f]{40}\/check-runs$/.test(r))).toHaveLength(1); // the approval's
     // The record is still read again inside the requester's turn, before the apply (at most one apply across replicas).
     expect(fake.requests.filter((r) => /^GET \/repos\/acme\/access\/check-runs\/\d+$/.test(r))).toHaveLength(1);

@@ -14,6 +14,7 @@ import type { DisplayNote } from "../present/notes.js";
 import { isNotFound, type GitHub } from "./client.js";
 import { recordAnnouncements, reportDeliveryFailure } from "./announce.js";
 import { applyGrant, revokeGrant, type GrantEffectOptions } from "./grant-effects.js";
+import { rememberRequester } from "./live-grants.js";
 import { RecordStore, StatusDisplay } from "./record-store.js";
 import { findStatusComment } from "./snapshot.js";
 import { noteRecordedEnd } from "./recorded-ends.js";
@@ -243,6 +244,9 @@ class Execution {
 
   private async apply(effect: Extract<Effect, { type: "apply" }>): Promise<void> {
     const base = this.record!;
+    // Its file is on the default branch now (merged): reference counting, the next grant's apply or
+    // revoke included, knows its requester from the record without reading the blob.
+    if (base.blob && base.grant) rememberRequester(base.blob, base.grant.requester);
     // Inside the requester's turn, all on the urgent lane: the record read, the standing written
     // (the record only: its display follows in finish(), after the apply — a comment write here would
     // hold the apply behind the installation's paced comments), and the provider's apply.

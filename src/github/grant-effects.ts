@@ -81,6 +81,11 @@ export async function applyGrant(
   let standing = plan.standing;
   try {
     const recorded = await (options.personLock ?? processTurns).run(personKey(s, t), "apply", async () => {
+      // The others are read alongside the record (not after it): most often the record holds no
+      // standing yet, and the apply would otherwise wait for one more round trip. Read for nothing
+      // when it does (an interrupted apply tried again).
+      const othersRead = standing === undefined && plan.standingFromTarget !== false ? liveOthersOr(gh, s, t, options, "apply") : undefined;
+      othersRead?.catch(() => {}); // awaited below when needed; unused, its failure changes nothing
       // Re-read in turn, not before: another evaluation of this grant may have recorded its standing
       // and applied while this one waited, and what is held now includes what that one gave.
       standing ??= (await record.fresh())?.standing;
@@ -91,7 +96,7 @@ export async function applyGrant(
           // (a replica cut off from Redis revokes without the shared lock), a grant still live when
           // the others are read gives its unit, so that unit is not standing; one ended by then has
           // taken its unit away before its end was recorded, so "held" no longer shows it.
-          const others = await liveOthersOr(gh, s, t, options, "apply");
+          const others = await (othersRead ?? liveOthersOr(gh, s, t, options, "apply"));
           const held = await provider.held(t);
           // Not known within bounds (grant files pushed straight to the default branch): nothing
           // counts as standing, so this grant's end takes all it gives — never a lock-out.
@@ -135,9 +140,13 @@ export async function revokeGrant(
   if (!provider) return { kind: "failed", message: `no provider named ${t.provider}` };
   try {
     return await (options.personLock ?? processTurns).run(personKey(s, t), "revoke", async (): Promise<RevokeOutcome> => {
+      // The others alongside the record, as for an apply: read for nothing only when the grant
+      // turns out to have ended already.
+      const othersRead = liveOthersOr(gh, s, t, options, "revoke");
+      othersRead.catch(() => {}); // awaited below when needed; unused, its failure changes nothing
       const fresh = await record.fresh();
       if (fresh?.status === "EXECUTED" || fresh?.status === "REVOKED") return { kind: "already-ended" };
-      const others = ((await liveOthersOr(gh, s, t, options, "revoke")) ?? []).filter((g) => stillGives(g, options.now()));
+      const others = ((await othersRead) ?? []).filter((g) => stillGives(g, options.now()));
       const units = unitsToRevoke(provider, t, effect.standing, others);
       await provider.revoke(t, units);
       const at = options.now();

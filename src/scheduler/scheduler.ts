@@ -448,6 +448,10 @@ export class Scheduler {
     const due = this.index.due(this.clock.now().getTime() + this.options.leadMs).filter((e) => !this.inFlight.has(GrantIndex.key(e)));
     const mark = Symbol("runDue");
     for (const e of due) this.inFlight.set(GrantIndex.key(e), mark);
+    // The timer that started this run has fired: armed again now for the next grant not in this
+    // run, not when the run ends — a run lasts until its last grant's moment and bookkeeping
+    // (revert PR, labels, comment: paced display writes), and a grant due meanwhile would wait for it.
+    this.arm();
     const gate = semaphore(this.options.concurrency);
     // Each grant is free to be scheduled again as soon as the run that covers it ends (its job, or
     // whichever job it was coalesced into): not after the whole burst and its bookkeeping.

@@ -1,6 +1,7 @@
 import { benchAccessPlan } from "./access-plan.js";
 import { benchAckLatency } from "./ack-latency.js";
 import { benchApiCost } from "./api-cost.js";
+import { benchBurst } from "./burst.js";
 import { benchLifecycleCost } from "./lifecycle-cost.js";
 import { benchExpiryLag, benchSweepCost } from "./expiry.js";
 import { benchProviders } from "./providers.js";
@@ -19,6 +20,7 @@ const sections: [string, () => string[] | Promise<string[]>][] = [
   ["Grant validation (pure core)", () => benchValidateGrant()],
   ["Access plan of a policy change (pure core)", () => benchAccessPlan()],
   ["GitHub API requests per evaluation", () => benchApiCost()],
+  ["A burst of 12 grants approved at once, Probot's throttle on, GitHub answering in 50 ms: before (one lane, no cache) and after", () => benchBurst()],
   ["GitHub API requests of one full lifecycle of a grant (open, approvals, merge, apply, end, revoke, revert PR)", () => benchLifecycleCost()],
   [
     "Expiry lag (in-memory GitHub with a set latency, real timers)",

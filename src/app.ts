@@ -1,3 +1,4 @@
+import { alreadySeen } from "./github/own-events.js";
 import type { ScheduledTask } from "node-cron";
 import type { ApplicationFunction, ApplicationFunctionOptions, Context, Probot } from "probot";
 import { GitHubClients } from "./cluster/clients.js";
@@ -177,11 +178,11 @@ export function createApp(options: AppOptions): JitApp {
     } catch {
       // No HTTP server (a Probot built by hand, as tests do): nothing to serve the routes on.
     }
-    const enqueue = (gh: GitHub, installationId: number | undefined, ref: PullRef, log: Log): void => {
+    const enqueue = (gh: GitHub, installationId: number | undefined, ref: PullRef, log: Log, seen?: () => boolean): void => {
       const client = clients.forEvent(gh, installationId);
       const turn = () => ackPriority.whenQuiet();
-      if (!(client instanceof Promise)) return void scheduler.enqueue(client, installationId, ref, log, true, turn);
-      void client.then((c) => scheduler.enqueue(c, installationId, ref, log, true, turn), (error: unknown) => log.error(`no GitHub client for installation ${installationId}: ${(error as Error).message}`));
+      if (!(client instanceof Promise)) return void scheduler.enqueue(client, installationId, ref, log, true, turn, seen);
+      void client.then((c) => scheduler.enqueue(c, installationId, ref, log, true, turn, seen), (error: unknown) => log.error(`no GitHub client for installation ${installationId}: ${(error as Error).message}`));
     };
 
     const installationOf = (context: Context) => (context.payload as { installation?: { id: number } }).installation?.id;
@@ -193,7 +194,11 @@ export function createApp(options: AppOptions): JitApp {
     };
     const onPullRequest = async (context: Context<"pull_request" | "pull_request_review">) => {
       const { owner, repo } = repoOf(context);
-      enqueue(context.octokit, installationOf(context), { owner, repo, number: context.payload.pull_request.number }, fieldLog(() => context.log));
+      const pr = context.payload.pull_request;
+      // A pull request webhook of the app's own doing may have nothing new to say, which is known
+      // only when its evaluation's turn comes (github/own-events.ts); reviews always do.
+      const facts = context.name === "pull_request" ? { owner, repo, number: pr.number, action: (context.payload as { action: string }).action, merged: !!(pr as { merged?: boolean | null }).merged, headSha: pr.head.sha, authorId: pr.user?.id, mergedById: (pr as { merged_by?: { id: number } | null }).merged_by?.id } : undefined;
+      enqueue(context.octokit, installationOf(context), { owner, repo, number: pr.number }, fieldLog(() => context.log), facts && (() => alreadySeen(facts)));
     };
     app.on([...PULL_REQUEST_EVENTS], onPullRequest);
     app.on([...REVIEW_EVENTS], onPullRequest);

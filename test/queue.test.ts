@@ -37,6 +37,31 @@ describe("the keyed queue: one evaluation at a time per request", () => {
     expect(queue.depth).toBe(0);
   });
 
+  it("a job that may skip its work (a webhook of the app's own doing) never replaces one queued for another reason", async () => {
+    const queue = new KeyedQueue(() => {});
+    const log: string[] = [];
+    const first = gate();
+    const job = (name: string, wait?: Promise<void>) => async () => {
+      log.push(name);
+      await wait;
+    };
+    const a = queue.enqueue("acme/access#7", job("a", first.opened));
+    const review = queue.enqueue("acme/access#7", job("review"));
+    const own = queue.enqueue("acme/access#7", job("own"), undefined, { yields: true });
+    first.open();
+    await Promise.all([a, review, own]);
+    // The review's evaluation covers the app's own webhook; the reverse would lose the review.
+    expect(log).toEqual(["a", "review"]);
+    // Queued alone, it runs; a later job replaces it as any other.
+    const second = gate();
+    const b = queue.enqueue("acme/access#7", job("b", second.opened));
+    const own2 = queue.enqueue("acme/access#7", job("own2"), undefined, { yields: true });
+    const later = queue.enqueue("acme/access#7", job("later"));
+    second.open();
+    await Promise.all([b, own2, later]);
+    expect(log).toEqual(["a", "review", "b", "later"]);
+  });
+
   it("runs different keys in parallel", async () => {
     const queue = new KeyedQueue(() => {});
     const hold = gate();

@@ -17,6 +17,7 @@ import { applyGrant, revokeGrant, type GrantEffectOptions } from "./grant-effect
 import { rememberRequester } from "./live-grants.js";
 import { RecordStore, StatusDisplay } from "./record-store.js";
 import { findStatusComment } from "./snapshot.js";
+import { noteRevertRecorded } from "./own-events.js";
 import { noteRecordedEnd } from "./recorded-ends.js";
 import { openAndMergeRevert, REVERT_BLOCKED_LABEL, RevertRefusedError, type RevertOutcome } from "./revert.js";
 import { alertFields, grantFields, type GrantLogFields } from "../logging.js";
@@ -171,7 +172,10 @@ class Execution {
       for (const n of announced) this.options.notifier!.send(n, reportDeliveryFailure(this.gh, s));
       const state = readState(this.store.current ?? "");
       // An end whose revert PR merged, in the record as written: that revert PR's evaluation need not queue this request again.
-      if ((state?.status === "REVOKED" || state?.status === "EXECUTED") && state.revert_pr !== undefined && state.revert_pending === false) noteRecordedEnd(s.repoId, s.pr.number, state.revert_pr);
+      if ((state?.status === "REVOKED" || state?.status === "EXECUTED") && state.revert_pr !== undefined && state.revert_pending === false) {
+        noteRecordedEnd(s.repoId, s.pr.number, state.revert_pr);
+        noteRevertRecorded({ owner: s.owner, repo: s.repo, number: state.revert_pr });
+      }
       const check = this.store.run;
       return deferred ? { state, merged: true, drawDeferred: () => this.finish(tampered), ...(check ? { check } : {}) } : { state, merged: this.merged };
     } finally {

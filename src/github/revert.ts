@@ -1,3 +1,4 @@
+import { noteOwnRevert } from "./own-events.js";
 import { CHECK_NAME } from "../lifecycle/status.js";
 import type { GitHub, RepoRef } from "./client.js";
 
@@ -137,6 +138,7 @@ async function onBranch(gh: GitHub, ref: RepoRef, r: RevertRequest, branch: stri
     if (again.length === 0) throw error;
     return usePulls(gh, ref, r, branch, again, walk);
   }
+  noteOwnRevert({ ...ref, number: pr.number });
   await passCheck(gh, ref, r, prepared.sha, prepared.fresh);
   return merge(gh, ref, r, pr, prepared.sha);
 }

@@ -17,6 +17,7 @@ import { isNotFound, readFileAt, type GitHub, type RepoRef } from "./client.js";
 import { carryProvenance, loadPolicyProvenance, provenanceAt, type JudgingFile } from "./provenance.js";
 import { judgingMoveBetween } from "./judging-moves.js";
 import { resetGrantOrigins } from "./grant-origin.js";
+import { resetOwnEvents } from "./own-events.js";
 import { resetRecordedEnds } from "./recorded-ends.js";
 import { plan } from "../plan/plan.js";
 import { readDirectory, readLiveGrants, teamsToRead } from "./plan-inputs.js";
@@ -121,6 +122,7 @@ export function resetJudgingFileCache(): void {
   resetFixedReads();
   resetGrantOrigins();
   resetRecordedEnds();
+  resetOwnEvents();
 }
 
 /**
@@ -798,7 +800,13 @@ function dueToEnd(record: CommentState | undefined, now: Date): boolean {
   return mayHold && (!!record!.ending || now.getTime() + DUE_SOON_MS >= Date.parse(record!.expires_at ?? ""));
 }
 
-/** The scheduler reads a due grant's snapshot up to 10 s before its end: an end this close is due. */
+/**
+ * An end this close is due. The scheduler reads a due grant's snapshot up to 10 s (its lead) before
+ * the end; the margin is wider so that a snapshot read early for any reason (a retry, a busy queue)
+ * still revokes first and reads no timeline. A `/jit revoke` in a grant's last minute is then known
+ * from its signed delivery (HeardCommands) rather than the timeline; the grant ends within the
+ * minute either way.
+ */
 const DUE_SOON_MS = 60_000;
 
 /** This app's status comment on a PR, looked up when the snapshot did not read the timeline. */

@@ -6,6 +6,7 @@ import { execute, type Executed } from "../github/execute.js";
 import type { TeamMembers } from "../github/team-members.js";
 import { commitCommentCursor, contributorsRead, loadRequestSnapshot, loadVetoOwners, readPullRequest, resolveMemberships, type LoadOptions, type PullRequestData } from "../github/snapshot.js";
 import { requestsThatAddedAt } from "../github/grant-origin.js";
+import { noteMergeSeen } from "../github/own-events.js";
 import { endRecordedBy } from "../github/recorded-ends.js";
 import type { CommentState } from "../lifecycle/codec.js";
 import type { ProviderFactory } from "../providers/registry.js";
@@ -170,7 +171,10 @@ export async function finishEvaluation(gh: GitHub, snapshot: RequestSnapshot, de
     await first.drawDeferred();
     return first.state;
   }
-  return (await decideAndAct(gh, after, deps, log, { displayBehind: true, teamLists })).state;
+  const state = (await decideAndAct(gh, after, deps, log, { displayBehind: true, teamLists })).state;
+  // The merge's own webhook would show nothing this evaluation did not see (github/own-events.ts).
+  noteMergeSeen(ref, after.pr.headSha);
+  return state;
 }
 
 async function decideAndAct(gh: GitHub, snapshot: RequestSnapshot, deps: EvaluationDeps, log: Log, turn: { displayBehind?: boolean; teamLists: Map<string, TeamMembers> }): Promise<Executed> {

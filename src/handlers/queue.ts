@@ -45,9 +45,10 @@ export class KeyedQueue {
 
   /**
    * Runs or queues `job` for `key`, after its `turn` if it has one; resolves when the run that
-   * covers it has finished (never rejects).
+   * covers it has finished (never rejects). `yields`: the job may skip its work when it runs, so it
+   * does not replace a job already queued for the key (which covers it).
    */
-  enqueue(key: string, job: Job, turn?: Turn): Promise<void> {
+  enqueue(key: string, job: Job, turn?: Turn, options: { yields?: boolean } = {}): Promise<void> {
     const slot = this.slots.get(key);
     if (!slot) {
       const running = this.run(key, job, turn);
@@ -57,6 +58,9 @@ export class KeyedQueue {
     // Unheld work (the scheduler's: a due revoke, a start) never waits for a held run ahead of it.
     if (!turn) this.holds.get(key)?.();
     if (slot.next) {
+      // A job that may find its work already done (a webhook of the app's own doing, checked when
+      // it runs) never replaces one queued for another reason: that one evaluates, covering it.
+      if (options.yields) return slot.next.done;
       // Coalesce: the waiting run reads fresh state anyway, so one job stands for all. The newest
       // replaces it, except that held work never replaces unheld work: the scheduler's job for a
       // due grant (which waits for its exact moment) is not lost to a webhook that arrived meanwhile,

@@ -182,13 +182,15 @@ export class Scheduler {
    * `turn`, when given, is awaited before the evaluation starts (a webhook's work lets the webhook
    * route answer first; see AckPriority); coalesced with unheld work, it is dropped (see KeyedQueue).
    */
-  enqueue(gh: GitHub, installationId: number | undefined, ref: RepoRef & { number: number }, log: Log = this.log, followOn = true, turn?: () => Promise<void>): Promise<void> {
+  enqueue(gh: GitHub, installationId: number | undefined, ref: RepoRef & { number: number }, log: Log = this.log, followOn = true, turn?: () => Promise<void>, alreadySeen?: () => boolean): Promise<void> {
     // A repository outside JIT_ACCESS_REPOSITORIES is decided by its name alone, before any request.
     if (!this.options.isAccessRepository(ref)) return Promise.resolve();
     const key = KeyedQueue.key(ref);
     if (followOn) this.followOn.add(key);
     const job = async () => {
       const follow = this.followOn.delete(key);
+      // A webhook of this process's own doing whose outcome it has seen (github/own-events.ts).
+      if (alreadySeen?.()) return;
       try {
         const { state, affected, accessRepository } = await evaluatePullRequest(gh, ref, await withUrgentLane(this.deps, installationId), log);
         if (this.outcomes.has(key)) this.outcomes.set(key, { state });
@@ -205,7 +207,7 @@ export class Scheduler {
         throw error;
       }
     };
-    return this.queue.enqueue(key, job, turn);
+    return this.queue.enqueue(key, job, turn, { yields: alreadySeen !== undefined });
   }
 
   /** Start-up: every grant file on every access repository's default branch, its record read once; recent open requests again. */

@@ -54,6 +54,8 @@ export interface FakePull {
   draft: boolean;
   merged: boolean;
   mergedAt: string | null;
+  /** Who merged it (GitHub's `merged_by`). */
+  mergedBy?: string;
   mergeCommitSha: string | null;
   createdAt: string;
   updatedAt: string;

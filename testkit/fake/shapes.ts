@@ -67,6 +67,7 @@ export function pull(repo: FakeRepo, pr: FakePull): Record<string, unknown> {
     closed_at: pr.closedAt,
     merged_at: pr.mergedAt,
     merged: pr.merged,
+    merged_by: pr.mergedBy ? user(pr.mergedBy) : null,
     merge_commit_sha: pr.mergeCommitSha,
     changed_files: files.length,
     head: { label: `${repo.owner}:${pr.headRef}`, ref: pr.headRef, sha: pr.headSha, user: user(repo.owner), repo: repository(repo) },

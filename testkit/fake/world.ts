@@ -69,7 +69,7 @@ export function mergePull(world: World, repo: FakeRepo, pr: FakePull, by: string
   const message = body.commit_message ? `${title}\n\n${body.commit_message}` : title;
   const commit = repo.git.commit(pr.baseRef, changes, { message, author: pr.author, committer: "web-flow", date: world.now() });
   const at = world.now();
-  Object.assign(pr, { merged: true, mergedAt: at, mergeCommitSha: commit.sha, state: "closed", closedAt: at, updatedAt: at });
+  Object.assign(pr, { merged: true, mergedAt: at, mergedBy: by, mergeCommitSha: commit.sha, state: "closed", closedAt: at, updatedAt: at });
   pr.events.push({ id: world.nextId(), event: "merged", actor: by, createdAt: at }, { id: world.nextId(), event: "closed", actor: by, createdAt: at });
   emitPull(world, repo, pr, "closed", by);
   return { sha: commit.sha, merged: true, message: "Pull Request successfully merged" };

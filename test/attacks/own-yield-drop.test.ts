@@ -14,6 +14,9 @@ import { Arena, REF } from "./harness.js";
  * request arriving before that turn ends is a webhook of its own, which yields to the merge's and
  * is never evaluated. Here the change is mallory removing the `jit:approved` label (the app
  * promises to restore its labels at once and to alert security: the labeled handler in app.ts).
+ * The per-minute sweep finds the PR again (its updated_at moved) and restores it a minute later;
+ * until then the webhook is simply lost, against the queue's rule that such a job "never replaces
+ * one queued for another reason" (here the queued one is the app's own, and skips).
  */
 let arena: Arena;
 afterEach(() => arena?.stop());

@@ -195,9 +195,12 @@ export function createApp(options: AppOptions): JitApp {
     const onPullRequest = async (context: Context<"pull_request" | "pull_request_review">) => {
       const { owner, repo } = repoOf(context);
       const pr = context.payload.pull_request;
-      // A pull request webhook of the app's own doing may have nothing new to say, which is known
-      // only when its evaluation's turn comes (github/own-events.ts); reviews always do.
-      const facts = context.name === "pull_request" ? { owner, repo, number: pr.number, action: (context.payload as { action: string }).action, merged: !!(pr as { merged?: boolean | null }).merged, headSha: pr.head.sha, authorId: pr.user?.id, mergedById: (pr as { merged_by?: { id: number } | null }).merged_by?.id } : undefined;
+      // The opening or the merge of a pull request may be of the app's own doing, with nothing new
+      // to say, which is known only when its evaluation's turn comes (github/own-events.ts);
+      // every other webhook (a person's) always has.
+      const action = (context.payload as { action: string }).action;
+      const mayBeOwn = context.name === "pull_request" && (action === "opened" || (action === "closed" && !!(pr as { merged?: boolean | null }).merged));
+      const facts = mayBeOwn ? { owner, repo, number: pr.number, action, merged: !!(pr as { merged?: boolean | null }).merged, headSha: pr.head.sha, authorId: pr.user?.id, mergedById: (pr as { merged_by?: { id: number } | null }).merged_by?.id } : undefined;
       enqueue(context.octokit, installationOf(context), { owner, repo, number: pr.number }, fieldLog(() => context.log), facts && (() => alreadySeen(facts)));
     };
     app.on([...PULL_REQUEST_EVENTS], onPullRequest);

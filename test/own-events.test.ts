@@ -23,8 +23,9 @@ describe("which webhooks are the app's own, already seen", () => {
   });
 
   it("a revert PR the app opened: its opening; its merge only by its author (the app) once the end is recorded", () => {
-    noteOwnRevert({ ...ref, number: 9 });
+    noteOwnRevert({ ...ref, number: 9 }, "h1");
     expect(alreadySeen(closed({ number: 9, action: "opened", merged: false }))).toBe(true);
+    expect(alreadySeen(closed({ number: 9, action: "opened", merged: false, headSha: "pushed" }))).toBe(false); // someone pushed before it opened
     expect(alreadySeen(closed({ number: 9 }))).toBe(false); // the end is not in the record yet
     noteRevertRecorded({ ...ref, number: 9 });
     expect(alreadySeen(closed({ number: 9 }))).toBe(true);

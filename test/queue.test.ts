@@ -47,7 +47,7 @@ describe("the keyed queue: one evaluation at a time per request", () => {
     };
     const a = queue.enqueue("acme/access#7", job("a", first.opened));
     const review = queue.enqueue("acme/access#7", job("review"));
-    const own = queue.enqueue("acme/access#7", job("own"), undefined, { yields: true });
+    const own = queue.enqueue("acme/access#7", job("own"), undefined, { skipIf: () => true });
     first.open();
     await Promise.all([a, review, own]);
     // The review's evaluation covers the app's own webhook; the reverse would lose the review.
@@ -55,11 +55,29 @@ describe("the keyed queue: one evaluation at a time per request", () => {
     // Queued alone, it runs; a later job replaces it as any other.
     const second = gate();
     const b = queue.enqueue("acme/access#7", job("b", second.opened));
-    const own2 = queue.enqueue("acme/access#7", job("own2"), undefined, { yields: true });
+    const own2 = queue.enqueue("acme/access#7", job("own2"), undefined, { skipIf: () => false });
     const later = queue.enqueue("acme/access#7", job("later"));
     second.open();
     await Promise.all([b, own2, later]);
     expect(log).toEqual(["a", "review", "b", "later"]);
+  });
+
+  it("two such jobs coalesced run unless both find their work done; alone, one that finds it done is skipped", async () => {
+    const queue = new KeyedQueue(() => {});
+    const log: string[] = [];
+    const job = (name: string, wait?: Promise<void>) => async () => {
+      log.push(name);
+      await wait;
+    };
+    const first = gate();
+    const a = queue.enqueue("acme/access#7", job("a", first.opened));
+    const seen = queue.enqueue("acme/access#7", job("seen"), undefined, { skipIf: () => true });
+    const notSeen = queue.enqueue("acme/access#7", job("not seen"), undefined, { skipIf: () => false });
+    first.open();
+    await Promise.all([a, seen, notSeen]);
+    expect(log).toEqual(["a", "seen"]); // the coalesced run: one of its two webhooks had something to say
+    await queue.enqueue("acme/access#8", job("alone"), undefined, { skipIf: () => true });
+    expect(log).toEqual(["a", "seen"]);
   });
 
   it("runs different keys in parallel", async () => {

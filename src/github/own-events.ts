@@ -7,8 +7,8 @@
  *
  * - the merge of a request, when the same turn went on to evaluate the merged request (at the head
  *   it merged): its `closed` webhook says nothing that evaluation did not see;
- * - a revert PR this process opened: its `opened` webhook is an open deletion into the default
- *   branch, which gets nothing;
+ * - a revert PR this process opened, at the commit it made: its `opened` webhook is an open
+ *   deletion into the default branch, which gets nothing;
  * - that revert PR merged by this app (its author, the app's own account, merged it: pinned to the
  *   head whose content the app verified) once the request's record holds the end: its `closed`
  *   webhook would only name that request, whose record is final (github/recorded-ends.ts).
@@ -29,9 +29,10 @@ export function noteMergeSeen(ref: { owner: string; repo: string; number: number
   note(keyOf(ref, `merged@${headSha}`));
 }
 
-/** This process opened revert PR `ref`. */
-export function noteOwnRevert(ref: { owner: string; repo: string; number: number }): void {
+/** This process opened revert PR `ref` at `headSha`, the commit it made. */
+export function noteOwnRevert(ref: { owner: string; repo: string; number: number }, headSha: string): void {
   note(keyOf(ref, "revert"));
+  note(keyOf(ref, `opened@${headSha}`));
 }
 
 /** The end whose revert PR is `ref` is in its request's record (noted after that record was written). */
@@ -53,7 +54,8 @@ export interface PullRequestEventFacts {
 
 /** Whether an evaluation of this webhook would find nothing this process has not already seen (pure but for the notes). */
 export function alreadySeen(e: PullRequestEventFacts): boolean {
-  if (e.action === "opened") return notes.has(keyOf(e, "revert"));
+  // At the commit the app made: someone may have pushed to the branch before the PR was opened.
+  if (e.action === "opened") return notes.has(keyOf(e, `opened@${e.headSha}`));
   if (e.action !== "closed" || !e.merged) return false;
   if (notes.has(keyOf(e, `merged@${e.headSha}`))) return true;
   const byItsAuthor = e.authorId !== undefined && e.mergedById === e.authorId;

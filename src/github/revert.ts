@@ -138,7 +138,7 @@ async function onBranch(gh: GitHub, ref: RepoRef, r: RevertRequest, branch: stri
     if (again.length === 0) throw error;
     return usePulls(gh, ref, r, branch, again, walk);
   }
-  noteOwnRevert({ ...ref, number: pr.number });
+  noteOwnRevert({ ...ref, number: pr.number }, prepared.sha);
   await passCheck(gh, ref, r, prepared.sha, prepared.fresh);
   return merge(gh, ref, r, pr, prepared.sha);
 }

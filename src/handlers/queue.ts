@@ -16,12 +16,18 @@ export type Job = () => Promise<void>;
  * route answer first (see AckPriority). A job enqueued without one is never held.
  */
 export type Turn = () => Promise<void>;
+/** Whether a job's work turns out to be done already when its turn comes (a webhook of the app's own doing). */
+export type SkipCheck = () => boolean;
 
 interface Slot {
   /** The run in progress. */
   running: Promise<void>;
-  /** The one coalesced run waiting behind it, and whoever waits for it. */
-  next?: { job: Job; turn: Turn | undefined; done: Promise<void>; resolve: () => void };
+  /**
+   * The one coalesced run waiting behind it, and whoever waits for it. `skipIf`: the checks of the
+   * webhooks it stands for, when every one of them may find its work already done; it is skipped
+   * only if all say so. Undefined: it must run.
+   */
+  next?: { job: Job; turn: Turn | undefined; done: Promise<void>; resolve: () => void; skipIf: SkipCheck[] | undefined };
 }
 
 export class KeyedQueue {
@@ -45,13 +51,15 @@ export class KeyedQueue {
 
   /**
    * Runs or queues `job` for `key`, after its `turn` if it has one; resolves when the run that
-   * covers it has finished (never rejects). `yields`: the job may skip its work when it runs, so it
-   * does not replace a job already queued for the key (which covers it).
+   * covers it has finished (never rejects). `skipIf`: the job's work may turn out to be done when
+   * its turn comes (checked then); it does not replace a job already queued for the key, which
+   * covers it, and it runs unless every such check coalesced with it says so.
    */
-  enqueue(key: string, job: Job, turn?: Turn, options: { yields?: boolean } = {}): Promise<void> {
+  enqueue(key: string, job: Job, turn?: Turn, options: { skipIf?: SkipCheck } = {}): Promise<void> {
     const slot = this.slots.get(key);
+    const skipIf = options.skipIf ? [options.skipIf] : undefined;
     if (!slot) {
-      const running = this.run(key, job, turn);
+      const running = this.run(key, job, turn, skipIf);
       this.slots.set(key, { running });
       return running;
     }
@@ -59,8 +67,13 @@ export class KeyedQueue {
     if (!turn) this.holds.get(key)?.();
     if (slot.next) {
       // A job that may find its work already done (a webhook of the app's own doing, checked when
-      // it runs) never replaces one queued for another reason: that one evaluates, covering it.
-      if (options.yields) return slot.next.done;
+      // its turn comes) never replaces one queued for another reason: that one runs, covering it.
+      // Queued behind another such job, the two run unless both find their work done.
+      if (skipIf) {
+        if (slot.next.skipIf) slot.next.skipIf.push(...skipIf);
+        return slot.next.done;
+      }
+      slot.next.skipIf = undefined;
       // Coalesce: the waiting run reads fresh state anyway, so one job stands for all. The newest
       // replaces it, except that held work never replaces unheld work: the scheduler's job for a
       // due grant (which waits for its exact moment) is not lost to a webhook that arrived meanwhile,
@@ -72,7 +85,7 @@ export class KeyedQueue {
     }
     let resolve!: () => void;
     const done = new Promise<void>((r) => (resolve = r));
-    slot.next = { job, turn, done, resolve };
+    slot.next = { job, turn, done, resolve, skipIf };
     return done;
   }
 
@@ -101,10 +114,10 @@ export class KeyedQueue {
     }
   }
 
-  private async run(key: string, job: Job, turn: Turn | undefined): Promise<void> {
+  private async run(key: string, job: Job, turn: Turn | undefined, skipIf: SkipCheck[] | undefined): Promise<void> {
     try {
       if (turn) await this.heldFor(key, turn);
-      await this.around(key, job);
+      if (!skipIf?.every((seen) => seen())) await this.around(key, job);
     } catch (error) {
       this.failures++;
       this.lastFailure = { key, error };
@@ -116,7 +129,7 @@ export class KeyedQueue {
     const next = slot.next;
     if (next) {
       slot.next = undefined;
-      slot.running = this.run(key, next.job, next.turn).then(next.resolve);
+      slot.running = this.run(key, next.job, next.turn, next.skipIf).then(next.resolve);
       return;
     }
     this.slots.delete(key);

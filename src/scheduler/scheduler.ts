@@ -189,8 +189,6 @@ export class Scheduler {
     if (followOn) this.followOn.add(key);
     const job = async () => {
       const follow = this.followOn.delete(key);
-      // A webhook of this process's own doing whose outcome it has seen (github/own-events.ts).
-      if (alreadySeen?.()) return;
       try {
         const { state, affected, accessRepository } = await evaluatePullRequest(gh, ref, await withUrgentLane(this.deps, installationId), log);
         if (this.outcomes.has(key)) this.outcomes.set(key, { state });
@@ -207,7 +205,8 @@ export class Scheduler {
         throw error;
       }
     };
-    return this.queue.enqueue(key, job, turn, { yields: alreadySeen !== undefined });
+    // A webhook of this process's own doing may find its outcome seen already (github/own-events.ts).
+    return this.queue.enqueue(key, job, turn, alreadySeen ? { skipIf: alreadySeen } : {});
   }
 
   /** Start-up: every grant file on every access repository's default branch, its record read once; recent open requests again. */

@@ -1,3 +1,4 @@
+import { TEAM_AND_HOOK_POLICY } from "./team-and-hook-policy.js";
 import { generateKeyPairSync } from "node:crypto";
 import { Probot } from "probot";
 import { createApp } from "../src/app.js";
@@ -25,19 +26,7 @@ import { percentile } from "./stats.js";
 const APP_ID = 1;
 const GRANTS = 12;
 const LATENCY_MS = 50;
-const POLICY = `version: 1
-resources:
-  team:
-    provider: github-team
-    config: { org: acme, team: prod-admins }
-    roles:
-      member: { max_duration: 8h }
-  hook:
-    provider: webhook
-    config: { url_env: JIT_HOOK_URL, secret_env: JIT_HOOK_SECRET }
-    roles:
-      operator: { max_duration: 8h, grant: { scope: refunds } }
-`;
+const POLICY = TEAM_AND_HOOK_POLICY;
 const ref = { owner: "acme", repo: "access" };
 const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048, privateKeyEncoding: { type: "pkcs8", format: "pem" }, publicKeyEncoding: { type: "spki", format: "pem" } });
 

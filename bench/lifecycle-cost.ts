@@ -1,3 +1,4 @@
+import { TEAM_AND_HOOK_POLICY } from "./team-and-hook-policy.js";
 import { generateKeyPairSync } from "node:crypto";
 import { Probot, ProbotOctokit } from "probot";
 import { createApp } from "../src/app.js";
@@ -33,19 +34,7 @@ import { SimulatedClock } from "./soak.js";
  */
 const APP_ID = 1;
 const START = Date.parse("2026-12-07T09:00:00Z");
-const POLICY = `version: 1
-resources:
-  team:
-    provider: github-team
-    config: { org: acme, team: prod-admins }
-    roles:
-      member: { max_duration: 8h }
-  hook:
-    provider: webhook
-    config: { url_env: JIT_HOOK_URL, secret_env: JIT_HOOK_SECRET }
-    roles:
-      operator: { max_duration: 8h, grant: { scope: refunds } }
-`;
+const POLICY = TEAM_AND_HOOK_POLICY;
 // Two groups own the grants: a request needs a review from a member of each.
 const CODEOWNERS = "* @acme/platform\n/grants/ @acme/dba @acme/security\n";
 const ref = { owner: "acme", repo: "access" };

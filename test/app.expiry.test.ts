@@ -114,7 +114,10 @@ function mockRevert(api: ReturnType<typeof githubApi>, capture: { body?: any; ch
   api.post(`${R}/pulls`, (b) => ((capture.body = b), true)).reply(201, { number: 9, html_url: "https://github.com/acme/access/pull/9" });
   api.post(`${R}/check-runs`, (b) => ((capture.check = b), true)).reply(201, { id: 3 });
   const pinned = { sha: REVERT_SHA, merge_method: "squash" };
-  if (merge === "ok") api.put(`${R}/pulls/9/merge`, (b: any) => b.sha === pinned.sha && b.merge_method === pinned.merge_method).reply(200, { merged: true });
+  if (merge === "ok") {
+    api.put(`${R}/pulls/9/merge`, (b: any) => b.sha === pinned.sha && b.merge_method === pinned.merge_method).reply(200, { merged: true });
+    api.get(`${R}/pulls/9`).reply(200, { number: 9, merged: true, base: { ref: "main" } }); // merged into main, not a branch it was retargeted to
+  }
   else {
     api.put(`${R}/pulls/9/merge`, (b: any) => b.sha === pinned.sha).reply(405, { message: "Changes must be made through a pull request with 1 approving review." });
     api.get(`${R}/pulls/9`).reply(200, { number: 9, merged: false }); // not merged by another replica either

@@ -264,6 +264,7 @@ describe("a merge that bypassed the policy", () => {
     let check: any;
     api.post(`${R}/check-runs`, (b) => ((check = b), true)).reply(201, { id: 3 });
     api.put(`${R}/pulls/8/merge`, (b: any) => b.sha === REVERT_SHA).reply(200, { merged: true });
+    api.get(`${R}/pulls/8`).reply(200, { number: 8, merged: true, base: { ref: "main" } });
     api.put(`${R}/issues/7/labels`, { labels: ["jit:rejected"] }).reply(200, []);
     const bodies: string[] = [];
     captureComment(api, 1, bodies);
@@ -323,6 +324,7 @@ describe("a revert branch prepared by someone else", () => {
     api.post(`${R}/pulls`, (b: any) => b.head === "jit-access/revert-7-2" && b.base === "main").reply(201, { number: 13, html_url: "https://github.com/acme/access/pull/13" });
     api.post(`${R}/check-runs`, (b: any) => b.head_sha === REVERT_SHA && b.conclusion === "success").reply(201, { id: 3 });
     api.put(`${R}/pulls/13/merge`, (b: any) => b.sha === REVERT_SHA).reply(200, { merged: true });
+    api.get(`${R}/pulls/13`).reply(200, { number: 13, merged: true, base: { ref: "main" } });
     api.put(`${R}/issues/7/labels`, { labels: ["jit:rejected"] }).reply(200, []);
     const bodies: string[] = [];
     captureComment(api, 1, bodies);

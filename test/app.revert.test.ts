@@ -241,6 +241,7 @@ describe("the revert PR that records the end of a grant", () => {
       `GET /repos/acme/access/compare/main...${reverts[0]!.headSha}`,
       `GET /repos/acme/access/commits/${reverts[0]!.headSha}/check-runs`, // the revert's check: found, not created again
       `PUT /repos/acme/access/pulls/${reverts[0]!.number}/merge`,
+      `GET /repos/acme/access/pulls/${reverts[0]!.number}`, // merged into main (the merge call cannot pin the base)
       `PATCH /repos/acme/access/check-runs/${live.recordRun}`, // the merge recorded, before the comment shows it
     ]);
     expect(readState(statusComment(live))).toMatchObject({ status: "EXECUTED", revert_pending: false });

@@ -293,7 +293,6 @@ async function passCheck(gh: GitHub, ref: RepoRef, r: RevertRequest, sha: string
 async function merge(gh: GitHub, ref: RepoRef, r: RevertRequest, pr: { number: number; html_url: string }, sha: string): Promise<RevertOutcome> {
   try {
     await gh.rest.pulls.merge({ ...ref, pull_number: pr.number, sha, merge_method: "squash", commit_title: `${r.title} (#${pr.number})`, commit_message: r.body });
-    return { number: pr.number, url: pr.html_url, merged: true };
   } catch (error) {
     // Another replica may have merged it a moment ago (GitHub answers 405 for a merged PR too).
     const { data: now } = await gh.rest.pulls.get({ ...ref, pull_number: pr.number });
@@ -302,6 +301,14 @@ async function merge(gh: GitHub, ref: RepoRef, r: RevertRequest, pr: { number: n
     await gh.rest.issues.addLabels({ ...ref, issue_number: pr.number, labels: [REVERT_BLOCKED_LABEL] });
     return { number: pr.number, url: pr.html_url, merged: false, blocked };
   }
+  // The merge call pins the head, not the base: a PR retargeted since it was opened is merged into
+  // that other branch. Once merged, its base can no longer change, so this read tells for good.
+  const { data: merged } = await gh.rest.pulls.get({ ...ref, pull_number: pr.number });
+  if (merged.base.ref !== r.defaultBranch) {
+    await gh.rest.issues.addLabels({ ...ref, issue_number: pr.number, labels: [REVERT_REFUSED_LABEL] });
+    return { number: pr.number, url: pr.html_url, merged: false, blocked: `it was retargeted to ${merged.base.ref} and merged there, not into ${r.defaultBranch}; a new revert pull request follows` };
+  }
+  return { number: pr.number, url: pr.html_url, merged: true };
 }
 
 async function existsOn(gh: GitHub, ref: RepoRef, path: string, branch: string): Promise<boolean> {

@@ -1,13 +1,9 @@
 import { describe, expect, it } from "@jest/globals";
 import { readState } from "../src/lifecycle/codec.js";
 import { resetLiveGrantCaches } from "../src/github/live-grants.js";
-import { KeyedQueue } from "../src/handlers/queue.js";
-import { providerFactory } from "../src/providers/registry.js";
-import { Scheduler } from "../src/scheduler/scheduler.js";
-import { FakeGitHub } from "../testkit/fake-github.js";
-import { accessRepository, ref } from "../testkit/live-grants.js";
+import { ref } from "../testkit/live-grants.js";
 import { openRequest } from "../testkit/people.js";
-import { fixedClock } from "./helpers/app.js";
+import { schedulerWorld } from "./helpers/scheduler-world.js";
 
 /**
  * The approving evaluation merges, then evaluates the merged request in the same turn: the grant
@@ -15,23 +11,9 @@ import { fixedClock } from "./helpers/app.js";
  * with no tamper alert for the display it left behind on purpose.
  */
 const START = new Date("2026-11-29T12:00:00Z");
-const quiet = { info() {}, warn() {}, error() {} };
 
 function world() {
-  const clock = fixedClock(START);
-  const fake = new FakeGitHub({ appId: 1, now: () => clock.now() });
-  accessRepository(fake, ["alice", "bob", "carol"]);
-  fake.addMember("acme/platform", "carol");
-  const alerts: string[] = [];
-  const queue = new KeyedQueue((key, error) => {
-    throw new Error(`evaluation of ${key} failed: ${(error as Error).message}`);
-  });
-  const deps = { appId: 1, now: () => clock.now(), providers: providerFactory({}), onAlert: (_kind: string, message: string) => void alerts.push(message) };
-  const scheduler = new Scheduler({ list: async () => [], client: async () => fake.client() }, deps, clock, quiet, queue);
-  const evaluate = async (number: number) => {
-    await scheduler.enqueue(fake.client(), 4242, { ...ref, number });
-    await queue.idle();
-  };
+  const { fake, evaluate, alerts } = schedulerWorld({ start: START, people: ["alice", "bob", "carol"] });
   return { fake, evaluate, alerts };
 }
 

@@ -1,13 +1,9 @@
 import { describe, expect, it } from "@jest/globals";
 import { judgingMove } from "../src/github/judging-moves.js";
-import { KeyedQueue } from "../src/handlers/queue.js";
-import { providerFactory } from "../src/providers/registry.js";
-import { Scheduler } from "../src/scheduler/scheduler.js";
 import { BENCH_POLICY } from "../testkit/live-grants.js";
-import { FakeGitHub } from "../testkit/fake-github.js";
-import { accessRepository, ref } from "../testkit/live-grants.js";
+import { ref } from "../testkit/live-grants.js";
 import { openRequest } from "../testkit/people.js";
-import { fixedClock } from "./helpers/app.js";
+import { schedulerWorld } from "./helpers/scheduler-world.js";
 
 /**
  * The merged request's evaluation, in the turn of the approval that merged it (pinned to the head
@@ -53,26 +49,13 @@ describe("what a move of the default branch leaves of the judging files", () => 
 });
 
 const START = new Date("2026-11-29T12:00:00Z");
-const quiet = { info() {}, warn() {}, error() {} };
 const content = `requester: alice\nresource: prod-admins\nrole: member\nduration: 2h\nreason: "Investigate INC-4211 on the primary database"\n`;
 const POLICY_READ = "GET /repos/acme/access/contents/.github%2Fjit-access.yml";
 const CODEOWNERS_READ = "GET /repos/acme/access/contents/.github%2FCODEOWNERS";
 
 /** A request opened and evaluated, then approved: the next evaluation merges it and evaluates the merged request in the same turn. */
 async function approvedRequest() {
-  const clock = fixedClock(START);
-  const fake = new FakeGitHub({ appId: 1, now: () => clock.now() });
-  accessRepository(fake, ["alice", "carol"]);
-  fake.addMember("acme/platform", "carol");
-  const queue = new KeyedQueue((key, error) => {
-    throw new Error(`evaluation of ${key} failed: ${(error as Error).message}`);
-  });
-  const deps = { appId: 1, now: () => clock.now(), providers: providerFactory({}) };
-  const scheduler = new Scheduler({ list: async () => [], client: async () => fake.client() }, deps, clock, quiet, queue);
-  const evaluate = async (number: number) => {
-    await scheduler.enqueue(fake.client(), 4242, { ...ref, number });
-    await queue.idle();
-  };
+  const { fake, evaluate } = schedulerWorld({ start: START });
   const number = (await openRequest(fake.as("alice"), ref, { branch: "request-alice", path: "grants/prod-admins/alice.yaml", content }))!;
   await evaluate(number);
   await fake.as("carol").rest.pulls.createReview({ ...ref, pull_number: number, event: "APPROVE" });

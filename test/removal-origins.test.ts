@@ -6,9 +6,7 @@ import { FakeGitHub } from "../testkit/fake-github.js";
 import { accessRepository, ref } from "../testkit/live-grants.js";
 import { deleteThroughPullRequest, openRequest, push } from "../testkit/people.js";
 import { resetRecordedEnds } from "../src/github/recorded-ends.js";
-import { KeyedQueue } from "../src/handlers/queue.js";
-import { Scheduler } from "../src/scheduler/scheduler.js";
-import { fixedClock } from "./helpers/app.js";
+import { schedulerWorld } from "./helpers/scheduler-world.js";
 
 /**
  * A merged deletion names the requests that added its files, from git history (github/grant-origin.ts).
@@ -53,19 +51,8 @@ describe("a merged deletion's origins, by commit of the default branch", () => {
 
 describe("the app's own revert PR, merged and recorded by this process", () => {
   it("does not queue its request again; another process (a restart, a replica) still does", async () => {
-    const clock = fixedClock(new Date("2026-11-29T12:00:00Z"));
-    const fake = new FakeGitHub({ appId: 1, now: () => clock.now() });
-    accessRepository(fake, ["alice", "carol"]);
-    fake.addMember("acme/platform", "carol");
-    const queue = new KeyedQueue((key, error) => {
-      throw new Error(`evaluation of ${key} failed: ${(error as Error).message}`);
-    });
+    const { clock, fake, evaluate } = schedulerWorld();
     const deps = { appId: 1, now: () => clock.now(), providers: providerFactory({}) };
-    const scheduler = new Scheduler({ list: async () => [], client: async () => fake.client() }, deps, clock, quiet, queue);
-    const evaluate = async (number: number) => {
-      await scheduler.enqueue(fake.client(), 4242, { ...ref, number });
-      await queue.idle();
-    };
     const path = "grants/prod-admins/alice.yaml";
     const request = (await openRequest(fake.as("alice"), ref, { branch: "request-alice", path, content }))!;
     await evaluate(request);

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "@jest/globals";
-import { alreadySeen, noteMergeSeen, noteOwnRevert, noteRevertRecorded, resetOwnEvents, type PullRequestEventFacts } from "../src/github/own-events.js";
+import { alreadySeen, noteMergeSeen, noteOwnRevert, noteRecordedEnd, resetOwnEvents, type PullRequestEventFacts } from "../src/github/own-events.js";
 import { Arena } from "./attacks/harness.js";
 
 /**
@@ -27,7 +27,7 @@ describe("which webhooks are the app's own, already seen", () => {
     expect(alreadySeen(closed({ number: 9, action: "opened", merged: false }))).toBe(true);
     expect(alreadySeen(closed({ number: 9, action: "opened", merged: false, headSha: "pushed" }))).toBe(false); // someone pushed before it opened
     expect(alreadySeen(closed({ number: 9 }))).toBe(false); // the end is not in the record yet
-    noteRevertRecorded({ ...ref, number: 9 });
+    noteRecordedEnd({ ...ref, repoId: 1, number: 7 }, 9);
     expect(alreadySeen(closed({ number: 9 }))).toBe(true);
     expect(alreadySeen(closed({ number: 9, mergedById: 5 }))).toBe(false); // a person merged it
     expect(alreadySeen(closed({ number: 9, action: "reopened", merged: false }))).toBe(false);

@@ -5,7 +5,7 @@ import { providerFactory } from "../src/providers/registry.js";
 import { FakeGitHub } from "../testkit/fake-github.js";
 import { accessRepository, ref } from "../testkit/live-grants.js";
 import { deleteThroughPullRequest, openRequest, push } from "../testkit/people.js";
-import { resetRecordedEnds } from "../src/github/recorded-ends.js";
+import { resetOwnEvents } from "../src/github/own-events.js";
 import { schedulerWorld } from "./helpers/scheduler-world.js";
 
 /**
@@ -13,7 +13,7 @@ import { schedulerWorld } from "./helpers/scheduler-world.js";
  * Evaluated again while the default branch has not moved (the app's revert PR: its `opened` and
  * `closed` webhooks), that history is not read again; once the branch moves, it is. The app's own
  * revert PR does not name the request whose end (revert merged) this process recorded
- * (github/recorded-ends.ts): that request's record is final.
+ * (github/own-events.ts, noteRecordedEnd): that request's record is final.
  */
 const quiet = { info() {}, warn() {}, error() {} };
 const content = `requester: alice\nresource: prod-admins\nrole: member\nduration: 2h\nreason: "Investigate INC-4211 on the primary database"\n`;
@@ -69,7 +69,7 @@ describe("the app's own revert PR, merged and recorded by this process", () => {
     const named = async (number: number) => (await evaluatePullRequest(gh, { ...ref, number }, deps, quiet)).affected.map((a) => a.number);
     expect(await named(revert.number)).toEqual([]);
     // Another process (a restart, another replica) has not seen that end recorded: it names the request, whose evaluation finds it final.
-    resetRecordedEnds();
+    resetOwnEvents();
     expect(await named(revert.number)).toEqual([request]);
   });
 });

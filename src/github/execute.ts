@@ -17,8 +17,7 @@ import { applyGrant, revokeGrant, type GrantEffectOptions } from "./grant-effect
 import { rememberRequester } from "./live-grants.js";
 import { RecordStore, StatusDisplay } from "./record-store.js";
 import { findStatusComment } from "./snapshot.js";
-import { noteRevertRecorded } from "./own-events.js";
-import { noteRecordedEnd } from "./recorded-ends.js";
+import { noteRecordedEnd } from "./own-events.js";
 import { openAndMergeRevert, REVERT_BLOCKED_LABEL, RevertRefusedError, type RevertOutcome } from "./revert.js";
 import { alertFields, grantFields, type GrantLogFields } from "../logging.js";
 import { grantIdOf } from "../lifecycle/snapshot.js";
@@ -173,8 +172,7 @@ class Execution {
       const state = readState(this.store.current ?? "");
       // An end whose revert PR merged, in the record as written: that revert PR's evaluation need not queue this request again.
       if ((state?.status === "REVOKED" || state?.status === "EXECUTED") && state.revert_pr !== undefined && state.revert_pending === false) {
-        noteRecordedEnd(s.repoId, s.pr.number, state.revert_pr);
-        noteRevertRecorded({ owner: s.owner, repo: s.repo, number: state.revert_pr });
+        noteRecordedEnd({ repoId: s.repoId, owner: s.owner, repo: s.repo, number: s.pr.number }, state.revert_pr);
       }
       const check = this.store.run;
       return deferred ? { state, merged: true, drawDeferred: () => this.finish(tampered), ...(check ? { check } : {}) } : { state, merged: this.merged };

@@ -1,3 +1,4 @@
+import { fixedRead } from "./fixed-reads.js";
 import type { GitHub, RepoRef } from "./client.js";
 
 /**
@@ -12,30 +13,13 @@ const COMMITS_LOOKED_AT = 5;
 export type Origin = { number: number; headSha: string };
 
 /**
- * Origins found at a commit of the default branch (`repoId@commit\0path`), for a merged deletion
- * evaluated again while the branch has not moved (its `opened` and `closed` webhooks, say): the
- * history of a path up to a commit does not change. A failed read is forgotten. Bounded; oldest first.
+ * requestsThatAdded as of the default branch's commit `at` (the one the evaluation read as its
+ * head): the history of a path up to a commit does not change, so a merged deletion evaluated again
+ * while the branch has not moved (its `opened` and `closed` webhooks, say) reads it once
+ * (github/fixed-reads.ts). Without `at`, read.
  */
-const originsAt = new Map<string, Promise<Origin[]>>();
-const ORIGINS_KEPT = 1_000;
-
-export function resetGrantOrigins(): void {
-  originsAt.clear();
-}
-
-/** requestsThatAdded, kept by the default branch's commit `at` (the one the evaluation read as its head); without it, read. */
 export function requestsThatAddedAt(gh: GitHub, ref: RepoRef, defaultBranch: string, path: string, at: { repoId: number; commit: string } | undefined): Promise<Origin[]> {
-  if (!at) return requestsThatAdded(gh, ref, defaultBranch, path);
-  const key = `${at.repoId}@${at.commit}\u0000${path}`;
-  const known = originsAt.get(key);
-  if (known) return known;
-  const reading = requestsThatAdded(gh, ref, defaultBranch, path);
-  if (originsAt.size >= ORIGINS_KEPT) originsAt.delete(originsAt.keys().next().value!);
-  originsAt.set(key, reading);
-  reading.catch(() => {
-    if (originsAt.get(key) === reading) originsAt.delete(key);
-  });
-  return reading;
+  return fixedRead(at && `origins\u0000${at.repoId}@${at.commit}\u0000${path}`, () => requestsThatAdded(gh, ref, defaultBranch, path));
 }
 
 /** The merged PRs of the default branch GitHub associates with a commit (`pullsOf` lets a caller cache them: they do not change). */

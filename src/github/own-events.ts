@@ -11,7 +11,7 @@
  *   deletion into the default branch, which gets nothing;
  * - that revert PR merged by this app (its author, the app's own account, merged it: pinned to the
  *   head whose content the app verified) once the request's record holds the end: its `closed`
- *   webhook would only name that request, whose record is final (github/recorded-ends.ts).
+ *   webhook would only name that request, whose record is final (noteRecordedEnd, below).
  */
 const notes = new Map<string, true>();
 const NOTES_KEPT = 10_000;
@@ -35,9 +35,27 @@ export function noteOwnRevert(ref: { owner: string; repo: string; number: number
   note(keyOf(ref, `opened@${headSha}`));
 }
 
-/** The end whose revert PR is `ref` is in its request's record (noted after that record was written). */
-export function noteRevertRecorded(ref: { owner: string; repo: string; number: number }): void {
-  note(keyOf(ref, "recorded"));
+/**
+ * Ends recorded in full, by request (`repoId#number` → its merged revert PR): the grant revoked
+ * and its revert PR merged, both in the request's final record. When that revert PR's merge is
+ * evaluated (by another path than its own skipped webhook: the sweep, a person's merge), the
+ * deletion names the request that added the file; that request's record is final, so it is not
+ * queued for this revert PR. Bounded; the oldest first.
+ */
+const recordedEnds = new Map<string, number>();
+
+/** Request `request` (`repoId`, `owner/repo#number`) has a final record naming `revertPr` as its merged revert PR. */
+export function noteRecordedEnd(request: { repoId: number; owner: string; repo: string; number: number }, revertPr: number): void {
+  const key = `${request.repoId}#${request.number}`;
+  recordedEnds.delete(key);
+  if (recordedEnds.size >= NOTES_KEPT) recordedEnds.delete(recordedEnds.keys().next().value!);
+  recordedEnds.set(key, revertPr);
+  note(keyOf({ ...request, number: revertPr }, "recorded"));
+}
+
+/** Whether `removal` is the merged revert PR this process saw recorded as the end of `request`. */
+export function endRecordedBy(repoId: number, request: number, removal: number): boolean {
+  return recordedEnds.get(`${repoId}#${request}`) === removal;
 }
 
 /** What a `pull_request` webhook says, as far as deciding whether it is one of this process's own. */
@@ -64,4 +82,5 @@ export function alreadySeen(e: PullRequestEventFacts): boolean {
 
 export function resetOwnEvents(): void {
   notes.clear();
+  recordedEnds.clear();
 }

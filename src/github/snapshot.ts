@@ -16,9 +16,7 @@ import { CODEOWNERS_PATHS, MAX_CODEOWNERS_BYTES, MAX_GRANT_BYTES, MAX_POLICY_BYT
 import { isNotFound, readFileAt, type GitHub, type RepoRef } from "./client.js";
 import { carryProvenance, loadPolicyProvenance, provenanceAt, type JudgingFile } from "./provenance.js";
 import { judgingMoveBetween } from "./judging-moves.js";
-import { resetGrantOrigins } from "./grant-origin.js";
 import { resetOwnEvents } from "./own-events.js";
-import { resetRecordedEnds } from "./recorded-ends.js";
 import { plan } from "../plan/plan.js";
 import { readDirectory, readLiveGrants, teamsToRead } from "./plan-inputs.js";
 import { loadCheck, type RecordRef } from "./record.js";
@@ -120,8 +118,6 @@ export function resetJudgingFileCache(): void {
   commentCursors.clear();
   largeTeams.clear();
   resetFixedReads();
-  resetGrantOrigins();
-  resetRecordedEnds();
   resetOwnEvents();
 }
 

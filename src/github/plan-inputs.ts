@@ -6,6 +6,7 @@ import { grantPathOf } from "../plan/plan.js";
 import type { AccessPlan, Directory, PlannedGrant } from "../plan/types.js";
 import type { GitHub, RepoRef } from "./client.js";
 import { grantFilesOn, mayHoldAccess, originsOf, recordOf } from "./live-grants.js";
+import { MEMBERS_PAGE, readTeamPage } from "./team-members.js";
 
 /**
  * What the access plan of a policy change reads besides the policies and CODEOWNERS, each only
@@ -48,13 +49,11 @@ export function teamsToRead(draft: AccessPlan, policies: readonly (LoadedPolicy 
 export async function readDirectory(gh: GitHub, teams: readonly string[]): Promise<Directory> {
   const directory = new Map<string, string[]>();
   for (const team of teams) {
-    const [org, slug] = team.slice(1).split("/") as [string, string];
     try {
-      const { data } = await gh.rest.teams.listMembersInOrg({ org, team_slug: slug, per_page: 100 });
-      if (data.length < 100) directory.set(team.toLowerCase(), data.map((m) => m.login.toLowerCase()));
+      const page = await readTeamPage(gh, team);
+      if (page && page.logins.length < MEMBERS_PAGE) directory.set(team.toLowerCase(), page.logins);
     } catch (error) {
-      const status = (error as { status?: number }).status;
-      if (status !== 403 && status !== 404) throw error; // no permission, or no such team: unknown
+      if ((error as { status?: number }).status !== 403) throw error; // no permission: unknown, as a team GitHub does not know
     }
   }
   return directory;

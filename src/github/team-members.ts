@@ -20,13 +20,23 @@ export const MEMBERS_PAGE = 100;
 
 /** `@org/team`'s members (logins, lower case), `"large"` past one page; an unknown team has none. */
 export async function readTeamMembers(gh: GitHub, team: string): Promise<TeamMembers> {
+  const page = await readTeamPage(gh, team);
+  if (page === null) return new Set(); // no such team (or not visible to the app): nobody is in it
+  return page.more ? "large" : new Set(page.logins);
+}
+
+/**
+ * The first page of `@org/team`'s members (logins, lower case) and whether GitHub has more; null
+ * when GitHub knows no such team. The access plan reads it too (plan-inputs.ts), with its own
+ * reading of a missing team (unknown, not empty).
+ */
+export async function readTeamPage(gh: GitHub, team: string): Promise<{ logins: string[]; more: boolean } | null> {
   const [org, slug] = team.replace(/^@/, "").split("/") as [string, string];
   try {
     const { data, headers } = await gh.rest.teams.listMembersInOrg({ org, team_slug: slug, per_page: MEMBERS_PAGE });
-    if (/rel="next"/.test(headers.link ?? "")) return "large";
-    return new Set(data.map((m) => m.login.toLowerCase()));
+    return { logins: data.map((m) => m.login.toLowerCase()), more: /rel="next"/.test(headers.link ?? "") };
   } catch (error) {
-    if (isNotFound(error)) return new Set(); // no such team (or not visible to the app): nobody is in it
+    if (isNotFound(error)) return null;
     throw error;
   }
 }

@@ -101,8 +101,8 @@ export async function evaluateSnapshot(gh: GitHub, ref: RepoRef & { number: numb
   // Into another branch, a deletion ends nothing: the grant file is still on the default branch.
   if (snapshot.kind.kind === "removal" && snapshot.pr.merged && snapshot.pr.baseRef === snapshot.defaultBranch) {
     const affected: (RepoRef & { number: number })[] = [];
-    // Its history read once per commit of the default branch: the app's own revert PR is evaluated
-    // for its `opened` and its `closed` webhooks, usually with the branch where the merge left it.
+    // Its history read once per commit of the default branch: a deletion is often evaluated more
+    // than once while the branch stays where its merge left it (its `closed` webhook, the sweep).
     const at = snapshot.judgedAt ? { repoId: snapshot.repoId, commit: snapshot.judgedAt } : undefined;
     for (const file of snapshot.kind.files) {
       for (const origin of await requestsThatAddedAt(gh, ref, snapshot.defaultBranch, file.path, at)) {
